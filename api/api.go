@@ -1,0 +1,85 @@
+// Package api declares every operation of the Keyway API once: method,
+// path, MCP tool names, input and output types, and the call into the
+// service. The REST router, the OpenAPI document and the MCP tools are all
+// derived from this table, never written a second time.
+package api
+
+import (
+	"context"
+	"net/http"
+	"reflect"
+
+	"github.com/keywayhq/keyway"
+)
+
+// Operation is one entry of the table.
+type Operation struct {
+	// ID is the operationId of the original's OpenAPI document.
+	ID      string
+	Method  string
+	Path    string // with {param} segments
+	Tools   []string
+	Summary string
+	// Status is the success status: 201 for POST unless noted, else 200.
+	Status int
+	// Public operations need no credential.
+	Public bool
+	// Verification operations answer for a customer's API key; they are
+	// served by the hot path and not counted against the access key's own
+	// management rate limit.
+	Verification bool
+	// NotImplemented operations answer 501 until their issue lands.
+	NotImplemented bool
+	// Input is a struct whose fields carry `path`, `query` or `header` tags,
+	// and at most one `body` field; nil when the operation takes nothing.
+	Input reflect.Type
+	// Output describes a successful result for documentation.
+	Output reflect.Type
+	// Call runs the operation with a *Input value.
+	Call func(ctx context.Context, c *keyway.Caller, in any) (any, error)
+}
+
+// List is a page of results; Next is the cursor of the following page, ""
+// on the last one.
+type List struct {
+	Items any
+	Next  string
+}
+
+// Empty is a successful result with no body.
+type Empty struct{}
+
+func op[In any](o Operation, call func(ctx context.Context, c *keyway.Caller, in *In) (any, error)) Operation {
+	o.Input = reflect.TypeFor[In]()
+	o.Call = func(ctx context.Context, c *keyway.Caller, in any) (any, error) { return call(ctx, c, in.(*In)) }
+	return o.withDefaults()
+}
+
+func noInput(o Operation, call func(ctx context.Context, c *keyway.Caller) (any, error)) Operation {
+	o.Call = func(ctx context.Context, c *keyway.Caller, _ any) (any, error) { return call(ctx, c) }
+	return o.withDefaults()
+}
+
+// later declares an operation whose issue has not landed yet.
+func later[In any](o Operation) Operation {
+	o.NotImplemented = true
+	if reflect.TypeFor[In]() != reflect.TypeFor[struct{}]() {
+		o.Input = reflect.TypeFor[In]()
+	}
+	o.Call = func(context.Context, *keyway.Caller, any) (any, error) {
+		return nil, keyway.Errorf(keyway.CodeNotImplemented, "Not implemented")
+	}
+	return o.withDefaults()
+}
+
+func (o Operation) withDefaults() Operation {
+	if o.Status == 0 {
+		o.Status = http.StatusOK
+		if o.Method == http.MethodPost {
+			o.Status = http.StatusCreated
+		}
+	}
+	return o
+}
+
+func outputOf[T any]() reflect.Type { return reflect.TypeFor[T]() }

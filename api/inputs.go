@@ -1,0 +1,99 @@
+package api
+
+import (
+	"github.com/keywayhq/keyway"
+)
+
+// These structs bind one operation's path, query, header and body. The tags
+// are read by the transports and by the OpenAPI generator.
+
+type keyPath struct {
+	Key string `path:"key"`
+}
+
+type idPath struct {
+	ID string `path:"id"`
+}
+
+type pageQuery struct {
+	Limit  int     `query:"limit" doc:"page size, at most 1000"`
+	Offset int     `query:"offset"`
+	Cursor *string `query:"cursor" doc:"opaque cursor; the next one comes back in x-next-cursor"`
+}
+
+func (q pageQuery) page() keyway.Page {
+	return keyway.Page{Limit: q.Limit, Offset: q.Offset, Cursor: q.Cursor}
+}
+
+type listAPIKeysIn struct {
+	ProjectID       string                  `query:"projectId"`
+	Name            *string                 `query:"name"`
+	CustomAccountID keyway.Optional[string] `query:"customAccountId" doc:"the literal null matches keys without one"`
+	CustomUserID    keyway.Optional[string] `query:"customUserId" doc:"the literal null matches keys without one"`
+	IsActive        *bool                   `query:"isActive" doc:"defaults to true"`
+	pageQuery
+}
+
+type createAPIKeyIn struct {
+	Body keyway.APIKeyCreate `body:"true"`
+}
+
+type updateAPIKeyIn struct {
+	Key  string              `path:"key"`
+	Body keyway.APIKeyUpdate `body:"true"`
+}
+
+type reactivateAPIKeyIn struct {
+	Key  string                  `path:"key"`
+	Body keyway.APIKeyReactivate `body:"true"`
+}
+
+type verifyIn struct {
+	Key    string `path:"key"`
+	Origin string `header:"x-origin-domain"`
+}
+
+// legacyAuthenticateBody is the body the SDK's authenticateAPIKey sends.
+type legacyAuthenticateBody struct {
+	Credentials struct {
+		APIKey string `json:"api_key"`
+	} `json:"credentials"`
+}
+
+type legacyAuthenticateIn struct {
+	Body legacyAuthenticateBody `body:"true"`
+}
+
+type accountQuery struct {
+	AccountID string `query:"accountId"`
+	pageQuery
+}
+
+type listAccessKeysIn struct {
+	AccountID string `query:"accountId"`
+	ProjectID string `query:"projectId"`
+	IsActive  *bool  `query:"isActive"`
+	pageQuery
+}
+
+type createAccessKeyIn struct {
+	Body keyway.AccessKeyCreate `body:"true"`
+}
+
+type renameByKeyIn struct {
+	Key  string        `path:"key"`
+	Body keyway.Rename `body:"true"`
+}
+
+type renameByIDIn struct {
+	ID   string        `path:"id"`
+	Body keyway.Rename `body:"true"`
+}
+
+type createProjectIn struct {
+	Body keyway.ProjectCreate `body:"true"`
+}
+
+type createAccountIn struct {
+	Body keyway.Rename `body:"true"`
+}

@@ -1,0 +1,221 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/service"
+	"github.com/keywayhq/keyway/verify"
+)
+
+// Topics lists the webhook topics (GET /webhooks/topics).
+var Topics = []string{
+	"api-key.created", "api-key.updated", "api-key.deleted", "api-key.firstUsed",
+	"access-key.created", "access-key.updated", "access-key.deleted", "project.updated",
+}
+
+// LegacyAuthentication is the answer of POST /auth/authenticate.
+type LegacyAuthentication struct {
+	Authenticated   bool            `json:"authenticated"`
+	CustomMetaData  json.RawMessage `json:"customMetaData"`
+	CustomAccountID *string         `json:"customAccountId"`
+	CustomUserID    *string         `json:"customUserId"`
+}
+
+// Operations returns the operation table in the order of CONTRACT.md.
+func Operations(svc *service.Service, v *verify.Verifier) []Operation {
+	verifyKey := func(ctx context.Context, c *keyway.Caller, in *verifyIn) (any, error) {
+		r, err := v.Verify(ctx, c, in.Key, in.Origin)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Err(); err != nil {
+			return nil, err
+		}
+		return json.RawMessage(r.Body), nil
+	}
+	return []Operation{
+		noInput(Operation{ID: "AppController_welcomeMessage", Method: "GET", Path: "/", Tools: []string{"list_all_the_auth_api_misc"}, Summary: "Service name and version", Public: true, Output: outputOf[service.Hello]()},
+			func(context.Context, *keyway.Caller) (any, error) { return svc.Hello(), nil }),
+
+		// Access keys.
+		op(Operation{ID: "AccessKeysController_listAccessKeys", Method: "GET", Path: "/access-keys", Tools: []string{"list_all_the_auth_api_access_keys"}, Summary: "List access keys of an account", Output: outputOf[[]keyway.AccessKey]()},
+			func(ctx context.Context, c *keyway.Caller, in *listAccessKeysIn) (any, error) {
+				items, next, err := svc.ListAccessKeys(ctx, c, in.AccountID, in.ProjectID, in.IsActive, in.page())
+				return List{Items: items, Next: next}, err
+			}),
+		op(Operation{ID: "AccessKeysController_generateAccessKey", Method: "POST", Path: "/access-keys", Tools: []string{"create_a_the_auth_api_access_key"}, Summary: "Create an access key", Output: outputOf[keyway.AccessKey]()},
+			func(ctx context.Context, c *keyway.Caller, in *createAccessKeyIn) (any, error) {
+				return svc.CreateAccessKey(ctx, c, &in.Body)
+			}),
+		op(Operation{ID: "AccessKeysController_updateMeta", Method: "PATCH", Path: "/access-keys/{key}", Tools: []string{"update_a_the_auth_api_access_key_by_id"}, Summary: "Rename an access key", Output: outputOf[keyway.AccessKey]()},
+			func(ctx context.Context, c *keyway.Caller, in *renameByKeyIn) (any, error) {
+				return svc.RenameAccessKey(ctx, c, in.Key, &in.Body)
+			}),
+		op(Operation{ID: "AccessKeysController_deactivateKey", Method: "DELETE", Path: "/access-keys/{key}", Tools: []string{"delete_a_the_auth_api_access_key_by_id"}, Summary: "Deactivate an access key (empty answer)", Output: outputOf[Empty]()},
+			func(ctx context.Context, c *keyway.Caller, in *keyPath) (any, error) {
+				return Empty{}, svc.DeactivateAccessKey(ctx, c, in.Key)
+			}),
+		op(Operation{ID: "AccessKeysController_reactivateKey", Method: "PATCH", Path: "/access-keys/{key}/reactivate", Tools: []string{"update_a_the_auth_api_access_key_reactivate_by_id"}, Summary: "Reactivate an access key", Output: outputOf[keyway.AccessKey]()},
+			func(ctx context.Context, c *keyway.Caller, in *keyPath) (any, error) {
+				return svc.ReactivateAccessKey(ctx, c, in.Key)
+			}),
+
+		// Projects.
+		op(Operation{ID: "projectsController_getProjects", Method: "GET", Path: "/projects", Tools: []string{"list_all_the_auth_api_projects"}, Summary: "List projects of an account", Output: outputOf[[]keyway.Project]()},
+			func(ctx context.Context, c *keyway.Caller, in *accountQuery) (any, error) {
+				items, next, err := svc.ListProjects(ctx, c, in.AccountID, in.page())
+				return List{Items: items, Next: next}, err
+			}),
+		op(Operation{ID: "projectsController_createProject", Method: "POST", Path: "/projects", Tools: []string{"create_a_the_auth_api_project"}, Summary: "Create a project", Output: outputOf[keyway.Project]()},
+			func(ctx context.Context, c *keyway.Caller, in *createProjectIn) (any, error) {
+				return svc.CreateProject(ctx, c, &in.Body)
+			}),
+		op(Operation{ID: "projectsController_getSingleProject", Method: "GET", Path: "/projects/{id}", Tools: []string{"get_single_the_auth_api_project_by_id"}, Summary: "Get a project", Output: outputOf[keyway.Project]()},
+			func(ctx context.Context, c *keyway.Caller, in *idPath) (any, error) {
+				return svc.GetProject(ctx, c, in.ID)
+			}),
+		op(Operation{ID: "projectsController_updateProjectMeta", Method: "PATCH", Path: "/projects/{id}", Tools: []string{"update_a_the_auth_api_project_by_id"}, Summary: "Rename a project", Output: outputOf[keyway.Project]()},
+			func(ctx context.Context, c *keyway.Caller, in *renameByIDIn) (any, error) {
+				return svc.RenameProject(ctx, c, in.ID, &in.Body)
+			}),
+		op(Operation{ID: "projectsController_removeProject", Method: "DELETE", Path: "/projects/{id}", Tools: []string{"delete_a_the_auth_api_project_by_id"}, Summary: "Delete a project; its keys stop verifying", Output: outputOf[keyway.Project]()},
+			func(ctx context.Context, c *keyway.Caller, in *idPath) (any, error) {
+				return svc.DeleteProject(ctx, c, in.ID)
+			}),
+
+		// Users and roles (issue: people).
+		later[struct {
+			AccountID string `query:"accountId"`
+		}](Operation{ID: "UserRolesController_getRolesForUser", Method: "GET", Path: "/user-roles", Tools: []string{"list_all_the_auth_api_user_roles"}, Summary: "The caller's roles"}),
+		later[idPath](Operation{ID: "UsersController_updateUserRole", Method: "PATCH", Path: "/users/{id}/roles", Tools: []string{"update_a_the_auth_api_user_role_by_id"}, Summary: "Set a user's role"}),
+		later[struct {
+			ID        string `path:"id"`
+			AccountID string `query:"accountId"`
+			ProjectID string `query:"projectId"`
+		}](Operation{ID: "UsersController_deleteUserRole", Method: "DELETE", Path: "/users/{id}/roles", Tools: []string{"delete_a_the_auth_api_user_role_by_id"}, Summary: "Remove a user's role"}),
+
+		// Webhooks (issue: webhooks).
+		later[struct {
+			AccountID string `query:"accountId"`
+			ProjectID string `query:"projectId"`
+			Topic     string `query:"topic"`
+		}](Operation{ID: "WebHookController_fetchWebHooks", Method: "GET", Path: "/webhooks", Tools: []string{"list_all_the_auth_api_webhooks"}, Summary: "List webhooks"}),
+		later[struct{}](Operation{ID: "WebHookController_createNewWebHook", Method: "POST", Path: "/webhooks", Tools: []string{"create_a_the_auth_api_webhook"}, Summary: "Create a webhook"}),
+		later[idPath](Operation{ID: "WebHookController_fetchWebHookById", Method: "GET", Path: "/webhooks/{id}", Tools: []string{"get_single_the_auth_api_webhook_by_id"}, Summary: "Get a webhook"}),
+		later[idPath](Operation{ID: "WebHookController_updateWebHook", Method: "PATCH", Path: "/webhooks/{id}", Tools: []string{"update_a_the_auth_api_webhook_by_id"}, Summary: "Update a webhook"}),
+		later[idPath](Operation{ID: "WebHookController_deleteWebHook", Method: "DELETE", Path: "/webhooks/{id}", Tools: []string{"delete_a_the_auth_api_webhook_by_id"}, Summary: "Delete a webhook"}),
+		later[struct{}](Operation{ID: "WebHookController_testWebhook", Method: "POST", Path: "/webhooks/ping", Tools: []string{"create_a_the_auth_api_webhooks_ping"}, Summary: "Send one test request now", Status: 200}),
+		noInput(Operation{ID: "WebHookController_fetchTopics", Method: "GET", Path: "/webhooks/topics", Tools: []string{"list_all_the_auth_api_webhooks_topics"}, Summary: "Webhook topics", Output: outputOf[[]string]()},
+			func(context.Context, *keyway.Caller) (any, error) { return Topics, nil }),
+
+		// Accounts.
+		noInput(Operation{ID: "accountsController_getAccountsByUser", Method: "GET", Path: "/accounts", Tools: []string{"list_all_the_auth_api_accounts"}, Summary: "The caller's accounts", Output: outputOf[[]keyway.Account]()},
+			func(ctx context.Context, c *keyway.Caller) (any, error) { return svc.ListAccounts(ctx, c) }),
+		op(Operation{ID: "accountsController_createAccount", Method: "POST", Path: "/accounts", Tools: []string{"create_a_the_auth_api_account"}, Summary: "Create an account (signed-in users only)", Output: outputOf[keyway.Account]()},
+			func(ctx context.Context, c *keyway.Caller, in *createAccountIn) (any, error) {
+				return svc.CreateAccount(ctx, c, &in.Body)
+			}),
+		op(Operation{ID: "accountsController_getSingleAccount", Method: "GET", Path: "/accounts/{id}", Tools: []string{"get_single_the_auth_api_account_by_id"}, Summary: "Get an account", Output: outputOf[keyway.Account]()},
+			func(ctx context.Context, c *keyway.Caller, in *idPath) (any, error) {
+				return svc.GetAccount(ctx, c, in.ID)
+			}),
+		op(Operation{ID: "accountsController_updateAccountMeta", Method: "PATCH", Path: "/accounts/{id}", Tools: []string{"update_a_the_auth_api_account_by_id"}, Summary: "Rename an account", Output: outputOf[keyway.Account]()},
+			func(ctx context.Context, c *keyway.Caller, in *renameByIDIn) (any, error) {
+				return svc.RenameAccount(ctx, c, in.ID, &in.Body)
+			}),
+		op(Operation{ID: "accountsController_removeAccount", Method: "DELETE", Path: "/accounts/{id}", Tools: []string{"delete_a_the_auth_api_account_by_id"}, Summary: "Delete an account; everything under it stops authenticating", Output: outputOf[keyway.Account]()},
+			func(ctx context.Context, c *keyway.Caller, in *idPath) (any, error) {
+				return svc.DeleteAccount(ctx, c, in.ID)
+			}),
+		later[idPath](Operation{ID: "accountsController_addUserToAccount", Method: "POST", Path: "/accounts/{id}/users", Tools: []string{"create_a_the_auth_api_account_user"}, Summary: "Invite a user to an account"}),
+
+		// Authentication of people (issue: people).
+		later[struct{}](Operation{ID: "AuthController_registerUser", Method: "POST", Path: "/auth/signup", Tools: []string{"create_a_the_auth_api_auth_signup"}, Summary: "Sign up", Public: true}),
+		later[struct{}](Operation{ID: "AuthController_registerUserViaFireBase", Method: "POST", Path: "/auth/add-user-from-firebase", Tools: []string{"create_a_the_auth_api_auth_add_user_from_firebase"}, Summary: "Sign up with a Firebase ID token", Public: true}),
+		later[struct{}](Operation{ID: "AuthController_loginUser", Method: "POST", Path: "/auth/login", Tools: []string{"create_a_the_auth_api_auth_login"}, Summary: "Log in", Public: true}),
+		later[struct{}](Operation{ID: "AuthController_emailOtc", Method: "POST", Path: "/auth/email-otc", Tools: []string{"create_a_the_auth_api_auth_email_otc"}, Summary: "Email a one-time code", Public: true}),
+		later[struct{}](Operation{ID: "AuthController_validateOneTimeCode", Method: "POST", Path: "/auth/validate-login-code", Tools: []string{"create_a_the_auth_api_auth_validate_login_code"}, Summary: "Log in with a one-time code", Public: true}),
+		later[struct{}](Operation{ID: "AuthController_refreshAccessToken", Method: "POST", Path: "/auth/refresh-access-token", Tools: []string{"create_a_the_auth_api_auth_refresh_access_token"}, Summary: "Refresh a user token", Public: true}),
+		op(Operation{ID: "AuthController_legacyAuthenticate", Method: "POST", Path: "/auth/authenticate", Tools: []string{"create_a_the_auth_api_auth_authenticate"}, Summary: "Legacy key check", Verification: true, Output: outputOf[LegacyAuthentication]()},
+			func(ctx context.Context, c *keyway.Caller, in *legacyAuthenticateIn) (any, error) {
+				r, err := v.Verify(ctx, c, in.Body.Credentials.APIKey, "")
+				if err != nil {
+					return nil, err
+				}
+				if err := r.Err(); err != nil {
+					return nil, err
+				}
+				return LegacyAuthentication{Authenticated: true, CustomMetaData: r.Key.CustomMetaData, CustomAccountID: r.Key.CustomAccountID, CustomUserID: r.Key.CustomUserID}, nil
+			}),
+		later[idPath](Operation{ID: "UsersController_updateUser", Method: "PATCH", Path: "/users/{id}", Tools: []string{"update_a_the_auth_api_user_by_id"}, Summary: "Rename a user"}),
+
+		// API keys.
+		op(Operation{ID: "ApiKeyController_listClientKeys", Method: "GET", Path: "/api-keys", Tools: []string{"list_all_the_auth_api_api_keys"}, Summary: "List API keys of a project, newest first", Output: outputOf[[]keyway.APIKey]()},
+			func(ctx context.Context, c *keyway.Caller, in *listAPIKeysIn) (any, error) {
+				items, next, err := svc.ListAPIKeys(ctx, c, service.ListAPIKeysQuery{
+					ProjectID: in.ProjectID, Name: in.Name, CustomAccountID: in.CustomAccountID,
+					CustomUserID: in.CustomUserID, IsActive: in.IsActive, Page: in.page(),
+				})
+				return List{Items: items, Next: next}, err
+			}),
+		op(Operation{ID: "ApiKeyController_generateClientKey", Method: "POST", Path: "/api-keys", Tools: []string{"create_a_the_auth_api_api_key"}, Summary: "Create an API key", Output: outputOf[keyway.APIKey]()},
+			func(ctx context.Context, c *keyway.Caller, in *createAPIKeyIn) (any, error) {
+				return svc.CreateAPIKey(ctx, c, &in.Body)
+			}),
+		op(Operation{ID: "ApiKeyController_getKey", Method: "GET", Path: "/api-keys/{key}", Tools: []string{"the_auth_api_api_keys_list_2", "get_single_the_auth_api_api_key_by_id"}, Summary: "Read an API key without using it", Output: outputOf[keyway.APIKey]()},
+			func(ctx context.Context, c *keyway.Caller, in *keyPath) (any, error) {
+				return svc.GetAPIKey(ctx, c, in.Key)
+			}),
+		op(Operation{ID: "ApiKeyController_updateMeta", Method: "PATCH", Path: "/api-keys/{key}", Tools: []string{"update_a_the_auth_api_api_key_by_id"}, Summary: "Update an API key; null clears a field", Output: outputOf[keyway.APIKey]()},
+			func(ctx context.Context, c *keyway.Caller, in *updateAPIKeyIn) (any, error) {
+				return svc.UpdateAPIKey(ctx, c, in.Key, &in.Body)
+			}),
+		op(Operation{ID: "ApiKeyController_deactivateKey", Method: "DELETE", Path: "/api-keys/{key}", Tools: []string{"delete_a_the_auth_api_api_key_by_id"}, Summary: "Revoke an API key", Output: outputOf[bool]()},
+			func(ctx context.Context, c *keyway.Caller, in *keyPath) (any, error) {
+				return svc.DeleteAPIKey(ctx, c, in.Key)
+			}),
+		op(Operation{ID: "ApiKeyController_authenticateKeyLegacy", Method: "GET", Path: "/api-keys/auth/{key}", Tools: []string{"list_all_the_auth_api_api_keys_auths", "get_single_the_auth_api_api_keys_auth_by_id"}, Summary: "Verify an API key (legacy)", Verification: true, Output: outputOf[keyway.APIKey]()},
+			verifyKey),
+		op(Operation{ID: "ApiKeyController_authenticateKey", Method: "POST", Path: "/api-keys/auth/{key}", Tools: []string{"create_a_the_auth_api_api_keys_auth"}, Summary: "Verify an API key", Status: 200, Verification: true, Output: outputOf[keyway.APIKey]()},
+			verifyKey),
+		op(Operation{ID: "ApiKeyController_reactivateKey", Method: "PATCH", Path: "/api-keys/{key}/reactivate", Tools: []string{"update_a_the_auth_api_api_key_reactivate_by_id"}, Summary: "Reactivate a revoked or expired API key", Output: outputOf[keyway.APIKey]()},
+			func(ctx context.Context, c *keyway.Caller, in *reactivateAPIKeyIn) (any, error) {
+				return svc.ReactivateAPIKey(ctx, c, in.Key, &in.Body)
+			}),
+		op(Operation{ID: "ApiKeyController_rotateKey", Method: "POST", Path: "/api-keys/{key}/rotate", Tools: []string{"create_a_the_auth_api_api_key_rotate"}, Summary: "Replace an API key's string, keeping its settings", Output: outputOf[keyway.APIKey]()},
+			func(ctx context.Context, c *keyway.Caller, in *keyPath) (any, error) {
+				return svc.RotateAPIKey(ctx, c, in.Key)
+			}),
+
+		// Analytics (issue: usage analytics).
+		later[analyticsQuery](Operation{ID: "AnalyticsController_getProjectTotals", Method: "GET", Path: "/analytics/project-totals", Tools: []string{"list_all_the_auth_api_analytics_project_totals"}, Summary: "Verification totals of a project"}),
+		later[analyticsQuery](Operation{ID: "AnalyticsController_getApiKeyTotals", Method: "GET", Path: "/analytics/api-key-totals", Tools: []string{"list_all_the_auth_api_analytics_api_key_totals"}, Summary: "Verification totals per API key"}),
+		later[struct{}](Operation{ID: "NotifyController_welcomeMessage", Method: "GET", Path: "/notifications", Tools: []string{"list_all_the_auth_api_notifications"}, Summary: "Notifications"}),
+
+		// Invitations and teammates (issue: people).
+		later[struct {
+			AccountID string `query:"accountId"`
+			ProjectID string `query:"projectId"`
+			Status    string `query:"status"`
+		}](Operation{ID: "InvitationsController_getInvitations", Method: "GET", Path: "/invitations", Tools: []string{"list_all_the_auth_api_invitations"}, Summary: "List invitations"}),
+		later[struct{}](Operation{ID: "InvitationsController_addInvitation", Method: "POST", Path: "/invitations", Tools: []string{"create_a_the_auth_api_invitation"}, Summary: "Invite people"}),
+		later[idPath](Operation{ID: "InvitationsController_getInvitation", Method: "GET", Path: "/invitations/{id}", Tools: []string{"get_single_the_auth_api_invitation_by_id"}, Summary: "Get an invitation"}),
+		later[idPath](Operation{ID: "InvitationsController_updateInvitation", Method: "PATCH", Path: "/invitations/{id}", Tools: []string{"update_a_the_auth_api_invitation_by_id"}, Summary: "Change an invitation's role"}),
+		later[idPath](Operation{ID: "InvitationsController_cancelInvitation", Method: "DELETE", Path: "/invitations/{id}", Tools: []string{"delete_a_the_auth_api_invitation_by_id"}, Summary: "Cancel an invitation"}),
+		later[idPath](Operation{ID: "InvitationsController_acceptInvitation", Method: "POST", Path: "/invitations/{id}/accept", Tools: []string{"create_a_the_auth_api_invitation_accept"}, Summary: "Accept an invitation"}),
+		later[idPath](Operation{ID: "InvitationsController_getInvitationInfo", Method: "GET", Path: "/invitations/{id}/info", Tools: []string{"list_all_the_auth_api_invitation_info"}, Summary: "Public facts of an invitation", Public: true}),
+		later[struct {
+			AccountID string `query:"accountId"`
+			ProjectID string `query:"projectId"`
+		}](Operation{ID: "TeammatesController_getAllTeammates", Method: "GET", Path: "/teammates", Tools: []string{"list_all_the_auth_api_teammates"}, Summary: "List teammates"}),
+	}
+}
+
+type analyticsQuery struct {
+	ProjectID    string `query:"projectId"`
+	DateGrouping string `query:"dateGrouping"`
+	From         string `query:"from"`
+	To           string `query:"to"`
+}

@@ -1,0 +1,57 @@
+// Command keyway runs the Keyway API-key service.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/keywayhq/keyway/app"
+)
+
+type cli struct {
+	Serve serveCmd `cmd:"" help:"Run the Keyway server."`
+}
+
+type serveCmd struct {
+	app.Config `embed:""`
+	// ShutdownTimeout bounds how long in-flight requests may take to finish.
+	ShutdownTimeout time.Duration `default:"30s" env:"KEYWAY_SHUTDOWN_TIMEOUT" help:"How long to wait for in-flight requests on shutdown."`
+}
+
+func (s *serveCmd) Run() error {
+	s.FromEnv()
+	log, err := app.NewLogger(os.Stderr, s.LogLevel)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	a := app.New(s.Config, log, os.Stderr)
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	waitErr := a.Wait(ctx)
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.ShutdownTimeout)
+	defer cancel()
+	if err := a.Close(shutdownCtx); err != nil {
+		return err
+	}
+	return waitErr
+}
+
+func main() {
+	var c cli
+	k := kong.Parse(&c, kong.Name("keyway"), kong.Description("Self-hosted API-key management, wire-compatible with The Auth API."), kong.UsageOnError())
+	if err := k.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "keyway:", err)
+		os.Exit(1)
+	}
+}

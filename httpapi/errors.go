@@ -1,0 +1,79 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/keywayhq/keyway"
+)
+
+// statusOf is the one place that maps error codes to HTTP statuses.
+func statusOf(c keyway.Code) int {
+	switch c {
+	case keyway.CodeInvalid:
+		return http.StatusBadRequest
+	case keyway.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case keyway.CodeForbidden:
+		return http.StatusForbidden
+	case keyway.CodeNotFound:
+		return http.StatusNotFound
+	case keyway.CodeConflict:
+		return http.StatusConflict
+	case keyway.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case keyway.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case keyway.CodeNotImplemented:
+		return http.StatusNotImplemented
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// errorBody is the NestJS error shape. Message is a string, or an array of
+// strings for validation errors. 401 and 429 carry no "error" field, as
+// NestJS's guards and throttler answer.
+type errorBody struct {
+	StatusCode int    `json:"statusCode"`
+	Message    any    `json:"message"`
+	Error      string `json:"error,omitempty"`
+}
+
+func encodeError(err error) (int, []byte) {
+	e := keyway.AsError(err)
+	status := statusOf(e.Code)
+	body := errorBody{StatusCode: status, Message: e.Message}
+	switch status {
+	case http.StatusUnauthorized, http.StatusTooManyRequests:
+	case http.StatusInternalServerError:
+		// Never the cause: it may hold SQL or a secret.
+		body.Message = "Internal server error"
+	default:
+		body.Error = http.StatusText(status)
+		if status == http.StatusRequestEntityTooLarge {
+			body.Error = "Payload Too Large"
+		}
+	}
+	if e.Code == keyway.CodeInvalid && len(e.Details) > 0 {
+		body.Message = e.Details
+	}
+	b, _ := json.Marshal(body)
+	return status, b
+}
+
+var jsonContentType = []string{"application/json; charset=utf-8"}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	status, body := encodeError(err)
+	writeJSON(w, status, body)
+}

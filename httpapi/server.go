@@ -1,0 +1,255 @@
+// Package httpapi serves the operation table over HTTP with the exact
+// wire behaviour of The Auth API (CONTRACT.md), plus the verification fast
+// path, health probes and the OpenAPI document.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/api"
+	"github.com/keywayhq/keyway/verify"
+)
+
+// Pinger reports whether a dependency is reachable, for /readyz.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Handler is the HTTP face of Keyway.
+type Handler struct {
+	verifier *verify.Verifier
+	log      *slog.Logger
+	ready    Pinger
+	router   *router
+	openapi  []byte
+}
+
+// New builds the handler for ops. ready is checked by /readyz.
+func New(ops []api.Operation, v *verify.Verifier, ready Pinger, log *slog.Logger, version string) (*Handler, error) {
+	h := &Handler{verifier: v, log: log, ready: ready, router: newRouter()}
+	all := append(ops, h.probeOperations()...)
+	for _, o := range all {
+		b, err := newBinder(o.Input)
+		if err != nil {
+			return nil, fmt.Errorf("operation %s: %w", o.ID, err)
+		}
+		if b != nil {
+			if got, want := b.pathParamNames(), pathParams(o.Path); !equalStrings(got, want) {
+				return nil, fmt.Errorf("operation %s: path parameters %v do not match input fields %v", o.ID, want, got)
+			}
+		}
+		h.router.handle(o.Method, o.Path, h.serveOperation(o, b))
+	}
+	doc, err := api.OpenAPI(all, version)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
+	h.openapi = doc
+	return h, nil
+}
+
+func pathParams(pattern string) []string {
+	var out []string
+	for _, s := range splitPath(pattern) {
+		if strings.HasPrefix(s, "{") {
+			out = append(out, s[1:len(s)-1])
+		}
+	}
+	return out
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// ServeHTTP routes a request. The verification route is checked first and
+// served without the generic binding, since it is most of the traffic.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer h.recoverPanic(w, r)
+	path := r.URL.EscapedPath()
+	if key, ok := verificationKey(r.Method, path); ok {
+		h.serveVerification(w, r, key)
+		return
+	}
+	rt, params, ok := h.router.match(r.Method, path)
+	if !ok {
+		writeError(w, keyway.Errorf(keyway.CodeNotFound, "Cannot %s %s", r.Method, r.URL.Path))
+		return
+	}
+	rt.h(w, r, params)
+}
+
+func (h *Handler) recoverPanic(w http.ResponseWriter, r *http.Request) {
+	if p := recover(); p != nil {
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		h.log.Error("panic serving request", "method", r.Method, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		writeError(w, keyway.Internal(fmt.Errorf("panic: %v", p)))
+	}
+}
+
+// credential returns the management credential of a request, from the
+// headers the contract accepts, in order.
+func credential(r *http.Request) string {
+	for _, name := range [...]string{"X-Api-Key", "Api-Key", "Api_key", "Access_key"} {
+		if v := r.Header[name]; len(v) > 0 && v[0] != "" {
+			return v[0]
+		}
+	}
+	if v := r.Header.Get("Authorization"); v != "" {
+		if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+			v = strings.TrimSpace(v[7:])
+		}
+		return v
+	}
+	return ""
+}
+
+// isUserToken reports whether a credential is shaped like a JWT (three
+// base64url parts), which marks it as a user token rather than an access key.
+func isUserToken(s string) bool {
+	return strings.HasPrefix(s, "eyJ") && strings.Count(s, ".") == 2
+}
+
+func (h *Handler) authenticate(ctx context.Context, cred string) (*keyway.Caller, error) {
+	if cred == "" || isUserToken(cred) {
+		// User tokens arrive with the people issue; until then none is valid.
+		return nil, keyway.ErrUnauthorized
+	}
+	return h.verifier.Authenticate(ctx, cred)
+}
+
+func (h *Handler) serveOperation(o api.Operation, b *binder) func(http.ResponseWriter, *http.Request, []string) {
+	return func(w http.ResponseWriter, r *http.Request, params []string) {
+		start := time.Now()
+		status := h.runOperation(w, r, o, b, params)
+		h.log.LogAttrs(r.Context(), levelFor(status), "request",
+			slog.String("op", o.ID), slog.String("method", o.Method), slog.String("route", o.Path),
+			slog.Int("status", status), slog.Duration("duration", time.Since(start)))
+	}
+}
+
+func levelFor(status int) slog.Level {
+	if status >= 500 {
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+func (h *Handler) runOperation(w http.ResponseWriter, r *http.Request, o api.Operation, b *binder, params []string) int {
+	ctx := r.Context()
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	var caller *keyway.Caller
+	if !o.Public {
+		cred := credential(r)
+		c, err := h.authenticate(ctx, cred)
+		if err != nil {
+			return h.fail(w, err)
+		}
+		caller = c
+		if !o.Verification {
+			res, limited, err := h.verifier.Limit(ctx, cred)
+			if err != nil {
+				return h.fail(w, err)
+			}
+			if limited {
+				setRateHeaders(w.Header(), res)
+				if !res.Allowed {
+					w.Header().Set("retry-after-seconds", retryAfter(res))
+					return h.fail(w, verify.ErrTooManyCalls)
+				}
+			}
+		}
+	}
+	var in any
+	if b != nil {
+		v, err := b.bind(r, params)
+		if err != nil {
+			return h.fail(w, err)
+		}
+		in = v
+	}
+	out, err := o.Call(ctx, caller, in)
+	if err != nil {
+		return h.fail(w, err)
+	}
+	return writeResult(w, o.Status, out)
+}
+
+func (h *Handler) fail(w http.ResponseWriter, err error) int {
+	status, body := encodeError(err)
+	if status >= 500 {
+		h.log.Error("request failed", "error", err.Error())
+	}
+	writeJSON(w, status, body)
+	return status
+}
+
+func writeResult(w http.ResponseWriter, status int, out any) int {
+	switch v := out.(type) {
+	case api.Empty:
+		w.Header()["Content-Length"] = []string{"0"}
+		w.WriteHeader(status)
+		return status
+	case json.RawMessage:
+		writeJSON(w, status, v)
+		return status
+	case api.List:
+		if v.Next != "" {
+			w.Header().Set("x-next-cursor", v.Next)
+		}
+		out = v.Items
+		if rv := reflect.ValueOf(out); rv.Kind() == reflect.Slice && rv.IsNil() {
+			out = []struct{}{}
+		}
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		status, body = encodeError(keyway.Internal(err))
+	}
+	writeJSON(w, status, body)
+	return status
+}
+
+// probeOperations are the routes outside the contract: health probes and
+// the OpenAPI document. They are in the same table so the document lists
+// them too; they are not MCP tools.
+func (h *Handler) probeOperations() []api.Operation {
+	type status struct {
+		Status string `json:"status"`
+	}
+	return []api.Operation{
+		{ID: "healthz", Method: "GET", Path: "/healthz", Summary: "The process is up", Public: true, Status: 200, Output: reflect.TypeFor[status](),
+			Call: func(context.Context, *keyway.Caller, any) (any, error) { return status{"ok"}, nil }},
+		{ID: "readyz", Method: "GET", Path: "/readyz", Summary: "The store is reachable", Public: true, Status: 200, Output: reflect.TypeFor[status](),
+			Call: func(ctx context.Context, _ *keyway.Caller, _ any) (any, error) {
+				ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				defer cancel()
+				if err := h.ready.Ping(ctx); err != nil {
+					h.log.Error("readiness check failed", "error", err.Error())
+					return nil, &keyway.Error{Code: keyway.CodeInternal, Message: "store unreachable", Err: err}
+				}
+				return status{"ok"}, nil
+			}},
+		{ID: "openapi", Method: "GET", Path: "/openapi.json", Summary: "This document", Public: true, Status: 200,
+			Call: func(context.Context, *keyway.Caller, any) (any, error) { return json.RawMessage(h.openapi), nil }},
+	}
+}

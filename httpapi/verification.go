@@ -1,0 +1,88 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/verify"
+)
+
+const verificationPrefix = "/api-keys/auth/"
+
+// verificationKey recognises POST and GET /api-keys/auth/{key}[/].
+func verificationKey(method, path string) (string, bool) {
+	if (method != http.MethodPost && method != http.MethodGet) || !strings.HasPrefix(path, verificationPrefix) {
+		return "", false
+	}
+	key := strings.TrimSuffix(path[len(verificationPrefix):], "/")
+	if key == "" || strings.IndexByte(key, '/') >= 0 {
+		return "", false
+	}
+	if strings.IndexByte(key, '%') >= 0 {
+		k, err := url.PathUnescape(key)
+		if err != nil {
+			return "", false
+		}
+		key = k
+	}
+	return key, true
+}
+
+// Bodies of the verification answers, encoded once.
+var (
+	invalidKeyBody   = mustEncodeError(verify.ErrInvalidKey)
+	originDeniedBody = mustEncodeError(verify.ErrOriginDenied)
+	tooManyBody      = mustEncodeError(verify.ErrTooManyCalls)
+)
+
+func mustEncodeError(err error) []byte {
+	_, b := encodeError(err)
+	return b
+}
+
+// serveVerification answers POST/GET /api-keys/auth/{key}. It writes
+// pre-encoded bodies and touches no database in the steady state.
+func (h *Handler) serveVerification(w http.ResponseWriter, r *http.Request, key string) {
+	ctx := r.Context()
+	caller, err := h.authenticate(ctx, credential(r))
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	res, err := h.verifier.Verify(ctx, caller, key, r.Header.Get("X-Origin-Domain"))
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	if res.HasRate {
+		setRateHeaders(w.Header(), res.Rate)
+	}
+	switch res.Outcome {
+	case verify.Valid:
+		writeJSON(w, http.StatusOK, res.Body)
+	case verify.OriginDenied:
+		writeJSON(w, http.StatusForbidden, originDeniedBody)
+	case verify.RateLimited:
+		w.Header().Set("retry-after-seconds", retryAfter(res.Rate))
+		writeJSON(w, http.StatusTooManyRequests, tooManyBody)
+	default:
+		writeJSON(w, http.StatusNotFound, invalidKeyBody)
+	}
+}
+
+func setRateHeaders(h http.Header, r keyway.RateResult) {
+	h["Ratelimit-Limit"] = []string{strconv.Itoa(r.Limit)}
+	h["Ratelimit-Remaining"] = []string{strconv.Itoa(r.Remaining())}
+	h["Ratelimit-Consumed"] = []string{strconv.Itoa(r.Consumed)}
+	h["Ratelimit-Reset"] = []string{keyway.NewTime(r.Reset).String()}
+}
+
+// retryAfter is the whole seconds until the window resets, at least 1.
+func retryAfter(r keyway.RateResult) string {
+	d := time.Until(r.Reset)
+	return strconv.Itoa(max(int((d+time.Second-1)/time.Second), 1))
+}

@@ -1,0 +1,71 @@
+package keycrypt
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestNewKeyShape(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		k := NewKey("live_")
+		if !strings.HasPrefix(k, "live_") || len(k) != 5+KeyRandomLen {
+			t.Fatalf("bad key %q", k)
+		}
+		for _, c := range k[5:] {
+			if !strings.ContainsRune(alphabet, c) {
+				t.Fatalf("key %q has %q outside [A-Za-z0-9]", k, c)
+			}
+		}
+		if seen[k] {
+			t.Fatalf("duplicate key %q", k)
+		}
+		seen[k] = true
+	}
+}
+
+func TestSealOpen(t *testing.T) {
+	s, err := NewSealer(NewSecret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := NewKey("test_")
+	h := HashKey(key)
+	sealed := s.Seal(key, h)
+	if bytes.Contains(sealed, []byte(key)) {
+		t.Fatal("sealed copy contains the plaintext key")
+	}
+	got, err := s.Open(sealed, h)
+	if err != nil || got != key {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+	if _, err := s.Open(sealed, HashKey("other")); err != ErrOpen {
+		t.Fatalf("open with another hash: %v, want ErrOpen", err)
+	}
+	other, _ := NewSealer(NewSecret())
+	if _, err := other.Open(sealed, h); err != ErrOpen {
+		t.Fatalf("open with another secret: %v, want ErrOpen", err)
+	}
+	if _, err := s.Open(sealed[:3], h); err != ErrOpen {
+		t.Fatalf("open truncated: %v, want ErrOpen", err)
+	}
+}
+
+func TestParseSecret(t *testing.T) {
+	if _, err := ParseSecret("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="); err != nil {
+		t.Fatalf("valid secret: %v", err)
+	}
+	for _, bad := range []string{"", "not base64!!", "AAAA"} {
+		if _, err := ParseSecret(bad); err == nil {
+			t.Errorf("ParseSecret(%q) accepted", bad)
+		}
+	}
+}
+
+func TestHashKeyAllocs(t *testing.T) {
+	key := NewKey("live_")
+	if n := testing.AllocsPerRun(100, func() { _ = HashKey(key) }); n != 0 {
+		t.Fatalf("HashKey allocates %v times", n)
+	}
+}

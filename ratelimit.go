@@ -1,0 +1,28 @@
+package keyway
+
+import (
+	"context"
+	"time"
+)
+
+// RateResult is the state of one fixed window after a Take or Peek.
+type RateResult struct {
+	Allowed  bool
+	Limit    int
+	Consumed int
+	// Reset is when the current window ends.
+	Reset time.Time
+}
+
+// Remaining is how many calls the window still allows.
+func (r RateResult) Remaining() int { return max(r.Limit-r.Consumed, 0) }
+
+// RateLimiter counts calls in fixed windows that start at their first hit.
+// Only allowed calls consume the window. The bucket id is a digest so the
+// limiter never holds a secret.
+type RateLimiter interface {
+	// Take consumes one call if the window allows it.
+	Take(ctx context.Context, bucket [32]byte, l RateLimit, now time.Time) (RateResult, error)
+	// Peek reports the window without consuming it.
+	Peek(ctx context.Context, bucket [32]byte, l RateLimit, now time.Time) (RateResult, error)
+}

@@ -1,0 +1,239 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
+)
+
+// ListAPIKeysQuery is GET /api-keys.
+type ListAPIKeysQuery struct {
+	ProjectID       string
+	Name            *string
+	CustomAccountID keyway.Optional[string]
+	CustomUserID    keyway.Optional[string]
+	// IsActive defaults to true: revoked keys are listed only on request.
+	IsActive *bool
+	keyway.Page
+}
+
+func (s *Service) ListAPIKeys(ctx context.Context, c *keyway.Caller, q ListAPIKeysQuery) ([]*keyway.APIKey, string, error) {
+	projectID := q.ProjectID
+	if projectID == "" {
+		if c.AccountLevel() {
+			return nil, "", keyway.Invalid("projectId should not be empty")
+		}
+		projectID = c.ProjectID
+	}
+	if _, err := s.namedProject(ctx, c, projectID); err != nil {
+		return nil, "", err
+	}
+	f := keyway.APIKeyFilter{ProjectID: projectID, Name: q.Name, IsActive: true, Page: q.Page}
+	if q.IsActive != nil {
+		f.IsActive = *q.IsActive
+	}
+	if q.CustomAccountID.Set {
+		f.NullCustomAccountID = q.CustomAccountID.Null
+		f.CustomAccountID = &q.CustomAccountID.Value
+	}
+	if q.CustomUserID.Set {
+		f.NullCustomUserID = q.CustomUserID.Null
+		f.CustomUserID = &q.CustomUserID.Value
+	}
+	if f.NullCustomAccountID {
+		f.CustomAccountID = nil
+	}
+	if f.NullCustomUserID {
+		f.CustomUserID = nil
+	}
+	return s.store.APIKeys(ctx, f)
+}
+
+func (s *Service) CreateAPIKey(ctx context.Context, c *keyway.Caller, in *keyway.APIKeyCreate) (*keyway.APIKey, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	projectID := in.ProjectID
+	if projectID == "" {
+		if c.AccountLevel() {
+			return nil, keyway.Invalid("projectId should not be empty")
+		}
+		projectID = c.ProjectID
+	}
+	p, err := s.namedProject(ctx, c, projectID)
+	if err != nil {
+		return nil, err
+	}
+	if !p.IsActive {
+		return nil, keyway.Invalid("projectId refers to a deleted project")
+	}
+	now := s.now()
+	k := &keyway.APIKey{
+		ID:              newID(),
+		AccountID:       p.AccountID,
+		Key:             in.Key,
+		Name:            in.Name,
+		ProjectID:       p.ID,
+		Env:             p.Env,
+		CustomMetaData:  objectOrEmpty(in.CustomMetaData),
+		CustomAccountID: in.CustomAccountID,
+		CustomUserID:    in.CustomUserID,
+		IsActive:        true,
+		ExpiresAt:       in.Expiry,
+		RateLimit:       in.RateLimitConfigs,
+		AllowedDomains:  orEmpty(in.AllowedDomains),
+		CreationContext: json.RawMessage(`{}`),
+		CreatedAt:       now,
+		UpdatedAt:       now,
+	}
+	if k.Key == "" {
+		k.Key = keycrypt.NewKey(string(p.Env) + "_")
+	}
+	if err := s.store.CreateAPIKey(ctx, k); err != nil {
+		return nil, err
+	}
+	// A negative cache entry may remember this key string as unknown.
+	s.invalidate.APIKeyChanged(k.Key)
+	return k, nil
+}
+
+// pathAPIKey loads an active key named in the path; anything else the
+// caller cannot use is 404.
+func (s *Service) pathAPIKey(ctx context.Context, c *keyway.Caller, key string, wantActive bool) (*keyway.APIKey, error) {
+	k, err := s.store.APIKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if k.AccountID != c.AccountID || (c.ProjectID != "" && c.ProjectID != k.ProjectID) {
+		return nil, keyway.ErrAPIKeyNotFound
+	}
+	if wantActive && !k.IsActive {
+		return nil, keyway.ErrAPIKeyNotFound
+	}
+	return k, nil
+}
+
+func (s *Service) GetAPIKey(ctx context.Context, c *keyway.Caller, key string) (*keyway.APIKey, error) {
+	return s.pathAPIKey(ctx, c, key, true)
+}
+
+func (s *Service) UpdateAPIKey(ctx context.Context, c *keyway.Caller, key string, in *keyway.APIKeyUpdate) (*keyway.APIKey, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	k, err := s.pathAPIKey(ctx, c, key, true)
+	if err != nil {
+		return nil, err
+	}
+	oldKey := k.Key
+	if in.Name.Set {
+		k.Name = in.Name.Value
+	}
+	if in.Key.Set {
+		k.Key = in.Key.Value
+	}
+	if in.CustomMetaData.Set {
+		k.CustomMetaData = objectOrEmpty(in.CustomMetaData.Value)
+	}
+	if in.CustomAccountID.Set {
+		k.CustomAccountID = valueOrNil(in.CustomAccountID)
+	}
+	if in.CustomUserID.Set {
+		k.CustomUserID = valueOrNil(in.CustomUserID)
+	}
+	if in.Expiry.Set {
+		k.ExpiresAt = valueOrNil(in.Expiry)
+	}
+	if in.RateLimitConfigs.Set {
+		k.RateLimit = valueOrNil(in.RateLimitConfigs)
+	}
+	if in.AllowedDomains.Set {
+		k.AllowedDomains = orEmpty(in.AllowedDomains.Value)
+	}
+	k.UpdatedAt = s.now()
+	if err := s.store.UpdateAPIKey(ctx, k); err != nil {
+		return nil, err
+	}
+	s.invalidate.APIKeyChanged(oldKey, k.Key)
+	return k, nil
+}
+
+// DeleteAPIKey revokes a key; it stays listed with isActive=false.
+func (s *Service) DeleteAPIKey(ctx context.Context, c *keyway.Caller, key string) (bool, error) {
+	k, err := s.pathAPIKey(ctx, c, key, true)
+	if err != nil {
+		return false, err
+	}
+	k.IsActive = false
+	k.UpdatedAt = s.now()
+	if err := s.store.UpdateAPIKey(ctx, k); err != nil {
+		return false, err
+	}
+	s.invalidate.APIKeyChanged(k.Key)
+	return true, nil
+}
+
+// ReactivateAPIKey brings back a revoked or expired key. An expired key
+// loses its expiry unless the body sets a new one.
+func (s *Service) ReactivateAPIKey(ctx context.Context, c *keyway.Caller, key string, in *keyway.APIKeyReactivate) (*keyway.APIKey, error) {
+	k, err := s.pathAPIKey(ctx, c, key, false)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if k.IsActive && !k.Expired(now) {
+		return nil, keyway.Errorf(keyway.CodeConflict, "API key is already active")
+	}
+	k.IsActive = true
+	k.ExpiresAt = nil
+	if in != nil && in.Expiry != nil {
+		k.ExpiresAt = in.Expiry
+	}
+	k.UpdatedAt = now
+	if err := s.store.UpdateAPIKey(ctx, k); err != nil {
+		return nil, err
+	}
+	s.invalidate.APIKeyChanged(k.Key)
+	return k, nil
+}
+
+// RotateAPIKey replaces the key string with a new generated one, keeping
+// every setting; the old string stops verifying at once.
+func (s *Service) RotateAPIKey(ctx context.Context, c *keyway.Caller, key string) (*keyway.APIKey, error) {
+	k, err := s.pathAPIKey(ctx, c, key, true)
+	if err != nil {
+		return nil, err
+	}
+	oldKey := k.Key
+	k.Key = keycrypt.NewKey(string(k.Env) + "_")
+	k.UpdatedAt = s.now()
+	if err := s.store.UpdateAPIKey(ctx, k); err != nil {
+		return nil, err
+	}
+	s.invalidate.APIKeyChanged(oldKey, k.Key)
+	return k, nil
+}
+
+func objectOrEmpty(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 || string(b) == "null" {
+		return json.RawMessage(`{}`)
+	}
+	return b
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func valueOrNil[T any](o keyway.Optional[T]) *T {
+	if o.Null {
+		return nil
+	}
+	v := o.Value
+	return &v
+}

@@ -1,0 +1,103 @@
+package service
+
+import (
+	"context"
+
+	"github.com/keywayhq/keyway"
+)
+
+// ListProjects lists the active projects of an account the caller reaches;
+// a project-level caller sees only its own project.
+func (s *Service) ListProjects(ctx context.Context, c *keyway.Caller, accountID string, page keyway.Page) ([]*keyway.Project, string, error) {
+	if accountID == "" {
+		return nil, "", keyway.Invalid("accountId should not be empty")
+	}
+	if err := namedAccount(c, accountID); err != nil {
+		return nil, "", err
+	}
+	if !c.AccountLevel() {
+		p, err := s.pathProject(ctx, c, c.ProjectID)
+		if err != nil {
+			return nil, "", err
+		}
+		return []*keyway.Project{p}, "", nil
+	}
+	return s.store.Projects(ctx, accountID, page)
+}
+
+func (s *Service) CreateProject(ctx context.Context, c *keyway.Caller, in *keyway.ProjectCreate) (*keyway.Project, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if err := requireAccountLevel(c); err != nil {
+		return nil, err
+	}
+	if err := namedAccount(c, in.AccountID); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	actor, actorType := c.Actor()
+	p := &keyway.Project{
+		ID:        newID(),
+		Name:      in.Name,
+		AccountID: in.AccountID,
+		Env:       in.Env,
+		IsActive:  true,
+		Audit: keyway.Audit{
+			CreatedBy: actor, CreatedByType: actorType, CreatedIn: s.Region,
+			LastChangedBy: actor, LastChangedByType: actorType,
+		},
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	if err := s.store.CreateProject(ctx, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (s *Service) GetProject(ctx context.Context, c *keyway.Caller, id string) (*keyway.Project, error) {
+	return s.pathProject(ctx, c, id)
+}
+
+func (s *Service) RenameProject(ctx context.Context, c *keyway.Caller, id string, in *keyway.Rename) (*keyway.Project, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	p, err := s.pathProject(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireAccountLevel(c); err != nil {
+		return nil, err
+	}
+	p.Name = in.Name
+	s.touchProject(c, p)
+	if err := s.store.UpdateProject(ctx, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// DeleteProject soft-deletes a project; its keys stop verifying at once.
+func (s *Service) DeleteProject(ctx context.Context, c *keyway.Caller, id string) (*keyway.Project, error) {
+	p, err := s.pathProject(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireAccountLevel(c); err != nil {
+		return nil, err
+	}
+	p.IsActive = false
+	s.touchProject(c, p)
+	if err := s.store.UpdateProject(ctx, p); err != nil {
+		return nil, err
+	}
+	s.invalidate.ScopeChanged()
+	return p, nil
+}
+
+func (s *Service) touchProject(c *keyway.Caller, p *keyway.Project) {
+	p.LastChangedBy, p.LastChangedByType = c.Actor()
+	p.UpdatedAt = s.now()
+}

@@ -1,0 +1,162 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/keywayhq/keyway"
+)
+
+// name_lower is computed here rather than with SQL lower(), which in SQLite
+// only folds ASCII.
+const apiKeyCols = `id, key_hash, key_sealed, account_id, project_id, env, name, custom_meta_data,
+	custom_account_id, custom_user_id, is_active, expires_at, rate_limit, rate_limit_ttl,
+	allowed_domains, creation_context, created_at, updated_at`
+
+// apiKeyRow is the column values for apiKeyCols followed by name_lower.
+func (s *Store) apiKeyRow(k *keyway.APIKey) ([]any, error) {
+	hash, sealed := s.hashAndSeal(k.Key)
+	var limit, ttl any
+	if k.RateLimit != nil {
+		limit, ttl = k.RateLimit.RateLimit, k.RateLimit.RateLimitTTL
+	}
+	domains := k.AllowedDomains
+	if domains == nil {
+		domains = []string{}
+	}
+	domainsJSON, err := json.Marshal(domains)
+	if err != nil {
+		return nil, err
+	}
+	return []any{
+		k.ID, hash, sealed, k.AccountID, k.ProjectID, string(k.Env), k.Name, jsonObject(k.CustomMetaData),
+		k.CustomAccountID, k.CustomUserID, k.IsActive, millisOrNil(k.ExpiresAt), limit, ttl,
+		string(domainsJSON), jsonObject(k.CreationContext), k.CreatedAt.Millis(), k.UpdatedAt.Millis(),
+		strings.ToLower(k.Name),
+	}, nil
+}
+
+// CreateAPIKey fails with CodeConflict if the key string exists and with
+// ErrProjectNotFound if k.ProjectID names no project.
+func (s *Store) CreateAPIKey(ctx context.Context, k *keyway.APIKey) error {
+	args, err := s.apiKeyRow(k)
+	if err != nil {
+		return keyway.Internal(fmt.Errorf("create api key %s: %w", k.ID, err))
+	}
+	_, err = s.w.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyCols+`, name_lower)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`, args...)
+	if err != nil {
+		return apiKeyWriteError("create", k, err)
+	}
+	return nil
+}
+
+// UpdateAPIKey stores every field of k over the row with k.ID. The key
+// string may have changed (rotation), so the hash and sealed copy are
+// recomputed.
+func (s *Store) UpdateAPIKey(ctx context.Context, k *keyway.APIKey) error {
+	args, err := s.apiKeyRow(k)
+	if err != nil {
+		return keyway.Internal(fmt.Errorf("update api key %s: %w", k.ID, err))
+	}
+	found, err := s.execOne(ctx, `UPDATE api_keys SET
+		key_hash = $2, key_sealed = $3, account_id = $4, project_id = $5, env = $6, name = $7,
+		custom_meta_data = $8, custom_account_id = $9, custom_user_id = $10, is_active = $11,
+		expires_at = $12, rate_limit = $13, rate_limit_ttl = $14, allowed_domains = $15,
+		creation_context = $16, created_at = $17, updated_at = $18, name_lower = $19
+		WHERE id = $1`, args...)
+	if err != nil {
+		return apiKeyWriteError("update", k, err)
+	}
+	if !found {
+		return keyway.ErrAPIKeyNotFound
+	}
+	return nil
+}
+
+func apiKeyWriteError(op string, k *keyway.APIKey, err error) error {
+	switch constraintViolation(err) {
+	case uniqueViolation:
+		return keyway.Errorf(keyway.CodeConflict, "API key already exists")
+	case foreignKeyViolation:
+		return keyway.ErrProjectNotFound
+	}
+	return keyway.Internal(fmt.Errorf("%s api key %s: %w", op, k.ID, err))
+}
+
+// APIKey finds a key by its string.
+func (s *Store) APIKey(ctx context.Context, key string) (*keyway.APIKey, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE key_hash = $1`, lookupHash(key))
+	k, _, err := s.scanAPIKey(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, keyway.ErrAPIKeyNotFound
+	}
+	if err != nil {
+		return nil, keyway.Internal(fmt.Errorf("get api key: %w", err))
+	}
+	return k, nil
+}
+
+// APIKeys lists the keys of f.ProjectID matching f, newest first.
+func (s *Store) APIKeys(ctx context.Context, f keyway.APIKeyFilter) ([]*keyway.APIKey, string, error) {
+	var q query
+	q.where("project_id = " + q.arg(f.ProjectID))
+	q.where("is_active = " + q.arg(f.IsActive))
+	if f.Name != nil {
+		q.where("name_lower = " + q.arg(strings.ToLower(*f.Name)))
+	}
+	switch {
+	case f.NullCustomAccountID:
+		q.where("custom_account_id IS NULL")
+	case f.CustomAccountID != nil:
+		q.where("custom_account_id = " + q.arg(*f.CustomAccountID))
+	}
+	switch {
+	case f.NullCustomUserID:
+		q.where("custom_user_id IS NULL")
+	case f.CustomUserID != nil:
+		q.where("custom_user_id = " + q.arg(*f.CustomUserID))
+	}
+	return list(ctx, s.r, "api keys", `SELECT `+apiKeyCols+` FROM api_keys`, &q,
+		listOrder{desc: true, tie: "id"}, f.Page, s.scanAPIKey)
+}
+
+func (s *Store) scanAPIKey(row scanner) (*keyway.APIKey, position, error) {
+	var (
+		k                        keyway.APIKey
+		hash, sealed             []byte
+		env, meta, domains, cctx string
+		expires, limit, ttl      sql.NullInt64
+		created, updated         int64
+	)
+	err := row.Scan(&k.ID, &hash, &sealed, &k.AccountID, &k.ProjectID, &env, &k.Name, &meta,
+		&k.CustomAccountID, &k.CustomUserID, &k.IsActive, &expires, &limit, &ttl,
+		&domains, &cctx, &created, &updated)
+	if err != nil {
+		return nil, position{}, err
+	}
+	if k.Key, err = s.unseal(hash, sealed); err != nil {
+		return nil, position{}, fmt.Errorf("api key %s: %w", k.ID, err)
+	}
+	if err := json.Unmarshal([]byte(domains), &k.AllowedDomains); err != nil {
+		return nil, position{}, fmt.Errorf("api key %s: allowed domains: %w", k.ID, err)
+	}
+	if k.AllowedDomains == nil {
+		k.AllowedDomains = []string{}
+	}
+	k.Env = keyway.Env(env)
+	k.CustomMetaData, k.CreationContext = readJSONObject(meta), readJSONObject(cctx)
+	if expires.Valid {
+		t := keyway.TimeFromMillis(expires.Int64)
+		k.ExpiresAt = &t
+	}
+	if limit.Valid && ttl.Valid {
+		k.RateLimit = &keyway.RateLimit{RateLimit: int(limit.Int64), RateLimitTTL: int(ttl.Int64)}
+	}
+	k.CreatedAt, k.UpdatedAt = keyway.TimeFromMillis(created), keyway.TimeFromMillis(updated)
+	return &k, position{createdAt: created, tie: k.ID}, nil
+}

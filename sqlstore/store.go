@@ -1,0 +1,257 @@
+// Package sqlstore implements keyway.Store over database/sql, on SQLite
+// (modernc.org/sqlite, no cgo) for a single node and PostgreSQL (pgx) for
+// several. One SQL text serves both engines; dialect.go holds the few
+// differences.
+//
+// Key strings are never stored: rows hold the key's SHA-256 for lookups and
+// an AES-GCM sealed copy (keycrypt.Sealer) to return the key in reads, so a
+// database file or dump alone reveals no key.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers driver "pgx"
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // registers driver "sqlite"
+)
+
+var _ keyway.Store = (*Store)(nil)
+
+// Store is a keyway.Store backed by SQLite or PostgreSQL.
+type Store struct {
+	// w runs every write. On SQLite it has a single connection: SQLite
+	// allows one writer at a time anyway, and queueing in Go rather than in
+	// SQLite's busy handler keeps writes fair and free of SQLITE_BUSY.
+	w *sql.DB
+	// r runs reads; under WAL they proceed alongside the writer. On
+	// PostgreSQL it is the same pool as w.
+	r      *sql.DB
+	d      *dialect
+	sealer *keycrypt.Sealer
+}
+
+// Open connects to the database named by rawURL and brings its schema up to
+// date. rawURL is sqlite:///abs/path.db, sqlite://relative/path.db or a
+// postgres:// (postgresql://) connection URL. The SQLite file is created,
+// with mode 0600, if missing; its directory must exist.
+func Open(ctx context.Context, rawURL string, sealer *keycrypt.Sealer) (*Store, error) {
+	if sealer == nil {
+		return nil, errors.New("sqlstore: open: a key sealer is required")
+	}
+	var (
+		s   *Store
+		err error
+	)
+	switch {
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		s, err = openSQLite(ctx, rawURL)
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		s, err = openPostgres(ctx, rawURL)
+	default:
+		scheme, _, _ := strings.Cut(rawURL, ":")
+		return nil, fmt.Errorf("sqlstore: open: unsupported database URL scheme %q (want sqlite:// or postgres://)", scheme)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.sealer = sealer
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openSQLite(ctx context.Context, rawURL string) (*Store, error) {
+	path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//")
+	if path == "" {
+		return nil, fmt.Errorf("open sqlite: URL %q names no file", rawURL)
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("open sqlite %s: the URL takes no query or fragment", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	// SQLite would create the file world-readable (subject to umask); keys
+	// are sealed, but names and metadata are nobody else's business. The
+	// -wal and -shm files inherit the database file's mode.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
+	}
+	f.Close()
+
+	w, err := sql.Open("sqlite", sqliteDSN(abs, true))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// The writer connects first so that the file is in WAL mode before any
+	// reader connection opens it.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
+	}
+
+	r, err := sql.Open("sqlite", sqliteDSN(abs, false))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("open sqlite READER %s: %w", abs, err)
+	}
+	return &Store{w: w, r: r, d: sqliteDialect}, nil
+}
+
+// sqliteDSN puts every setting in the DSN so that each connection the pools
+// open gets it, not just the first.
+//
+//   - WAL lets readers run while the writer writes.
+//   - synchronous=FULL fsyncs the WAL at every commit, so an acknowledged
+//     write survives a crash or power loss (NORMAL may lose the last ones).
+//   - busy_timeout covers the remaining lock waits (checkpoints, another
+//     process on the same file) instead of failing with SQLITE_BUSY.
+//   - _txlock=immediate takes the write lock at BEGIN, so a transaction never
+//     fails halfway when it upgrades from reading to writing.
+//   - Readers are query_only, so a write sent to the wrong pool fails loudly.
+func sqliteDSN(path string, writer bool) string {
+	q := []string{
+		"_pragma=busy_timeout(5000)",
+		"_pragma=journal_mode(WAL)",
+		"_pragma=synchronous(FULL)",
+		"_pragma=foreign_keys(1)",
+	}
+	if writer {
+		q = append(q, "_txlock=immediate")
+	} else {
+		q = append(q, "_pragma=query_only(1)")
+	}
+	// As a URI the path must be percent-encoded ('?', '#', '%', spaces).
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + strings.Join(q, "&")
+}
+
+func openPostgres(ctx context.Context, rawURL string) (*Store, error) {
+	name := redactURL(rawURL)
+	db, err := sql.Open("pgx", rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres %s: %w", name, err)
+	}
+	db.SetMaxIdleConns(10)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres %s: %w", name, err)
+	}
+	return &Store{w: db, r: db, d: postgresDialect}, nil
+}
+
+// redactURL keeps passwords out of error messages and logs.
+func redactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// Migrate applies any pending migrations. Open calls it; it is a no-op on an
+// up-to-date database.
+func (s *Store) Migrate(ctx context.Context) error {
+	opts := []goose.ProviderOption{
+		// Other packages in the binary must not slip their Go migrations
+		// into this schema through goose's global registry.
+		goose.WithDisableGlobalRegistry(true),
+	}
+	if s.d == postgresDialect {
+		locker, err := s.migrationLocker(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", s.d.name, err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(s.d.goose, s.w, s.d.migrations(), opts...)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", s.d.name, err)
+	}
+	for {
+		before, err := p.GetDBVersion(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", s.d.name, err)
+		}
+		_, err = p.Up(ctx)
+		if err == nil {
+			return nil
+		}
+		// SQLite has no lock to hold across goose's transactions, so two
+		// processes opening a new file at once both try to apply the same
+		// migration and the later one fails. If the version moved meanwhile,
+		// someone else migrated: look again. Otherwise the failure is real.
+		// PostgreSQL holds an advisory lock instead and never gets here.
+		after, verr := p.GetDBVersion(ctx)
+		if s.d != sqliteDialect || verr != nil || after <= before {
+			return fmt.Errorf("migrate %s: %w", s.d.name, err)
+		}
+	}
+}
+
+// migrationLocker returns a PostgreSQL advisory lock so that nodes starting
+// together migrate one at a time. Its id is derived from the database and
+// schema: only nodes sharing a schema need to exclude each other, and
+// deployments (or test runs) in separate schemas of one database, or other
+// goose users with the default lock id, should not wait on us.
+func (s *Store) migrationLocker(ctx context.Context) (lock.SessionLocker, error) {
+	var scope string
+	err := s.w.QueryRowContext(ctx, `SELECT current_database() || '.' || COALESCE(current_schema(), '')`).Scan(&scope)
+	if err != nil {
+		return nil, fmt.Errorf("read schema name: %w", err)
+	}
+	id := int64(crc32.ChecksumIEEE([]byte("keyway.migrate:" + scope)))
+	// Retry every second for up to five minutes: the default five-second
+	// interval makes every node but the first start needlessly late.
+	return lock.NewPostgresSessionLocker(lock.WithLockID(id), lock.WithLockTimeout(1, 300))
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return keyway.Internal(fmt.Errorf("ping %s: %w", s.d.name, err))
+	}
+	return nil
+}
+
+// Close closes every pool.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != s.w {
+		errs = append(errs, s.r.Close())
+	}
+	// The writer closes last so that SQLite, on closing the final
+	// connection, checkpoints the WAL into the main file and removes it.
+	errs = append(errs, s.w.Close())
+	return errors.Join(errs...)
+}

@@ -1,0 +1,53 @@
+package keyway
+
+import "context"
+
+// Store persists Keyway's objects. Implementations seal key strings at rest
+// and look them up by hash; callers only ever see plaintext keys. Lookups of
+// a missing object return the matching ErrXNotFound.
+type Store interface {
+	CreateAccount(ctx context.Context, a *Account) error
+	Account(ctx context.Context, id string) (*Account, error)
+	UpdateAccount(ctx context.Context, a *Account) error
+	// CountAccounts is used to decide on first-start bootstrap.
+	CountAccounts(ctx context.Context) (int, error)
+
+	CreateProject(ctx context.Context, p *Project) error
+	Project(ctx context.Context, id string) (*Project, error)
+	// Projects lists an account's projects, oldest first.
+	Projects(ctx context.Context, accountID string, page Page) ([]*Project, string, error)
+	UpdateProject(ctx context.Context, p *Project) error
+
+	// CreateAccessKey fails with CodeConflict if the key string exists.
+	CreateAccessKey(ctx context.Context, k *AccessKey) error
+	AccessKey(ctx context.Context, key string) (*AccessKey, error)
+	// AccessKeys lists an account's access keys, optionally narrowed to one
+	// project ("" for all) and an active state (nil for all), newest first.
+	AccessKeys(ctx context.Context, accountID, projectID string, isActive *bool, page Page) ([]*AccessKey, string, error)
+	UpdateAccessKey(ctx context.Context, k *AccessKey) error
+
+	// CreateAPIKey fails with CodeConflict if the key string exists.
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	APIKey(ctx context.Context, key string) (*APIKey, error)
+	// APIKeys lists keys newest first and returns the next cursor when the
+	// filter asked for cursor pagination and more remain.
+	APIKeys(ctx context.Context, f APIKeyFilter) ([]*APIKey, string, error)
+	// UpdateAPIKey stores k over the row with k.ID; k.Key may differ from the
+	// stored key (rotation, custom rename) and then fails with CodeConflict
+	// if the new key string is taken.
+	UpdateAPIKey(ctx context.Context, k *APIKey) error
+
+	// Ping checks the store is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Invalidator drops cached verification state after a change. Each call
+// covers everything that depends on what changed.
+type Invalidator interface {
+	// APIKeyChanged is called with every key string whose answer changed.
+	APIKeyChanged(keys ...string)
+	// ScopeChanged is called when a project, account or access key changed,
+	// which can change the answer for many keys at once.
+	ScopeChanged()
+}

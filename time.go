@@ -1,0 +1,67 @@
+package keyway
+
+import (
+	"time"
+)
+
+// Clock is injected everywhere time matters so tests can move it.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// TimeLayout is what JavaScript's Date.toISOString prints, which is what the
+// original service and its SDK exchange.
+const TimeLayout = "2006-01-02T15:04:05.000Z"
+
+// Time is a UTC instant with millisecond precision, the resolution stored in
+// the database and shown on the wire.
+type Time struct{ time.Time }
+
+// NewTime truncates t to milliseconds in UTC.
+func NewTime(t time.Time) Time { return Time{t.UTC().Truncate(time.Millisecond)} }
+
+// TimeFromMillis converts stored epoch milliseconds.
+func TimeFromMillis(ms int64) Time { return Time{time.UnixMilli(ms).UTC()} }
+
+// Millis is the stored form.
+func (t Time) Millis() int64 { return t.UnixMilli() }
+
+func (t Time) String() string { return t.UTC().Format(TimeLayout) }
+
+func (t Time) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, len(TimeLayout)+2)
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, TimeLayout)
+	return append(b, '"'), nil
+}
+
+func (t *Time) UnmarshalJSON(b []byte) error {
+	var s string
+	if len(b) < 2 || b[0] != '"' {
+		return Invalid("date must be a valid ISO 8601 date string")
+	}
+	s = string(b[1 : len(b)-1])
+	parsed, err := ParseTime(s)
+	if err != nil {
+		return err
+	}
+	*t = parsed
+	return nil
+}
+
+// ParseTime accepts the date forms the contract allows for inputs: full
+// ISO-8601 date-times with or without offset, "YYYY-MM-DD HH:MM:SS" and
+// "YYYY-MM-DD", the last two read as UTC.
+func ParseTime(s string) (Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return NewTime(t), nil
+		}
+	}
+	return Time{}, Invalid("expiry must be a valid ISO 8601 date string")
+}

@@ -1,0 +1,356 @@
+// Package verify answers the hot path: is this API key valid for this
+// caller, right now, from this origin, within its rate limit? It also
+// authenticates management credentials. Both are served from in-process
+// caches so that, in the steady state, no request touches the database;
+// every write that could change an answer invalidates the cache (Invalidator).
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
+)
+
+// Outcome is the verdict on one verification.
+type Outcome uint8
+
+const (
+	// Valid: the key may be used.
+	Valid Outcome = iota
+	// Invalid covers unknown, revoked, expired, out-of-scope and malformed
+	// keys alike, so a caller learns nothing about keys it cannot use.
+	Invalid
+	// OriginDenied: the origin is not in the key's allowed domains.
+	OriginDenied
+	// RateLimited: the key's window is used up.
+	RateLimited
+)
+
+// Result is the answer to one verification. Body is shared and must not be
+// modified.
+type Result struct {
+	Outcome Outcome
+	// Body is the pre-encoded ApiKey JSON when the key was found.
+	Body []byte
+	Key  *keyway.APIKey
+	// Rate is set when the key has a rate limit.
+	Rate    keyway.RateResult
+	HasRate bool
+}
+
+// Config tunes the caches. Zero values take the defaults.
+type Config struct {
+	// PositiveTTL bounds how long a cached answer may live without an
+	// invalidation; on one node invalidation is immediate, so this only
+	// matters when invalidations can be missed.
+	PositiveTTL time.Duration
+	// NegativeTTL is how long an unknown key is remembered as unknown.
+	NegativeTTL time.Duration
+	MaxEntries  int
+}
+
+func (c *Config) defaults() {
+	if c.PositiveTTL <= 0 {
+		c.PositiveTTL = time.Minute
+	}
+	if c.NegativeTTL <= 0 {
+		c.NegativeTTL = 5 * time.Second
+	}
+	if c.MaxEntries <= 0 {
+		c.MaxEntries = 1 << 20
+	}
+}
+
+// Verifier implements verification and credential checks over a Store.
+type Verifier struct {
+	store   keyway.Store
+	limiter keyway.RateLimiter
+	clock   keyway.Clock
+	usage   *usageBuffer
+	cfg     Config
+
+	keys   *cache[keyEntry]
+	access *cache[accessEntry]
+	// gen counts invalidations. A load records it before reading the store
+	// and only fills the cache if no invalidation happened meanwhile, so a
+	// slow load can never put back an answer a write has just dropped.
+	gen   atomic.Uint64
+	group singleflight.Group
+}
+
+// keyEntry is everything needed to answer for one key string.
+type keyEntry struct {
+	found bool
+	// usable folds in the key's, its project's and its account's active
+	// state; expiry is checked per request against the clock.
+	usable bool
+	key    *keyway.APIKey
+	body   []byte
+	// bucket identifies the key's rate-limit window by its stable row id,
+	// so rotating a key does not hand it a fresh window.
+	bucket [32]byte
+}
+
+type accessEntry struct {
+	caller *keyway.Caller // nil when the credential is not valid
+	limit  *keyway.RateLimit
+	bucket [32]byte
+}
+
+var _ keyway.Invalidator = (*Verifier)(nil)
+
+func New(store keyway.Store, limiter keyway.RateLimiter, clock keyway.Clock, usage keyway.UsageStore, cfg Config) *Verifier {
+	cfg.defaults()
+	return &Verifier{
+		store:   store,
+		limiter: limiter,
+		clock:   clock,
+		usage:   newUsageBuffer(usage),
+		cfg:     cfg,
+		keys:    newCache[keyEntry](cfg.MaxEntries),
+		access:  newCache[accessEntry](cfg.MaxEntries),
+	}
+}
+
+// Verify checks key for caller. origin is the x-origin-domain header, ""
+// when absent. Only a store failure on a cache miss returns an error.
+func (v *Verifier) Verify(ctx context.Context, caller *keyway.Caller, key, origin string) (Result, error) {
+	now := v.clock.Now()
+	e, err := v.keyEntry(ctx, key, now)
+	if err != nil {
+		return Result{}, err
+	}
+	if !e.found || !e.usable || !inScope(caller, e.key) || e.key.Expired(keyway.Time{Time: now}) {
+		if e.found && inScope(caller, e.key) {
+			v.usage.add(e.key, now, outcomeFailed)
+		}
+		return Result{Outcome: Invalid}, nil
+	}
+	res := Result{Outcome: Valid, Body: e.body, Key: e.key}
+	lim := e.key.RateLimit
+	if origin != "" && !keyway.DomainAllowed(e.key.AllowedDomains, origin) {
+		res.Outcome = OriginDenied
+		if lim != nil {
+			res.Rate, err = v.limiter.Peek(ctx, e.bucket, *lim, now)
+			res.HasRate = err == nil
+		}
+		v.usage.add(e.key, now, outcomeFailed)
+		return res, nil
+	}
+	if lim != nil {
+		res.Rate, err = v.limiter.Take(ctx, e.bucket, *lim, now)
+		if err != nil {
+			return Result{}, fmt.Errorf("rate limit: %w", err)
+		}
+		res.HasRate = true
+		if !res.Rate.Allowed {
+			res.Outcome = RateLimited
+			v.usage.add(e.key, now, outcomeRateLimited)
+			return res, nil
+		}
+	}
+	v.usage.add(e.key, now, outcomeSuccess)
+	return res, nil
+}
+
+func inScope(c *keyway.Caller, k *keyway.APIKey) bool {
+	return k.AccountID == c.AccountID && (c.ProjectID == "" || c.ProjectID == k.ProjectID)
+}
+
+func (v *Verifier) keyEntry(ctx context.Context, key string, now time.Time) (*keyEntry, error) {
+	h := keycrypt.HashKey(key)
+	if e, ok := v.keys.get(h, now); ok {
+		return e, nil
+	}
+	gen := v.gen.Load()
+	// The flight is per generation: a caller arriving after an invalidation
+	// must not join a load that started before it.
+	r, err, _ := v.group.Do("k"+strconv.FormatUint(gen, 36)+string(h[:]), func() (any, error) {
+		e, err := v.loadKey(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		ttl := v.cfg.PositiveTTL
+		if !e.found {
+			ttl = v.cfg.NegativeTTL
+		}
+		if v.gen.Load() == gen {
+			v.keys.put(h, e, now.Add(ttl))
+		}
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.(*keyEntry), nil
+}
+
+func (v *Verifier) loadKey(ctx context.Context, key string) (*keyEntry, error) {
+	k, err := v.store.APIKey(ctx, key)
+	if errors.Is(err, keyway.ErrAPIKeyNotFound) {
+		return &keyEntry{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load api key: %w", err)
+	}
+	usable := k.IsActive
+	if usable {
+		if usable, err = v.ownersActive(ctx, k.AccountID, k.ProjectID); err != nil {
+			return nil, err
+		}
+	}
+	body, err := json.Marshal(k)
+	if err != nil {
+		return nil, fmt.Errorf("encode api key: %w", err)
+	}
+	return &keyEntry{found: true, usable: usable, key: k, body: body, bucket: keycrypt.HashKey("api-key:" + k.ID)}, nil
+}
+
+// ownersActive reports whether an account and (if given) a project are
+// both active.
+func (v *Verifier) ownersActive(ctx context.Context, accountID, projectID string) (bool, error) {
+	if projectID != "" {
+		p, err := v.store.Project(ctx, projectID)
+		if errors.Is(err, keyway.ErrProjectNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("load project: %w", err)
+		}
+		if !p.IsActive || p.AccountID != accountID {
+			return false, nil
+		}
+	}
+	a, err := v.store.Account(ctx, accountID)
+	if errors.Is(err, keyway.ErrAccountNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("load account: %w", err)
+	}
+	return a.IsActive, nil
+}
+
+// Authenticate resolves a management credential to its caller. An unknown
+// or inactive credential, or one whose account or project is gone, is
+// keyway.ErrUnauthorized.
+func (v *Verifier) Authenticate(ctx context.Context, credential string) (*keyway.Caller, error) {
+	e, err := v.accessEntry(ctx, credential)
+	if err != nil {
+		return nil, err
+	}
+	if e.caller == nil {
+		return nil, keyway.ErrUnauthorized
+	}
+	return e.caller, nil
+}
+
+// Limit consumes one management call from the caller's own rate limit, if
+// its access key has one. ok is false when the limit is used up.
+func (v *Verifier) Limit(ctx context.Context, credential string) (res keyway.RateResult, limited bool, err error) {
+	e, err := v.accessEntry(ctx, credential)
+	if err != nil || e.limit == nil {
+		return keyway.RateResult{}, false, err
+	}
+	res, err = v.limiter.Take(ctx, e.bucket, *e.limit, v.clock.Now())
+	return res, true, err
+}
+
+func (v *Verifier) accessEntry(ctx context.Context, credential string) (*accessEntry, error) {
+	now := v.clock.Now()
+	h := keycrypt.HashKey(credential)
+	if e, ok := v.access.get(h, now); ok {
+		return e, nil
+	}
+	gen := v.gen.Load()
+	r, err, _ := v.group.Do("a"+strconv.FormatUint(gen, 36)+string(h[:]), func() (any, error) {
+		e, err := v.loadAccess(ctx, credential)
+		if err != nil {
+			return nil, err
+		}
+		ttl := v.cfg.PositiveTTL
+		if e.caller == nil {
+			ttl = v.cfg.NegativeTTL
+		}
+		if v.gen.Load() == gen {
+			v.access.put(h, e, now.Add(ttl))
+		}
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.(*accessEntry), nil
+}
+
+func (v *Verifier) loadAccess(ctx context.Context, credential string) (*accessEntry, error) {
+	k, err := v.store.AccessKey(ctx, credential)
+	if errors.Is(err, keyway.ErrAccessKeyNotFound) {
+		return &accessEntry{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load access key: %w", err)
+	}
+	if !k.IsActive {
+		return &accessEntry{}, nil
+	}
+	projectID := ""
+	if k.ProjectID != nil {
+		projectID = *k.ProjectID
+	}
+	ok, err := v.ownersActive(ctx, k.AccountID, projectID)
+	if err != nil || !ok {
+		return &accessEntry{}, err
+	}
+	return &accessEntry{
+		caller: &keyway.Caller{AccessKey: k, AccountID: k.AccountID, ProjectID: projectID},
+		limit:  k.Limit(),
+		bucket: keycrypt.HashKey("access-key:" + credential),
+	}, nil
+}
+
+// APIKeyChanged drops the cached answers for the given key strings.
+func (v *Verifier) APIKeyChanged(keys ...string) {
+	v.gen.Add(1)
+	for _, k := range keys {
+		v.keys.delete(keycrypt.HashKey(k))
+	}
+}
+
+// ScopeChanged drops every cached answer: a project, account or access key
+// change can affect any number of keys, and such changes are rare.
+func (v *Verifier) ScopeChanged() {
+	v.gen.Add(1)
+	v.keys.clear()
+	v.access.clear()
+}
+
+// Public answers for the verification outcomes, shared by every transport.
+var (
+	ErrInvalidKey   = keyway.Errorf(keyway.CodeNotFound, "Invalid client key")
+	ErrOriginDenied = keyway.Errorf(keyway.CodeForbidden, "Origin domain is not allowed for this API key")
+	ErrTooManyCalls = keyway.Errorf(keyway.CodeRateLimited, "Too many requests")
+)
+
+// Err is the outcome as an error, nil when the key is valid.
+func (r Result) Err() error {
+	switch r.Outcome {
+	case Valid:
+		return nil
+	case OriginDenied:
+		return ErrOriginDenied
+	case RateLimited:
+		return ErrTooManyCalls
+	default:
+		return ErrInvalidKey
+	}
+}

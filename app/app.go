@@ -68,9 +68,28 @@ type App struct {
 // FlushInterval is how often buffered usage is written to the store.
 const FlushInterval = 5 * time.Second
 
+// Options are the App's collaborators; zero values take the defaults.
+type Options struct {
+	// Log receives the JSON log (default: discarded).
+	Log *slog.Logger
+	// Stderr receives the one-time bootstrap credential (default: os.Stderr).
+	Stderr io.Writer
+	// Clock drives expiry and rate-limit windows (default: the wall clock).
+	Clock keyway.Clock
+}
+
 // New prepares an App; Start opens everything.
-func New(cfg Config, log *slog.Logger, stderr io.Writer) *App {
-	return &App{cfg: cfg, log: log, stderr: stderr, clock: keyway.SystemClock{}}
+func New(cfg Config, opts Options) *App {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	if opts.Clock == nil {
+		opts.Clock = keyway.SystemClock{}
+	}
+	return &App{cfg: cfg, log: opts.Log, stderr: opts.Stderr, clock: opts.Clock}
 }
 
 // NewLogger returns the JSON logger for a level name.
@@ -116,7 +135,7 @@ func (a *App) Start(ctx context.Context) error {
 		store.Close()
 		return err
 	}
-	handler, err := httpapi.New(api.Operations(svc, a.verifier), a.verifier, store, a.log, service.Version)
+	handler, err := httpapi.New(api.Operations(svc, a.verifier), a.verifier, store, a.log, a.clock, service.Version)
 	if err != nil {
 		store.Close()
 		return err
@@ -274,3 +293,6 @@ func redactURL(u string) string {
 	}
 	return u
 }
+
+// Handler is the server's HTTP handler, for in-process benchmarks.
+func (a *App) Handler() http.Handler { return a.server.Handler }

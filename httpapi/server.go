@@ -29,13 +29,14 @@ type Handler struct {
 	verifier *verify.Verifier
 	log      *slog.Logger
 	ready    Pinger
+	clock    keyway.Clock
 	router   *router
 	openapi  []byte
 }
 
 // New builds the handler for ops. ready is checked by /readyz.
-func New(ops []api.Operation, v *verify.Verifier, ready Pinger, log *slog.Logger, version string) (*Handler, error) {
-	h := &Handler{verifier: v, log: log, ready: ready, router: newRouter()}
+func New(ops []api.Operation, v *verify.Verifier, ready Pinger, log *slog.Logger, clock keyway.Clock, version string) (*Handler, error) {
+	h := &Handler{verifier: v, log: log, ready: ready, clock: clock, router: newRouter()}
 	all := append(ops, h.probeOperations()...)
 	for _, o := range all {
 		b, err := newBinder(o.Input)
@@ -83,12 +84,13 @@ func equalStrings(a, b []string) bool {
 // served without the generic binding, since it is most of the traffic.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.recoverPanic(w, r)
-	path := r.URL.EscapedPath()
-	if key, ok := verificationKey(r.Method, path); ok {
+	// The verification route matches on the decoded path: a key never
+	// holds a slash, and escaping the path would cost an allocation.
+	if key, ok := verificationKey(r.Method, r.URL.Path); ok {
 		h.serveVerification(w, r, key)
 		return
 	}
-	rt, params, ok := h.router.match(r.Method, path)
+	rt, params, ok := h.router.match(r.Method, r.URL.EscapedPath())
 	if !ok {
 		writeError(w, keyway.Errorf(keyway.CodeNotFound, "Cannot %s %s", r.Method, r.URL.Path))
 		return
@@ -173,7 +175,7 @@ func (h *Handler) runOperation(w http.ResponseWriter, r *http.Request, o api.Ope
 			if limited {
 				setRateHeaders(w.Header(), res)
 				if !res.Allowed {
-					w.Header().Set("retry-after-seconds", retryAfter(res))
+					w.Header().Set("retry-after-seconds", h.retryAfter(res))
 					return h.fail(w, verify.ErrTooManyCalls)
 				}
 			}

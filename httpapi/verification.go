@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -13,7 +12,8 @@ import (
 
 const verificationPrefix = "/api-keys/auth/"
 
-// verificationKey recognises POST and GET /api-keys/auth/{key}[/].
+// verificationKey recognises POST and GET /api-keys/auth/{key}[/] in a
+// decoded path.
 func verificationKey(method, path string) (string, bool) {
 	if (method != http.MethodPost && method != http.MethodGet) || !strings.HasPrefix(path, verificationPrefix) {
 		return "", false
@@ -21,13 +21,6 @@ func verificationKey(method, path string) (string, bool) {
 	key := strings.TrimSuffix(path[len(verificationPrefix):], "/")
 	if key == "" || strings.IndexByte(key, '/') >= 0 {
 		return "", false
-	}
-	if strings.IndexByte(key, '%') >= 0 {
-		k, err := url.PathUnescape(key)
-		if err != nil {
-			return "", false
-		}
-		key = k
 	}
 	return key, true
 }
@@ -63,14 +56,14 @@ func (h *Handler) serveVerification(w http.ResponseWriter, r *http.Request, key 
 	}
 	switch res.Outcome {
 	case verify.Valid:
-		writeJSON(w, http.StatusOK, res.Body)
+		writePrepared(w, http.StatusOK, res.Body)
 	case verify.OriginDenied:
-		writeJSON(w, http.StatusForbidden, originDeniedBody)
+		writePrepared(w, http.StatusForbidden, originDeniedBody)
 	case verify.RateLimited:
-		w.Header().Set("retry-after-seconds", retryAfter(res.Rate))
-		writeJSON(w, http.StatusTooManyRequests, tooManyBody)
+		w.Header().Set("retry-after-seconds", h.retryAfter(res.Rate))
+		writePrepared(w, http.StatusTooManyRequests, tooManyBody)
 	default:
-		writeJSON(w, http.StatusNotFound, invalidKeyBody)
+		writePrepared(w, http.StatusNotFound, invalidKeyBody)
 	}
 }
 
@@ -82,7 +75,7 @@ func setRateHeaders(h http.Header, r keyway.RateResult) {
 }
 
 // retryAfter is the whole seconds until the window resets, at least 1.
-func retryAfter(r keyway.RateResult) string {
-	d := time.Until(r.Reset)
+func (h *Handler) retryAfter(r keyway.RateResult) string {
+	d := r.Reset.Sub(h.clock.Now())
 	return strconv.Itoa(max(int((d+time.Second-1)/time.Second), 1))
 }

@@ -3,74 +3,87 @@ package verify
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/keywayhq/keyway"
 )
 
-type usageOutcome uint8
-
-const (
-	outcomeSuccess usageOutcome = iota
-	outcomeFailed
-	outcomeRateLimited
-)
+// usageCounters counts one key's verification outcomes since the last
+// flush. The hot path only does atomic adds on them; cache entries for the
+// key point at the same counters across reloads.
+type usageCounters struct {
+	keyID, projectID, accountID string
+	successful, failed, limited atomic.Int64
+	lastSuccess                 atomic.Int64 // epoch ms
+}
 
 type usageKey struct {
 	keyID string
 	hour  int64
 }
 
-// usageBuffer counts verification outcomes in memory so the hot path never
-// writes to the database; Flush hands the totals to the store in one batch.
+// usageBuffer keeps usage in memory so the hot path never writes to the
+// database; flush hands the totals to the store in one batch. Counts are
+// filed under the hour of the flush that carries them, so at an hour's
+// boundary up to one flush interval of usage lands in the next hour.
 type usageBuffer struct {
 	store keyway.UsageStore
 
-	mu     sync.Mutex
-	counts map[usageKey]*keyway.Usage
+	mu    sync.Mutex
+	byKey map[string]*usageCounters
+	// retry holds batches the store refused, merged per key and hour so an
+	// outage costs memory per key, not per request.
+	retry map[usageKey]*keyway.Usage
 }
 
 func newUsageBuffer(store keyway.UsageStore) *usageBuffer {
-	return &usageBuffer{store: store, counts: make(map[usageKey]*keyway.Usage)}
+	return &usageBuffer{store: store, byKey: make(map[string]*usageCounters), retry: make(map[usageKey]*keyway.Usage)}
 }
 
-func (b *usageBuffer) add(k *keyway.APIKey, now time.Time, o usageOutcome) {
-	if b.store == nil {
-		return
-	}
-	hour := now.Truncate(time.Hour)
-	uk := usageKey{keyID: k.ID, hour: hour.UnixMilli()}
+// counters returns the counters of a key, creating them on first use. It
+// runs on cache misses only.
+func (b *usageBuffer) counters(k *keyway.APIKey) *usageCounters {
 	b.mu.Lock()
-	u := b.counts[uk]
-	if u == nil {
-		u = &keyway.Usage{KeyID: k.ID, ProjectID: k.ProjectID, AccountID: k.AccountID, Hour: keyway.NewTime(hour)}
-		b.counts[uk] = u
+	defer b.mu.Unlock()
+	c := b.byKey[k.ID]
+	if c == nil {
+		c = &usageCounters{keyID: k.ID, projectID: k.ProjectID, accountID: k.AccountID}
+		b.byKey[k.ID] = c
 	}
-	switch o {
-	case outcomeSuccess:
-		u.Successful++
-		u.LastSuccess = keyway.NewTime(now)
-	case outcomeFailed:
-		u.Failed++
-	case outcomeRateLimited:
-		u.RateLimited++
-	}
-	b.mu.Unlock()
+	return c
 }
 
-// flush writes what was counted since the last flush. On failure the batch
-// is merged back so the next flush retries it.
-func (b *usageBuffer) flush(ctx context.Context) error {
+func (c *usageCounters) success(now time.Time) {
+	c.successful.Add(1)
+	c.lastSuccess.Store(now.UnixMilli())
+}
+
+// flush writes what was counted since the last flush, and any batch that
+// failed before. On failure the batch is kept for the next flush.
+func (b *usageBuffer) flush(ctx context.Context, now time.Time) error {
 	if b.store == nil {
 		return nil
 	}
+	hour := keyway.NewTime(now.Truncate(time.Hour))
 	b.mu.Lock()
-	if len(b.counts) == 0 {
+	for _, c := range b.byKey {
+		u := keyway.Usage{KeyID: c.keyID, ProjectID: c.projectID, AccountID: c.accountID, Hour: hour,
+			Successful: c.successful.Swap(0), Failed: c.failed.Swap(0), RateLimited: c.limited.Swap(0)}
+		if u.Successful == 0 && u.Failed == 0 && u.RateLimited == 0 {
+			continue
+		}
+		if u.Successful > 0 {
+			u.LastSuccess = keyway.TimeFromMillis(c.lastSuccess.Load())
+		}
+		merge(b.retry, u)
+	}
+	if len(b.retry) == 0 {
 		b.mu.Unlock()
 		return nil
 	}
-	taken := b.counts
-	b.counts = make(map[usageKey]*keyway.Usage, len(taken))
+	taken := b.retry
+	b.retry = make(map[usageKey]*keyway.Usage)
 	b.mu.Unlock()
 
 	batch := make([]keyway.Usage, 0, len(taken))
@@ -82,22 +95,28 @@ func (b *usageBuffer) flush(ctx context.Context) error {
 		return nil
 	}
 	b.mu.Lock()
-	for k, old := range taken {
-		if u := b.counts[k]; u != nil {
-			u.Successful += old.Successful
-			u.Failed += old.Failed
-			u.RateLimited += old.RateLimited
-			if old.LastSuccess.After(u.LastSuccess.Time) {
-				u.LastSuccess = old.LastSuccess
-			}
-		} else {
-			b.counts[k] = old
-		}
+	for _, u := range batch {
+		merge(b.retry, u)
 	}
 	b.mu.Unlock()
 	return err
 }
 
+func merge(into map[usageKey]*keyway.Usage, u keyway.Usage) {
+	k := usageKey{keyID: u.KeyID, hour: u.Hour.Millis()}
+	have := into[k]
+	if have == nil {
+		into[k] = &u
+		return
+	}
+	have.Successful += u.Successful
+	have.Failed += u.Failed
+	have.RateLimited += u.RateLimited
+	if u.LastSuccess.After(have.LastSuccess.Time) {
+		have.LastSuccess = u.LastSuccess
+	}
+}
+
 // Flush writes buffered usage to the store now. The server calls it on a
 // timer and once more on shutdown.
-func (v *Verifier) Flush(ctx context.Context) error { return v.usage.flush(ctx) }
+func (v *Verifier) Flush(ctx context.Context) error { return v.usage.flush(ctx, v.clock.Now()) }

@@ -98,6 +98,7 @@ type keyEntry struct {
 	// bucket identifies the key's rate-limit window by its stable row id,
 	// so rotating a key does not hand it a fresh window.
 	bucket [32]byte
+	usage  *usageCounters
 }
 
 type accessEntry struct {
@@ -131,7 +132,7 @@ func (v *Verifier) Verify(ctx context.Context, caller *keyway.Caller, key, origi
 	}
 	if !e.found || !e.usable || !inScope(caller, e.key) || e.key.Expired(keyway.Time{Time: now}) {
 		if e.found && inScope(caller, e.key) {
-			v.usage.add(e.key, now, outcomeFailed)
+			e.usage.failed.Add(1)
 		}
 		return Result{Outcome: Invalid}, nil
 	}
@@ -143,7 +144,7 @@ func (v *Verifier) Verify(ctx context.Context, caller *keyway.Caller, key, origi
 			res.Rate, err = v.limiter.Peek(ctx, e.bucket, *lim, now)
 			res.HasRate = err == nil
 		}
-		v.usage.add(e.key, now, outcomeFailed)
+		e.usage.failed.Add(1)
 		return res, nil
 	}
 	if lim != nil {
@@ -154,11 +155,11 @@ func (v *Verifier) Verify(ctx context.Context, caller *keyway.Caller, key, origi
 		res.HasRate = true
 		if !res.Rate.Allowed {
 			res.Outcome = RateLimited
-			v.usage.add(e.key, now, outcomeRateLimited)
+			e.usage.limited.Add(1)
 			return res, nil
 		}
 	}
-	v.usage.add(e.key, now, outcomeSuccess)
+	e.usage.success(now)
 	return res, nil
 }
 
@@ -212,7 +213,8 @@ func (v *Verifier) loadKey(ctx context.Context, key string) (*keyEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode api key: %w", err)
 	}
-	return &keyEntry{found: true, usable: usable, key: k, body: body, bucket: keycrypt.HashKey("api-key:" + k.ID)}, nil
+	return &keyEntry{found: true, usable: usable, key: k, body: body,
+		bucket: keycrypt.HashKey("api-key:" + k.ID), usage: v.usage.counters(k)}, nil
 }
 
 // ownersActive reports whether an account and (if given) a project are

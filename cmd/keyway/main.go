@@ -33,7 +33,7 @@ func (s *serveCmd) Run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	a := app.New(s.Config, log, os.Stderr)
+	a := app.New(s.Config, app.Options{Log: log, Stderr: os.Stderr})
 	if err := a.Start(ctx); err != nil {
 		return err
 	}

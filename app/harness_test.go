@@ -1,0 +1,214 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/app"
+	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/keywayhq/keyway/keywaytest"
+	"github.com/keywayhq/keyway/service"
+	"github.com/keywayhq/keyway/sqlstore"
+)
+
+// server is a real Keyway on 127.0.0.1:0 with a bootstrapped account, for
+// end-to-end tests over HTTP.
+type server struct {
+	t         testing.TB
+	App       *app.App
+	URL       string
+	DBURL     string
+	Clock     *keywaytest.Clock
+	AccessKey string // account-level key of the bootstrapped account
+	AccountID string
+	secret    []byte
+}
+
+// forEachServer runs fn against a fresh server per database engine.
+func forEachServer(t *testing.T, fn func(t *testing.T, s *server)) {
+	keywaytest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		fn(t, startServer(t, dbURL))
+	})
+}
+
+func startServer(t testing.TB, dbURL string) *server {
+	t.Helper()
+	secret := keycrypt.NewSecret()
+	s := &server{t: t, DBURL: dbURL, Clock: keywaytest.NewClock(), secret: secret,
+		AccessKey: keycrypt.NewKey("live_access_")}
+	cfg := app.Config{
+		Addr:               "127.0.0.1:0",
+		DataDir:            t.TempDir(),
+		DatabaseURL:        dbURL,
+		LogLevel:           "error",
+		SecretKey:          base64.StdEncoding.EncodeToString(secret),
+		BootstrapAccessKey: s.AccessKey,
+	}
+	s.App = app.New(cfg, app.Options{Clock: s.Clock, Stderr: io.Discard})
+	if err := s.App.Start(context.Background()); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.App.Close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	s.URL = s.App.URL()
+	var accounts []keyway.Account
+	s.call("GET", "/accounts", nil).want(t, 200).decode(t, &accounts)
+	if len(accounts) != 1 {
+		t.Fatalf("bootstrap: %d accounts", len(accounts))
+	}
+	s.AccountID = accounts[0].ID
+	return s
+}
+
+// seedAccount creates another account with an account-level access key
+// straight in the store, as signup will once users exist; it returns the
+// account id and the key. Writes go through a second store handle, so the
+// server's caches are untouched: nothing of this account is cached yet.
+func (s *server) seedAccount() (accountID, accessKey string) {
+	s.t.Helper()
+	sealer, err := keycrypt.NewSealer(s.secret)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	st, err := sqlstore.Open(context.Background(), s.DBURL, sealer)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer st.Close()
+	// Bootstrap only acts on an empty store, so build the objects by hand.
+	now := keyway.NewTime(s.Clock.Now())
+	a := &keyway.Account{ID: "acct-" + strings.ToLower(keycrypt.RandomString(10)), Name: "Other account", IsActive: true, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateAccount(context.Background(), a); err != nil {
+		s.t.Fatal(err)
+	}
+	k := &keyway.AccessKey{Key: keycrypt.NewKey(service.AccessKeyPrefix(keyway.EnvLive)), Name: "other", AccountID: a.ID, IsActive: true, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateAccessKey(context.Background(), k); err != nil {
+		s.t.Fatal(err)
+	}
+	return a.ID, k.Key
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// call sends a request with the bootstrap access key. body is sent as is
+// when it is a string or []byte, else JSON-encoded; nil sends none.
+// Extra headers come as name, value pairs; setting x-api-key to "" sends
+// no credential at all.
+func (s *server) call(method, path string, body any, headers ...string) *response {
+	s.t.Helper()
+	return s.callAs(s.AccessKey, method, path, body, headers...)
+}
+
+func (s *server) callAs(accessKey, method, path string, body any, headers ...string) *response {
+	s.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		r = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, s.URL+path, r)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if accessKey != "" {
+		req.Header.Set("x-api-key", accessKey)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+			continue
+		}
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return &response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+func (r *response) want(t testing.TB, status int) *response {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Body)
+	}
+	return r
+}
+
+func (r *response) decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// wantJSON compares the body with want as JSON values.
+func (r *response) wantJSON(t testing.TB, want string) {
+	t.Helper()
+	var got, exp any
+	if err := json.Unmarshal(r.Body, &got); err != nil {
+		t.Fatalf("body is not JSON: %s", r.Body)
+	}
+	if err := json.Unmarshal([]byte(want), &exp); err != nil {
+		t.Fatalf("bad expectation %s: %v", want, err)
+	}
+	g, _ := json.Marshal(got)
+	e, _ := json.Marshal(exp)
+	if !bytes.Equal(g, e) {
+		t.Fatalf("body %s, want %s", g, e)
+	}
+}
+
+// newProject creates a project in the bootstrapped account.
+func (s *server) newProject(name string, env keyway.Env) keyway.Project {
+	s.t.Helper()
+	var p keyway.Project
+	s.call("POST", "/projects", map[string]any{"name": name, "accountId": s.AccountID, "env": env}).want(s.t, 201).decode(s.t, &p)
+	return p
+}
+
+// newKey creates an API key from fields (projectId is added when absent).
+func (s *server) newKey(projectID string, fields map[string]any) keyway.APIKey {
+	s.t.Helper()
+	body := map[string]any{"name": "key", "projectId": projectID}
+	for k, v := range fields {
+		body[k] = v
+	}
+	var k keyway.APIKey
+	s.call("POST", "/api-keys", body).want(s.t, 201).decode(s.t, &k)
+	return k
+}

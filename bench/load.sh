@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Load test of POST /api-keys/auth/{key} against a minimal net/http handler
+# answering a body of the same size, measured in the same run, alternating
+# so that both see the same machine noise. Prints both figures and the
+# ratio keyway/baseline (target: at least 0.8).
+#
+#   bash bench/load.sh            # defaults: 3 rounds of 10 s, 64 connections
+#   ROUNDS=5 DURATION=20s CONNS=128 bash bench/load.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-1}
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/keyway" ./cmd/keyway
+go build -o "$work/baseline" ./bench/baseline
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_ready() {
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "server at $1 did not come up" >&2; exit 1
+}
+
+access="live_access_$(head -c 300 /dev/urandom | tr -dc 'A-Za-z0-9' | head -c 64)"
+kport=$(free_port)
+KEYWAY_BOOTSTRAP_ACCESS_KEY=$access KEYWAY_LOG_LEVEL=warn \
+  "$work/keyway" serve --addr "127.0.0.1:$kport" --data-dir "$work/data" 2>"$work/keyway.log" &
+pids+=($!)
+base="http://127.0.0.1:$kport"
+wait_ready "$base/readyz"
+
+account=$(curl -fsS -H "x-api-key: $access" "$base/accounts" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+project=$(curl -fsS -H "x-api-key: $access" -H 'content-type: application/json' \
+  -d "{\"name\":\"load\",\"accountId\":\"$account\",\"env\":\"live\"}" "$base/projects" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+key=$(curl -fsS -H "x-api-key: $access" -H 'content-type: application/json' \
+  -d "{\"name\":\"load test key\",\"projectId\":\"$project\",\"customMetaData\":{\"plan\":\"pro\"}}" "$base/api-keys" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+size=$(curl -fsS -X POST -H "x-api-key: $access" "$base/api-keys/auth/$key" | wc -c)
+
+bport=$(free_port)
+"$work/baseline" -addr "127.0.0.1:$bport" -size "$size" &
+pids+=($!)
+wait_ready "http://127.0.0.1:$bport/"
+
+cat >"$work/post.lua" <<'LUA'
+wrk.method = "POST"
+LUA
+
+rps() { # url -> requests/s; fails on any non-2xx answer
+  local out
+  out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -H "x-api-key: $access" -s "$work/post.lua" "$1")
+  if grep -q 'Non-2xx' <<<"$out"; then echo "non-2xx answers from $1:" >&2; echo "$out" >&2; exit 1; fi
+  awk '/Requests\/sec/ {print $2}' <<<"$out"
+}
+
+echo "body size: $size bytes; wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS alternating rounds; $(nproc) cores"
+# Warm up both (caches, connections, CPU frequency).
+DURATION=2s rps "$base/api-keys/auth/$key" >/dev/null
+DURATION=2s rps "http://127.0.0.1:$bport/api-keys/auth/x" >/dev/null
+k_all=(); b_all=()
+for i in $(seq 1 "$ROUNDS"); do
+  k=$(rps "$base/api-keys/auth/$key"); k_all+=("$k")
+  b=$(rps "http://127.0.0.1:$bport/api-keys/auth/x"); b_all+=("$b")
+  awk -v i="$i" -v k="$k" -v b="$b" 'BEGIN {printf "round %d: keyway %10.0f req/s   baseline %10.0f req/s   ratio %.3f\n", i, k, b, k / b}'
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+km=$(median "${k_all[@]}"); bm=$(median "${b_all[@]}")
+awk -v k="$km" -v b="$bm" 'BEGIN {printf "median: keyway %.0f req/s, baseline %.0f req/s, ratio %.3f\n", k, b, k / b}'

@@ -1,0 +1,95 @@
+// Package keywaytest provides what tests across packages share: a clock
+// that only moves when told, and fresh databases of every engine.
+package keywaytest
+
+import (
+	"database/sql"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers driver "pgx"
+
+	"github.com/keywayhq/keyway/keycrypt"
+)
+
+// Clock is a keyway.Clock that stands still until Advance or Set.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock starts a clock at a fixed, millisecond-aligned instant.
+func NewClock() *Clock {
+	return &Clock{now: time.Date(2026, 11, 26, 17, 9, 1, 623_000_000, time.UTC)}
+}
+
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// PostgresEnv names the variable that, when set, adds PostgreSQL to every
+// database-backed test.
+const PostgresEnv = "KEYWAY_TEST_POSTGRES_URL"
+
+// ForEachDatabase runs fn as a subtest per engine, each with the URL of a
+// fresh, empty database: SQLite always, PostgreSQL when PostgresEnv is set.
+func ForEachDatabase(t *testing.T, fn func(t *testing.T, dbURL string)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLiteURL(t)) })
+	if base := os.Getenv(PostgresEnv); base != "" {
+		t.Run("postgres", func(t *testing.T) { fn(t, PostgresURL(t, base)) })
+	}
+}
+
+// SQLiteURL names a database file in a fresh temporary directory.
+func SQLiteURL(t testing.TB) string {
+	return "sqlite://" + filepath.ToSlash(filepath.Join(t.TempDir(), "keyway.db"))
+}
+
+// PostgresURL creates a uniquely named schema, dropped after the test, and
+// returns base with search_path pointing at it, so tests share one server
+// without seeing each other.
+func PostgresURL(t testing.TB, base string) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	schema := "keyway_test_" + strings.ToLower(keycrypt.RandomString(12))
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	// Registered before the caller's cleanups, so it runs after them.
+	t.Cleanup(func() {
+		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}

@@ -1,0 +1,290 @@
+package verify_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/keywayhq/keyway/keywaytest"
+	"github.com/keywayhq/keyway/ratelimit"
+	"github.com/keywayhq/keyway/service"
+	"github.com/keywayhq/keyway/sqlstore"
+	"github.com/keywayhq/keyway/verify"
+)
+
+// countingStore is a real store that counts the reads the verifier makes
+// and can hold an API-key read until released.
+type countingStore struct {
+	keyway.Store
+	reads atomic.Int64
+	// gate, when set, is waited on by every APIKey read.
+	gate    chan struct{}
+	entered chan struct{}
+}
+
+func (c *countingStore) APIKey(ctx context.Context, key string) (*keyway.APIKey, error) {
+	c.reads.Add(1)
+	if c.gate != nil {
+		c.entered <- struct{}{}
+		<-c.gate
+	}
+	return c.Store.APIKey(ctx, key)
+}
+
+func (c *countingStore) AccessKey(ctx context.Context, key string) (*keyway.AccessKey, error) {
+	c.reads.Add(1)
+	return c.Store.AccessKey(ctx, key)
+}
+
+func (c *countingStore) Project(ctx context.Context, id string) (*keyway.Project, error) {
+	c.reads.Add(1)
+	return c.Store.Project(ctx, id)
+}
+
+func (c *countingStore) Account(ctx context.Context, id string) (*keyway.Account, error) {
+	c.reads.Add(1)
+	return c.Store.Account(ctx, id)
+}
+
+type fixture struct {
+	store    *countingStore
+	verifier *verify.Verifier
+	svc      *service.Service
+	clock    *keywaytest.Clock
+	caller   *keyway.Caller
+	project  *keyway.Project
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	sealer, err := keycrypt.NewSealer(keycrypt.NewSecret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlstore.Open(context.Background(), keywaytest.SQLiteURL(t), sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f := &fixture{store: &countingStore{Store: st}, clock: keywaytest.NewClock()}
+	f.verifier = verify.New(f.store, ratelimit.NewMemory(), f.clock, st, verify.Config{})
+	f.svc = service.New(f.store, f.verifier, f.clock)
+	ak, err := f.svc.Bootstrap(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.caller, err = f.verifier.Authenticate(context.Background(), ak.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.project, err = f.svc.CreateProject(context.Background(), f.caller, &keyway.ProjectCreate{Name: "p", AccountID: ak.AccountID, Env: keyway.EnvLive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) newKey(t testing.TB, in keyway.APIKeyCreate) *keyway.APIKey {
+	t.Helper()
+	in.ProjectID = f.project.ID
+	if in.Name == "" {
+		in.Name = "k"
+	}
+	k, err := f.svc.CreateAPIKey(context.Background(), f.caller, &in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func (f *fixture) verify(t testing.TB, key, origin string) verify.Result {
+	t.Helper()
+	r, err := f.verifier.Verify(context.Background(), f.caller, key, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestCachedVerificationReadsNothing(t *testing.T) {
+	f := newFixture(t)
+	k := f.newKey(t, keyway.APIKeyCreate{})
+	if r := f.verify(t, k.Key, ""); r.Outcome != verify.Valid {
+		t.Fatalf("first verify: %v", r.Outcome)
+	}
+	before := f.store.reads.Load()
+	for range 100 {
+		if r := f.verify(t, k.Key, ""); r.Outcome != verify.Valid {
+			t.Fatalf("verify: %v", r.Outcome)
+		}
+	}
+	if n := f.store.reads.Load() - before; n != 0 {
+		t.Fatalf("100 cached verifications made %d store reads", n)
+	}
+}
+
+func TestInvalidationIsImmediate(t *testing.T) {
+	f := newFixture(t)
+	k := f.newKey(t, keyway.APIKeyCreate{})
+	f.verify(t, k.Key, "")
+	if _, err := f.svc.DeleteAPIKey(context.Background(), f.caller, k.Key); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.verify(t, k.Key, ""); r.Outcome != verify.Invalid {
+		t.Fatalf("revoked key: %v, want Invalid", r.Outcome)
+	}
+	if _, err := f.svc.ReactivateAPIKey(context.Background(), f.caller, k.Key, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.verify(t, k.Key, ""); r.Outcome != verify.Valid {
+		t.Fatalf("reactivated key: %v, want Valid", r.Outcome)
+	}
+	if _, err := f.svc.DeleteProject(context.Background(), f.caller, f.project.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.verify(t, k.Key, ""); r.Outcome != verify.Invalid {
+		t.Fatalf("key of deleted project: %v, want Invalid", r.Outcome)
+	}
+}
+
+func TestNegativeCacheExpires(t *testing.T) {
+	f := newFixture(t)
+	unknown := keycrypt.NewKey("live_")
+	f.verify(t, unknown, "")
+	before := f.store.reads.Load()
+	f.verify(t, unknown, "")
+	if n := f.store.reads.Load() - before; n != 0 {
+		t.Fatalf("unknown key re-read within the negative TTL: %d reads", n)
+	}
+	f.clock.Advance(6 * time.Second)
+	f.verify(t, unknown, "")
+	if n := f.store.reads.Load() - before; n != 1 {
+		t.Fatalf("unknown key after the negative TTL: %d reads, want 1", n)
+	}
+}
+
+// A load that began before an invalidation must not put its (possibly
+// stale) answer in the cache.
+func TestLoadRacingInvalidationIsNotCached(t *testing.T) {
+	f := newFixture(t)
+	k := f.newKey(t, keyway.APIKeyCreate{})
+	f.store.gate, f.store.entered = make(chan struct{}), make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.verifier.Verify(context.Background(), f.caller, k.Key, "")
+	}()
+	<-f.store.entered
+	f.verifier.APIKeyChanged(k.Key)
+	close(f.store.gate)
+	<-done
+	f.store.gate = nil
+	before := f.store.reads.Load()
+	f.verify(t, k.Key, "")
+	if f.store.reads.Load() == before {
+		t.Fatal("an answer loaded before the invalidation was served from the cache")
+	}
+}
+
+func TestConcurrentMissesShareOneLoad(t *testing.T) {
+	f := newFixture(t)
+	k := f.newKey(t, keyway.APIKeyCreate{})
+	f.store.gate, f.store.entered = make(chan struct{}), make(chan struct{}, 100)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.verifier.Verify(context.Background(), f.caller, k.Key, "")
+		}()
+	}
+	<-f.store.entered
+	// Give the other goroutines every chance to start a second load; with
+	// singleflight they wait on the first instead.
+	deadline := time.Now().Add(200 * time.Millisecond)
+	for time.Now().Before(deadline) && len(f.store.entered) == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(f.store.gate)
+	wg.Wait()
+	if n := len(f.store.entered); n != 0 {
+		t.Fatalf("%d extra loads for one key", n)
+	}
+}
+
+func TestExpiryAndOrigin(t *testing.T) {
+	f := newFixture(t)
+	exp := keyway.NewTime(f.clock.Now().Add(time.Hour))
+	k := f.newKey(t, keyway.APIKeyCreate{Expiry: &exp, AllowedDomains: []string{"*.example.com", "api.other.org"}})
+	for origin, want := range map[string]verify.Outcome{
+		"":                         verify.Valid,
+		"example.com":              verify.Valid,
+		"a.b.example.com":          verify.Valid,
+		"https://App.Example.com/": verify.Valid,
+		"api.other.org:8443":       verify.Valid,
+		"other.org":                verify.OriginDenied,
+		"badexample.com":           verify.OriginDenied,
+		"example.com.evil.net":     verify.OriginDenied,
+	} {
+		if r := f.verify(t, k.Key, origin); r.Outcome != want {
+			t.Errorf("origin %q: %v, want %v", origin, r.Outcome, want)
+		}
+	}
+	f.clock.Advance(time.Hour)
+	if r := f.verify(t, k.Key, ""); r.Outcome != verify.Invalid {
+		t.Fatalf("expired key: %v, want Invalid", r.Outcome)
+	}
+}
+
+func TestVerifyCachedAllocations(t *testing.T) {
+	f := newFixture(t)
+	k := f.newKey(t, keyway.APIKeyCreate{RateLimitConfigs: &keyway.RateLimit{RateLimit: 1 << 30, RateLimitTTL: 60}})
+	plain := f.newKey(t, keyway.APIKeyCreate{})
+	f.verify(t, k.Key, "")
+	f.verify(t, plain.Key, "")
+	for _, c := range []struct {
+		name string
+		key  string
+	}{{"plain", plain.Key}, {"rate-limited", k.Key}} {
+		n := testing.AllocsPerRun(1000, func() {
+			f.verifier.Verify(context.Background(), f.caller, c.key, "")
+		})
+		if n >= 5 {
+			t.Errorf("%s: %v allocations per cached verification, want under 5", c.name, n)
+		}
+	}
+}
+
+func BenchmarkVerifyCached(b *testing.B) {
+	f := newFixture(b)
+	k := f.newKey(b, keyway.APIKeyCreate{})
+	f.verify(b, k.Key, "")
+	before := f.store.reads.Load()
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		f.verifier.Verify(ctx, f.caller, k.Key, "")
+	}
+	b.StopTimer()
+	if n := f.store.reads.Load() - before; n != 0 {
+		b.Fatalf("%d store reads during the benchmark", n)
+	}
+}
+
+func BenchmarkVerifyCachedParallel(b *testing.B) {
+	f := newFixture(b)
+	k := f.newKey(b, keyway.APIKeyCreate{RateLimitConfigs: &keyway.RateLimit{RateLimit: 1 << 30, RateLimitTTL: 3600}})
+	f.verify(b, k.Key, "")
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			f.verifier.Verify(ctx, f.caller, k.Key, "")
+		}
+	})
+}

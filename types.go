@@ -119,14 +119,14 @@ type Caller struct {
 	ProjectID string
 }
 
-// ActorID names the caller in audit fields. Access keys are secrets, so the
+// Actor names the caller in audit fields. Access keys are secrets, so the
 // audit trail records a non-secret fingerprint rather than the key.
 func (c *Caller) Actor() (string, ActorType) {
 	return "access-key:" + Fingerprint(c.AccessKey.Key), ActorAccessKey
 }
 
 // Fingerprint is a short, non-secret identifier for a secret string: its
-// prefix up to the random part and the last four characters.
+// last four characters, enough to tell keys apart in an audit trail.
 func Fingerprint(key string) string {
 	if len(key) <= 8 {
 		return "****"

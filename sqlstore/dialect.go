@@ -74,3 +74,9 @@ func constraintViolation(err error) violation {
 	}
 	return noViolation
 }
+
+// isBusy reports SQLite's "database is locked".
+func isBusy(err error) bool {
+	var le *sqlite.Error
+	return errors.As(err, &le) && le.Code()&0xff == sqlite3.SQLITE_BUSY
+}

@@ -64,10 +64,11 @@ func parseCursor(s string) (position, bool) {
 	return position{createdAt: createdAt, tie: tie}, true
 }
 
-// list runs "SELECT cols FROM table WHERE q ORDER BY …" one page at a time,
-// by limit/offset or, when page.Cursor is set, by keyset after the cursor.
-// scan reads one row and reports its position; its errors are internal. The returned cursor is empty
-// unless cursor pagination was asked for and more rows remain.
+// list runs selectFrom with q's conditions one page at a time: by
+// limit/offset, or, when page.Cursor is set, by keyset after the cursor's
+// position. scan reads one row and reports its position; its errors are
+// internal. The returned cursor is empty unless cursor pagination was asked
+// for and more rows remain.
 func list[T any](ctx context.Context, db *sql.DB, what, selectFrom string, q *query, o listOrder, page keyway.Page,
 	scan func(scanner) (T, position, error)) ([]T, string, error) {
 	limit := page.Limit

@@ -40,7 +40,7 @@ func lookupHash(key string) []byte {
 }
 
 // unseal recovers a key string from its row. A failure means the sealing
-// secret changed or the row was tampered with; the error names neither key.
+// secret changed or the row was tampered with; the error never holds a key.
 func (s *Store) unseal(hash, sealed []byte) (string, error) {
 	var h keycrypt.Hash
 	if len(hash) != len(h) {

@@ -50,7 +50,7 @@ type Store struct {
 // with mode 0600, if missing; its directory must exist.
 func Open(ctx context.Context, rawURL string, sealer *keycrypt.Sealer) (*Store, error) {
 	if sealer == nil {
-		return nil, errors.New("sqlstore: open: a key sealer is required")
+		return nil, errors.New("open database: a key sealer is required")
 	}
 	var (
 		s   *Store
@@ -62,8 +62,12 @@ func Open(ctx context.Context, rawURL string, sealer *keycrypt.Sealer) (*Store, 
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
 		s, err = openPostgres(ctx, rawURL)
 	default:
-		scheme, _, _ := strings.Cut(rawURL, ":")
-		return nil, fmt.Errorf("sqlstore: open: unsupported database URL scheme %q (want sqlite:// or postgres://)", scheme)
+		// Only the scheme is quoted: the rest may hold a password.
+		scheme, _, ok := strings.Cut(rawURL, "://")
+		if !ok {
+			return nil, errors.New("open database: the URL must start with sqlite:// or postgres://")
+		}
+		return nil, fmt.Errorf("open database: unsupported URL scheme %q (want sqlite:// or postgres://)", scheme)
 	}
 	if err != nil {
 		return nil, err
@@ -107,7 +111,7 @@ func openSQLite(ctx context.Context, rawURL string) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 	// The writer connects first so that the file is in WAL mode before any
 	// reader connection opens it.
-	if err := w.PingContext(ctx); err != nil {
+	if err := connectSQLite(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
 	}
@@ -120,13 +124,33 @@ func openSQLite(ctx context.Context, rawURL string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	if err := r.PingContext(ctx); err != nil {
+	if err := connectSQLite(ctx, r); err != nil {
 		r.Close()
 		w.Close()
-		return nil, fmt.Errorf("open sqlite READER %s: %w", abs, err)
+		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
 	}
 	return &Store{w: w, r: r, d: sqliteDialect}, nil
 }
+
+// connectSQLite opens a pool's first connection. It retries SQLITE_BUSY,
+// which the switch of a new file to WAL returns at once, without waiting for
+// busy_timeout, while another process is opening the same file.
+func connectSQLite(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+const sqliteBusyTimeout = 5 * time.Second
 
 // sqliteDSN puts every setting in the DSN so that each connection the pools
 // open gets it, not just the first.
@@ -141,7 +165,7 @@ func openSQLite(ctx context.Context, rawURL string) (*Store, error) {
 //   - Readers are query_only, so a write sent to the wrong pool fails loudly.
 func sqliteDSN(path string, writer bool) string {
 	q := []string{
-		"_pragma=busy_timeout(5000)",
+		fmt.Sprintf("_pragma=busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()),
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(FULL)",
 		"_pragma=foreign_keys(1)",
@@ -198,23 +222,34 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", s.d.name, err)
 	}
+	if s.d == sqliteDialect {
+		err = migrateSQLite(ctx, p)
+	} else {
+		_, err = p.Up(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", s.d.name, err)
+	}
+	return nil
+}
+
+// migrateSQLite applies pending migrations on SQLite, which has no lock to
+// hold across goose's transactions: two processes opening a new file at once
+// both try the same migration and the later one fails. If the version moved
+// meanwhile, someone else migrated, so look again; otherwise the failure is
+// real.
+func migrateSQLite(ctx context.Context, p *goose.Provider) error {
 	for {
 		before, err := p.GetDBVersion(ctx)
 		if err != nil {
-			return fmt.Errorf("migrate %s: %w", s.d.name, err)
+			return err
 		}
 		_, err = p.Up(ctx)
 		if err == nil {
 			return nil
 		}
-		// SQLite has no lock to hold across goose's transactions, so two
-		// processes opening a new file at once both try to apply the same
-		// migration and the later one fails. If the version moved meanwhile,
-		// someone else migrated: look again. Otherwise the failure is real.
-		// PostgreSQL holds an advisory lock instead and never gets here.
-		after, verr := p.GetDBVersion(ctx)
-		if s.d != sqliteDialect || verr != nil || after <= before {
-			return fmt.Errorf("migrate %s: %w", s.d.name, err)
+		if after, verr := p.GetDBVersion(ctx); verr != nil || after <= before {
+			return err
 		}
 	}
 }

@@ -1,22 +1,25 @@
 package sqlstore_test
 
 import (
+	"bufio"
 	"context"
-	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/keywayhq/keyway/keywaytest"
 	"github.com/keywayhq/keyway/sqlstore"
 )
 
@@ -33,16 +36,7 @@ var testSealer = func() *keycrypt.Sealer {
 
 // forEachURL runs fn once per engine with the URL of a fresh, empty database.
 func forEachURL(t *testing.T, fn func(t *testing.T, dbURL string)) {
-	t.Run("sqlite", func(t *testing.T) {
-		fn(t, sqliteURL(t))
-	})
-	base := os.Getenv("KEYWAY_TEST_POSTGRES_URL")
-	t.Run("postgres", func(t *testing.T) {
-		if base == "" {
-			t.Skip("KEYWAY_TEST_POSTGRES_URL is not set")
-		}
-		fn(t, postgresURL(t, base))
-	})
+	keywaytest.ForEachDatabase(t, fn)
 }
 
 // forEachStore runs fn once per engine with a store on a fresh database.
@@ -52,9 +46,7 @@ func forEachStore(t *testing.T, fn func(t *testing.T, s *sqlstore.Store)) {
 	})
 }
 
-func sqliteURL(t *testing.T) string {
-	return "sqlite://" + filepath.Join(t.TempDir(), "keyway.db")
-}
+func sqliteURL(t *testing.T) string { return keywaytest.SQLiteURL(t) }
 
 // newStore opens a store on a fresh SQLite file.
 func newStore(t *testing.T) *sqlstore.Store {
@@ -69,35 +61,6 @@ func openStore(t *testing.T, dbURL string) *sqlstore.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// postgresURL creates a uniquely named schema, dropped after the test, and
-// returns base with search_path pointing at it.
-func postgresURL(t *testing.T, base string) string {
-	t.Helper()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	schema := "keyway_test_" + strings.ToLower(keycrypt.RandomString(12))
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	// Registered before any store's Close, so it runs after them.
-	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 var ctx = context.Background()
@@ -813,6 +776,7 @@ func TestSQLiteFileHoldsNoKey(t *testing.T) {
 func TestOpenErrors(t *testing.T) {
 	for _, u := range []string{
 		"mysql://localhost/db",
+		"host=localhost password=hunter2",
 		"sqlite://",
 		"sqlite://" + filepath.Join(t.TempDir(), "missing-dir", "keyway.db"),
 		"sqlite://" + filepath.Join(t.TempDir(), "x.db") + "?mode=ro",
@@ -845,4 +809,67 @@ func TestSQLiteRelativeURL(t *testing.T) {
 	}
 	s = newStore(t) // the absolute form, for completeness
 	check(t, s.Ping(ctx))
+}
+
+// A write acknowledged to the caller survives the process being killed
+// right after. The child, this test binary re-run, writes and reports; the
+// parent kills it with SIGKILL and reads the write back.
+func TestSQLiteWriteSurvivesKill(t *testing.T) {
+	if os.Getenv("KEYWAY_SQLSTORE_KILL_CHILD") != "" {
+		t.Skip("run by TestSQLiteKillChild")
+	}
+	secret := keycrypt.NewSecret()
+	sealer, err := keycrypt.NewSealer(secret)
+	check(t, err)
+	dbURL := sqliteURL(t)
+	key := keycrypt.NewKey("live_")
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSQLiteKillChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(),
+		"KEYWAY_SQLSTORE_KILL_CHILD=1",
+		"KEYWAY_KILL_URL="+dbURL,
+		"KEYWAY_KILL_SECRET="+base64.StdEncoding.EncodeToString(secret),
+		"KEYWAY_KILL_KEY="+key,
+	)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	check(t, err)
+	check(t, cmd.Start())
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "written\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("child said %q, %v", line, err)
+	}
+	check(t, cmd.Process.Kill())
+	cmd.Wait()
+
+	s, err := sqlstore.Open(ctx, dbURL, sealer)
+	check(t, err)
+	defer s.Close()
+	got, err := s.APIKey(ctx, key)
+	check(t, err)
+	if got.Key != key {
+		t.Fatalf("read back %q", got.Key)
+	}
+}
+
+// TestSQLiteKillChild is the child of TestSQLiteWriteSurvivesKill.
+func TestSQLiteKillChild(t *testing.T) {
+	if os.Getenv("KEYWAY_SQLSTORE_KILL_CHILD") == "" {
+		t.Skip("only run by TestSQLiteWriteSurvivesKill")
+	}
+	secret, err := keycrypt.ParseSecret(os.Getenv("KEYWAY_KILL_SECRET"))
+	check(t, err)
+	sealer, err := keycrypt.NewSealer(secret)
+	check(t, err)
+	s, err := sqlstore.Open(ctx, os.Getenv("KEYWAY_KILL_URL"), sealer)
+	check(t, err)
+	a := newAccount(t, s)
+	p := newProject(t, s, a.ID, at(0))
+	k := minimalAPIKey(p, at(1))
+	k.Key = os.Getenv("KEYWAY_KILL_KEY")
+	check(t, s.CreateAPIKey(ctx, k))
+	fmt.Println("written")
+	time.Sleep(time.Minute) // killed long before; never closes the store
 }

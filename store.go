@@ -9,8 +9,11 @@ type Store interface {
 	CreateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id string) (*Account, error)
 	UpdateAccount(ctx context.Context, a *Account) error
-	// CountAccounts is used to decide on first-start bootstrap.
-	CountAccounts(ctx context.Context) (int, error)
+	// Bootstrap creates the first account and its access key together, in
+	// one transaction, if the store was never bootstrapped and holds no
+	// account; several nodes starting at once bootstrap once. It reports
+	// whether it created them.
+	Bootstrap(ctx context.Context, a *Account, k *AccessKey) (bool, error)
 
 	CreateProject(ctx context.Context, p *Project) error
 	Project(ctx context.Context, id string) (*Project, error)

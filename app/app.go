@@ -63,6 +63,9 @@ type App struct {
 	stop     chan struct{}
 	bgDone   sync.WaitGroup
 	serveErr chan error
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // FlushInterval is how often buffered usage is written to the store.
@@ -183,8 +186,14 @@ func (a *App) Wait(ctx context.Context) error {
 }
 
 // Close stops accepting connections, lets in-flight requests finish (up to
-// ctx's deadline), flushes buffered usage and closes the store.
+// ctx's deadline), flushes buffered usage and closes the store. Later calls
+// return the first call's result.
 func (a *App) Close(ctx context.Context) error {
+	a.closeOnce.Do(func() { a.closeErr = a.close(ctx) })
+	return a.closeErr
+}
+
+func (a *App) close(ctx context.Context) error {
 	var errs []error
 	if a.server != nil {
 		if err := a.server.Shutdown(ctx); err != nil {

@@ -9,28 +9,22 @@ import (
 )
 
 // Bootstrap creates the first account and an account-level access key when
-// the store is empty. accessKey is the key to create, "" to generate one.
+// the store is empty, once in the store's life. accessKey is the key to create, "" to generate one.
 // It returns the new key, or nil when the store already had accounts.
 func (s *Service) Bootstrap(ctx context.Context, accessKey string) (*keyway.AccessKey, error) {
-	n, err := s.store.CountAccounts(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("bootstrap: %w", err)
-	}
-	if n > 0 {
-		return nil, nil
-	}
 	now := s.now()
 	audit := keyway.Audit{CreatedBy: "bootstrap", CreatedByType: keyway.ActorAccessKey, CreatedIn: s.Region, LastChangedBy: "bootstrap", LastChangedByType: keyway.ActorAccessKey}
 	a := &keyway.Account{ID: newID(), Name: "Default account", IsActive: true, Audit: audit, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateAccount(ctx, a); err != nil {
-		return nil, fmt.Errorf("bootstrap account: %w", err)
-	}
 	if accessKey == "" {
 		accessKey = keycrypt.NewKey(AccessKeyPrefix(keyway.EnvLive))
 	}
 	k := &keyway.AccessKey{Key: accessKey, Name: "Bootstrap access key", AccountID: a.ID, IsActive: true, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateAccessKey(ctx, k); err != nil {
-		return nil, fmt.Errorf("bootstrap access key: %w", err)
+	created, err := s.store.Bootstrap(ctx, a, k)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	if !created {
+		return nil, nil
 	}
 	return k, nil
 }

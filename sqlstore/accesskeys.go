@@ -16,8 +16,12 @@ const accessKeyCols = `key_hash, key_sealed, name, account_id, project_id, is_ac
 // CreateAccessKey fails with CodeConflict if the key string exists, and
 // with ErrAccountNotFound or ErrProjectNotFound if k refers to a missing one.
 func (s *Store) CreateAccessKey(ctx context.Context, k *keyway.AccessKey) error {
+	return s.createAccessKey(ctx, s.w, k)
+}
+
+func (s *Store) createAccessKey(ctx context.Context, ex execer, k *keyway.AccessKey) error {
 	hash, sealed := s.hashAndSeal(k.Key)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO access_keys (`+accessKeyCols+`)
+	_, err := ex.ExecContext(ctx, `INSERT INTO access_keys (`+accessKeyCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		hash, sealed, k.Name, k.AccountID, k.ProjectID, k.IsActive,
 		k.RateLimit, k.RateLimitTTL, k.CreatedAt.Millis(), k.UpdatedAt.Millis())

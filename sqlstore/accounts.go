@@ -12,8 +12,17 @@ import (
 const accountCols = `id, name, is_active, created_by, created_by_type, created_in,
 	last_changed_by, last_changed_by_type, created_at, updated_at`
 
+// execer is a pool or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
 func (s *Store) CreateAccount(ctx context.Context, a *keyway.Account) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO accounts (`+accountCols+`)
+	return s.createAccount(ctx, s.w, a)
+}
+
+func (s *Store) createAccount(ctx context.Context, ex execer, a *keyway.Account) error {
+	_, err := ex.ExecContext(ctx, `INSERT INTO accounts (`+accountCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		a.ID, a.Name, a.IsActive, a.CreatedBy, string(a.CreatedByType), a.CreatedIn,
 		a.LastChangedBy, string(a.LastChangedByType), a.CreatedAt.Millis(), a.UpdatedAt.Millis())
@@ -68,12 +77,4 @@ func (s *Store) UpdateAccount(ctx context.Context, a *keyway.Account) error {
 		return keyway.ErrAccountNotFound
 	}
 	return nil
-}
-
-func (s *Store) CountAccounts(ctx context.Context) (int, error) {
-	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
-		return 0, keyway.Internal(fmt.Errorf("count accounts: %w", err))
-	}
-	return n, nil
 }

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
+)
+
+// The test binary doubles as keyway: with KEYWAY_TEST_MAIN set it runs
+// main, so tests can start, kill and restart real server processes without
+// a separate build.
+func TestMain(m *testing.M) {
+	if os.Getenv("KEYWAY_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+type proc struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *bytes.Buffer
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startKeyway runs `keyway serve` on dataDir and waits for /readyz.
+func startKeyway(t *testing.T, dataDir, accessKey string) *proc {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(os.Args[0], "serve", "--addr", addr, "--data-dir", dataDir, "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "KEYWAY_TEST_MAIN=1", "KEYWAY_BOOTSTRAP_ACCESS_KEY="+accessKey)
+	p := &proc{cmd: cmd, url: "http://" + addr, stderr: &bytes.Buffer{}}
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(p.url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return p
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("keyway did not become ready; stderr:\n%s", p.stderr)
+	return nil
+}
+
+func (p *proc) call(t *testing.T, accessKey, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, p.url+path, r)
+	req.Header.Set("x-api-key", accessKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	var out any
+	json.NewDecoder(resp.Body).Decode(&out)
+	m, _ := out.(map[string]any)
+	if list, ok := out.([]any); ok && len(list) > 0 {
+		m, _ = list[0].(map[string]any)
+	}
+	return resp.StatusCode, m
+}
+
+// A key acknowledged with 201 survives kill -9 of the server right after.
+func TestCreatedKeySurvivesKill9(t *testing.T) {
+	dataDir := t.TempDir()
+	access := keycrypt.NewKey("live_access_")
+	p := startKeyway(t, dataDir, access)
+	_, acct := p.call(t, access, "GET", "/accounts", nil)
+	_, proj := p.call(t, access, "POST", "/projects", map[string]any{"name": "p", "accountId": acct["id"], "env": "live"})
+
+	var keys []string
+	for i := range 20 {
+		status, k := p.call(t, access, "POST", "/api-keys", map[string]any{"name": fmt.Sprint("k", i), "projectId": proj["id"]})
+		if status != 201 {
+			t.Fatalf("create: %d", status)
+		}
+		keys = append(keys, k["key"].(string))
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait()
+
+	p2 := startKeyway(t, dataDir, "")
+	for _, k := range keys {
+		if status, _ := p2.call(t, access, "POST", "/api-keys/auth/"+k, nil); status != 200 {
+			t.Fatalf("key %s after kill -9: verification %d, want 200", keyway.Fingerprint(k), status)
+		}
+	}
+	if strings.Contains(p2.stderr.String(), "first access key") {
+		t.Fatal("a restart bootstrapped again")
+	}
+}
+
+// SIGTERM shuts down cleanly: exit status 0 and no error logged.
+func TestSIGTERMShutsDownCleanly(t *testing.T) {
+	access := keycrypt.NewKey("live_access_")
+	p := startKeyway(t, t.TempDir(), access)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, p.stderr)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("keyway did not exit within 15 s of SIGTERM")
+	}
+	if strings.Contains(p.stderr.String(), `"level":"ERROR"`) {
+		t.Fatalf("error logged during shutdown:\n%s", p.stderr)
+	}
+}
+
+// Without KEYWAY_BOOTSTRAP_ACCESS_KEY the first start prints a generated
+// access key once to stderr; it works, and a restart prints nothing.
+func TestBootstrapPrintsGeneratedKeyOnce(t *testing.T) {
+	dataDir := t.TempDir()
+	p := startKeyway(t, dataDir, "")
+	var key string
+	for _, f := range strings.Fields(p.stderr.String()) {
+		if strings.HasPrefix(f, "live_access_") {
+			key = f
+		}
+	}
+	if len(key) != len("live_access_")+64 {
+		t.Fatalf("no generated access key on stderr:\n%s", p.stderr)
+	}
+	if status, _ := p.call(t, key, "GET", "/accounts", nil); status != 200 {
+		t.Fatalf("generated key: GET /accounts %d", status)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.cmd.Wait()
+	info, err := os.Stat(dataDir + "/secret.key")
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("secret.key: %v, mode %v; want 0600", err, info.Mode().Perm())
+	}
+	p2 := startKeyway(t, dataDir, "")
+	if strings.Contains(p2.stderr.String(), "live_access_") {
+		t.Fatalf("restart printed an access key:\n%s", p2.stderr)
+	}
+	if status, _ := p2.call(t, key, "GET", "/accounts", nil); status != 200 {
+		t.Fatalf("generated key after restart: GET /accounts %d", status)
+	}
+}

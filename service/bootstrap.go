@@ -12,6 +12,9 @@ import (
 // the store is empty, once in the store's life. accessKey is the key to create, "" to generate one.
 // It returns the new key, or nil when the store already had accounts.
 func (s *Service) Bootstrap(ctx context.Context, accessKey string) (*keyway.AccessKey, error) {
+	if accessKey != "" && !keyway.ValidKeyString(accessKey) {
+		return nil, fmt.Errorf("bootstrap access key must be %d to %d characters of A-Z, a-z, 0-9, '-', '_', '.' or '~'", keyway.MinCustomKeyLen, keyway.MaxCustomKeyLen)
+	}
 	now := s.now()
 	audit := keyway.Audit{CreatedBy: "bootstrap", CreatedByType: keyway.ActorAccessKey, CreatedIn: s.Region, LastChangedBy: "bootstrap", LastChangedByType: keyway.ActorAccessKey}
 	a := &keyway.Account{ID: newID(), Name: "Default account", IsActive: true, Audit: audit, CreatedAt: now, UpdatedAt: now}

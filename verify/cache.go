@@ -1,24 +1,27 @@
 package verify
 
 import (
+	"hash/maphash"
 	"sync"
 	"time"
-
-	"github.com/keywayhq/keyway/keycrypt"
 )
 
 const cacheShards = 64
 
-// cache is a sharded map from key digest to an immutable entry. Entries are
-// replaced, never mutated, so readers need no lock beyond the lookup.
+// cache is a sharded map from a key string to an immutable entry. Entries
+// are replaced, never mutated, so readers need no lock beyond the lookup.
+// It is keyed by the string itself rather than its SHA-256: the process
+// holds the keys in memory anyway (the answers contain them), and a map
+// hash costs a fraction of a SHA-256 on every request.
 type cache[E any] struct {
+	seed       maphash.Seed
 	shards     [cacheShards]cacheShard[E]
 	maxPerShrd int
 }
 
 type cacheShard[E any] struct {
 	mu sync.RWMutex
-	m  map[keycrypt.Hash]cached[E]
+	m  map[string]cached[E]
 }
 
 type cached[E any] struct {
@@ -27,20 +30,22 @@ type cached[E any] struct {
 }
 
 func newCache[E any](maxEntries int) *cache[E] {
-	c := &cache[E]{maxPerShrd: max(maxEntries/cacheShards, 1)}
+	c := &cache[E]{seed: maphash.MakeSeed(), maxPerShrd: max(maxEntries/cacheShards, 1)}
 	for i := range c.shards {
-		c.shards[i].m = make(map[keycrypt.Hash]cached[E])
+		c.shards[i].m = make(map[string]cached[E])
 	}
 	return c
 }
 
-func (c *cache[E]) shard(h keycrypt.Hash) *cacheShard[E] { return &c.shards[h[0]%cacheShards] }
+func (c *cache[E]) shard(key string) *cacheShard[E] {
+	return &c.shards[maphash.String(c.seed, key)%cacheShards]
+}
 
-// get returns the entry for h unless it is missing or past its TTL.
-func (c *cache[E]) get(h keycrypt.Hash, now time.Time) (*E, bool) {
-	s := c.shard(h)
+// get returns the entry for key unless it is missing or past its TTL.
+func (c *cache[E]) get(key string, now time.Time) (*E, bool) {
+	s := c.shard(key)
 	s.mu.RLock()
-	e, ok := s.m[h]
+	e, ok := s.m[key]
 	s.mu.RUnlock()
 	if !ok || !now.Before(e.expires) {
 		return nil, false
@@ -48,22 +53,22 @@ func (c *cache[E]) get(h keycrypt.Hash, now time.Time) (*E, bool) {
 	return e.val, true
 }
 
-func (c *cache[E]) put(h keycrypt.Hash, v *E, expires time.Time) {
-	s := c.shard(h)
+func (c *cache[E]) put(key string, v *E, expires time.Time) {
+	s := c.shard(key)
 	s.mu.Lock()
 	// A flood of random keys must not grow memory without bound: a full
 	// shard starts over, which costs a reload per live key and nothing else.
 	if len(s.m) >= c.maxPerShrd {
 		clear(s.m)
 	}
-	s.m[h] = cached[E]{val: v, expires: expires}
+	s.m[key] = cached[E]{val: v, expires: expires}
 	s.mu.Unlock()
 }
 
-func (c *cache[E]) delete(h keycrypt.Hash) {
-	s := c.shard(h)
+func (c *cache[E]) delete(key string) {
+	s := c.shard(key)
 	s.mu.Lock()
-	delete(s.m, h)
+	delete(s.m, key)
 	s.mu.Unlock()
 }
 

@@ -163,19 +163,25 @@ func (v *Verifier) Verify(ctx context.Context, caller *keyway.Caller, key, origi
 	return res, nil
 }
 
+// plausibleKey rejects, without a lookup or a cache entry, strings no key
+// can be: a flood of huge random keys must not fill the negative cache.
+func plausibleKey(s string) bool { return s != "" && len(s) <= keyway.MaxCustomKeyLen }
+
 func inScope(c *keyway.Caller, k *keyway.APIKey) bool {
 	return k.AccountID == c.AccountID && (c.ProjectID == "" || c.ProjectID == k.ProjectID)
 }
 
 func (v *Verifier) keyEntry(ctx context.Context, key string, now time.Time) (*keyEntry, error) {
-	h := keycrypt.HashKey(key)
-	if e, ok := v.keys.get(h, now); ok {
+	if e, ok := v.keys.get(key, now); ok {
 		return e, nil
+	}
+	if !plausibleKey(key) {
+		return &keyEntry{}, nil
 	}
 	gen := v.gen.Load()
 	// The flight is per generation: a caller arriving after an invalidation
 	// must not join a load that started before it.
-	r, err, _ := v.group.Do("k"+strconv.FormatUint(gen, 36)+string(h[:]), func() (any, error) {
+	r, err, _ := v.group.Do("k"+strconv.FormatUint(gen, 36)+":"+key, func() (any, error) {
 		e, err := v.loadKey(ctx, key)
 		if err != nil {
 			return nil, err
@@ -185,7 +191,7 @@ func (v *Verifier) keyEntry(ctx context.Context, key string, now time.Time) (*ke
 			ttl = v.cfg.NegativeTTL
 		}
 		if v.gen.Load() == gen {
-			v.keys.put(h, e, now.Add(ttl))
+			v.keys.put(key, e, now.Add(ttl))
 		}
 		return e, nil
 	})
@@ -269,12 +275,14 @@ func (v *Verifier) Limit(ctx context.Context, credential string) (res keyway.Rat
 
 func (v *Verifier) accessEntry(ctx context.Context, credential string) (*accessEntry, error) {
 	now := v.clock.Now()
-	h := keycrypt.HashKey(credential)
-	if e, ok := v.access.get(h, now); ok {
+	if e, ok := v.access.get(credential, now); ok {
 		return e, nil
 	}
+	if !plausibleKey(credential) {
+		return &accessEntry{}, nil
+	}
 	gen := v.gen.Load()
-	r, err, _ := v.group.Do("a"+strconv.FormatUint(gen, 36)+string(h[:]), func() (any, error) {
+	r, err, _ := v.group.Do("a"+strconv.FormatUint(gen, 36)+":"+credential, func() (any, error) {
 		e, err := v.loadAccess(ctx, credential)
 		if err != nil {
 			return nil, err
@@ -284,7 +292,7 @@ func (v *Verifier) accessEntry(ctx context.Context, credential string) (*accessE
 			ttl = v.cfg.NegativeTTL
 		}
 		if v.gen.Load() == gen {
-			v.access.put(h, e, now.Add(ttl))
+			v.access.put(credential, e, now.Add(ttl))
 		}
 		return e, nil
 	})
@@ -324,7 +332,7 @@ func (v *Verifier) loadAccess(ctx context.Context, credential string) (*accessEn
 func (v *Verifier) APIKeyChanged(keys ...string) {
 	v.gen.Add(1)
 	for _, k := range keys {
-		v.keys.delete(keycrypt.HashKey(k))
+		v.keys.delete(k)
 	}
 }
 

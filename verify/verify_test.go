@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -287,4 +288,22 @@ func BenchmarkVerifyCachedParallel(b *testing.B) {
 			f.verifier.Verify(ctx, f.caller, k.Key, "")
 		}
 	})
+}
+
+func TestImplausibleKeysAreNotLookedUp(t *testing.T) {
+	f := newFixture(t)
+	huge := strings.Repeat("a", keyway.MaxCustomKeyLen+1)
+	before := f.store.reads.Load()
+	if r := f.verify(t, huge, ""); r.Outcome != verify.Invalid {
+		t.Fatalf("huge key: %v, want Invalid", r.Outcome)
+	}
+	if r := f.verify(t, "", ""); r.Outcome != verify.Invalid {
+		t.Fatalf("empty key: %v, want Invalid", r.Outcome)
+	}
+	if _, err := f.verifier.Authenticate(context.Background(), huge); err != keyway.ErrUnauthorized {
+		t.Fatalf("huge credential: %v, want ErrUnauthorized", err)
+	}
+	if n := f.store.reads.Load() - before; n != 0 {
+		t.Fatalf("%d store reads for strings no key can be", n)
+	}
 }

@@ -18,6 +18,7 @@ const (
 	CodeTooLarge       Code = "too_large"
 	CodeRateLimited    Code = "rate_limited"
 	CodeNotImplemented Code = "not_implemented"
+	CodeUnavailable    Code = "unavailable"
 	CodeInternal       Code = "internal"
 )
 

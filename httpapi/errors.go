@@ -27,6 +27,8 @@ func statusOf(c keyway.Code) int {
 		return http.StatusTooManyRequests
 	case keyway.CodeNotImplemented:
 		return http.StatusNotImplemented
+	case keyway.CodeUnavailable:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}

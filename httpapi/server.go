@@ -247,7 +247,7 @@ func (h *Handler) probeOperations() []api.Operation {
 				defer cancel()
 				if err := h.ready.Ping(ctx); err != nil {
 					h.log.Error("readiness check failed", "error", err.Error())
-					return nil, &keyway.Error{Code: keyway.CodeInternal, Message: "store unreachable", Err: err}
+					return nil, &keyway.Error{Code: keyway.CodeUnavailable, Message: "Store unreachable", Err: err}
 				}
 				return status{"ok"}, nil
 			}},

@@ -212,3 +212,11 @@ func (s *server) newKey(projectID string, fields map[string]any) keyway.APIKey {
 	s.call("POST", "/api-keys", body).want(s.t, 201).decode(s.t, &k)
 	return k
 }
+
+// withT returns the server reporting to t, for use inside subtests and
+// fuzz targets where the starting test's t must not be used.
+func (s *server) withT(t testing.TB) *server {
+	c := *s
+	c.t = t
+	return &c
+}

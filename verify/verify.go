@@ -172,33 +172,44 @@ func inScope(c *keyway.Caller, k *keyway.APIKey) bool {
 }
 
 func (v *Verifier) keyEntry(ctx context.Context, key string, now time.Time) (*keyEntry, error) {
-	if e, ok := v.keys.get(key, now); ok {
+	return lookup(v, v.keys, "k", key, now, func() (*keyEntry, bool, error) {
+		e, err := v.loadKey(ctx, key)
+		return e, err == nil && e.found, err
+	})
+}
+
+// lookup answers from c, or loads on a miss. Concurrent misses for one key
+// share a single load (singleflight), and the flight is per invalidation
+// generation: a caller arriving after an invalidation must not join a load
+// that started before it, nor may such a load fill the cache. load reports
+// whether its entry is positive, which decides the entry's TTL. Strings no
+// key can be get the zero entry without a load or a cache slot.
+func lookup[E any](v *Verifier, c *cache[E], kind, key string, now time.Time, load func() (*E, bool, error)) (*E, error) {
+	if e, ok := c.get(key, now); ok {
 		return e, nil
 	}
 	if !plausibleKey(key) {
-		return &keyEntry{}, nil
+		return new(E), nil
 	}
 	gen := v.gen.Load()
-	// The flight is per generation: a caller arriving after an invalidation
-	// must not join a load that started before it.
-	r, err, _ := v.group.Do("k"+strconv.FormatUint(gen, 36)+":"+key, func() (any, error) {
-		e, err := v.loadKey(ctx, key)
+	r, err, _ := v.group.Do(kind+strconv.FormatUint(gen, 36)+":"+key, func() (any, error) {
+		e, positive, err := load()
 		if err != nil {
 			return nil, err
 		}
-		ttl := v.cfg.PositiveTTL
-		if !e.found {
-			ttl = v.cfg.NegativeTTL
+		ttl := v.cfg.NegativeTTL
+		if positive {
+			ttl = v.cfg.PositiveTTL
 		}
 		if v.gen.Load() == gen {
-			v.keys.put(key, e, now.Add(ttl))
+			c.put(key, e, now.Add(ttl))
 		}
 		return e, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return r.(*keyEntry), nil
+	return r.(*E), nil
 }
 
 func (v *Verifier) loadKey(ctx context.Context, key string) (*keyEntry, error) {
@@ -274,32 +285,10 @@ func (v *Verifier) Limit(ctx context.Context, credential string) (res keyway.Rat
 }
 
 func (v *Verifier) accessEntry(ctx context.Context, credential string) (*accessEntry, error) {
-	now := v.clock.Now()
-	if e, ok := v.access.get(credential, now); ok {
-		return e, nil
-	}
-	if !plausibleKey(credential) {
-		return &accessEntry{}, nil
-	}
-	gen := v.gen.Load()
-	r, err, _ := v.group.Do("a"+strconv.FormatUint(gen, 36)+":"+credential, func() (any, error) {
+	return lookup(v, v.access, "a", credential, v.clock.Now(), func() (*accessEntry, bool, error) {
 		e, err := v.loadAccess(ctx, credential)
-		if err != nil {
-			return nil, err
-		}
-		ttl := v.cfg.PositiveTTL
-		if e.caller == nil {
-			ttl = v.cfg.NegativeTTL
-		}
-		if v.gen.Load() == gen {
-			v.access.put(credential, e, now.Add(ttl))
-		}
-		return e, nil
+		return e, err == nil && e.caller != nil, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return r.(*accessEntry), nil
 }
 
 func (v *Verifier) loadAccess(ctx context.Context, credential string) (*accessEntry, error) {

@@ -50,17 +50,34 @@ func (p *problems) name(field, v string) {
 	switch {
 	case strings.TrimSpace(v) == "":
 		p.add("%s should not be empty", field)
-	case !utf8.ValidString(v):
-		p.add("%s must be valid UTF-8", field)
+	case !ValidText(v):
+		p.add("%s must be valid UTF-8 text without NUL characters", field)
 	case utf8.RuneCountInString(v) > MaxNameLen:
 		p.add("%s must be shorter than or equal to %d characters", field, MaxNameLen)
 	}
 }
 
 func (p *problems) customID(field string, v *string) {
-	if v != nil && utf8.RuneCountInString(*v) > MaxCustomIDLen {
+	switch {
+	case v == nil:
+	case !ValidText(*v):
+		p.add("%s must be valid UTF-8 text without NUL characters", field)
+	case utf8.RuneCountInString(*v) > MaxCustomIDLen:
 		p.add("%s must be shorter than or equal to %d characters", field, MaxCustomIDLen)
 	}
+}
+
+// id checks the id of an object named in a body; "" is left to the caller.
+func (p *problems) id(field, v string) {
+	if !ValidText(v) {
+		p.add("%s must be valid UTF-8 text without NUL characters", field)
+	}
+}
+
+// ValidText reports whether s is valid UTF-8 without NUL characters, the
+// text every store can hold (PostgreSQL refuses NUL and invalid UTF-8).
+func ValidText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 // ValidKeyString reports whether s may be a caller-chosen key: it appears in
@@ -148,6 +165,7 @@ type APIKeyCreate struct {
 func (in *APIKeyCreate) Validate() error {
 	var p problems
 	p.name("name", in.Name)
+	p.id("projectId", in.ProjectID)
 	if in.Key != "" {
 		p.customKey(in.Key)
 	}
@@ -220,6 +238,8 @@ func (in *ProjectCreate) Validate() error {
 	p.name("name", in.Name)
 	if in.AccountID == "" {
 		p.add("accountId should not be empty")
+	} else {
+		p.id("accountId", in.AccountID)
 	}
 	if !in.Env.Valid() {
 		p.add("env must be one of the following values: live, test")
@@ -249,6 +269,8 @@ type AccessKeyCreate struct {
 func (in *AccessKeyCreate) Validate() error {
 	var p problems
 	p.name("name", in.Name)
+	p.id("accountId", in.AccountID)
+	p.id("projectId", in.ProjectID)
 	if in.RateLimit != nil && *in.RateLimit < 1 {
 		p.add("rateLimit must be a positive integer")
 	}

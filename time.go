@@ -1,6 +1,7 @@
 package keyway
 
 import (
+	"encoding/json"
 	"time"
 )
 
@@ -42,10 +43,9 @@ func (t Time) MarshalJSON() ([]byte, error) {
 
 func (t *Time) UnmarshalJSON(b []byte) error {
 	var s string
-	if len(b) < 2 || b[0] != '"' {
-		return Invalid("date must be a valid ISO 8601 date string")
+	if err := json.Unmarshal(b, &s); err != nil {
+		return errInvalidTime
 	}
-	s = string(b[1 : len(b)-1])
 	parsed, err := ParseTime(s)
 	if err != nil {
 		return err
@@ -63,5 +63,8 @@ func ParseTime(s string) (Time, error) {
 			return NewTime(t), nil
 		}
 	}
-	return Time{}, Invalid("expiry must be a valid ISO 8601 date string")
+	return Time{}, errInvalidTime
 }
+
+// errInvalidTime names expiry, the only date-time input so far.
+var errInvalidTime = Invalid("expiry must be a valid ISO 8601 date string")

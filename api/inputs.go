@@ -16,9 +16,11 @@ type idPath struct {
 }
 
 type pageQuery struct {
-	Limit  int     `query:"limit" doc:"page size, at most 1000"`
-	Offset int     `query:"offset"`
-	Cursor *string `query:"cursor" doc:"opaque cursor; the next one comes back in x-next-cursor"`
+	Limit  int `query:"limit" doc:"page size, at most 1000"`
+	Offset int `query:"offset"`
+	// An empty cursor= asks for the first page of cursor pagination, so the
+	// parameter counts as given even when empty.
+	Cursor *string `query:"cursor" empty:"keep" doc:"opaque cursor, empty for the first page; the next one comes back in x-next-cursor"`
 }
 
 func (q pageQuery) page() keyway.Page {

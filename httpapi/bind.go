@@ -36,6 +36,9 @@ type boundField struct {
 	index  []int
 	source fieldSource
 	name   string
+	// keepEmpty binds a query parameter given with an empty value (tag
+	// empty:"keep"); other empty parameters count as absent.
+	keepEmpty bool
 }
 
 var optionalString = reflect.TypeFor[keyway.Optional[string]]()
@@ -71,7 +74,7 @@ func newBinder(t reflect.Type) (*binder, error) {
 				return nil, fmt.Errorf("field %s: unsupported parameter type %s", f.Name, f.Type)
 			}
 		}
-		b.fields = append(b.fields, boundField{index: f.Index, source: src, name: name})
+		b.fields = append(b.fields, boundField{index: f.Index, source: src, name: name, keepEmpty: f.Tag.Get("empty") == "keep"})
 	}
 	return b, nil
 }
@@ -99,6 +102,9 @@ func (b *binder) bind(r *http.Request, params []string) (any, error) {
 		fv := s.FieldByIndex(f.index)
 		switch f.source {
 		case fromPath:
+			if !keyway.ValidText(params[pi]) {
+				problems = append(problems, f.name+" must be valid UTF-8 text without NUL characters")
+			}
 			fv.SetString(params[pi])
 			pi++
 		case fromHeader:
@@ -108,7 +114,11 @@ func (b *binder) bind(r *http.Request, params []string) (any, error) {
 				query = r.URL.Query()
 			}
 			raw := query.Get(f.name)
-			if raw == "" {
+			if raw == "" && !(f.keepEmpty && query.Has(f.name)) {
+				continue
+			}
+			if !keyway.ValidText(raw) {
+				problems = append(problems, f.name+" must be valid UTF-8 text without NUL characters")
 				continue
 			}
 			if msg := setQuery(fv, f.name, raw); msg != "" {

@@ -92,7 +92,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rt, params, ok := h.router.match(r.Method, r.URL.EscapedPath())
 	if !ok {
-		writeError(w, keyway.Errorf(keyway.CodeNotFound, "Cannot %s %s", r.Method, r.URL.Path))
+		// NestJS names the request as Express's originalUrl: the path as
+		// sent, with its query string.
+		writeError(w, keyway.Errorf(keyway.CodeNotFound, "Cannot %s %s", r.Method, r.URL.RequestURI()))
 		return
 	}
 	rt.h(w, r, params)

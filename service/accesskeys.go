@@ -32,10 +32,11 @@ func (s *Service) ListAccessKeys(ctx context.Context, c *keyway.Caller, accountI
 // CreateAccessKey mints a management credential. Only an account-level
 // caller may, and never with more reach than its own.
 func (s *Service) CreateAccessKey(ctx context.Context, c *keyway.Caller, in *keyway.AccessKeyCreate) (*keyway.AccessKey, error) {
-	if err := in.Validate(); err != nil {
+	// The role check comes first, as a NestJS guard runs before validation.
+	if err := requireAccountLevel(c); err != nil {
 		return nil, err
 	}
-	if err := requireAccountLevel(c); err != nil {
+	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	accountID := in.AccountID

@@ -17,8 +17,12 @@ func (s *Service) ListAccounts(ctx context.Context, c *keyway.Caller) ([]*keyway
 }
 
 // CreateAccount is for signed-in users; an access key already belongs to an
-// account and cannot found another.
+// account and cannot found another. Like a NestJS guard, the refusal comes
+// before the body is validated.
 func (s *Service) CreateAccount(ctx context.Context, c *keyway.Caller, in *keyway.Rename) (*keyway.Account, error) {
+	if c.AccessKey != nil {
+		return nil, keyway.ErrForbidden
+	}
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}

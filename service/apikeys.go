@@ -187,7 +187,9 @@ func (s *Service) ReactivateAPIKey(ctx context.Context, c *keyway.Caller, key st
 		return nil, keyway.Errorf(keyway.CodeConflict, "API key is already active")
 	}
 	k.IsActive = true
-	k.ExpiresAt = nil
+	if k.Expired(now) {
+		k.ExpiresAt = nil
+	}
 	if in != nil && in.Expiry != nil {
 		k.ExpiresAt = in.Expiry
 	}

@@ -26,10 +26,11 @@ func (s *Service) ListProjects(ctx context.Context, c *keyway.Caller, accountID 
 }
 
 func (s *Service) CreateProject(ctx context.Context, c *keyway.Caller, in *keyway.ProjectCreate) (*keyway.Project, error) {
-	if err := in.Validate(); err != nil {
+	// The role check comes first, as a NestJS guard runs before validation.
+	if err := requireAccountLevel(c); err != nil {
 		return nil, err
 	}
-	if err := requireAccountLevel(c); err != nil {
+	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	if err := namedAccount(c, in.AccountID); err != nil {

@@ -17,7 +17,7 @@ type Store interface {
 
 	CreateProject(ctx context.Context, p *Project) error
 	Project(ctx context.Context, id string) (*Project, error)
-	// Projects lists an account's projects, oldest first.
+	// Projects lists an account's active projects, oldest first.
 	Projects(ctx context.Context, accountID string, page Page) ([]*Project, string, error)
 	UpdateProject(ctx context.Context, p *Project) error
 

@@ -60,6 +60,7 @@ func TestProjects(t *testing.T) {
 			{name: "no access keys for a deleted project", method: "POST", path: "/access-keys", body: map[string]any{"name": "k", "projectId": liveID},
 				wantStatus: 400, wantJSON: badRequest("projectId refers to a deleted project")},
 			{name: "the other project is untouched", method: "GET", path: "/projects/" + testID, wantStatus: 200, wantJSON: testW},
+			{name: "a deleted project is no longer listed", method: "GET", path: "/projects?accountId=" + s.AccountID, wantStatus: 200, wantJSON: "[" + testW + "]"},
 		})
 	})
 }

@@ -231,7 +231,7 @@ const (
 	reTestKey       = "~re:^test_[A-Za-z0-9]{64}$"
 	reLiveAccessKey = "~re:^live_access_[A-Za-z0-9]{64}$"
 	reTestAccessKey = "~re:^test_access_[A-Za-z0-9]{64}$"
-	reUUID          = "~re:^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+	reUUID          = "~re:^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 )
 
 // iso formats t the way the wire does (Date.toISOString).

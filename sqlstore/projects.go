@@ -46,6 +46,8 @@ func (s *Store) Project(ctx context.Context, id string) (*keyway.Project, error)
 func (s *Store) Projects(ctx context.Context, accountID string, page keyway.Page) ([]*keyway.Project, string, error) {
 	var q query
 	q.where("account_id = " + q.arg(accountID))
+	// A deleted project is gone from every answer but its own DELETE.
+	q.where("is_active = " + q.arg(true))
 	return list(ctx, s.r, "projects", `SELECT `+projectCols+` FROM projects`, &q,
 		listOrder{tie: "id"}, page, scanProject)
 }

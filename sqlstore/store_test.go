@@ -287,6 +287,13 @@ func TestProjectsOldestFirst(t *testing.T) {
 		page, _, err := s.Projects(ctx, a.ID, keyway.Page{Limit: 2, Offset: 3})
 		check(t, err)
 		mustEqual(t, "offset page", page, all[3:5])
+
+		// A deleted (inactive) project is no longer listed.
+		all[1].IsActive = false
+		check(t, s.UpdateProject(ctx, all[1]))
+		left, _, err := s.Projects(ctx, a.ID, keyway.Page{})
+		check(t, err)
+		mustEqual(t, "projects after a delete", left, append([]*keyway.Project{all[0]}, all[2:]...))
 	})
 }
 

@@ -23,6 +23,14 @@ type LegacyAuthentication struct {
 	CustomUserID    *string         `json:"customUserId"`
 }
 
+// Verified is what verification operations return: the verifier's
+// verdict, and what to answer when the key is valid. Transports turn a
+// negative verdict into its error (Result.Err) and add the rate-limit state.
+type Verified struct {
+	Result  verify.Result
+	Success any
+}
+
 // Operations returns the operation table in the order of CONTRACT.md.
 func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 	verifyKey := func(ctx context.Context, c *keyway.Caller, in *verifyIn) (any, error) {
@@ -30,10 +38,7 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 		if err != nil {
 			return nil, err
 		}
-		if err := r.Err(); err != nil {
-			return nil, err
-		}
-		return json.RawMessage(r.Body), nil
+		return Verified{Result: r, Success: json.RawMessage(r.Body)}, nil
 	}
 	return []Operation{
 		noInput(Operation{ID: "AppController_welcomeMessage", Method: "GET", Path: "/", Tools: []string{"list_all_the_auth_api_misc"}, Summary: "Service name and version", Public: true, Output: outputOf[service.Hello]()},
@@ -144,10 +149,11 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 				if err != nil {
 					return nil, err
 				}
-				if err := r.Err(); err != nil {
-					return nil, err
+				out := Verified{Result: r}
+				if r.Outcome == verify.Valid {
+					out.Success = LegacyAuthentication{Authenticated: true, CustomMetaData: r.Key.CustomMetaData, CustomAccountID: r.Key.CustomAccountID, CustomUserID: r.Key.CustomUserID}
 				}
-				return LegacyAuthentication{Authenticated: true, CustomMetaData: r.Key.CustomMetaData, CustomAccountID: r.Key.CustomAccountID, CustomUserID: r.Key.CustomUserID}, nil
+				return out, nil
 			}),
 		later[idPath](Operation{ID: "UsersController_updateUser", Method: "PATCH", Path: "/users/{id}", Tools: []string{"update_a_the_auth_api_user_by_id"}, Summary: "Rename a user"}),
 

@@ -28,3 +28,34 @@ func TestSameMillisecondKeysListNewestFirst(t *testing.T) {
 		}
 	})
 }
+
+// The legacy POST /auth/authenticate counts against the key's rate limit
+// and answers with the same headers as the verification route.
+func TestLegacyAuthenticateRateLimitHeaders(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *server) {
+		p := s.newProject("p", "live")
+		k := s.newKey(p.ID, map[string]any{"rateLimitConfigs": map[string]any{"rateLimit": 1, "rateLimitTtl": 60}})
+		body := map[string]any{"credentials": map[string]any{"api_key": k.Key}}
+		reset := iso(s.Clock.Now().Add(60e9))
+
+		r := s.call("POST", "/auth/authenticate", body).want(t, 201)
+		r.wantJSON(t, `{"authenticated":true,"customMetaData":{},"customAccountId":null,"customUserId":null}`)
+		for name, want := range map[string]string{"ratelimit-limit": "1", "ratelimit-remaining": "0", "ratelimit-consumed": "1", "ratelimit-reset": reset} {
+			if got := r.Header.Get(name); got != want {
+				t.Errorf("201: %s = %q, want %q", name, got, want)
+			}
+		}
+		if r.Header.Get("retry-after-seconds") != "" {
+			t.Error("201 carries retry-after-seconds")
+		}
+
+		s.Clock.Advance(15e9)
+		r = s.call("POST", "/auth/authenticate", body).want(t, 429)
+		r.wantJSON(t, `{"statusCode":429,"message":"Too many requests"}`)
+		for name, want := range map[string]string{"ratelimit-remaining": "0", "ratelimit-consumed": "1", "ratelimit-reset": reset, "retry-after-seconds": "45"} {
+			if got := r.Header.Get(name); got != want {
+				t.Errorf("429: %s = %q, want %q", name, got, want)
+			}
+		}
+	})
+}

@@ -195,6 +195,13 @@ func (h *Handler) runOperation(w http.ResponseWriter, r *http.Request, o api.Ope
 	if err != nil {
 		return h.fail(w, err)
 	}
+	if v, ok := out.(api.Verified); ok {
+		h.verdictHeaders(w.Header(), v.Result)
+		if err := v.Result.Err(); err != nil {
+			return h.fail(w, err)
+		}
+		out = v.Success
+	}
 	return writeResult(w, o.Status, out)
 }
 

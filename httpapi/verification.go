@@ -51,19 +51,28 @@ func (h *Handler) serveVerification(w http.ResponseWriter, r *http.Request, key 
 		h.fail(w, err)
 		return
 	}
-	if res.HasRate {
-		setRateHeaders(w.Header(), res.Rate)
-	}
+	h.verdictHeaders(w.Header(), res)
 	switch res.Outcome {
 	case verify.Valid:
 		writePrepared(w, http.StatusOK, res.Body)
 	case verify.OriginDenied:
 		writePrepared(w, http.StatusForbidden, originDeniedBody)
 	case verify.RateLimited:
-		w.Header().Set("retry-after-seconds", h.retryAfter(res.Rate))
 		writePrepared(w, http.StatusTooManyRequests, tooManyBody)
 	default:
 		writePrepared(w, http.StatusNotFound, invalidKeyBody)
+	}
+}
+
+// verdictHeaders sets what every verification answer carries for a
+// rate-limited key, on every route that verifies.
+func (h *Handler) verdictHeaders(hdr http.Header, r verify.Result) {
+	if !r.HasRate {
+		return
+	}
+	setRateHeaders(hdr, r.Rate)
+	if r.Outcome == verify.RateLimited {
+		hdr["Retry-After-Seconds"] = []string{h.retryAfter(r.Rate)}
 	}
 }
 

@@ -41,6 +41,13 @@ func forEachServer(t *testing.T, fn func(t *testing.T, s *server)) {
 
 func startServer(t testing.TB, dbURL string) *server {
 	t.Helper()
+	return startServerWithLog(t, dbURL, nil)
+}
+
+// startServerWithLog starts a server whose JSON log (debug level) goes to
+// logTo; nil discards it.
+func startServerWithLog(t testing.TB, dbURL string, logTo io.Writer) *server {
+	t.Helper()
 	secret := keycrypt.NewSecret()
 	s := &server{t: t, DBURL: dbURL, Clock: keywaytest.NewClock(), secret: secret,
 		AccessKey: keycrypt.NewKey("live_access_")}
@@ -52,7 +59,15 @@ func startServer(t testing.TB, dbURL string) *server {
 		SecretKey:          base64.StdEncoding.EncodeToString(secret),
 		BootstrapAccessKey: s.AccessKey,
 	}
-	s.App = app.New(cfg, app.Options{Clock: s.Clock, Stderr: io.Discard})
+	opts := app.Options{Clock: s.Clock, Stderr: io.Discard}
+	if logTo != nil {
+		log, err := app.NewLogger(logTo, "debug")
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Log = log
+	}
+	s.App = app.New(cfg, opts)
 	if err := s.App.Start(context.Background()); err != nil {
 		t.Fatalf("start: %v", err)
 	}

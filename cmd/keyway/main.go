@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/alecthomas/kong"
 
@@ -20,8 +19,6 @@ type cli struct {
 
 type serveCmd struct {
 	app.Config `embed:""`
-	// ShutdownTimeout bounds how long in-flight requests may take to finish.
-	ShutdownTimeout time.Duration `default:"30s" env:"KEYWAY_SHUTDOWN_TIMEOUT" help:"How long to wait for in-flight requests on shutdown."`
 }
 
 func (s *serveCmd) Run() error {
@@ -47,9 +44,23 @@ func (s *serveCmd) Run() error {
 	return waitErr
 }
 
-func main() {
+// parse reads flags and environment into the command to run; flags win.
+func parse(args []string) (*kong.Context, *cli, error) {
 	var c cli
-	k := kong.Parse(&c, kong.Name("keyway"), kong.Description("Self-hosted API-key management, wire-compatible with The Auth API."), kong.UsageOnError())
+	parser, err := kong.New(&c, kong.Name("keyway"), kong.Description("Self-hosted API-key management, wire-compatible with The Auth API."), kong.UsageOnError())
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := parser.Parse(args)
+	return k, &c, err
+}
+
+func main() {
+	k, _, err := parse(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "keyway:", err)
+		os.Exit(2)
+	}
 	if err := k.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "keyway:", err)
 		os.Exit(1)

@@ -37,6 +37,9 @@ type Operation struct {
 	Output reflect.Type
 	// Call runs the operation with a *Input value.
 	Call func(ctx context.Context, c *keyway.Caller, in any) (any, error)
+	// Raw, for the few routes that are not JSON (metrics), is served as is
+	// instead of Call.
+	Raw http.Handler
 }
 
 // List is a page of results; Next is the cursor of the following page, ""

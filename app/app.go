@@ -21,8 +21,12 @@ import (
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/api"
 	"github.com/keywayhq/keyway/httpapi"
+	"github.com/keywayhq/keyway/invalidation"
 	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/keywayhq/keyway/metrics"
+	"github.com/keywayhq/keyway/pgnotify"
 	"github.com/keywayhq/keyway/ratelimit"
+	"github.com/keywayhq/keyway/redis"
 	"github.com/keywayhq/keyway/service"
 	"github.com/keywayhq/keyway/sqlstore"
 	"github.com/keywayhq/keyway/verify"
@@ -35,12 +39,31 @@ type Config struct {
 	DataDir     string `default:"./keyway-data" env:"KEYWAY_DATA_DIR" help:"Directory for the embedded database and generated secret."`
 	DatabaseURL string `env:"KEYWAY_DATABASE_URL" help:"sqlite:///abs/path.db (default: keyway.db in the data dir)."`
 	LogLevel    string `default:"info" enum:"debug,info,warn,error" env:"KEYWAY_LOG_LEVEL" help:"debug, info, warn or error."`
+	RedisURL    string `env:"KEYWAY_REDIS_URL" help:"redis://host:port/db: rate limits shared by all nodes and cross-node cache invalidation (optional)."`
+	RedisOutage string `default:"open" enum:"open,closed" env:"KEYWAY_REDIS_OUTAGE" help:"When Redis is unreachable: open (rate limits hold per node) or closed (rate-limited keys answer 503)."`
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration `default:"30s" env:"KEYWAY_SHUTDOWN_TIMEOUT" help:"How long to wait for in-flight requests on shutdown."`
 	// Secrets are read from the environment only, so they never show in a
 	// process listing.
 	SecretKey          string `kong:"-"`
 	BootstrapAccessKey string `kong:"-"`
+}
+
+// Database creates the data dir if needed and returns it (absolute) with
+// the database URL: the configured one, or SQLite in the data dir.
+func (c *Config) Database() (dataDir, dbURL string, err error) {
+	dataDir, err = filepath.Abs(c.DataDir)
+	if err != nil {
+		return "", "", fmt.Errorf("data dir: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", "", fmt.Errorf("create data dir: %w", err)
+	}
+	dbURL = c.DatabaseURL
+	if dbURL == "" {
+		dbURL = "sqlite://" + filepath.ToSlash(filepath.Join(dataDir, "keyway.db"))
+	}
+	return dataDir, dbURL, nil
 }
 
 // FromEnv fills the environment-only settings.
@@ -59,10 +82,15 @@ type App struct {
 	store    *sqlstore.Store
 	verifier *verify.Verifier
 	limiter  *ratelimit.Memory
+	metrics  *metrics.Metrics
 	server   *http.Server
 	listener net.Listener
+	// closers close what Start opened, in reverse order.
+	closers []func() error
 
-	stop     chan struct{}
+	// bg scopes the background work (usage flushes, invalidation bus).
+	bg       context.Context
+	stopBG   context.CancelFunc
 	bgDone   sync.WaitGroup
 	serveErr chan error
 
@@ -107,19 +135,23 @@ func NewLogger(w io.Writer, level string) (*slog.Logger, error) {
 }
 
 // Start opens the store, bootstraps an empty one, and starts serving.
-func (a *App) Start(ctx context.Context) error {
-	dataDir, err := filepath.Abs(a.cfg.DataDir)
+func (a *App) Start(ctx context.Context) (err error) {
+	// Whatever opened before a failure is closed again.
+	defer func() {
+		if err != nil {
+			if a.stopBG != nil {
+				a.stopBG()
+				a.bgDone.Wait()
+			}
+			a.closeAll()
+		}
+	}()
+	dataDir, dbURL, err := a.cfg.Database()
 	if err != nil {
-		return fmt.Errorf("data dir: %w", err)
+		return err
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return fmt.Errorf("create data dir: %w", err)
-	}
-	dbURL := a.cfg.DatabaseURL
-	if dbURL == "" {
-		dbURL = "sqlite://" + filepath.ToSlash(filepath.Join(dataDir, "keyway.db"))
-	}
-	secret, err := a.secret(dataDir, strings.HasPrefix(dbURL, "sqlite:"))
+	embedded := strings.HasPrefix(dbURL, "sqlite:")
+	secret, err := a.secret(dataDir, embedded)
 	if err != nil {
 		return err
 	}
@@ -132,22 +164,66 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.store = store
-	a.limiter = ratelimit.NewMemory()
-	a.verifier = verify.New(store, a.limiter, a.clock, store, verify.Config{})
-	svc := service.New(store, a.verifier, a.clock)
+	a.closers = append(a.closers, store.Close)
+	checks := []httpapi.Check{{Name: "database", Pinger: store}}
+	a.metrics = metrics.New()
 
+	a.limiter = ratelimit.NewMemory()
+	var limiter keyway.RateLimiter = a.limiter
+	var bus invalidation.Bus
+	if a.cfg.RedisURL != "" {
+		rc, err := redis.Open(ctx, a.cfg.RedisURL)
+		if err != nil {
+			return err
+		}
+		a.closers = append(a.closers, rc.Close)
+		checks = append(checks, httpapi.Check{Name: "redis", Pinger: rc})
+		var fallback keyway.RateLimiter
+		if a.cfg.RedisOutage == "open" {
+			fallback = a.limiter
+		}
+		rl := redis.NewRateLimiter(rc, fallback, a.log)
+		a.metrics.RateLimitStoreErrors(rl.Errors.Load)
+		limiter = rl
+		bus = redis.NewBus(rc, rc.Channel("invalidate"), a.log)
+	} else if !embedded {
+		pb, err := pgnotify.Open(ctx, dbURL, a.log)
+		if err != nil {
+			return err
+		}
+		a.closers = append(a.closers, func() error { pb.Close(); return nil })
+		bus = pb
+	}
+
+	a.verifier = verify.New(store, limiter, a.clock, store, verify.Config{})
+	a.metrics.Verifier(a.verifier)
+	var invalidator keyway.Invalidator = a.verifier
+	a.bg, a.stopBG = context.WithCancel(context.Background())
+	if bus != nil {
+		// Several nodes share the store: changes travel to the others.
+		b := invalidation.New(a.verifier, bus, newNodeID(), a.log)
+		a.metrics.PublishFailures(b.PublishFailures.Load)
+		invalidator = b
+		a.bgDone.Add(1)
+		go func() {
+			defer a.bgDone.Done()
+			b.Run(a.bg)
+		}()
+	}
+	svc := service.New(store, invalidator, a.clock)
 	if err := a.bootstrap(ctx, svc); err != nil {
-		store.Close()
 		return err
 	}
-	handler, err := httpapi.New(api.Operations(svc, a.verifier), a.verifier, store, a.log, a.clock, service.Version)
+	handler, err := httpapi.New(httpapi.Config{
+		Ops: api.Operations(svc, a.verifier), Verifier: a.verifier, Checks: checks,
+		Log: a.log, Clock: a.clock, Version: service.Version,
+		Instrument: a.metrics, Metrics: a.metrics.Handler(),
+	})
 	if err != nil {
-		store.Close()
 		return err
 	}
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
-		store.Close()
 		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
 	}
 	a.listener = ln
@@ -161,12 +237,15 @@ func (a *App) Start(ctx context.Context) error {
 	a.serveErr = make(chan error, 1)
 	go func() { a.serveErr <- a.server.Serve(ln) }()
 
-	a.stop = make(chan struct{})
 	a.bgDone.Add(1)
 	go a.background()
-	a.log.Info("keyway listening", "addr", ln.Addr().String(), "database", redactURL(dbURL))
+	a.log.Info("keyway listening", "addr", ln.Addr().String(), "database", redactURL(dbURL), "redis", a.cfg.RedisURL != "")
 	return nil
 }
+
+// newNodeID names this process on the invalidation bus, so it can skip its
+// own messages.
+func newNodeID() string { return keycrypt.RandomString(12) }
 
 // Addr is the address the server listens on (useful with port 0).
 func (a *App) Addr() string { return a.listener.Addr().String() }
@@ -202,8 +281,8 @@ func (a *App) close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("shutdown http: %w", err))
 		}
 	}
-	if a.stop != nil {
-		close(a.stop)
+	if a.stopBG != nil {
+		a.stopBG()
 		a.bgDone.Wait()
 	}
 	if a.verifier != nil {
@@ -211,11 +290,21 @@ func (a *App) close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("flush usage: %w", err))
 		}
 	}
-	if a.store != nil {
-		if err := a.store.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close store: %w", err))
+	if err := a.closeAll(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// closeAll closes what Start opened, last first.
+func (a *App) closeAll() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			errs = append(errs, err)
 		}
 	}
+	a.closers = nil
 	return errors.Join(errs...)
 }
 
@@ -225,7 +314,7 @@ func (a *App) background() {
 	defer t.Stop()
 	for {
 		select {
-		case <-a.stop:
+		case <-a.bg.Done():
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), FlushInterval)

@@ -13,13 +13,14 @@ func TestPublicRoutes(t *testing.T) {
 	forEachServer(t, func(t *testing.T, s *server) {
 		hello := js(map[string]any{"message": "Hello World!", "name": "keyway", "version": service.Version})
 		ok := `{"status":"ok"}`
+		ready := `{"status":"ok","checks":{"database":"ok"}}`
 		run(t, s, []scenario{
 			{name: "root without credential", as: anonymous, method: "GET", path: "/", wantStatus: 200, wantJSON: hello},
 			{name: "root with credential", method: "GET", path: "/", wantStatus: 200, wantJSON: hello},
 			{name: "root with a wrong credential", as: "wrong", method: "GET", path: "/", wantStatus: 200, wantJSON: hello},
 			{name: "healthz", as: anonymous, method: "GET", path: "/healthz", wantStatus: 200, wantJSON: ok},
 			{name: "healthz trailing slash", as: anonymous, method: "GET", path: "/healthz/", wantStatus: 200, wantJSON: ok},
-			{name: "readyz", as: anonymous, method: "GET", path: "/readyz", wantStatus: 200, wantJSON: ok},
+			{name: "readyz", as: anonymous, method: "GET", path: "/readyz", wantStatus: 200, wantJSON: ready},
 			{name: "healthz is GET only", as: anonymous, method: "POST", path: "/healthz", wantStatus: 404, wantJSON: cannot("POST", "/healthz")},
 			{name: "webhook topics", method: "GET", path: "/webhooks/topics", wantStatus: 200,
 				wantJSON: `["api-key.created","api-key.updated","api-key.deleted","api-key.firstUsed","access-key.created","access-key.updated","access-key.deleted","project.updated"]`},
@@ -59,7 +60,7 @@ func TestOpenAPIDocument(t *testing.T) {
 				t.Errorf("%s %s: operationId %v, want %s", o.Method, o.Path, entry["operationId"], o.ID)
 			}
 		}
-		for _, p := range []string{"/healthz", "/readyz", "/openapi.json"} {
+		for _, p := range []string{"/healthz", "/readyz", "/openapi.json", "/metrics"} {
 			if _, ok := doc.Paths[p]["get"]; !ok {
 				t.Errorf("GET %s missing from /openapi.json", p)
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -40,7 +41,7 @@ func compareWithGolden(t *testing.T, name string, got []byte) {
 
 func newHandler(t *testing.T) *httpapi.Handler {
 	t.Helper()
-	h, err := httpapi.New(api.Operations(nil, nil), nil, nil, slog.New(slog.DiscardHandler), keyway.SystemClock{}, "test")
+	h, err := httpapi.New(httpapi.Config{Ops: api.Operations(nil, nil), Log: slog.New(slog.DiscardHandler), Clock: keyway.SystemClock{}, Version: "test", Metrics: http.NotFoundHandler()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestOperationTableCoversContract(t *testing.T) {
 			t.Errorf("%s %s: operationId %v, want %s", o.Method, o.Path, entry["operationId"], o.ID)
 		}
 	}
-	for _, p := range []string{"/healthz", "/readyz", "/openapi.json"} {
+	for _, p := range []string{"/healthz", "/readyz", "/openapi.json", "/metrics"} {
 		if doc.Paths[p]["get"] == nil {
 			t.Errorf("GET %s missing from the OpenAPI document", p)
 		}

@@ -24,12 +24,12 @@ func TestReadyz(t *testing.T) {
 		want     int
 		wantBody string
 	}{
-		{"reachable", nil, 200, `{"status":"ok"}`},
-		{"unreachable", errors.New("dial tcp 10.0.0.1:5432: secret-password-in-dsn"), 503,
-			`{"statusCode":503,"message":"Store unreachable","error":"Service Unavailable"}`},
+		{"reachable", nil, 200, `{"status":"ok","checks":{"database":"ok","redis":"ok"}}`},
+		{"unreachable", errors.New("dial tcp 10.0.0.1:6379: secret-password-in-dsn"), 503,
+			`{"statusCode":503,"message":"Unreachable: redis","error":"Service Unavailable"}`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			h, err := httpapi.New(api.Operations(nil, nil), nil, pinger{c.err}, slog.New(slog.DiscardHandler), keyway.SystemClock{}, "test")
+			h, err := httpapi.New(httpapi.Config{Ops: api.Operations(nil, nil), Checks: []httpapi.Check{{Name: "database", Pinger: pinger{nil}}, {Name: "redis", Pinger: pinger{c.err}}}, Log: slog.New(slog.DiscardHandler), Clock: keyway.SystemClock{}, Version: "test"})
 			if err != nil {
 				t.Fatal(err)
 			}

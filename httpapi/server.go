@@ -24,21 +24,69 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// Check is one dependency /readyz reports on.
+type Check struct {
+	Name string // "database", "redis"
+	Pinger
+}
+
+// Instrument receives what the handler measures; nil measures nothing.
+type Instrument interface {
+	// Op returns the recorder of one operation, asked once per route.
+	Op(id string) OpRecorder
+}
+
+// OpRecorder records answered requests of one operation.
+type OpRecorder interface {
+	Observe(status int, d time.Duration)
+}
+
+// Config is everything a Handler serves.
+type Config struct {
+	Ops      []api.Operation
+	Verifier *verify.Verifier
+	// Checks are the dependencies /readyz pings.
+	Checks     []Check
+	Log        *slog.Logger
+	Clock      keyway.Clock
+	Version    string
+	Instrument Instrument
+	// Metrics, when set, is served as is on GET /metrics.
+	Metrics http.Handler
+}
+
 // Handler is the HTTP face of Keyway.
 type Handler struct {
 	verifier *verify.Verifier
 	log      *slog.Logger
-	ready    Pinger
+	checks   []Check
 	clock    keyway.Clock
 	router   *router
 	openapi  []byte
+	verifyOp OpRecorder
 }
 
-// New builds the handler for ops. ready is checked by /readyz.
-func New(ops []api.Operation, v *verify.Verifier, ready Pinger, log *slog.Logger, clock keyway.Clock, version string) (*Handler, error) {
-	h := &Handler{verifier: v, log: log, ready: ready, clock: clock, router: newRouter()}
-	all := append(ops, h.probeOperations()...)
+type noRecorder struct{}
+
+func (noRecorder) Observe(int, time.Duration) {}
+
+// New builds the handler.
+func New(cfg Config) (*Handler, error) {
+	h := &Handler{verifier: cfg.Verifier, log: cfg.Log, checks: cfg.Checks, clock: cfg.Clock, router: newRouter(), verifyOp: noRecorder{}}
+	recorder := func(id string) OpRecorder {
+		if cfg.Instrument == nil {
+			return noRecorder{}
+		}
+		return cfg.Instrument.Op(id)
+	}
+	// The fast path serves both verification routes; they share a recorder.
+	h.verifyOp = recorder("ApiKeyController_authenticateKey")
+	all := append(cfg.Ops, h.probeOperations(cfg.Metrics)...)
 	for _, o := range all {
+		if o.Raw != nil {
+			h.router.handle(o.Method, o.Path, func(w http.ResponseWriter, r *http.Request, _ []string) { o.Raw.ServeHTTP(w, r) })
+			continue
+		}
 		b, err := newBinder(o.Input)
 		if err != nil {
 			return nil, fmt.Errorf("operation %s: %w", o.ID, err)
@@ -48,9 +96,9 @@ func New(ops []api.Operation, v *verify.Verifier, ready Pinger, log *slog.Logger
 				return nil, fmt.Errorf("operation %s: path parameters %v do not match input fields %v", o.ID, want, got)
 			}
 		}
-		h.router.handle(o.Method, o.Path, h.serveOperation(o, b))
+		h.router.handle(o.Method, o.Path, h.serveOperation(o, b, recorder(o.ID)))
 	}
-	doc, err := api.OpenAPI(all, version)
+	doc, err := api.OpenAPI(all, cfg.Version)
 	if err != nil {
 		return nil, fmt.Errorf("openapi: %w", err)
 	}
@@ -141,13 +189,15 @@ func (h *Handler) authenticate(ctx context.Context, cred string) (*keyway.Caller
 	return h.verifier.Authenticate(ctx, cred)
 }
 
-func (h *Handler) serveOperation(o api.Operation, b *binder) func(http.ResponseWriter, *http.Request, []string) {
+func (h *Handler) serveOperation(o api.Operation, b *binder, rec OpRecorder) func(http.ResponseWriter, *http.Request, []string) {
 	return func(w http.ResponseWriter, r *http.Request, params []string) {
 		start := time.Now()
 		status := h.runOperation(w, r, o, b, params)
+		d := time.Since(start)
+		rec.Observe(status, d)
 		h.log.LogAttrs(r.Context(), levelFor(status), "request",
 			slog.String("op", o.ID), slog.String("method", o.Method), slog.String("route", o.Path),
-			slog.Int("status", status), slog.Duration("duration", time.Since(start)))
+			slog.Int("status", status), slog.Duration("duration", d))
 	}
 }
 
@@ -240,27 +290,51 @@ func writeResult(w http.ResponseWriter, status int, out any) int {
 	return status
 }
 
-// probeOperations are the routes outside the contract: health probes and
-// the OpenAPI document. They are in the same table so the document lists
-// them too; they are not MCP tools.
-func (h *Handler) probeOperations() []api.Operation {
+// readiness is the answer of /readyz: every check by name.
+type readiness struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks"`
+}
+
+// probeOperations are the routes outside the contract: health probes,
+// metrics and the OpenAPI document. They are in the same table so the
+// document lists them too; they are not MCP tools.
+func (h *Handler) probeOperations(metrics http.Handler) []api.Operation {
 	type status struct {
 		Status string `json:"status"`
 	}
-	return []api.Operation{
+	ops := []api.Operation{
 		{ID: "healthz", Method: "GET", Path: "/healthz", Summary: "The process is up", Public: true, Status: 200, Output: reflect.TypeFor[status](),
 			Call: func(context.Context, *keyway.Caller, any) (any, error) { return status{"ok"}, nil }},
-		{ID: "readyz", Method: "GET", Path: "/readyz", Summary: "The store is reachable", Public: true, Status: 200, Output: reflect.TypeFor[status](),
-			Call: func(ctx context.Context, _ *keyway.Caller, _ any) (any, error) {
-				ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				defer cancel()
-				if err := h.ready.Ping(ctx); err != nil {
-					h.log.Error("readiness check failed", "error", err.Error())
-					return nil, &keyway.Error{Code: keyway.CodeUnavailable, Message: "Store unreachable", Err: err}
-				}
-				return status{"ok"}, nil
-			}},
+		{ID: "readyz", Method: "GET", Path: "/readyz", Summary: "The store (and Redis, when configured) answer", Public: true, Status: 200, Output: reflect.TypeFor[readiness](),
+			Call: func(ctx context.Context, _ *keyway.Caller, _ any) (any, error) { return h.readiness(ctx) }},
 		{ID: "openapi", Method: "GET", Path: "/openapi.json", Summary: "This document", Public: true, Status: 200,
 			Call: func(context.Context, *keyway.Caller, any) (any, error) { return json.RawMessage(h.openapi), nil }},
 	}
+	if metrics != nil {
+		ops = append(ops, api.Operation{ID: "metrics", Method: "GET", Path: "/metrics", Summary: "Prometheus metrics (text exposition format)", Public: true, Status: 200, Raw: metrics})
+	}
+	return ops
+}
+
+// readiness pings every dependency; any failure is a 503 naming the
+// failing ones, with causes in the log only.
+func (h *Handler) readiness(ctx context.Context) (any, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	r := readiness{Status: "ok", Checks: map[string]string{}}
+	var down []string
+	for _, c := range h.checks {
+		if err := c.Ping(ctx); err != nil {
+			h.log.Error("readiness check failed", "check", c.Name, "error", err.Error())
+			r.Checks[c.Name] = "unreachable"
+			down = append(down, c.Name)
+			continue
+		}
+		r.Checks[c.Name] = "ok"
+	}
+	if len(down) > 0 {
+		return nil, keyway.Errorf(keyway.CodeUnavailable, "Unreachable: %s", strings.Join(down, ", "))
+	}
+	return r, nil
 }

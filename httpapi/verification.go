@@ -40,27 +40,35 @@ func mustEncodeError(err error) []byte {
 // serveVerification answers POST/GET /api-keys/auth/{key}. It writes
 // pre-encoded bodies and touches no database in the steady state.
 func (h *Handler) serveVerification(w http.ResponseWriter, r *http.Request, key string) {
+	start := time.Now()
+	status := h.verify(w, r, key)
+	h.verifyOp.Observe(status, time.Since(start))
+}
+
+func (h *Handler) verify(w http.ResponseWriter, r *http.Request, key string) int {
 	ctx := r.Context()
 	caller, err := h.authenticate(ctx, credential(r))
 	if err != nil {
-		h.fail(w, err)
-		return
+		return h.fail(w, err)
 	}
 	res, err := h.verifier.Verify(ctx, caller, key, r.Header.Get("X-Origin-Domain"))
 	if err != nil {
-		h.fail(w, err)
-		return
+		return h.fail(w, err)
 	}
 	h.verdictHeaders(w.Header(), res)
 	switch res.Outcome {
 	case verify.Valid:
 		writePrepared(w, http.StatusOK, res.Body)
+		return http.StatusOK
 	case verify.OriginDenied:
 		writePrepared(w, http.StatusForbidden, originDeniedBody)
+		return http.StatusForbidden
 	case verify.RateLimited:
 		writePrepared(w, http.StatusTooManyRequests, tooManyBody)
+		return http.StatusTooManyRequests
 	default:
 		writePrepared(w, http.StatusNotFound, invalidKeyBody)
+		return http.StatusNotFound
 	}
 }
 

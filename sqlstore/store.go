@@ -50,25 +50,9 @@ type Store struct {
 // with mode 0600, if missing; its directory must exist.
 func Open(ctx context.Context, rawURL string, sealer *keycrypt.Sealer) (*Store, error) {
 	if sealer == nil {
-		return nil, errors.New("open database: a key sealer is required")
+		return nil, errors.New("sqlstore: open: a key sealer is required")
 	}
-	var (
-		s   *Store
-		err error
-	)
-	switch {
-	case strings.HasPrefix(rawURL, "sqlite:"):
-		s, err = openSQLite(ctx, rawURL)
-	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
-		s, err = openPostgres(ctx, rawURL)
-	default:
-		// Only the scheme is quoted: the rest may hold a password.
-		scheme, _, ok := strings.Cut(rawURL, "://")
-		if !ok {
-			return nil, errors.New("open database: the URL must start with sqlite:// or postgres://")
-		}
-		return nil, fmt.Errorf("open database: unsupported URL scheme %q (want sqlite:// or postgres://)", scheme)
-	}
+	s, err := openURL(ctx, rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +62,29 @@ func Open(ctx context.Context, rawURL string, sealer *keycrypt.Sealer) (*Store, 
 		return nil, err
 	}
 	return s, nil
+}
+
+// MigrateURL brings the schema of the database at rawURL up to date and
+// closes it again; it is `keyway migrate`. It needs no sealing secret.
+func MigrateURL(ctx context.Context, rawURL string) error {
+	s, err := openURL(ctx, rawURL)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return s.Migrate(ctx)
+}
+
+func openURL(ctx context.Context, rawURL string) (*Store, error) {
+	switch {
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		return openSQLite(ctx, rawURL)
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		return openPostgres(ctx, rawURL)
+	default:
+		scheme, _, _ := strings.Cut(rawURL, ":")
+		return nil, fmt.Errorf("sqlstore: open: unsupported database URL scheme %q (want sqlite:// or postgres://)", scheme)
+	}
 }
 
 func openSQLite(ctx context.Context, rawURL string) (*Store, error) {

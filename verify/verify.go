@@ -55,6 +55,9 @@ type Config struct {
 	PositiveTTL time.Duration
 	// NegativeTTL is how long an unknown key is remembered as unknown.
 	NegativeTTL time.Duration
+	// DegradedTTL bounds an entry's life while the invalidation channel to
+	// other nodes is down, so a missed invalidation is stale at most this long.
+	DegradedTTL time.Duration
 	MaxEntries  int
 }
 
@@ -64,6 +67,9 @@ func (c *Config) defaults() {
 	}
 	if c.NegativeTTL <= 0 {
 		c.NegativeTTL = 5 * time.Second
+	}
+	if c.DegradedTTL <= 0 {
+		c.DegradedTTL = time.Second
 	}
 	if c.MaxEntries <= 0 {
 		c.MaxEntries = 1 << 20
@@ -85,6 +91,54 @@ type Verifier struct {
 	// slow load can never put back an answer a write has just dropped.
 	gen   atomic.Uint64
 	group singleflight.Group
+	// degraded is set while invalidations from other nodes may be missed.
+	degraded atomic.Bool
+	stats    counters
+}
+
+// counters are read by the metrics exporter; the hot path only adds.
+type counters struct {
+	outcomes      [RateLimited + 1]atomic.Uint64
+	remoteInvalid atomic.Uint64
+}
+
+// Stats is a snapshot of the verifier's counters since start.
+type Stats struct {
+	// Key cache (API keys) and credential cache (access keys).
+	KeyHits, KeyMisses       uint64
+	AccessHits, AccessMisses uint64
+	// Outcomes counts verifications by outcome (index: Outcome).
+	Outcomes [RateLimited + 1]uint64
+	// RemoteInvalidations counts invalidations received from other nodes.
+	RemoteInvalidations uint64
+	Degraded            bool
+}
+
+func (v *Verifier) Stats() Stats {
+	st := Stats{
+		KeyHits: v.keys.hits.Load(), KeyMisses: v.keys.misses.Load(),
+		AccessHits: v.access.hits.Load(), AccessMisses: v.access.misses.Load(),
+		RemoteInvalidations: v.stats.remoteInvalid.Load(), Degraded: v.degraded.Load(),
+	}
+	for i := range st.Outcomes {
+		st.Outcomes[i] = v.stats.outcomes[i].Load()
+	}
+	return st
+}
+
+// String names an outcome for logs and metrics.
+func (o Outcome) String() string {
+	switch o {
+	case Valid:
+		return "valid"
+	case Invalid:
+		return "invalid"
+	case OriginDenied:
+		return "origin_denied"
+	case RateLimited:
+		return "rate_limited"
+	}
+	return "unknown"
 }
 
 // keyEntry is everything needed to answer for one key string.
@@ -125,6 +179,14 @@ func New(store keyway.Store, limiter keyway.RateLimiter, clock keyway.Clock, usa
 // Verify checks key for caller. origin is the x-origin-domain header, ""
 // when absent. Only a store failure on a cache miss returns an error.
 func (v *Verifier) Verify(ctx context.Context, caller *keyway.Caller, key, origin string) (Result, error) {
+	r, err := v.verify(ctx, caller, key, origin)
+	if err == nil {
+		v.stats.outcomes[r.Outcome].Add(1)
+	}
+	return r, err
+}
+
+func (v *Verifier) verify(ctx context.Context, caller *keyway.Caller, key, origin string) (Result, error) {
 	now := v.clock.Now()
 	e, err := v.keyEntry(ctx, key, now)
 	if err != nil {
@@ -186,8 +248,10 @@ func (v *Verifier) keyEntry(ctx context.Context, key string, now time.Time) (*ke
 // key can be get the zero entry without a load or a cache slot.
 func lookup[E any](v *Verifier, c *cache[E], kind, key string, now time.Time, load func() (*E, bool, error)) (*E, error) {
 	if e, ok := c.get(key, now); ok {
+		c.hits.Add(1)
 		return e, nil
 	}
+	c.misses.Add(1)
 	if !plausibleKey(key) {
 		return new(E), nil
 	}
@@ -200,6 +264,9 @@ func lookup[E any](v *Verifier, c *cache[E], kind, key string, now time.Time, lo
 		ttl := v.cfg.NegativeTTL
 		if positive {
 			ttl = v.cfg.PositiveTTL
+		}
+		if v.degraded.Load() {
+			ttl = min(ttl, v.cfg.DegradedTTL)
 		}
 		if v.gen.Load() == gen {
 			c.put(key, e, now.Add(ttl))
@@ -323,6 +390,31 @@ func (v *Verifier) APIKeyChanged(keys ...string) {
 	for _, k := range keys {
 		v.keys.delete(k)
 	}
+}
+
+// ForgetDigests drops the cached answers for keys changed on another node,
+// which names them by SHA-256 digest.
+func (v *Verifier) ForgetDigests(digests ...keycrypt.Hash) {
+	v.stats.remoteInvalid.Add(1)
+	v.gen.Add(1)
+	for _, h := range digests {
+		v.keys.deleteDigest(h)
+	}
+}
+
+// ForgetAll drops every cached answer after a scope change on another node.
+func (v *Verifier) ForgetAll() {
+	v.stats.remoteInvalid.Add(1)
+	v.ScopeChanged()
+}
+
+// SetDegraded is told when the invalidation channel goes down (true) and
+// comes back (false). Both drop the whole cache: going down, because
+// messages may already have been missed; coming back, to catch up on what
+// was missed meanwhile. While degraded, entries live at most DegradedTTL.
+func (v *Verifier) SetDegraded(down bool) {
+	v.degraded.Store(down)
+	v.ScopeChanged()
 }
 
 // ScopeChanged drops every cached answer: a project, account or access key

@@ -11,10 +11,30 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/keywayhq/keyway/app"
+	"github.com/keywayhq/keyway/sqlstore"
 )
 
 type cli struct {
-	Serve serveCmd `cmd:"" help:"Run the Keyway server."`
+	Serve   serveCmd   `cmd:"" help:"Run the Keyway server."`
+	Migrate migrateCmd `cmd:"" help:"Bring the database schema up to date and exit (serve also does this at start)."`
+}
+
+type migrateCmd struct {
+	app.Config `embed:""`
+}
+
+func (m *migrateCmd) Run() error {
+	_, dbURL, err := m.Database()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := sqlstore.MigrateURL(ctx, dbURL); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "keyway: database schema is up to date")
+	return nil
 }
 
 type serveCmd struct {

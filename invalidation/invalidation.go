@@ -1,0 +1,134 @@
+// Package invalidation carries cache invalidations between Keyway nodes.
+// A write invalidates the local caches at once and then publishes the
+// change on a Bus (Redis pub/sub, or PostgreSQL LISTEN/NOTIFY); every other
+// node drops the same entries when the message arrives. Keys travel as
+// SHA-256 digests, never in plaintext.
+package invalidation
+
+import (
+	"context"
+	"encoding/hex"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
+)
+
+// Bus is a broadcast channel between nodes. Delivery is at most once while
+// connected; Run reports connection state so a node that may have missed
+// messages can protect itself.
+type Bus interface {
+	Publish(ctx context.Context, msg string) error
+	// Run receives until ctx ends, reconnecting as needed. up(false) is
+	// called when messages may be missed from then on, up(true) once
+	// receiving again.
+	Run(ctx context.Context, deliver func(msg string), up func(bool))
+}
+
+// Local is the node's own cache: the verifier.
+type Local interface {
+	keyway.Invalidator
+	ForgetDigests(digests ...keycrypt.Hash)
+	ForgetAll()
+	SetDegraded(down bool)
+}
+
+// Broadcaster is the keyway.Invalidator of a node in a cluster.
+type Broadcaster struct {
+	local Local
+	bus   Bus
+	node  string
+	log   *slog.Logger
+
+	// PublishFailures counts changes other nodes may not have heard of.
+	PublishFailures atomic.Uint64
+}
+
+var _ keyway.Invalidator = (*Broadcaster)(nil)
+
+// New returns a Broadcaster for the node named node (unique per process).
+func New(local Local, bus Bus, node string, log *slog.Logger) *Broadcaster {
+	return &Broadcaster{local: local, bus: bus, node: node, log: log}
+}
+
+// publishTimeout bounds how long a write waits to tell the others; past it
+// the write still succeeds and the others rely on their bounded TTL.
+const publishTimeout = 500 * time.Millisecond
+
+// Messages: "<node>|k|<hex digest>,<hex digest>…" for changed keys and
+// "<node>|s" for a scope change (project, account or access key).
+
+func (b *Broadcaster) APIKeyChanged(keys ...string) {
+	b.local.APIKeyChanged(keys...)
+	var sb strings.Builder
+	sb.WriteString(b.node)
+	sb.WriteString("|k|")
+	for i, k := range keys {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		h := keycrypt.HashKey(k)
+		sb.WriteString(hex.EncodeToString(h[:]))
+	}
+	b.publish(sb.String())
+}
+
+func (b *Broadcaster) ScopeChanged() {
+	b.local.ScopeChanged()
+	b.publish(b.node + "|s")
+}
+
+func (b *Broadcaster) publish(msg string) {
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	if err := b.bus.Publish(ctx, msg); err != nil {
+		b.PublishFailures.Add(1)
+		b.log.Error("could not publish a cache invalidation; other nodes will serve the old answer until their cache entries expire", "error", err.Error())
+	}
+}
+
+// Run applies other nodes' invalidations until ctx ends. The node counts as
+// degraded until its first subscription is confirmed.
+func (b *Broadcaster) Run(ctx context.Context) {
+	b.local.SetDegraded(true)
+	b.bus.Run(ctx, b.deliver, func(up bool) {
+		if up {
+			b.log.Info("invalidation channel up")
+		} else {
+			b.log.Warn("invalidation channel down; cache entries now live at most the degraded TTL")
+		}
+		b.local.SetDegraded(!up)
+	})
+}
+
+func (b *Broadcaster) deliver(msg string) {
+	node, rest, ok := strings.Cut(msg, "|")
+	if !ok {
+		b.log.Warn("ignoring a malformed invalidation message")
+		return
+	}
+	if node == b.node {
+		return // applied locally before it was sent
+	}
+	switch {
+	case rest == "s":
+		b.local.ForgetAll()
+	case strings.HasPrefix(rest, "k|"):
+		var digests []keycrypt.Hash
+		for _, hx := range strings.Split(rest[2:], ",") {
+			var h keycrypt.Hash
+			if n, err := hex.Decode(h[:], []byte(hx)); err != nil || n != len(h) {
+				// Unreadable: be safe rather than fast.
+				b.local.ForgetAll()
+				return
+			}
+			digests = append(digests, h)
+		}
+		b.local.ForgetDigests(digests...)
+	default:
+		b.log.Warn("ignoring an unknown invalidation message")
+	}
+}

@@ -93,3 +93,7 @@ func PostgresURL(t testing.TB, base string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// RedisEnv names the variable that, when set, adds Redis to the tests that
+// can use it (a redis:// URL).
+const RedisEnv = "KEYWAY_TEST_REDIS_URL"

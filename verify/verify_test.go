@@ -307,3 +307,60 @@ func TestImplausibleKeysAreNotLookedUp(t *testing.T) {
 		t.Fatalf("%d store reads for strings no key can be", n)
 	}
 }
+
+// Another node names a changed key by digest; the cached answer goes.
+func TestForgetDigests(t *testing.T) {
+	f := newFixture(t)
+	k := f.newKey(t, keyway.APIKeyCreate{})
+	other := f.newKey(t, keyway.APIKeyCreate{})
+	f.verify(t, k.Key, "")
+	f.verify(t, other.Key, "")
+	before := f.store.reads.Load()
+	f.verifier.ForgetDigests(keycrypt.HashKey(k.Key))
+	f.verify(t, other.Key, "")
+	if n := f.store.reads.Load() - before; n != 0 {
+		t.Fatalf("forgetting one key reloaded another (%d reads)", n)
+	}
+	f.verify(t, k.Key, "")
+	if f.store.reads.Load() == before {
+		t.Fatal("the forgotten key was still answered from the cache")
+	}
+	if st := f.verifier.Stats(); st.RemoteInvalidations != 1 {
+		t.Fatalf("remote invalidations %d, want 1", st.RemoteInvalidations)
+	}
+}
+
+// While the invalidation channel is down, a cached answer lives at most
+// the degraded TTL; when it is back, the cache starts over.
+func TestDegradedBoundsStaleness(t *testing.T) {
+	f := newFixture(t)
+	k := f.newKey(t, keyway.APIKeyCreate{})
+	f.verifier.SetDegraded(true)
+	f.verify(t, k.Key, "")
+	before := f.store.reads.Load()
+	f.clock.Advance(900 * time.Millisecond)
+	f.verify(t, k.Key, "")
+	if f.store.reads.Load() != before {
+		t.Fatal("reloaded within the degraded TTL")
+	}
+	f.clock.Advance(200 * time.Millisecond)
+	f.verify(t, k.Key, "")
+	if f.store.reads.Load() == before {
+		t.Fatal("served past the degraded TTL")
+	}
+	if !f.verifier.Stats().Degraded {
+		t.Fatal("stats do not show the degraded state")
+	}
+	f.verifier.SetDegraded(false)
+	before = f.store.reads.Load()
+	f.verify(t, k.Key, "")
+	if f.store.reads.Load() == before {
+		t.Fatal("coming back did not start the cache over")
+	}
+	before = f.store.reads.Load()
+	f.clock.Advance(30 * time.Second)
+	f.verify(t, k.Key, "")
+	if f.store.reads.Load() != before {
+		t.Fatal("after recovery, entries still expire at the degraded TTL")
+	}
+}

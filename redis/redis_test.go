@@ -1,0 +1,215 @@
+package redis_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/keywayhq/keyway/keywaytest"
+	"github.com/keywayhq/keyway/ratelimit"
+	"github.com/keywayhq/keyway/redis"
+)
+
+var log = slog.New(slog.DiscardHandler)
+
+func open(t *testing.T) *redis.Client {
+	t.Helper()
+	url := os.Getenv(keywaytest.RedisEnv)
+	if url == "" {
+		t.Skip(keywaytest.RedisEnv + " is not set")
+	}
+	c, err := redis.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// bucket is random, so tests sharing a Redis never share a window.
+func bucket() [32]byte {
+	var b [32]byte
+	rand.Read(b[:])
+	return b
+}
+
+func TestRateLimiterFixedWindow(t *testing.T) {
+	l := redis.NewRateLimiter(open(t), nil, log)
+	ctx := context.Background()
+	b := bucket()
+	lim := keyway.RateLimit{RateLimit: 3, RateLimitTTL: 60}
+	now := time.Now()
+
+	if r, err := l.Peek(ctx, b, lim, now); err != nil || !r.Allowed || r.Consumed != 0 {
+		t.Fatalf("peek before any hit: %+v, %v", r, err)
+	}
+	for i := 1; i <= 3; i++ {
+		r, err := l.Take(ctx, b, lim, now)
+		if err != nil || !r.Allowed || r.Consumed != i || r.Remaining() != 3-i {
+			t.Fatalf("take %d: %+v, %v", i, r, err)
+		}
+		if d := r.Reset.Sub(now); d <= 59*time.Second || d > 60*time.Second {
+			t.Fatalf("take %d: window ends in %v, want about 60 s", i, d)
+		}
+	}
+	r, err := l.Take(ctx, b, lim, now)
+	if err != nil || r.Allowed || r.Consumed != 3 {
+		t.Fatalf("take over the limit: %+v, %v", r, err)
+	}
+	if r, _ := l.Peek(ctx, b, lim, now); r.Allowed || r.Consumed != 3 {
+		t.Fatalf("peek over the limit: %+v", r)
+	}
+}
+
+func TestRateLimiterWindowEnds(t *testing.T) {
+	l := redis.NewRateLimiter(open(t), nil, log)
+	ctx := context.Background()
+	b := bucket()
+	lim := keyway.RateLimit{RateLimit: 1, RateLimitTTL: 1}
+	if r, _ := l.Take(ctx, b, lim, time.Now()); !r.Allowed {
+		t.Fatal("first hit refused")
+	}
+	if r, _ := l.Take(ctx, b, lim, time.Now()); r.Allowed {
+		t.Fatal("second hit in the window allowed")
+	}
+	// Redis expires the window on its own clock: poll until it has.
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		r, err := l.Take(ctx, b, lim, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Allowed {
+			if r.Consumed != 1 {
+				t.Fatalf("new window starts at %d", r.Consumed)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the window never ended")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Hits from many goroutines (standing in for many nodes) never exceed the
+// limit: the script is atomic.
+func TestRateLimiterConcurrentExact(t *testing.T) {
+	c := open(t)
+	ctx := context.Background()
+	b := bucket()
+	lim := keyway.RateLimit{RateLimit: 25, RateLimitTTL: 60}
+	limiters := []*redis.RateLimiter{redis.NewRateLimiter(c, nil, log), redis.NewRateLimiter(open(t), nil, log)}
+	var mu sync.Mutex
+	allowed := map[int]bool{}
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := limiters[i%2].Take(ctx, b, lim, time.Now())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if r.Allowed {
+				mu.Lock()
+				if allowed[r.Consumed] {
+					t.Errorf("count %d handed out twice", r.Consumed)
+				}
+				allowed[r.Consumed] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(allowed) != 25 {
+		t.Fatalf("%d hits allowed, want exactly 25", len(allowed))
+	}
+}
+
+// downClient is a client on a port where nothing listens.
+func downClient(t *testing.T) *redis.Client {
+	t.Helper()
+	url := os.Getenv(keywaytest.RedisEnv)
+	if url == "" {
+		t.Skip(keywaytest.RedisEnv + " is not set")
+	}
+	c, err := redis.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Connect first, then close: every later call fails like an outage.
+	c.Close()
+	return c
+}
+
+func TestRateLimiterOutage(t *testing.T) {
+	ctx := context.Background()
+	lim := keyway.RateLimit{RateLimit: 1, RateLimitTTL: 60}
+
+	open := redis.NewRateLimiter(downClient(t), ratelimit.NewMemory(), log)
+	b := bucket()
+	if r, err := open.Take(ctx, b, lim, time.Now()); err != nil || !r.Allowed {
+		t.Fatalf("fail open, first hit: %+v, %v", r, err)
+	}
+	if r, err := open.Take(ctx, b, lim, time.Now()); err != nil || r.Allowed {
+		t.Fatalf("fail open keeps the per-node limit: %+v, %v", r, err)
+	}
+	if open.Errors.Load() != 2 {
+		t.Fatalf("errors counted %d, want 2", open.Errors.Load())
+	}
+
+	closed := redis.NewRateLimiter(downClient(t), nil, log)
+	_, err := closed.Take(ctx, bucket(), lim, time.Now())
+	var e *keyway.Error
+	if !errors.As(err, &e) || e.Code != keyway.CodeUnavailable {
+		t.Fatalf("fail closed: %v, want CodeUnavailable", err)
+	}
+	if closed.Errors.Load() != 1 {
+		t.Fatalf("errors counted %d, want 1", closed.Errors.Load())
+	}
+}
+
+func TestBusDelivers(t *testing.T) {
+	c := open(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	channel := "keyway:test:" + keycrypt.RandomString(10)
+	a, b := redis.NewBus(c, channel, log), redis.NewBus(open(t), channel, log)
+	got := make(chan string, 10)
+	state := make(chan bool, 10)
+	go b.Run(ctx, func(m string) { got <- m }, func(up bool) { state <- up })
+	select {
+	case up := <-state:
+		if !up {
+			t.Fatal("first state change is down")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("subscription never came up")
+	}
+	if err := a.Publish(ctx, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-got:
+		if m != "hello" {
+			t.Fatalf("got %q", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("message never arrived")
+	}
+	// Idle past a few heartbeats: the subscription stays up.
+	select {
+	case up := <-state:
+		t.Fatalf("state changed to %v while idle", up)
+	case <-time.After(2500 * time.Millisecond):
+	}
+}

@@ -32,6 +32,9 @@ type Store interface {
 	// CreateAPIKey fails with CodeConflict if the key string exists.
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	APIKey(ctx context.Context, key string) (*APIKey, error)
+	// APIKeyForVerification reads a key and whether its project and
+	// account are both active, in one round trip.
+	APIKeyForVerification(ctx context.Context, key string) (*APIKey, bool, error)
 	// APIKeys lists keys newest first and returns the next cursor when the
 	// filter asked for cursor pagination and more remain.
 	APIKeys(ctx context.Context, f APIKeyFilter) ([]*APIKey, string, error)

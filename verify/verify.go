@@ -280,24 +280,18 @@ func lookup[E any](v *Verifier, c *cache[E], kind, key string, now time.Time, lo
 }
 
 func (v *Verifier) loadKey(ctx context.Context, key string) (*keyEntry, error) {
-	k, err := v.store.APIKey(ctx, key)
+	k, ownersActive, err := v.store.APIKeyForVerification(ctx, key)
 	if errors.Is(err, keyway.ErrAPIKeyNotFound) {
 		return &keyEntry{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load api key: %w", err)
 	}
-	usable := k.IsActive
-	if usable {
-		if usable, err = v.ownersActive(ctx, k.AccountID, k.ProjectID); err != nil {
-			return nil, err
-		}
-	}
 	body, err := json.Marshal(k)
 	if err != nil {
 		return nil, fmt.Errorf("encode api key: %w", err)
 	}
-	return &keyEntry{found: true, usable: usable, key: k, body: body,
+	return &keyEntry{found: true, usable: k.IsActive && ownersActive, key: k, body: body,
 		bucket: keycrypt.HashKey("api-key:" + k.ID), usage: v.usage.counters(k)}, nil
 }
 

@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,18 +23,18 @@ import (
 type countingStore struct {
 	keyway.Store
 	reads atomic.Int64
-	// gate, when set, is waited on by every APIKey read.
+	// gate, when set, is waited on by every API-key read.
 	gate    chan struct{}
 	entered chan struct{}
 }
 
-func (c *countingStore) APIKey(ctx context.Context, key string) (*keyway.APIKey, error) {
+func (c *countingStore) APIKeyForVerification(ctx context.Context, key string) (*keyway.APIKey, bool, error) {
 	c.reads.Add(1)
 	if c.gate != nil {
 		c.entered <- struct{}{}
 		<-c.gate
 	}
-	return c.Store.APIKey(ctx, key)
+	return c.Store.APIKeyForVerification(ctx, key)
 }
 
 func (c *countingStore) AccessKey(ctx context.Context, key string) (*keyway.AccessKey, error) {
@@ -62,11 +63,16 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureOn(t, keywaytest.SQLiteURL(t))
+}
+
+func newFixtureOn(t testing.TB, dbURL string) *fixture {
+	t.Helper()
 	sealer, err := keycrypt.NewSealer(keycrypt.NewSecret())
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlstore.Open(context.Background(), keywaytest.SQLiteURL(t), sealer)
+	st, err := sqlstore.Open(context.Background(), dbURL, sealer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,5 +368,33 @@ func TestDegradedBoundsStaleness(t *testing.T) {
 	f.verify(t, k.Key, "")
 	if f.store.reads.Load() != before {
 		t.Fatal("after recovery, entries still expire at the degraded TTL")
+	}
+}
+
+// BenchmarkVerifyCold measures a verification whose answer is not cached:
+// every iteration drops the key from the cache first, so it pays the store
+// reads (key, project, account) and the JSON encoding, per engine.
+func BenchmarkVerifyCold(b *testing.B) {
+	engines := map[string]func(b *testing.B) string{"sqlite": func(b *testing.B) string { return keywaytest.SQLiteURL(b) }}
+	if base := os.Getenv(keywaytest.PostgresEnv); base != "" {
+		engines["postgres"] = func(b *testing.B) string { return keywaytest.PostgresURL(b, base) }
+	}
+	for _, name := range []string{"sqlite", "postgres"} {
+		fresh, ok := engines[name]
+		if !ok {
+			continue
+		}
+		b.Run(name, func(b *testing.B) {
+			f := newFixtureOn(b, fresh(b))
+			k := f.newKey(b, keyway.APIKeyCreate{})
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				f.verifier.APIKeyChanged(k.Key)
+				if r, _ := f.verifier.Verify(ctx, f.caller, k.Key, ""); r.Outcome != verify.Valid {
+					b.Fatalf("outcome %v", r.Outcome)
+				}
+			}
+		})
 	}
 }

@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 type proc struct {
 	cmd    *exec.Cmd
 	url    string
-	stderr *bytes.Buffer
+	stderr *lockedBuffer
 }
 
 func freeAddr(t *testing.T) string {
@@ -51,7 +51,7 @@ func startKeyway(t *testing.T, dataDir, accessKey string) *proc {
 	addr := freeAddr(t)
 	cmd := exec.Command(os.Args[0], "serve", "--addr", addr, "--data-dir", dataDir, "--log-level", "warn")
 	cmd.Env = append(os.Environ(), "KEYWAY_TEST_MAIN=1", "KEYWAY_BOOTSTRAP_ACCESS_KEY="+accessKey)
-	p := &proc{cmd: cmd, url: "http://" + addr, stderr: &bytes.Buffer{}}
+	p := &proc{cmd: cmd, url: "http://" + addr, stderr: &lockedBuffer{}}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,1285 @@
+package main
+
+// Multi-node tests: several real `keyway serve` processes (this test
+// binary, re-run as keyway by TestMain) on one PostgreSQL schema, with the
+// same KEYWAY_SECRET_KEY and bootstrap access key, and optionally one
+// Redis database. A change made through one node must reach the caches of
+// the others (through Redis, or PostgreSQL LISTEN/NOTIFY without Redis).
+//
+// They need a PostgreSQL server: KEYWAY_TEST_POSTGRES_URL. Without it each
+// test returns at once (logging why) instead of calling t.Skip, so a plain
+// `go test ./...` on a laptop stays quiet. KEYWAY_TEST_REDIS_URL
+// (redis://host:port/0) adds the Redis variants; the tests take a logical
+// database of their own on that server (1..15, see clusterRedisURL).
+//
+//	KEYWAY_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
+//	KEYWAY_TEST_REDIS_URL=redis://127.0.0.1:6379/0 \
+//	go test -run Cluster -v ./cmd/keyway/
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/keywayhq/keyway/keywaytest"
+)
+
+// clusterRedisEnv names the Redis server the Redis variants use.
+const clusterRedisEnv = "KEYWAY_TEST_REDIS_URL"
+
+// How long a change made on one node may take to reach the others: the
+// contract. The goal is far lower (clusterPropagationGoal) and only logged.
+const (
+	clusterPropagationLimit = time.Second
+	clusterPropagationGoal  = 100 * time.Millisecond
+	// clusterPollTimeout is how long a poll waits before giving up; longer
+	// than the limit, so a slow propagation is measured, not just failed.
+	clusterPollTimeout = 2 * time.Second
+	clusterPollEvery   = time.Millisecond
+)
+
+// The bodies the contract fixes.
+const (
+	clusterInvalidKeyJSON   = `{"statusCode":404,"message":"Invalid client key","error":"Not Found"}`
+	clusterTooManyJSON      = `{"statusCode":429,"message":"Too many requests"}`
+	clusterUnauthorizedJSON = `{"statusCode":401,"message":"Unauthorized"}`
+	clusterOriginDeniedJSON = `{"statusCode":403,"message":"Origin domain is not allowed for this API key","error":"Forbidden"}`
+)
+
+// clusterPostgres returns the base PostgreSQL URL, or "" after logging
+// that the cluster tests do not run here. The caller returns on "": a
+// cluster needs a shared database, SQLite cannot be one.
+func clusterPostgres(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv(keywaytest.PostgresEnv)
+	if base == "" {
+		t.Logf("%s unset: cluster tests need a shared PostgreSQL, not run", keywaytest.PostgresEnv)
+	}
+	return base
+}
+
+// clusterForEachBus runs fn once per way nodes tell each other of changes:
+// through Redis when KEYWAY_TEST_REDIS_URL is set, and through PostgreSQL
+// LISTEN/NOTIFY (no Redis configured) always.
+func clusterForEachBus(t *testing.T, fn func(t *testing.T, bus string, withRedis bool)) {
+	t.Helper()
+	if os.Getenv(clusterRedisEnv) != "" {
+		t.Run("redis", func(t *testing.T) { fn(t, "redis", true) })
+	} else {
+		t.Logf("%s unset: Redis variant not run", clusterRedisEnv)
+	}
+	t.Run("listen-notify", func(t *testing.T) { fn(t, "listen-notify", false) })
+}
+
+// ---------------------------------------------------------------------------
+// Nodes
+
+// clusterNode is one `keyway serve` process.
+type clusterNode struct {
+	name   string
+	url    string
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	exited chan struct{} // closed when the process has exited
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while a process writes to it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// clusterEnviron is the test's environment without any KEYWAY_ setting
+// (so a developer's KEYWAY_REDIS_URL cannot turn a no-Redis variant into a
+// Redis one), plus env and the switch that makes the binary run main.
+func clusterEnviron(env map[string]string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "KEYWAY_") {
+			out = append(out, kv)
+		}
+	}
+	out = append(out, "KEYWAY_TEST_MAIN=1")
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// startNode starts `keyway serve` with env on a free port and a data dir
+// of its own, logging at logLevel, without waiting for it: call
+// waitReady. The process is killed when the test ends.
+func startNode(t *testing.T, name string, env map[string]string, logLevel string) *clusterNode {
+	t.Helper()
+	addr := freeAddr(t)
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "serve", "--addr", addr, "--data-dir", dir, "--log-level", logLevel)
+	cmd.Dir = dir
+	cmd.Env = clusterEnviron(env)
+	n := &clusterNode{name: name, url: "http://" + addr, cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	cmd.Stderr = n.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start node %s: %v", name, err)
+	}
+	go func() {
+		cmd.Wait()
+		close(n.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-n.exited:
+		default:
+			cmd.Process.Kill()
+			<-n.exited
+		}
+		out := n.stderr.String()
+		// Under -race the nodes are instrumented too: a race there fails.
+		if strings.Contains(out, "WARNING: DATA RACE") {
+			t.Errorf("node %s reported a data race", name)
+		}
+		if out != "" && (t.Failed() || strings.Contains(out, `"level":"ERROR"`)) {
+			t.Logf("node %s stderr:\n%s", name, clusterTail(out, 4000))
+		}
+	})
+	return n
+}
+
+func clusterTail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// waitReady polls GET /readyz until 200; it fails at once if the process
+// exits.
+func (n *clusterNode) waitReady(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := "no answer"
+	for {
+		select {
+		case <-n.exited:
+			t.Fatalf("node %s exited before it was ready (%v); stderr:\n%s", n.name, n.cmd.ProcessState, clusterTail(n.stderr.String(), 4000))
+		default:
+		}
+		r, err := n.do("GET", "/readyz", "", nil)
+		if err == nil && r.status == 200 {
+			return
+		}
+		if err != nil {
+			last = err.Error()
+		} else {
+			last = fmt.Sprintf("%d %s", r.status, r.body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s not ready within %v (last /readyz: %s); stderr:\n%s", n.name, timeout, last, clusterTail(n.stderr.String(), 4000))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// kill9 sends SIGKILL and waits for the process to be gone.
+func (n *clusterNode) kill9(t *testing.T) {
+	t.Helper()
+	if err := n.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 node %s: %v", n.name, err)
+	}
+	select {
+	case <-n.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("node %s still running 10 s after SIGKILL", n.name)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// HTTP
+
+var clusterClient = &http.Client{
+	Transport: &http.Transport{
+		MaxIdleConns:        512,
+		MaxIdleConnsPerHost: 128,
+		IdleConnTimeout:     30 * time.Second,
+		DisableCompression:  true,
+	},
+	Timeout: 10 * time.Second,
+}
+
+type clusterReply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// String is the status and the start of the body, for messages.
+func (r clusterReply) String() string {
+	body := string(bytes.TrimSpace(r.body))
+	if len(body) > 160 {
+		body = body[:160] + "…"
+	}
+	return fmt.Sprintf("%d %s", r.status, body)
+}
+
+// do sends one request; hdr is name, value pairs. Safe in any goroutine.
+func (n *clusterNode) do(method, path, accessKey string, body any, hdr ...string) (clusterReply, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return clusterReply{}, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, n.url+path, rd)
+	if err != nil {
+		return clusterReply{}, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if accessKey != "" {
+		req.Header.Set("x-api-key", accessKey)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := clusterClient.Do(req)
+	if err != nil {
+		return clusterReply{}, fmt.Errorf("node %s: %s %s: %w", n.name, method, clusterRedact(path), err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return clusterReply{}, fmt.Errorf("node %s: %s %s: read body: %w", n.name, method, clusterRedact(path), err)
+	}
+	return clusterReply{status: resp.StatusCode, header: resp.Header, body: b}, nil
+}
+
+// must is do that fails the test on a transport error; test goroutine only.
+func (n *clusterNode) must(t *testing.T, method, path, accessKey string, body any, hdr ...string) clusterReply {
+	t.Helper()
+	r, err := n.do(method, path, accessKey, body, hdr...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// verify is POST /api-keys/auth/{key}, with x-origin-domain when origin is set.
+func (n *clusterNode) verify(accessKey, key, origin string) (clusterReply, error) {
+	if origin != "" {
+		return n.do("POST", "/api-keys/auth/"+key, accessKey, nil, "x-origin-domain", origin)
+	}
+	return n.do("POST", "/api-keys/auth/"+key, accessKey, nil)
+}
+
+// clusterRedact shortens key strings in paths for messages.
+func clusterRedact(path string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, "live_") || strings.HasPrefix(p, "test_") {
+			parts[i] = keyway.Fingerprint(p)
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+func clusterJSONEqual(got []byte, want string) bool {
+	var g, w any
+	if json.Unmarshal(got, &g) != nil || json.Unmarshal([]byte(want), &w) != nil {
+		return false
+	}
+	return reflect.DeepEqual(g, w)
+}
+
+// is reports whether r has the status and, when want is set, that JSON body.
+func (r clusterReply) is(status int, want string) bool {
+	return r.status == status && (want == "" || clusterJSONEqual(r.body, want))
+}
+
+func (r clusterReply) object(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("want a JSON object, got %s", r)
+	}
+	return m
+}
+
+func (r clusterReply) list(t *testing.T) []map[string]any {
+	t.Helper()
+	var l []map[string]any
+	if err := json.Unmarshal(r.body, &l); err != nil {
+		t.Fatalf("want a JSON array of objects, got %s", r)
+	}
+	return l
+}
+
+// ---------------------------------------------------------------------------
+// Polling
+
+// clusterAwait calls check about every millisecond until it reports done,
+// fails, or timeout passes. It returns when the satisfying answer arrived.
+// check returns an error for an answer that is neither "not yet" nor done
+// (a 5xx, a wrong body): that ends the wait at once.
+func clusterAwait(timeout time.Duration, check func() (done bool, last string, err error)) (time.Time, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		done, last, err := check()
+		now := time.Now()
+		if err != nil {
+			return now, err
+		}
+		if done {
+			return now, nil
+		}
+		if now.After(deadline) {
+			return now, fmt.Errorf("not within %v; last answer: %s", timeout, last)
+		}
+		time.Sleep(clusterPollEvery)
+	}
+}
+
+// clusterAwaitVerdict polls fn (one request) until it answers doneStatus
+// with doneBody; stillStatus is the only other answer accepted meanwhile.
+func clusterAwaitVerdict(timeout time.Duration, stillStatus, doneStatus int, doneBody string, fn func() (clusterReply, error)) (time.Time, error) {
+	return clusterAwait(timeout, func() (bool, string, error) {
+		r, err := fn()
+		if err != nil {
+			return false, "", err
+		}
+		switch {
+		case r.is(doneStatus, doneBody):
+			return true, r.String(), nil
+		case r.status == stillStatus:
+			return false, r.String(), nil
+		default:
+			return false, r.String(), fmt.Errorf("unexpected answer %s (want %d until it becomes %d %s)", r, stillStatus, doneStatus, doneBody)
+		}
+	})
+}
+
+// clusterAwaitAll runs the waits concurrently and returns, per wait, when
+// it was satisfied, or the first error.
+func clusterAwaitAll(waits ...func() (time.Time, error)) ([]time.Time, error) {
+	at := make([]time.Time, len(waits))
+	errs := make([]error, len(waits))
+	var wg sync.WaitGroup
+	for i, w := range waits {
+		wg.Go(func() { at[i], errs[i] = w() })
+	}
+	wg.Wait()
+	return at, errors.Join(errs...)
+}
+
+// clusterLatest is the latest of ts (the zero time for none).
+func clusterLatest(ts []time.Time) time.Time {
+	var latest time.Time
+	for _, t := range ts {
+		if t.After(latest) {
+			latest = t
+		}
+	}
+	return latest
+}
+
+// clusterStats is "n=… min=… p50=… p99=… max=…" (nearest-rank percentiles).
+func clusterStats(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "n=0"
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	pct := func(p float64) time.Duration {
+		return s[max(int(math.Ceil(p*float64(len(s))))-1, 0)]
+	}
+	r := func(d time.Duration) string { return d.Round(time.Microsecond).String() }
+	return fmt.Sprintf("n=%d min=%s p50=%s p99=%s max=%s", len(s), r(s[0]), r(pct(0.50)), r(pct(0.99)), r(s[len(s)-1]))
+}
+
+// clusterCheckLatencies fails when the worst latency reaches the contract's
+// limit and only warns when p99 misses the goal.
+func clusterCheckLatencies(t *testing.T, what string, ds []time.Duration) {
+	t.Helper()
+	if len(ds) == 0 {
+		return
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if worst := s[len(s)-1]; worst >= clusterPropagationLimit {
+		t.Errorf("%s: worst propagation %v, want < %v", what, worst, clusterPropagationLimit)
+	}
+	if p99 := s[max(int(math.Ceil(0.99*float64(len(s))))-1, 0)]; p99 >= clusterPropagationGoal {
+		t.Logf("WARNING: %s: p99 propagation %v misses the %v goal (not a failure: the contract is < %v)", what, p99, clusterPropagationGoal, clusterPropagationLimit)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Clusters
+
+type cluster struct {
+	dbURL    string
+	redisURL string // "" without Redis
+	env      map[string]string
+	access   string // the bootstrap access key
+	nodes    []*clusterNode
+	account  string // the bootstrap account's id
+	logLevel string // of the nodes; warn unless set before start
+}
+
+// newCluster prepares a fresh schema (and a Redis database of its own when
+// withRedis) and the settings all its nodes share; start starts nodes.
+func newCluster(t *testing.T, withRedis bool) *cluster {
+	t.Helper()
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	c := &cluster{
+		dbURL:    keywaytest.PostgresURL(t, os.Getenv(keywaytest.PostgresEnv)),
+		access:   keycrypt.NewKey("live_access_"),
+		logLevel: "warn",
+	}
+	c.env = map[string]string{
+		"KEYWAY_DATABASE_URL":         c.dbURL,
+		"KEYWAY_SECRET_KEY":           base64.StdEncoding.EncodeToString(secret),
+		"KEYWAY_BOOTSTRAP_ACCESS_KEY": c.access,
+	}
+	if withRedis {
+		c.redisURL = clusterRedisURL(t)
+		c.env["KEYWAY_REDIS_URL"] = c.redisURL
+	}
+	return c
+}
+
+// start starts one node per name concurrently and waits until all are ready.
+func (c *cluster) start(t *testing.T, names ...string) []*clusterNode {
+	t.Helper()
+	var started []*clusterNode
+	for _, name := range names {
+		started = append(started, startNode(t, name, c.env, c.logLevel))
+	}
+	for _, n := range started {
+		n.waitReady(t, 30*time.Second)
+	}
+	c.nodes = append(c.nodes, started...)
+	return started
+}
+
+// startABC starts A, then B and C together, and reads the account id.
+func (c *cluster) startABC(t *testing.T) (a, b, cc *clusterNode) {
+	t.Helper()
+	c.start(t, "A")
+	c.start(t, "B", "C")
+	r := c.nodes[0].must(t, "GET", "/accounts", c.access, nil)
+	if r.status != 200 {
+		t.Fatalf("GET /accounts on A with the bootstrap key: %s", r)
+	}
+	accounts := r.list(t)
+	if len(accounts) != 1 {
+		t.Fatalf("GET /accounts on A: %d accounts, want 1: %s", len(accounts), r)
+	}
+	c.account, _ = accounts[0]["id"].(string)
+	return c.nodes[0], c.nodes[1], c.nodes[2]
+}
+
+func (c *cluster) createProject(t *testing.T, n *clusterNode) string {
+	t.Helper()
+	r := n.must(t, "POST", "/projects", c.access, map[string]any{"name": "p " + keycrypt.RandomString(6), "accountId": c.account, "env": "live"})
+	if r.status != 201 {
+		t.Fatalf("POST /projects on %s: %s", n.name, r)
+	}
+	id, _ := r.object(t)["id"].(string)
+	if id == "" {
+		t.Fatalf("POST /projects on %s: no id in %s", n.name, r)
+	}
+	return id
+}
+
+// createKey makes an API key in project through n, with extra fields.
+func (c *cluster) createKey(t *testing.T, n *clusterNode, project string, extra map[string]any) string {
+	t.Helper()
+	body := map[string]any{"name": "k " + keycrypt.RandomString(6), "projectId": project}
+	for k, v := range extra {
+		body[k] = v
+	}
+	r := n.must(t, "POST", "/api-keys", c.access, body)
+	if r.status != 201 {
+		t.Fatalf("POST /api-keys on %s: %s", n.name, r)
+	}
+	key, _ := r.object(t)["key"].(string)
+	if key == "" {
+		t.Fatalf("POST /api-keys on %s: no key in %s", n.name, r)
+	}
+	return key
+}
+
+// expectVerify fails unless verifying key on each node answers status.
+func (c *cluster) expectVerify(t *testing.T, key, origin string, status int, body string, nodes ...*clusterNode) {
+	t.Helper()
+	for _, n := range nodes {
+		r, err := n.verify(c.access, key, origin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.is(status, body) {
+			t.Fatalf("verify %s on %s (origin %q): %s, want %d %s", keyway.Fingerprint(key), n.name, origin, r, status, body)
+		}
+	}
+}
+
+// warm verifies key twice on each node, expecting 200: the entry is cached.
+func (c *cluster) warm(t *testing.T, key string, nodes ...*clusterNode) {
+	t.Helper()
+	for range 2 {
+		c.expectVerify(t, key, "", 200, "", nodes...)
+	}
+}
+
+// awaitRevoked waits, on all nodes concurrently, until key verifies 404
+// with the contract's body; meanwhile only 200 is accepted. It returns
+// when each node's 404 arrived.
+func (c *cluster) awaitRevoked(key string, timeout time.Duration, nodes ...*clusterNode) ([]time.Time, error) {
+	var waits []func() (time.Time, error)
+	for _, n := range nodes {
+		waits = append(waits, func() (time.Time, error) {
+			at, err := clusterAwaitVerdict(timeout, 200, 404, clusterInvalidKeyJSON, func() (clusterReply, error) {
+				return n.verify(c.access, key, "")
+			})
+			if err != nil {
+				err = fmt.Errorf("node %s, key %s: %w", n.name, keyway.Fingerprint(key), err)
+			}
+			return at, err
+		})
+	}
+	return clusterAwaitAll(waits...)
+}
+
+// ---------------------------------------------------------------------------
+// Redis, without a client library
+
+// clusterRedisURL claims a logical database of the Redis server named by
+// KEYWAY_TEST_REDIS_URL for this test and returns its URL.
+//
+// Tests and other people's test runs share that server, so a database is
+// claimed atomically (a Lua script: if the claim key is absent, FLUSHDB
+// and set it, with a TTL in case the run dies) and released — flushed —
+// when the test ends. Database 0, the one in the variable, is never used.
+// Note that Redis pub/sub channels are not per database: nodes of
+// concurrent runs may see each other's invalidations, which only costs
+// them a cache reload.
+func clusterRedisURL(t *testing.T) string {
+	t.Helper()
+	u, err := url.Parse(os.Getenv(clusterRedisEnv))
+	if err != nil || u.Scheme != "redis" {
+		t.Fatalf("%s: want redis://host:port/db, got %q (%v)", clusterRedisEnv, os.Getenv(clusterRedisEnv), err)
+	}
+	const claimKey = "keyway-test:claim"
+	const claim = `if redis.call('exists', KEYS[1]) == 1 then return 0 end
+redis.call('flushdb')
+redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1`
+	const release = `if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('flushdb') return 1 end
+return 0`
+	token := keycrypt.RandomString(20)
+	for db := 1; db <= 15; db++ {
+		got, err := clusterRedisDo(u, db, "EVAL", claim, "1", claimKey, token, "600")
+		if err != nil {
+			t.Fatalf("claim Redis database %d: %v", db, err)
+		}
+		if got != int64(1) {
+			continue
+		}
+		t.Cleanup(func() {
+			if _, err := clusterRedisDo(u, db, "EVAL", release, "1", claimKey, token); err != nil {
+				t.Logf("release Redis database %d: %v", db, err)
+			}
+		})
+		v := *u
+		v.Path = "/" + strconv.Itoa(db)
+		return v.String()
+	}
+	t.Fatalf("no free Redis database: 1..15 all hold a %q claim", claimKey)
+	return ""
+}
+
+// clusterRedisDo runs one command in database db on a new connection.
+func clusterRedisDo(u *url.URL, db int, args ...string) (any, error) {
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), "6379")
+	}
+	conn, err := net.DialTimeout("tcp", host, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	rd := bufio.NewReader(conn)
+	call := func(args ...string) (any, error) {
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "*%d\r\n", len(args))
+		for _, a := range args {
+			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+		}
+		if _, err := conn.Write(b.Bytes()); err != nil {
+			return nil, err
+		}
+		return clusterRESPRead(rd)
+	}
+	if u.User != nil {
+		pass, ok := u.User.Password()
+		auth := []string{"AUTH", pass}
+		if !ok {
+			auth = []string{"AUTH", u.User.Username()}
+		} else if u.User.Username() != "" {
+			auth = []string{"AUTH", u.User.Username(), pass}
+		}
+		if _, err := call(auth...); err != nil {
+			return nil, fmt.Errorf("AUTH: %w", err)
+		}
+	}
+	if _, err := call("SELECT", strconv.Itoa(db)); err != nil {
+		return nil, fmt.Errorf("SELECT %d: %w", db, err)
+	}
+	return call(args...)
+}
+
+// clusterRESPRead reads one RESP2 reply: string, int64, []byte, nil or []any.
+func clusterRESPRead(rd *bufio.Reader) (any, error) {
+	line, err := rd.ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
+	line = strings.TrimSuffix(line, "\r\n")
+	if line == "" {
+		return nil, errors.New("empty RESP line")
+	}
+	switch line[0] {
+	case '+':
+		return line[1:], nil
+	case '-':
+		return nil, errors.New(line[1:])
+	case ':':
+		return strconv.ParseInt(line[1:], 10, 64)
+	case '$':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil || n < 0 {
+			return nil, err
+		}
+		b := make([]byte, n+2)
+		if _, err := io.ReadFull(rd, b); err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	case '*':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil || n < 0 {
+			return nil, err
+		}
+		out := make([]any, n)
+		for i := range out {
+			if out[i], err = clusterRESPRead(rd); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unexpected RESP line %q", line)
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+
+// Three nodes started at once on an empty schema all become ready, and the
+// store is bootstrapped once: the one account and the one access key.
+func TestClusterStartsTogether(t *testing.T) {
+	if clusterPostgres(t) == "" {
+		return
+	}
+	c := newCluster(t, false)
+	c.logLevel = "info" // to count the nodes that log a bootstrap
+	nodes := c.start(t, "A", "B", "C")
+	var account string
+	for _, n := range nodes {
+		r := n.must(t, "GET", "/accounts", c.access, nil)
+		if r.status != 200 {
+			t.Fatalf("GET /accounts on %s with the bootstrap key: %s", n.name, r)
+		}
+		accounts := r.list(t)
+		if len(accounts) != 1 {
+			t.Fatalf("GET /accounts on %s: %d accounts, want exactly 1 (one bootstrap): %s", n.name, len(accounts), r)
+		}
+		id, _ := accounts[0]["id"].(string)
+		if account == "" {
+			account = id
+		} else if id != account {
+			t.Fatalf("GET /accounts: node %s sees account %s, node A %s", n.name, id, account)
+		}
+	}
+	for _, n := range nodes {
+		r := n.must(t, "GET", "/access-keys?accountId="+account, c.access, nil)
+		if r.status != 200 {
+			t.Fatalf("GET /access-keys on %s: %s", n.name, r)
+		}
+		if keys := r.list(t); len(keys) != 1 || keys[0]["key"] != c.access {
+			t.Fatalf("GET /access-keys on %s: want only the bootstrap key, got %d keys: %s", n.name, len(keys), clusterTail(string(r.body), 2000))
+		}
+	}
+	// At most one node says it bootstrapped (the log line is info, so a
+	// renamed message makes this check vacuous, never wrong), and none
+	// printed a generated credential: the bootstrap key was given.
+	var bootstrapped []string
+	for _, n := range nodes {
+		s := n.stderr.String()
+		if strings.Contains(s, "bootstrapped an empty store") {
+			bootstrapped = append(bootstrapped, n.name)
+		}
+		if strings.Contains(s, "first access key") {
+			t.Errorf("node %s printed a generated access key although one was given:\n%s", n.name, s)
+		}
+	}
+	if len(bootstrapped) > 1 {
+		t.Errorf("nodes %v each logged a bootstrap of the store, want at most one", bootstrapped)
+	}
+}
+
+// A key revoked on A stops verifying on B and C, whose caches hold it,
+// within the limit; the propagation latency is measured.
+func TestClusterRevocation(t *testing.T) {
+	if clusterPostgres(t) == "" {
+		return
+	}
+	clusterForEachBus(t, func(t *testing.T, bus string, withRedis bool) {
+		c := newCluster(t, withRedis)
+		a, b, cc := c.startABC(t)
+		project := c.createProject(t, a)
+		const rounds = 20
+		keys := make([]string, rounds)
+		for i := range keys {
+			keys[i] = c.createKey(t, a, project, nil)
+		}
+		var fromAck, fromSend []time.Duration
+		for round, key := range keys {
+			c.warm(t, key, b, cc)
+			sent := time.Now()
+			r := a.must(t, "DELETE", "/api-keys/"+key, c.access, nil)
+			acked := time.Now()
+			if r.status != 200 || strings.TrimSpace(string(r.body)) != "true" {
+				t.Fatalf("round %d: DELETE /api-keys/{key} on A: %s, want 200 true", round, r)
+			}
+			at, err := c.awaitRevoked(key, clusterPollTimeout, b, cc)
+			if err != nil {
+				t.Fatalf("round %d: revocation on A did not reach the others: %v", round, err)
+			}
+			for _, when := range at {
+				fromAck = append(fromAck, when.Sub(acked))
+				fromSend = append(fromSend, when.Sub(sent))
+			}
+			c.expectVerify(t, key, "", 404, clusterInvalidKeyJSON, a)
+		}
+		t.Logf("revocation propagation (%s): %s (from DELETE response on A to 404 on B/C); from DELETE sent: %s",
+			bus, clusterStats(fromAck), clusterStats(fromSend))
+		clusterCheckLatencies(t, "revocation ("+bus+")", fromAck)
+	})
+}
+
+// A key rotated on A: the old string stops verifying on B and C within the
+// limit, the new one verifies there at once.
+func TestClusterRotation(t *testing.T) {
+	if clusterPostgres(t) == "" {
+		return
+	}
+	clusterForEachBus(t, func(t *testing.T, bus string, withRedis bool) {
+		c := newCluster(t, withRedis)
+		a, b, cc := c.startABC(t)
+		project := c.createProject(t, a)
+		key := c.createKey(t, a, project, nil)
+		var fromAck []time.Duration
+		for round := range 5 {
+			c.warm(t, key, a, b, cc)
+			r := a.must(t, "POST", "/api-keys/"+key+"/rotate", c.access, nil)
+			acked := time.Now()
+			if r.status != 201 {
+				t.Fatalf("round %d: POST /api-keys/{key}/rotate on A: %s, want 201", round, r)
+			}
+			newKey, _ := r.object(t)["key"].(string)
+			if newKey == "" || newKey == key {
+				t.Fatalf("round %d: rotate answered key %q, want a new one: %s", round, keyway.Fingerprint(newKey), r)
+			}
+			at, err := c.awaitRevoked(key, clusterPropagationLimit, b, cc)
+			if err != nil {
+				t.Fatalf("round %d: the old key still verifies after rotation on A: %v", round, err)
+			}
+			for _, when := range at {
+				fromAck = append(fromAck, when.Sub(acked))
+			}
+			c.expectVerify(t, key, "", 404, clusterInvalidKeyJSON, a)
+			// A acknowledged the new key: every node finds it at once.
+			c.expectVerify(t, newKey, "", 200, "", a, b, cc)
+			key = newKey
+		}
+		t.Logf("rotation propagation (%s): %s (from rotate response on A to old key 404 on B/C)", bus, clusterStats(fromAck))
+		clusterCheckLatencies(t, "rotation ("+bus+")", fromAck)
+	})
+}
+
+// One key's rate limit is shared by the whole cluster: 3N concurrent
+// verifications spread over three nodes admit exactly N.
+func TestClusterSharedRateLimit(t *testing.T) {
+	if clusterPostgres(t) == "" {
+		return
+	}
+	if os.Getenv(clusterRedisEnv) == "" {
+		t.Logf("%s unset: a shared rate limit needs Redis, not run", clusterRedisEnv)
+		return
+	}
+	const limit = 20
+	c := newCluster(t, true)
+	a, _, _ := c.startABC(t)
+	project := c.createProject(t, a)
+	key := c.createKey(t, a, project, map[string]any{"rateLimitConfigs": map[string]any{"rateLimit": limit, "rateLimitTtl": 60}})
+
+	replies := make([]clusterReply, 3*limit)
+	errs := make([]error, 3*limit)
+	go1 := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range replies {
+		n := c.nodes[i%3]
+		wg.Go(func() {
+			<-go1
+			replies[i], errs[i] = n.verify(c.access, key, "")
+		})
+	}
+	close(go1)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	var ok, limited int
+	var remaining []int
+	for i, r := range replies {
+		n := c.nodes[i%3].name
+		if got := r.header.Get("ratelimit-limit"); got != strconv.Itoa(limit) {
+			t.Errorf("request %d on %s: ratelimit-limit %q, want %d (%s)", i, n, got, limit, r)
+		}
+		switch {
+		case r.status == 200:
+			ok++
+			rem, err := strconv.Atoi(r.header.Get("ratelimit-remaining"))
+			if err != nil {
+				t.Errorf("request %d on %s: 200 with ratelimit-remaining %q", i, n, r.header.Get("ratelimit-remaining"))
+				continue
+			}
+			remaining = append(remaining, rem)
+		case r.is(429, clusterTooManyJSON):
+			limited++
+			if r.header.Get("retry-after-seconds") == "" {
+				t.Errorf("request %d on %s: 429 without retry-after-seconds", i, n)
+			}
+		default:
+			t.Errorf("request %d on %s: %s, want 200 or 429 %s", i, n, r, clusterTooManyJSON)
+		}
+	}
+	if ok != limit || limited != 2*limit {
+		t.Errorf("%d concurrent verifications over 3 nodes with a limit of %d: %d answered 200 and %d 429, want %d and %d",
+			3*limit, limit, ok, limited, limit, 2*limit)
+	}
+	slices.Sort(remaining)
+	want := make([]int, limit)
+	for i := range want {
+		want[i] = i
+	}
+	if !slices.Equal(remaining, want) {
+		t.Errorf("ratelimit-remaining of the 200s: %v, want each of 0..%d once", remaining, limit-1)
+	}
+	// The window is spent on every node.
+	c.expectVerify(t, key, "", 429, clusterTooManyJSON, c.nodes...)
+}
+
+// Changes of scope made on A reach B and C within the limit: a deleted
+// project's keys, a deactivated access key, a narrowed allowedDomains.
+func TestClusterScopeChanges(t *testing.T) {
+	if clusterPostgres(t) == "" {
+		return
+	}
+	clusterForEachBus(t, func(t *testing.T, bus string, withRedis bool) {
+		c := newCluster(t, withRedis)
+		a, b, cc := c.startABC(t)
+
+		t.Run("project-delete", func(t *testing.T) {
+			project := c.createProject(t, a)
+			var keys []string
+			for range 3 {
+				keys = append(keys, c.createKey(t, a, project, nil))
+			}
+			for _, k := range keys {
+				c.warm(t, k, b, cc)
+			}
+			r := a.must(t, "DELETE", "/projects/"+project, c.access, nil)
+			acked := time.Now()
+			if r.status != 200 {
+				t.Fatalf("DELETE /projects/{id} on A: %s", r)
+			}
+			var waits []func() (time.Time, error)
+			for _, k := range keys {
+				for _, n := range []*clusterNode{b, cc} {
+					waits = append(waits, func() (time.Time, error) {
+						at, err := c.awaitRevoked(k, clusterPropagationLimit, n)
+						return clusterLatest(at), err
+					})
+				}
+			}
+			at, err := clusterAwaitAll(waits...)
+			if err != nil {
+				t.Fatalf("keys of the project deleted on A still verify: %v", err)
+			}
+			var lat []time.Duration
+			for _, when := range at {
+				lat = append(lat, when.Sub(acked))
+			}
+			t.Logf("project delete propagation (%s): %s (from A's answer to each key's 404 on B/C)", bus, clusterStats(lat))
+			clusterCheckLatencies(t, "project delete ("+bus+")", lat)
+		})
+
+		t.Run("access-key-deactivate", func(t *testing.T) {
+			project := c.createProject(t, a)
+			key := c.createKey(t, a, project, nil)
+			r := a.must(t, "POST", "/access-keys", c.access, map[string]any{"name": "second", "accountId": c.account})
+			if r.status != 201 {
+				t.Fatalf("POST /access-keys on A: %s", r)
+			}
+			second, _ := r.object(t)["key"].(string)
+			if !strings.HasPrefix(second, "live_access_") {
+				t.Fatalf("POST /access-keys on A: no access key in %s", r)
+			}
+			// Warm both ways a node checks an access key: a management
+			// call and the verification hot path.
+			for range 2 {
+				for _, n := range []*clusterNode{b, cc} {
+					if r := n.must(t, "GET", "/accounts", second, nil); r.status != 200 {
+						t.Fatalf("GET /accounts on %s with the second access key: %s", n.name, r)
+					}
+					if r := n.must(t, "POST", "/api-keys/auth/"+key, second, nil); r.status != 200 {
+						t.Fatalf("verify on %s with the second access key: %s", n.name, r)
+					}
+				}
+			}
+			r = a.must(t, "DELETE", "/access-keys/"+second, c.access, nil)
+			acked := time.Now()
+			if r.status != 200 {
+				t.Fatalf("DELETE /access-keys/{key} on A: %s", r)
+			}
+			var waits []func() (time.Time, error)
+			for _, n := range []*clusterNode{b, cc} {
+				for _, path := range []string{"GET /accounts", "POST /api-keys/auth/" + key} {
+					method, p, _ := strings.Cut(path, " ")
+					waits = append(waits, func() (time.Time, error) {
+						at, err := clusterAwaitVerdict(clusterPropagationLimit, 200, 401, clusterUnauthorizedJSON, func() (clusterReply, error) {
+							return n.do(method, p, second, nil)
+						})
+						if err != nil {
+							err = fmt.Errorf("node %s, %s %s with the deactivated access key: %w", n.name, method, clusterRedact(p), err)
+						}
+						return at, err
+					})
+				}
+			}
+			at, err := clusterAwaitAll(waits...)
+			if err != nil {
+				t.Fatalf("access key deactivated on A still works: %v", err)
+			}
+			var lat []time.Duration
+			for _, when := range at {
+				lat = append(lat, when.Sub(acked))
+			}
+			t.Logf("access key deactivate propagation (%s): %s (from A's answer to 401 on B/C, management and verification calls)", bus, clusterStats(lat))
+			clusterCheckLatencies(t, "access key deactivate ("+bus+")", lat)
+		})
+
+		t.Run("allowed-domains", func(t *testing.T) {
+			project := c.createProject(t, a)
+			key := c.createKey(t, a, project, nil)
+			const bad, good = "evil.example.net", "app.example.com"
+			for range 2 {
+				c.expectVerify(t, key, bad, 200, "", b, cc)
+			}
+			r := a.must(t, "PATCH", "/api-keys/"+key, c.access, map[string]any{"allowedDomains": []string{good}})
+			acked := time.Now()
+			if r.status != 200 {
+				t.Fatalf("PATCH /api-keys/{key} allowedDomains on A: %s", r)
+			}
+			var waits []func() (time.Time, error)
+			for _, n := range []*clusterNode{b, cc} {
+				waits = append(waits, func() (time.Time, error) {
+					at, err := clusterAwaitVerdict(clusterPropagationLimit, 200, 403, clusterOriginDeniedJSON, func() (clusterReply, error) {
+						return n.verify(c.access, key, bad)
+					})
+					if err != nil {
+						err = fmt.Errorf("node %s, origin %s: %w", n.name, bad, err)
+					}
+					return at, err
+				})
+			}
+			at, err := clusterAwaitAll(waits...)
+			if err != nil {
+				t.Fatalf("allowedDomains narrowed on A not applied: %v", err)
+			}
+			var lat []time.Duration
+			for _, when := range at {
+				lat = append(lat, when.Sub(acked))
+			}
+			t.Logf("allowedDomains change propagation (%s): %s (from A's answer to 403 on B/C)", bus, clusterStats(lat))
+			clusterCheckLatencies(t, "allowedDomains change ("+bus+")", lat)
+			c.expectVerify(t, key, good, 200, "", b, cc)
+			c.expectVerify(t, key, "", 200, "", b, cc)
+		})
+	})
+}
+
+// kill -9 of A while B and C verify keys under load and A creates keys:
+// B and C never fail, and every key A acknowledged verifies on them.
+func TestClusterKill9UnderLoad(t *testing.T) {
+	if clusterPostgres(t) == "" {
+		return
+	}
+	if os.Getenv(clusterRedisEnv) == "" {
+		t.Logf("%s unset: not run (the Redis variant is the one tested)", clusterRedisEnv)
+		return
+	}
+	c := newCluster(t, true)
+	a, b, cc := c.startABC(t)
+	project := c.createProject(t, a)
+	var existing []string
+	for range 10 {
+		existing = append(existing, c.createKey(t, a, project, nil))
+	}
+	for _, k := range existing {
+		c.warm(t, k, b, cc)
+	}
+
+	var (
+		stop, killed atomic.Bool
+		mu           sync.Mutex
+		failures     []string
+		acked        []string
+		wg           sync.WaitGroup
+	)
+	fail := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(failures) < 20 {
+			failures = append(failures, fmt.Sprintf(format, args...))
+		}
+	}
+	type counts struct{ ok, okAfterKill atomic.Int64 }
+	verified := map[*clusterNode]*counts{b: {}, cc: {}}
+	for _, n := range []*clusterNode{b, cc} {
+		for w := range 4 {
+			wg.Go(func() {
+				for i := w; !stop.Load(); i++ {
+					after := killed.Load()
+					k := existing[i%len(existing)]
+					r, err := n.verify(c.access, k, "")
+					switch {
+					case err != nil:
+						fail("node %s, key %s (A killed: %v): %v", n.name, keyway.Fingerprint(k), after, err)
+					case r.status != 200:
+						fail("node %s, key %s (A killed: %v): %s, want 200", n.name, keyway.Fingerprint(k), after, r)
+					default:
+						verified[n].ok.Add(1)
+						if after {
+							verified[n].okAfterKill.Add(1)
+						}
+					}
+				}
+			})
+		}
+	}
+	wg.Go(func() {
+		for i := 0; !stop.Load(); i++ {
+			r, err := a.do("POST", "/api-keys", c.access, map[string]any{"name": fmt.Sprint("load ", i), "projectId": project})
+			if err != nil {
+				if !killed.Load() {
+					fail("create on A before the kill: %v", err)
+				}
+				return // A is gone: connection errors are expected
+			}
+			if r.status != 201 {
+				if !killed.Load() {
+					fail("create on A before the kill: %s", r)
+				}
+				continue
+			}
+			var k struct{ Key string }
+			if json.Unmarshal(r.body, &k) != nil || k.Key == "" {
+				fail("create on A: no key in %s", r)
+				continue
+			}
+			mu.Lock()
+			acked = append(acked, k.Key)
+			mu.Unlock()
+		}
+	})
+
+	// Kill A once it has acknowledged some keys, mid-way through the load.
+	_, err := clusterAwait(15*time.Second, func() (bool, string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked) >= 25, fmt.Sprintf("%d keys acknowledged", len(acked)), nil
+	})
+	if err != nil {
+		stop.Store(true)
+		wg.Wait()
+		t.Fatalf("A did not create keys under load: %v; failures: %v", err, failures)
+	}
+	killed.Store(true)
+	a.kill9(t)
+	killedAt := time.Now()
+	// Keep B and C under load for a while after the kill.
+	_, _ = clusterAwait(10*time.Second, func() (bool, string, error) {
+		enough := time.Since(killedAt) >= 1500*time.Millisecond &&
+			verified[b].okAfterKill.Load() >= 200 && verified[cc].okAfterKill.Load() >= 200
+		return enough, "", nil
+	})
+	stop.Store(true)
+	wg.Wait()
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, f := range failures {
+		t.Error(f)
+	}
+	for _, n := range []*clusterNode{b, cc} {
+		ok, after := verified[n].ok.Load(), verified[n].okAfterKill.Load()
+		t.Logf("node %s: %d verifications answered 200, %d after the kill of A", n.name, ok, after)
+		if after < 200 {
+			t.Errorf("node %s answered only %d verifications in the %v after A was killed", n.name, after, time.Since(killedAt).Round(time.Millisecond))
+		}
+	}
+	t.Logf("A acknowledged %d keys before kill -9", len(acked))
+	for _, k := range acked {
+		c.expectVerify(t, k, "", 200, "", b, cc)
+	}
+	for _, k := range existing {
+		c.expectVerify(t, k, "", 200, "", b, cc)
+	}
+	// B and C still tell each other of changes with A gone.
+	r := b.must(t, "DELETE", "/api-keys/"+existing[0], c.access, nil)
+	if r.status != 200 {
+		t.Fatalf("DELETE /api-keys/{key} on B after the kill of A: %s", r)
+	}
+	if _, err := c.awaitRevoked(existing[0], clusterPropagationLimit, cc); err != nil {
+		t.Fatalf("revocation on B after the kill of A did not reach C: %v", err)
+	}
+}
+
+// `keyway migrate` prepares a fresh schema and exits 0; a second run
+// changes nothing; a node then starts on the schema and bootstraps it.
+func TestMigrateCommand(t *testing.T) {
+	base := clusterPostgres(t)
+	if base == "" {
+		return
+	}
+	c := newCluster(t, false)
+	u, err := url.Parse(c.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := u.Query().Get("search_path")
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	// snapshot is every table of the schema with its row count.
+	snapshot := func() map[string]int {
+		t.Helper()
+		rows, err := db.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tables []string
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				t.Fatal(err)
+			}
+			tables = append(tables, name)
+		}
+		rows.Close()
+		out := map[string]int{}
+		for _, name := range tables {
+			var n int
+			if err := db.QueryRow(`SELECT count(*) FROM "` + schema + `"."` + name + `"`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			out[name] = n
+		}
+		return out
+	}
+	migrate := func() {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, os.Args[0], "migrate")
+		cmd.Dir = t.TempDir()
+		cmd.Env = clusterEnviron(map[string]string{"KEYWAY_DATABASE_URL": c.dbURL})
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("keyway migrate: %v; output:\n%s", err, out)
+		}
+	}
+	if got := snapshot(); len(got) != 0 {
+		t.Fatalf("fresh schema is not empty: %v", got)
+	}
+	migrate()
+	first := snapshot()
+	if len(first) == 0 {
+		t.Fatalf("keyway migrate exited 0 but schema %s has no tables", schema)
+	}
+	migrate()
+	if second := snapshot(); !reflect.DeepEqual(first, second) {
+		t.Fatalf("second keyway migrate changed the schema: tables and row counts %v, then %v", first, second)
+	}
+	n := startNode(t, "A", c.env, "warn")
+	n.waitReady(t, 30*time.Second)
+	r := n.must(t, "GET", "/accounts", c.access, nil)
+	if r.status != 200 || len(r.list(t)) != 1 {
+		t.Fatalf("GET /accounts on a node started on the migrated schema: %s, want 200 with one account", r)
+	}
+}

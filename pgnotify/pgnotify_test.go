@@ -2,12 +2,18 @@ package pgnotify_test
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
+	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/keywaytest"
 	"github.com/keywayhq/keyway/pgnotify"
 )
@@ -89,5 +95,62 @@ func TestBusDeliversAcrossNodesOfOneSchema(t *testing.T) {
 	}
 	if m, _ := ro.snapshot(); len(m) != 0 {
 		t.Fatalf("another schema heard %v", m)
+	}
+}
+
+// A listening connection killed by the server is reported down, then up
+// again once listening anew; cancelling the context ends Run promptly.
+func TestBusReportsLossAndRecovers(t *testing.T) {
+	base := os.Getenv(keywaytest.PostgresEnv)
+	if base == "" {
+		t.Log(keywaytest.PostgresEnv + " is not set: PostgreSQL LISTEN/NOTIFY is not exercised")
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(slog.DiscardHandler)
+	app := "keywaytest_" + strings.ToLower(keycrypt.RandomString(8))
+	u, err := url.Parse(keywaytest.PostgresURL(t, base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	bus, err := pgnotify.Open(ctx, u.String(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+
+	var r recorder
+	ended := make(chan struct{})
+	go func() { bus.Run(ctx, r.deliver, r.up); close(ended) }()
+	waitFor(t, "listener up", func() bool { _, s := r.snapshot(); return len(s) == 1 })
+
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var killed int
+	if err := admin.QueryRow(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = $1 AND query LIKE 'LISTEN %'`, app).Scan(&killed); err != nil || killed != 1 {
+		t.Fatalf("terminated %d listening backends (%v), want 1", killed, err)
+	}
+	waitFor(t, "down then up", func() bool {
+		_, s := r.snapshot()
+		return len(s) == 3 && s[1] == false && s[2] == true
+	})
+	if err := bus.Publish(ctx, "after"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "delivery after reconnecting", func() bool { m, _ := r.snapshot(); return len(m) == 1 && m[0] == "after" })
+
+	cancel()
+	select {
+	case <-ended:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run did not end within 2 s of cancellation")
 	}
 }

@@ -6,10 +6,8 @@ package redis
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"sync/atomic"
 	"time"
 
@@ -170,8 +168,8 @@ func (b *Bus) Publish(ctx context.Context, msg string) error {
 	return b.c.rdb.Publish(ctx, b.channel, msg).Err()
 }
 
-// heartbeat is how often an idle subscription is pinged, which bounds how
-// long a silently dead connection goes unnoticed.
+// heartbeat is how often the subscription is pinged; a connection silent
+// for three heartbeats (no message, no pong) counts as lost.
 const heartbeat = time.Second
 
 // Run subscribes and delivers messages until ctx ends. Any receive error
@@ -192,44 +190,57 @@ func (b *Bus) Run(ctx context.Context, deliver func(string), up func(bool)) {
 }
 
 // subscribe runs one subscription; it reports whether it got confirmed.
+//
+// The client's reads do not end when ctx does (nor reliably at a read
+// timeout), so a watchdog goroutine owns the lifetime: it pings every
+// heartbeat and closes the subscription when ctx ends or the connection
+// has gone quiet, which unblocks the read with an error.
 func (b *Bus) subscribe(ctx context.Context, deliver func(string), up func(bool)) bool {
 	ps := b.c.rdb.Subscribe(ctx, b.channel)
-	defer ps.Close()
-	if _, err := ps.ReceiveTimeout(ctx, 2*time.Second); err != nil {
-		if ctx.Err() == nil {
-			b.log.Warn("redis subscribe failed", "error", err.Error())
+	var lastSeen atomic.Int64
+	lastSeen.Store(time.Now().UnixNano())
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		defer ps.Close()
+		t := time.NewTicker(heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			case <-t.C:
+				if time.Since(time.Unix(0, lastSeen.Load())) > 3*heartbeat {
+					b.log.Warn("redis subscription lost: no message or pong for three heartbeats")
+					return
+				}
+				// A failed write surfaces as a read error below.
+				_ = ps.Ping(ctx)
+			}
 		}
-		return false
-	}
-	up(true)
-	defer up(false)
-	// A ping unanswered by the next heartbeat means the connection is gone
-	// even if no read has failed yet.
-	pinged := false
+	}()
+	confirmed := false
 	for {
-		msg, err := ps.ReceiveTimeout(ctx, heartbeat)
-		var ne net.Error
-		switch {
-		case err == nil:
-			pinged = false
-		case errors.As(err, &ne) && ne.Timeout():
-			if pinged {
-				b.log.Warn("redis subscription lost: no answer to a ping")
-				return true
-			}
-			if err := ps.Ping(ctx); err != nil {
-				b.log.Warn("redis subscription lost", "error", err.Error())
-				return true
-			}
-			pinged = true
-			continue
-		default:
+		msg, err := ps.Receive(ctx)
+		if err != nil {
 			if ctx.Err() == nil {
-				b.log.Warn("redis subscription lost", "error", err.Error())
+				b.log.Warn("redis subscription ended", "error", err.Error())
 			}
-			return true
+			if confirmed {
+				up(false)
+			}
+			return confirmed
 		}
-		if m, ok := msg.(*goredis.Message); ok {
+		lastSeen.Store(time.Now().UnixNano())
+		switch m := msg.(type) {
+		case *goredis.Subscription:
+			if !confirmed && m.Kind == "subscribe" {
+				confirmed = true
+				up(true)
+			}
+		case *goredis.Message:
 			deliver(m.Payload)
 		}
 	}

@@ -5,10 +5,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"log/slog"
+	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/keycrypt"
@@ -211,5 +215,108 @@ func TestBusDelivers(t *testing.T) {
 	case up := <-state:
 		t.Fatalf("state changed to %v while idle", up)
 	case <-time.After(2500 * time.Millisecond):
+	}
+}
+
+// busClient opens a client whose connections carry a unique name, so the
+// test can find and kill exactly its own subscription.
+func busClient(t *testing.T) (*redis.Client, string) {
+	t.Helper()
+	base := os.Getenv(keywaytest.RedisEnv)
+	if base == "" {
+		t.Skip(keywaytest.RedisEnv + " is not set")
+	}
+	name := "keywaytest" + keycrypt.RandomString(8)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("client_name", name)
+	u.RawQuery = q.Encode()
+	c, err := redis.Open(context.Background(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, name
+}
+
+// killClients kills the server-side connections named name.
+func killClients(t *testing.T, name string) int {
+	t.Helper()
+	admin, err := goredis.ParseURL(os.Getenv(keywaytest.RedisEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := goredis.NewClient(admin)
+	defer rdb.Close()
+	ctx := context.Background()
+	list, err := rdb.ClientList(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(list, "\n") {
+		if !strings.Contains(line, " name="+name+" ") {
+			continue
+		}
+		id := strings.TrimPrefix(strings.Fields(line)[0], "id=")
+		if err := rdb.Do(ctx, "CLIENT", "KILL", "ID", id).Err(); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	return n
+}
+
+// A killed subscription is reported down, then up again once resubscribed,
+// and messages flow again; cancelling the context ends Run promptly.
+func TestBusReportsLossAndRecovers(t *testing.T) {
+	c, name := busClient(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	channel := "keyway:test:" + keycrypt.RandomString(10)
+	bus := redis.NewBus(c, channel, log)
+	pub := redis.NewBus(open(t), channel, log)
+	got := make(chan string, 10)
+	state := make(chan bool, 10)
+	ended := make(chan struct{})
+	go func() { bus.Run(ctx, func(m string) { got <- m }, func(up bool) { state <- up }); close(ended) }()
+	expect := func(want bool) {
+		t.Helper()
+		select {
+		case up := <-state:
+			if up != want {
+				t.Fatalf("state %v, want %v", up, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no state change to %v", want)
+		}
+	}
+	expect(true)
+	if n := killClients(t, name); n == 0 {
+		t.Fatal("found no connection to kill")
+	}
+	expect(false)
+	expect(true)
+	deadline := time.Now().Add(5 * time.Second)
+	for delivered := false; !delivered; {
+		if err := pub.Publish(ctx, "after"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case m := <-got:
+			delivered = m == "after"
+		case <-time.After(50 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatal("no delivery after resubscribing")
+			}
+		}
+	}
+	cancel()
+	select {
+	case <-ended:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run did not end within 2 s of cancellation")
 	}
 }

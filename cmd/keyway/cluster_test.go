@@ -1283,3 +1283,29 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("GET /accounts on a node started on the migrated schema: %s, want 200 with one account", r)
 	}
 }
+
+// A clustered node stops promptly on SIGTERM, with exit status 0, whichever
+// invalidation channel it holds open (a blocked subscription read once kept
+// it from ever exiting).
+func TestClusterNodeStopsOnSIGTERM(t *testing.T) {
+	if clusterPostgres(t) == "" {
+		return
+	}
+	clusterForEachBus(t, func(t *testing.T, bus string, withRedis bool) {
+		c := newCluster(t, withRedis)
+		n := c.start(t, "A")[0]
+		start := time.Now()
+		if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-n.exited:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("node still running 5 s after SIGTERM; stderr:\n%s", n.stderr)
+		}
+		if code := n.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Fatalf("exit status %d after SIGTERM; stderr:\n%s", code, n.stderr)
+		}
+		t.Logf("%s: stopped %v after SIGTERM", bus, time.Since(start).Round(time.Millisecond))
+	})
+}

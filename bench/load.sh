@@ -6,6 +6,11 @@
 #
 #   bash bench/load.sh            # defaults: 3 rounds of 10 s, 64 connections
 #   ROUNDS=5 DURATION=20s CONNS=128 bash bench/load.sh
+#   LIMIT=1000000000 bash bench/load.sh   # the key has a rate limit (a
+#                                        # limiter hit per request)
+# The server takes KEYWAY_* settings from the environment, so the same
+# script measures PostgreSQL (KEYWAY_DATABASE_URL, an empty database, with
+# KEYWAY_SECRET_KEY) and Redis (KEYWAY_REDIS_URL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +18,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-1}
+LIMIT=${LIMIT:-}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 
 work=$(mktemp -d)
@@ -48,8 +54,12 @@ account=$(curl -fsS -H "x-api-key: $access" "$base/accounts" | python3 -c 'impor
 project=$(curl -fsS -H "x-api-key: $access" -H 'content-type: application/json' \
   -d "{\"name\":\"load\",\"accountId\":\"$account\",\"env\":\"live\"}" "$base/projects" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+limit_field=""
+if [[ -n "$LIMIT" ]]; then
+  limit_field=",\"rateLimitConfigs\":{\"rateLimit\":$LIMIT,\"rateLimitTtl\":3600}"
+fi
 key=$(curl -fsS -H "x-api-key: $access" -H 'content-type: application/json' \
-  -d "{\"name\":\"load test key\",\"projectId\":\"$project\",\"customMetaData\":{\"plan\":\"pro\"}}" "$base/api-keys" |
+  -d "{\"name\":\"load test key\",\"projectId\":\"$project\",\"customMetaData\":{\"plan\":\"pro\"}$limit_field}" "$base/api-keys" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 size=$(curl -fsS -X POST -H "x-api-key: $access" "$base/api-keys/auth/$key" | wc -c)
 
@@ -69,6 +79,11 @@ rps() { # url -> requests/s; fails on any non-2xx answer
   awk '/Requests\/sec/ {print $2}' <<<"$out"
 }
 
+db_kind="embedded SQLite"
+[[ -n "${KEYWAY_DATABASE_URL:-}" ]] && db_kind="${KEYWAY_DATABASE_URL%%:*}"
+redis_kind="none"
+[[ -n "${KEYWAY_REDIS_URL:-}" ]] && redis_kind="yes"
+echo "database: $db_kind; redis: $redis_kind; rate limit: ${LIMIT:-none}"
 echo "body size: $size bytes; wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS alternating rounds; $(nproc) cores"
 # Warm up both (caches, connections, CPU frequency).
 DURATION=2s rps "$base/api-keys/auth/$key" >/dev/null

@@ -57,24 +57,28 @@ func (c *Client) Ping(ctx context.Context) error {
 func (c *Client) Close() error { return c.rdb.Close() }
 
 // window is the fixed-window hit: the window starts at its first hit and
-// lasts the TTL (a key with a PX expiry); only allowed hits consume it.
-// Returns {allowed, consumed, milliseconds left in the window}.
+// lasts the TTL; only allowed hits consume it. The window's end is stored
+// with its count, so every node reports the same ratelimit-reset for it.
+// ARGV: limit, TTL in ms, "1" to consume, the caller's clock in epoch ms.
+// Returns {allowed, consumed, window end in epoch ms}.
 var window = goredis.NewScript(`
 local limit = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
 local consume = ARGV[3] == "1"
-local left = redis.call("PTTL", KEYS[1])
-if left < 0 then
-  if not consume then return {1, 0, ttl} end
-  redis.call("SET", KEYS[1], 1, "PX", ttl)
-  return {1, 1, ttl}
+if redis.call("PTTL", KEYS[1]) < 0 then
+  local ends = tonumber(ARGV[4]) + ttl
+  if not consume then return {1, 0, ends} end
+  redis.call("HSET", KEYS[1], "n", 1, "end", ends)
+  redis.call("PEXPIRE", KEYS[1], ttl)
+  return {1, 1, ends}
 end
-local count = tonumber(redis.call("GET", KEYS[1]) or "0")
-if count < limit then
-  if consume then count = redis.call("INCR", KEYS[1]) end
-  return {1, count, left}
+local n = tonumber(redis.call("HGET", KEYS[1], "n"))
+local ends = tonumber(redis.call("HGET", KEYS[1], "end"))
+if n < limit then
+  if consume then n = redis.call("HINCRBY", KEYS[1], "n", 1) end
+  return {1, n, ends}
 end
-return {0, count, left}
+return {0, n, ends}
 `)
 
 // RateLimiter is a keyway.RateLimiter shared by every node on one Redis.
@@ -117,7 +121,7 @@ func (l *RateLimiter) hit(ctx context.Context, b [32]byte, lim keyway.RateLimit,
 		flag = "1"
 	}
 	ttl := int64(lim.RateLimitTTL) * 1000
-	vals, err := window.Run(ctx, l.c.rdb, []string{"keyway:rl:" + hex.EncodeToString(b[:])}, lim.RateLimit, ttl, flag).Int64Slice()
+	vals, err := window.Run(ctx, l.c.rdb, []string{"keyway:rl:" + hex.EncodeToString(b[:])}, lim.RateLimit, ttl, flag, now.UnixMilli()).Int64Slice()
 	if err == nil && len(vals) != 3 {
 		err = fmt.Errorf("rate-limit script answered %d values", len(vals))
 	}
@@ -133,7 +137,7 @@ func (l *RateLimiter) hit(ctx context.Context, b [32]byte, lim keyway.RateLimit,
 		Allowed:  vals[0] == 1,
 		Limit:    lim.RateLimit,
 		Consumed: int(vals[1]),
-		Reset:    now.Add(time.Duration(vals[2]) * time.Millisecond),
+		Reset:    time.UnixMilli(vals[2]),
 	}, nil
 }
 

@@ -55,12 +55,14 @@ func TestRateLimiterFixedWindow(t *testing.T) {
 		t.Fatalf("peek before any hit: %+v, %v", r, err)
 	}
 	for i := 1; i <= 3; i++ {
-		r, err := l.Take(ctx, b, lim, now)
+		// Later hits, by a clock that moved on, keep the first hit's window.
+		r, err := l.Take(ctx, b, lim, now.Add(time.Duration(i-1)*time.Second))
 		if err != nil || !r.Allowed || r.Consumed != i || r.Remaining() != 3-i {
 			t.Fatalf("take %d: %+v, %v", i, r, err)
 		}
-		if d := r.Reset.Sub(now); d <= 59*time.Second || d > 60*time.Second {
-			t.Fatalf("take %d: window ends in %v, want about 60 s", i, d)
+		// Every hit reports the same end: 60 s after the first one.
+		if want := time.UnixMilli(now.UnixMilli()).Add(60 * time.Second); !r.Reset.Equal(want) {
+			t.Fatalf("take %d: window ends %v, want %v", i, r.Reset, want)
 		}
 	}
 	r, err := l.Take(ctx, b, lim, now)

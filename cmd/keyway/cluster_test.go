@@ -892,11 +892,14 @@ func TestClusterSharedRateLimit(t *testing.T) {
 	}
 	var ok, limited int
 	var remaining []int
+	// One window, one end, whichever node answers.
+	resets := map[string]bool{}
 	for i, r := range replies {
 		n := c.nodes[i%3].name
 		if got := r.header.Get("ratelimit-limit"); got != strconv.Itoa(limit) {
 			t.Errorf("request %d on %s: ratelimit-limit %q, want %d (%s)", i, n, got, limit, r)
 		}
+		resets[r.header.Get("ratelimit-reset")] = true
 		switch {
 		case r.status == 200:
 			ok++
@@ -914,6 +917,9 @@ func TestClusterSharedRateLimit(t *testing.T) {
 		default:
 			t.Errorf("request %d on %s: %s, want 200 or 429 %s", i, n, r, clusterTooManyJSON)
 		}
+	}
+	if len(resets) != 1 {
+		t.Errorf("answers report %d different ratelimit-reset values, want one: %v", len(resets), resets)
 	}
 	if ok != limit || limited != 2*limit {
 		t.Errorf("%d concurrent verifications over 3 nodes with a limit of %d: %d answered 200 and %d 429, want %d and %d",

@@ -1,6 +1,6 @@
 // Official-SDK compatibility test: runs the npm package `theauthapi` (pinned
 // to 1.0.11, the official Node SDK of The Auth API) against a live Keyway
-// server and checks the wire contract of /work/shared/CONTRACT.md.
+// server and checks the wire contract of shared/CONTRACT.md.
 //
 //   KEYWAY_URL=http://127.0.0.1:8080 KEYWAY_ACCESS_KEY=live_access_… node --test sdktest/
 //

@@ -49,7 +49,7 @@ import (
 )
 
 // clusterRedisEnv names the Redis server the Redis variants use.
-const clusterRedisEnv = "KEYWAY_TEST_REDIS_URL"
+const clusterRedisEnv = keywaytest.RedisEnv
 
 // How long a change made on one node may take to reach the others: the
 // contract. The goal is far lower (clusterPropagationGoal) and only logged.

@@ -4,7 +4,8 @@ import "context"
 
 // Store persists Keyway's objects. Implementations seal key strings at rest
 // and look them up by hash; callers only ever see plaintext keys. Lookups of
-// a missing object return the matching ErrXNotFound.
+// a missing object return the matching ErrXNotFound. Writes take the events
+// they emit and commit them in the same transaction (the outbox).
 type Store interface {
 	CreateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id string) (*Account, error)
@@ -19,18 +20,18 @@ type Store interface {
 	Project(ctx context.Context, id string) (*Project, error)
 	// Projects lists an account's active projects, oldest first.
 	Projects(ctx context.Context, accountID string, page Page) ([]*Project, string, error)
-	UpdateProject(ctx context.Context, p *Project) error
+	UpdateProject(ctx context.Context, p *Project, events ...Event) error
 
 	// CreateAccessKey fails with CodeConflict if the key string exists.
-	CreateAccessKey(ctx context.Context, k *AccessKey) error
+	CreateAccessKey(ctx context.Context, k *AccessKey, events ...Event) error
 	AccessKey(ctx context.Context, key string) (*AccessKey, error)
 	// AccessKeys lists an account's access keys, optionally narrowed to one
 	// project ("" for all) and an active state (nil for all), newest first.
 	AccessKeys(ctx context.Context, accountID, projectID string, isActive *bool, page Page) ([]*AccessKey, string, error)
-	UpdateAccessKey(ctx context.Context, k *AccessKey) error
+	UpdateAccessKey(ctx context.Context, k *AccessKey, events ...Event) error
 
 	// CreateAPIKey fails with CodeConflict if the key string exists.
-	CreateAPIKey(ctx context.Context, k *APIKey) error
+	CreateAPIKey(ctx context.Context, k *APIKey, events ...Event) error
 	APIKey(ctx context.Context, key string) (*APIKey, error)
 	// APIKeyForVerification reads a key and whether its project and
 	// account are both active, in one round trip.
@@ -41,7 +42,7 @@ type Store interface {
 	// UpdateAPIKey stores k over the row with k.ID; k.Key may differ from the
 	// stored key (rotation, custom rename) and then fails with CodeConflict
 	// if the new key string is taken.
-	UpdateAPIKey(ctx context.Context, k *APIKey) error
+	UpdateAPIKey(ctx context.Context, k *APIKey, events ...Event) error
 
 	// Ping checks the store is reachable.
 	Ping(ctx context.Context) error

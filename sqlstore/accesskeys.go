@@ -15,8 +15,8 @@ const accessKeyCols = `key_hash, key_sealed, name, account_id, project_id, is_ac
 
 // CreateAccessKey fails with CodeConflict if the key string exists, and
 // with ErrAccountNotFound or ErrProjectNotFound if k refers to a missing one.
-func (s *Store) CreateAccessKey(ctx context.Context, k *keyway.AccessKey) error {
-	return s.createAccessKey(ctx, s.w, k)
+func (s *Store) CreateAccessKey(ctx context.Context, k *keyway.AccessKey, events ...keyway.Event) error {
+	return s.write(ctx, events, func(tx *sql.Tx) error { return s.createAccessKey(ctx, tx, k) })
 }
 
 func (s *Store) createAccessKey(ctx context.Context, ex execer, k *keyway.AccessKey) error {
@@ -91,15 +91,17 @@ func (s *Store) scanAccessKey(row scanner) (*keyway.AccessKey, position, error) 
 
 // UpdateAccessKey stores the mutable fields of k (name and active state),
 // found by its key string.
-func (s *Store) UpdateAccessKey(ctx context.Context, k *keyway.AccessKey) error {
-	found, err := s.execOne(ctx, `UPDATE access_keys SET name = $2, is_active = $3, updated_at = $4
-		WHERE key_hash = $1`,
-		lookupHash(k.Key), k.Name, k.IsActive, k.UpdatedAt.Millis())
-	if err != nil {
-		return keyway.Internal(fmt.Errorf("update access key: %w", err))
-	}
-	if !found {
-		return keyway.ErrAccessKeyNotFound
-	}
-	return nil
+func (s *Store) UpdateAccessKey(ctx context.Context, k *keyway.AccessKey, events ...keyway.Event) error {
+	return s.write(ctx, events, func(tx *sql.Tx) error {
+		found, err := execOne(ctx, tx, `UPDATE access_keys SET name = $2, is_active = $3, updated_at = $4
+			WHERE key_hash = $1`,
+			lookupHash(k.Key), k.Name, k.IsActive, k.UpdatedAt.Millis())
+		if err != nil {
+			return keyway.Internal(fmt.Errorf("update access key: %w", err))
+		}
+		if !found {
+			return keyway.ErrAccessKeyNotFound
+		}
+		return nil
+	})
 }

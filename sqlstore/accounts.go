@@ -66,7 +66,7 @@ func scanAccount(row scanner) (*keyway.Account, error) {
 // UpdateAccount stores the mutable fields of a: name, active state and the
 // last-change audit.
 func (s *Store) UpdateAccount(ctx context.Context, a *keyway.Account) error {
-	found, err := s.execOne(ctx, `UPDATE accounts
+	found, err := execOne(ctx, s.w, `UPDATE accounts
 		SET name = $2, is_active = $3, last_changed_by = $4, last_changed_by_type = $5, updated_at = $6
 		WHERE id = $1`,
 		a.ID, a.Name, a.IsActive, a.LastChangedBy, string(a.LastChangedByType), a.UpdatedAt.Millis())

@@ -42,40 +42,44 @@ func (s *Store) apiKeyRow(k *keyway.APIKey) ([]any, error) {
 
 // CreateAPIKey fails with CodeConflict if the key string exists and with
 // ErrProjectNotFound if k.ProjectID names no project.
-func (s *Store) CreateAPIKey(ctx context.Context, k *keyway.APIKey) error {
+func (s *Store) CreateAPIKey(ctx context.Context, k *keyway.APIKey, events ...keyway.Event) error {
 	args, err := s.apiKeyRow(k)
 	if err != nil {
 		return keyway.Internal(fmt.Errorf("create api key %s: %w", k.ID, err))
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyCols+`, name_lower)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`, args...)
-	if err != nil {
-		return apiKeyWriteError("create", k, err)
-	}
-	return nil
+	return s.write(ctx, events, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyCols+`, name_lower)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`, args...)
+		if err != nil {
+			return apiKeyWriteError("create", k, err)
+		}
+		return nil
+	})
 }
 
 // UpdateAPIKey stores every field of k over the row with k.ID. The key
 // string may have changed (rotation), so the hash and sealed copy are
 // recomputed.
-func (s *Store) UpdateAPIKey(ctx context.Context, k *keyway.APIKey) error {
+func (s *Store) UpdateAPIKey(ctx context.Context, k *keyway.APIKey, events ...keyway.Event) error {
 	args, err := s.apiKeyRow(k)
 	if err != nil {
 		return keyway.Internal(fmt.Errorf("update api key %s: %w", k.ID, err))
 	}
-	found, err := s.execOne(ctx, `UPDATE api_keys SET
-		key_hash = $2, key_sealed = $3, account_id = $4, project_id = $5, env = $6, name = $7,
-		custom_meta_data = $8, custom_account_id = $9, custom_user_id = $10, is_active = $11,
-		expires_at = $12, rate_limit = $13, rate_limit_ttl = $14, allowed_domains = $15,
-		creation_context = $16, created_at = $17, updated_at = $18, name_lower = $19
-		WHERE id = $1`, args...)
-	if err != nil {
-		return apiKeyWriteError("update", k, err)
-	}
-	if !found {
-		return keyway.ErrAPIKeyNotFound
-	}
-	return nil
+	return s.write(ctx, events, func(tx *sql.Tx) error {
+		found, err := execOne(ctx, tx, `UPDATE api_keys SET
+			key_hash = $2, key_sealed = $3, account_id = $4, project_id = $5, env = $6, name = $7,
+			custom_meta_data = $8, custom_account_id = $9, custom_user_id = $10, is_active = $11,
+			expires_at = $12, rate_limit = $13, rate_limit_ttl = $14, allowed_domains = $15,
+			creation_context = $16, created_at = $17, updated_at = $18, name_lower = $19
+			WHERE id = $1`, args...)
+		if err != nil {
+			return apiKeyWriteError("update", k, err)
+		}
+		if !found {
+			return keyway.ErrAPIKeyNotFound
+		}
+		return nil
+	})
 }
 
 func apiKeyWriteError(op string, k *keyway.APIKey, err error) error {

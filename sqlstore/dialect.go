@@ -25,11 +25,14 @@ type dialect struct {
 	name  string
 	goose goose.Dialect
 	dir   string // migration folder inside the embedded FS
+	// skipLocked ends a claiming SELECT so that concurrent claimers pass
+	// over each other's rows. SQLite has one writer at a time and needs none.
+	skipLocked string
 }
 
 var (
 	sqliteDialect   = &dialect{name: "sqlite", goose: goose.DialectSQLite3, dir: "migrations/sqlite"}
-	postgresDialect = &dialect{name: "postgres", goose: goose.DialectPostgres, dir: "migrations/postgres"}
+	postgresDialect = &dialect{name: "postgres", goose: goose.DialectPostgres, dir: "migrations/postgres", skipLocked: " FOR UPDATE OF d SKIP LOCKED"}
 )
 
 func (d *dialect) migrations() fs.FS {

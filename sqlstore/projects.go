@@ -71,16 +71,18 @@ func scanProject(row scanner) (*keyway.Project, position, error) {
 
 // UpdateProject stores the mutable fields of p: name, active state and the
 // last-change audit. A project's account and environment never change.
-func (s *Store) UpdateProject(ctx context.Context, p *keyway.Project) error {
-	found, err := s.execOne(ctx, `UPDATE projects
-		SET name = $2, is_active = $3, last_changed_by = $4, last_changed_by_type = $5, updated_at = $6
-		WHERE id = $1`,
-		p.ID, p.Name, p.IsActive, p.LastChangedBy, string(p.LastChangedByType), p.UpdatedAt.Millis())
-	if err != nil {
-		return keyway.Internal(fmt.Errorf("update project %s: %w", p.ID, err))
-	}
-	if !found {
-		return keyway.ErrProjectNotFound
-	}
-	return nil
+func (s *Store) UpdateProject(ctx context.Context, p *keyway.Project, events ...keyway.Event) error {
+	return s.write(ctx, events, func(tx *sql.Tx) error {
+		found, err := execOne(ctx, tx, `UPDATE projects
+			SET name = $2, is_active = $3, last_changed_by = $4, last_changed_by_type = $5, updated_at = $6
+			WHERE id = $1`,
+			p.ID, p.Name, p.IsActive, p.LastChangedBy, string(p.LastChangedByType), p.UpdatedAt.Millis())
+		if err != nil {
+			return keyway.Internal(fmt.Errorf("update project %s: %w", p.ID, err))
+		}
+		if !found {
+			return keyway.ErrProjectNotFound
+		}
+		return nil
+	})
 }

@@ -15,8 +15,8 @@ type scanner interface {
 }
 
 // execOne runs a write aimed at one row and reports whether a row matched.
-func (s *Store) execOne(ctx context.Context, query string, args ...any) (bool, error) {
-	res, err := s.w.ExecContext(ctx, query, args...)
+func execOne(ctx context.Context, ex execer, query string, args ...any) (bool, error) {
+	res, err := ex.ExecContext(ctx, query, args...)
 	if err != nil {
 		return false, err
 	}

@@ -1,0 +1,55 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
+)
+
+// write runs fn and records events in one transaction: a change and the
+// events it emits commit together or not at all (the outbox).
+func (s *Store) write(ctx context.Context, events []keyway.Event, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return keyway.Internal(fmt.Errorf("begin: %w", err))
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	for _, ev := range events {
+		if err := s.emit(ctx, tx, ev); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return keyway.Internal(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// emit stores an event, sealed (its data may hold a key), and queues one
+// delivery for every live webhook subscribed to its topic in its scope: an
+// account-wide webhook hears the whole account, a project webhook only its
+// project. A delivery's id is derived from the event and the webhook, so
+// it is stable across retries and restarts.
+func (s *Store) emit(ctx context.Context, tx *sql.Tx, ev keyway.Event) error {
+	sealed := s.sealer.Seal(string(ev.Data), keycrypt.HashKey(ev.ID))
+	at := ev.CreatedAt.Millis()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, topic, account_id, project_id, payload_sealed, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, ev.ID, ev.Topic, ev.AccountID, ev.ProjectID, sealed, at); err != nil {
+		return keyway.Internal(fmt.Errorf("emit %s: %w", ev.Topic, err))
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, event_id, webhook_id, state, attempts, next_attempt_at, created_at, updated_at)
+		SELECT CAST($1 AS TEXT) || ':' || w.id, $1, w.id, 'pending', 0, $2, $2, $2
+		FROM webhooks w JOIN webhook_topics t ON t.webhook_id = w.id
+		WHERE t.topic = $3 AND w.account_id = $4 AND w.is_active = $5 AND w.status = 'live'
+			AND (w.project_id IS NULL OR w.project_id = $6)`,
+		ev.ID, at, ev.Topic, ev.AccountID, true, ev.ProjectID); err != nil {
+		return keyway.Internal(fmt.Errorf("queue deliveries of %s: %w", ev.Topic, err))
+	}
+	return nil
+}

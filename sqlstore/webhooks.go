@@ -1,0 +1,395 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
+)
+
+var _ keyway.DeliveryStore = (*Store)(nil)
+
+const webhookCols = `id, account_id, project_id, name, url, http_method, custom_headers, status,
+	is_active, secret_sealed, created_by, created_by_type, failing_since, created_at, updated_at`
+
+// webhookCols prefixed with the alias w, for joins.
+var qualifiedWebhookCols = qualify("w.", webhookCols)
+
+func qualify(prefix, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *Store) webhookRow(w *keyway.Webhook) ([]any, error) {
+	headers := w.CustomHeaders
+	if headers == nil {
+		headers = map[string]string{}
+	}
+	h, err := json.Marshal(headers)
+	if err != nil {
+		return nil, err
+	}
+	return []any{w.ID, w.AccountID, w.ProjectID, w.Name, w.URL, w.HTTPMethod, string(h), string(w.Status),
+		w.IsActive, s.sealer.Seal(w.Secret, keycrypt.HashKey(w.ID)), w.CreatedBy, string(w.CreatedByType),
+		millisOrNil(w.FailingSince), w.CreatedAt.Millis(), w.UpdatedAt.Millis()}, nil
+}
+
+// setTopics replaces a webhook's subscriptions.
+func setTopics(ctx context.Context, tx *sql.Tx, id string, topics []string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_topics WHERE webhook_id = $1`, id); err != nil {
+		return err
+	}
+	for _, t := range topics {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_topics (webhook_id, topic) VALUES ($1, $2)
+			ON CONFLICT (webhook_id, topic) DO NOTHING`, id, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) CreateWebhook(ctx context.Context, w *keyway.Webhook) error {
+	args, err := s.webhookRow(w)
+	if err != nil {
+		return keyway.Internal(fmt.Errorf("create webhook: %w", err))
+	}
+	return s.write(ctx, nil, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+webhookCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, args...); err != nil {
+			if constraintViolation(err) == foreignKeyViolation {
+				return keyway.ErrProjectNotFound
+			}
+			return keyway.Internal(fmt.Errorf("create webhook: %w", err))
+		}
+		if err := setTopics(ctx, tx, w.ID, w.Topics); err != nil {
+			return keyway.Internal(fmt.Errorf("create webhook topics: %w", err))
+		}
+		return nil
+	})
+}
+
+// UpdateWebhook stores every mutable field of w, topics included.
+func (s *Store) UpdateWebhook(ctx context.Context, w *keyway.Webhook) error {
+	args, err := s.webhookRow(w)
+	if err != nil {
+		return keyway.Internal(fmt.Errorf("update webhook: %w", err))
+	}
+	return s.write(ctx, nil, func(tx *sql.Tx) error {
+		found, err := execOne(ctx, tx, `UPDATE webhooks SET account_id = $2, project_id = $3, name = $4, url = $5,
+			http_method = $6, custom_headers = $7, status = $8, is_active = $9, secret_sealed = $10,
+			created_by = $11, created_by_type = $12, failing_since = $13, created_at = $14, updated_at = $15
+			WHERE id = $1`, args...)
+		if err != nil {
+			return keyway.Internal(fmt.Errorf("update webhook %s: %w", w.ID, err))
+		}
+		if !found {
+			return keyway.ErrWebhookNotFound
+		}
+		if err := setTopics(ctx, tx, w.ID, w.Topics); err != nil {
+			return keyway.Internal(fmt.Errorf("update webhook topics: %w", err))
+		}
+		return nil
+	})
+}
+
+func (s *Store) Webhook(ctx context.Context, id string) (*keyway.Webhook, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE id = $1`, id)
+	w, _, err := s.scanWebhook(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, keyway.ErrWebhookNotFound
+	}
+	if err != nil {
+		return nil, keyway.Internal(fmt.Errorf("get webhook %s: %w", id, err))
+	}
+	if err := s.loadTopics(ctx, []*keyway.Webhook{w}); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Webhooks lists the active webhooks of an account, oldest first.
+func (s *Store) Webhooks(ctx context.Context, f keyway.WebhookFilter) ([]*keyway.Webhook, string, error) {
+	var q query
+	q.where("account_id = " + q.arg(f.AccountID))
+	q.where("is_active = " + q.arg(true))
+	if f.ProjectID != "" {
+		q.where("project_id = " + q.arg(f.ProjectID))
+	}
+	if f.Topic != "" {
+		q.where("id IN (SELECT webhook_id FROM webhook_topics WHERE topic = " + q.arg(f.Topic) + ")")
+	}
+	ws, next, err := list(ctx, s.r, "webhooks", `SELECT `+webhookCols+` FROM webhooks`, &q, listOrder{tie: "id"}, f.Page, s.scanWebhook)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.loadTopics(ctx, ws); err != nil {
+		return nil, "", err
+	}
+	return ws, next, nil
+}
+
+func (s *Store) loadTopics(ctx context.Context, ws []*keyway.Webhook) error {
+	for _, w := range ws {
+		rows, err := s.r.QueryContext(ctx, `SELECT topic FROM webhook_topics WHERE webhook_id = $1`, w.ID)
+		if err != nil {
+			return keyway.Internal(fmt.Errorf("webhook topics: %w", err))
+		}
+		w.Topics = []string{}
+		for rows.Next() {
+			var t string
+			if err := rows.Scan(&t); err != nil {
+				rows.Close()
+				return keyway.Internal(fmt.Errorf("webhook topics: %w", err))
+			}
+			w.Topics = append(w.Topics, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return keyway.Internal(fmt.Errorf("webhook topics: %w", err))
+		}
+		// Present topics in the order GET /webhooks/topics lists them.
+		sort.SliceStable(w.Topics, func(i, j int) bool { return topicRank(w.Topics[i]) < topicRank(w.Topics[j]) })
+	}
+	return nil
+}
+
+func topicRank(t string) int {
+	for i, known := range keyway.Topics {
+		if known == t {
+			return i
+		}
+	}
+	return len(keyway.Topics)
+}
+
+func (s *Store) scanWebhook(row scanner) (*keyway.Webhook, position, error) {
+	var (
+		w                   keyway.Webhook
+		headers, status, by string
+		sealed              []byte
+		failing             sql.NullInt64
+		created, updated    int64
+	)
+	if err := row.Scan(&w.ID, &w.AccountID, &w.ProjectID, &w.Name, &w.URL, &w.HTTPMethod, &headers, &status,
+		&w.IsActive, &sealed, &w.CreatedBy, &by, &failing, &created, &updated); err != nil {
+		return nil, position{}, err
+	}
+	secret, err := s.sealer.Open(sealed, keycrypt.HashKey(w.ID))
+	if err != nil {
+		return nil, position{}, fmt.Errorf("webhook %s: unseal secret: %w", w.ID, err)
+	}
+	w.Secret = secret
+	if err := json.Unmarshal([]byte(headers), &w.CustomHeaders); err != nil {
+		return nil, position{}, fmt.Errorf("webhook %s: headers: %w", w.ID, err)
+	}
+	w.Status, w.CreatedByType = keyway.WebhookStatus(status), keyway.ActorType(by)
+	if failing.Valid {
+		t := keyway.TimeFromMillis(failing.Int64)
+		w.FailingSince = &t
+	}
+	w.CreatedAt, w.UpdatedAt = keyway.TimeFromMillis(created), keyway.TimeFromMillis(updated)
+	return &w, position{createdAt: created, tie: w.ID}, nil
+}
+
+// deliveryView is a delivery with its event's topic, under unqualified
+// column names so the shared list code can order and page it.
+const deliveryView = `(SELECT d.id, d.webhook_id, d.event_id, e.topic, d.state, d.attempts, d.next_attempt_at,
+	d.last_status, d.last_error, d.last_duration_ms, d.created_at, d.updated_at
+	FROM deliveries d JOIN events e ON e.id = d.event_id) dv`
+
+const deliveryCols = `id, webhook_id, event_id, topic, state, attempts, next_attempt_at,
+	last_status, last_error, last_duration_ms, created_at, updated_at`
+
+func scanDelivery(row scanner) (*keyway.Delivery, position, error) {
+	var (
+		d                keyway.Delivery
+		state            string
+		next             int64
+		status, dur      sql.NullInt64
+		lastErr          sql.NullString
+		created, updated int64
+	)
+	if err := row.Scan(&d.ID, &d.WebhookID, &d.EventID, &d.Topic, &state, &d.Attempts, &next,
+		&status, &lastErr, &dur, &created, &updated); err != nil {
+		return nil, position{}, err
+	}
+	d.State = keyway.DeliveryState(state)
+	if d.State == keyway.DeliveryPending {
+		t := keyway.TimeFromMillis(next)
+		d.NextAttemptAt = &t
+	}
+	if status.Valid {
+		v := int(status.Int64)
+		d.LastStatus = &v
+	}
+	if lastErr.Valid {
+		d.LastError = &lastErr.String
+	}
+	if dur.Valid {
+		d.LastDuration = &dur.Int64
+	}
+	d.CreatedAt, d.UpdatedAt = keyway.TimeFromMillis(created), keyway.TimeFromMillis(updated)
+	return &d, position{createdAt: created, tie: d.ID}, nil
+}
+
+// Deliveries lists a webhook's deliveries, newest first.
+func (s *Store) Deliveries(ctx context.Context, webhookID string, page keyway.Page) ([]*keyway.Delivery, string, error) {
+	var q query
+	q.where("webhook_id = " + q.arg(webhookID))
+	return list(ctx, s.r, "deliveries", `SELECT `+deliveryCols+` FROM `+deliveryView,
+		&q, listOrder{desc: true, tie: "id"}, page, scanDelivery)
+}
+
+func (s *Store) Delivery(ctx context.Context, id string) (*keyway.Delivery, error) {
+	return s.delivery(ctx, s.r, id)
+}
+
+func (s *Store) delivery(ctx context.Context, db *sql.DB, id string) (*keyway.Delivery, error) {
+	row := db.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM `+deliveryView+` WHERE id = $1`, id)
+	d, _, err := scanDelivery(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, keyway.ErrDeliveryNotFound
+	}
+	if err != nil {
+		return nil, keyway.Internal(fmt.Errorf("get delivery: %w", err))
+	}
+	return d, nil
+}
+
+// ClaimDeliveries leases due deliveries. The lease, not a lock held during
+// the send, keeps two dispatchers off one delivery: a crash mid-send only
+// delays the delivery until its lease ends, and then it is sent again
+// (at least once).
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]keyway.DeliveryJob, error) {
+	nowMs, until := now.UnixMilli(), now.Add(lease).UnixMilli()
+	var ids []string
+	err := s.write(ctx, nil, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_until = $1 WHERE id IN (
+			SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+			WHERE d.state = 'pending' AND d.next_attempt_at <= $2
+				AND (d.lease_until IS NULL OR d.lease_until <= $2)
+				AND w.status = 'live' AND w.is_active = $3
+			ORDER BY d.next_attempt_at LIMIT $4`+s.d.skipLocked+`
+		) RETURNING id`, until, nowMs, true, limit)
+		if err != nil {
+			return keyway.Internal(fmt.Errorf("claim deliveries: %w", err))
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return keyway.Internal(fmt.Errorf("claim deliveries: %w", err))
+			}
+			ids = append(ids, id)
+		}
+		if err := rows.Err(); err != nil {
+			return keyway.Internal(fmt.Errorf("claim deliveries: %w", err))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	jobs := make([]keyway.DeliveryJob, 0, len(ids))
+	for _, id := range ids {
+		job, err := s.deliveryJob(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, job)
+	}
+	return jobs, nil
+}
+
+// deliveryJob loads what sending a claimed delivery needs. It reads through
+// the writer so it sees the claim it follows on every engine.
+func (s *Store) deliveryJob(ctx context.Context, id string) (keyway.DeliveryJob, error) {
+	d, err := s.delivery(ctx, s.w, id)
+	if err != nil {
+		return keyway.DeliveryJob{}, err
+	}
+	ev := keyway.Event{ID: d.EventID, Topic: d.Topic}
+	var sealed []byte
+	var created int64
+	if err := s.w.QueryRowContext(ctx, `SELECT account_id, project_id, payload_sealed, created_at FROM events WHERE id = $1`, d.EventID).
+		Scan(&ev.AccountID, &ev.ProjectID, &sealed, &created); err != nil {
+		return keyway.DeliveryJob{}, keyway.Internal(fmt.Errorf("load event %s: %w", d.EventID, err))
+	}
+	data, err := s.sealer.Open(sealed, keycrypt.HashKey(ev.ID))
+	if err != nil {
+		return keyway.DeliveryJob{}, keyway.Internal(fmt.Errorf("event %s: unseal: %w", ev.ID, err))
+	}
+	ev.Data, ev.CreatedAt = json.RawMessage(data), keyway.TimeFromMillis(created)
+	row := s.w.QueryRowContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE id = $1`, d.WebhookID)
+	w, _, err := s.scanWebhook(row)
+	if err != nil {
+		return keyway.DeliveryJob{}, keyway.Internal(fmt.Errorf("load webhook %s: %w", d.WebhookID, err))
+	}
+	return keyway.DeliveryJob{Delivery: *d, Webhook: *w, Event: ev}, nil
+}
+
+// CompleteAttempt records an attempt and moves the delivery on, releasing
+// its lease.
+func (s *Store) CompleteAttempt(ctx context.Context, deliveryID string, r keyway.AttemptResult, state keyway.DeliveryState, next time.Time) error {
+	return s.write(ctx, nil, func(tx *sql.Tx) error {
+		var attempts int
+		if err := tx.QueryRowContext(ctx, `SELECT attempts FROM deliveries WHERE id = $1`, deliveryID).Scan(&attempts); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return keyway.ErrDeliveryNotFound
+			}
+			return keyway.Internal(fmt.Errorf("complete delivery: %w", err))
+		}
+		attempts++
+		ms := r.Duration.Milliseconds()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempt, at, status, duration_ms, error)
+			VALUES ($1, $2, $3, $4, $5, $6)`, deliveryID, attempts, r.At.Millis(), r.Status, ms, r.Error); err != nil {
+			return keyway.Internal(fmt.Errorf("record attempt: %w", err))
+		}
+		var lastErr any
+		if r.Error != "" {
+			lastErr = r.Error
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = $2, attempts = $3, next_attempt_at = $4,
+			lease_until = NULL, last_status = $5, last_error = $6, last_duration_ms = $7, updated_at = $8
+			WHERE id = $1`, deliveryID, string(state), attempts, next.UnixMilli(), r.Status, lastErr, ms, r.At.Millis()); err != nil {
+			return keyway.Internal(fmt.Errorf("complete delivery: %w", err))
+		}
+		// The webhook is failing from its first failed attempt after a
+		// success, and healthy again at the next success.
+		q := `UPDATE webhooks SET failing_since = COALESCE(failing_since, $2) WHERE id = (SELECT webhook_id FROM deliveries WHERE id = $1)`
+		args := []any{deliveryID, r.At.Millis()}
+		if r.OK {
+			q = `UPDATE webhooks SET failing_since = NULL WHERE id = (SELECT webhook_id FROM deliveries WHERE id = $1)`
+			args = args[:1]
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return keyway.Internal(fmt.Errorf("webhook health: %w", err))
+		}
+		return nil
+	})
+}
+
+// RetryDelivery makes a delivery due now, whatever state it reached.
+func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) error {
+	return s.write(ctx, nil, func(tx *sql.Tx) error {
+		found, err := execOne(ctx, tx, `UPDATE deliveries SET state = 'pending', next_attempt_at = $2, lease_until = NULL, updated_at = $2
+			WHERE id = $1`, id, now.UnixMilli())
+		if err != nil {
+			return keyway.Internal(fmt.Errorf("retry delivery: %w", err))
+		}
+		if !found {
+			return keyway.ErrDeliveryNotFound
+		}
+		return nil
+	})
+}

@@ -1,0 +1,319 @@
+package keyway
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Topics are the events a webhook can subscribe to (GET /webhooks/topics).
+var Topics = []string{
+	TopicAPIKeyCreated, TopicAPIKeyUpdated, TopicAPIKeyDeleted, TopicAPIKeyFirstUsed,
+	TopicAPIKeyRotated, TopicAPIKeyReactivated,
+	TopicAccessKeyCreated, TopicAccessKeyUpdated, TopicAccessKeyDeleted,
+	TopicProjectUpdated,
+}
+
+const (
+	TopicAPIKeyCreated     = "api-key.created"
+	TopicAPIKeyUpdated     = "api-key.updated"
+	TopicAPIKeyDeleted     = "api-key.deleted"
+	TopicAPIKeyFirstUsed   = "api-key.firstUsed"
+	TopicAPIKeyRotated     = "api-key.rotated"
+	TopicAPIKeyReactivated = "api-key.reactivated"
+	TopicAccessKeyCreated  = "access-key.created"
+	TopicAccessKeyUpdated  = "access-key.updated"
+	TopicAccessKeyDeleted  = "access-key.deleted"
+	TopicProjectUpdated    = "project.updated"
+)
+
+// Event is one lifecycle change, stored with the change that caused it
+// (the outbox) and delivered to every webhook subscribed to its topic in
+// its account (and project, for project-level webhooks).
+type Event struct {
+	ID        string
+	Topic     string
+	AccountID string
+	// ProjectID is "" for account-wide objects (an account-level access key).
+	ProjectID string
+	// Data is the JSON of the object the event is about.
+	Data      json.RawMessage
+	CreatedAt Time
+}
+
+// WebhookStatus pauses or resumes deliveries.
+type WebhookStatus string
+
+const (
+	WebhookLive   WebhookStatus = "live"
+	WebhookPaused WebhookStatus = "paused"
+)
+
+// Webhook is a subscription of a URL to topics.
+type Webhook struct {
+	ID            string            `json:"id"`
+	Name          string            `json:"name"`
+	URL           string            `json:"url"`
+	HTTPMethod    string            `json:"httpMethod"`
+	Topics        []string          `json:"topics"`
+	AccountID     string            `json:"accountId"`
+	ProjectID     *string           `json:"projectId"`
+	CustomHeaders map[string]string `json:"customHeaders"`
+	Status        WebhookStatus     `json:"status"`
+	IsActive      bool              `json:"isActive"`
+	// Secret signs deliveries; it is stored sealed and shown to callers
+	// who can read the webhook, as the original does.
+	Secret        string    `json:"secret"`
+	CreatedBy     string    `json:"createdBy"`
+	CreatedByType ActorType `json:"createdByType"`
+	// FailingSince is set while deliveries keep failing.
+	FailingSince *Time `json:"failingSince"`
+	CreatedAt    Time  `json:"createdAt"`
+	UpdatedAt    Time  `json:"updatedAt"`
+}
+
+// Subscribed reports whether the webhook wants events of topic.
+func (w *Webhook) Subscribed(topic string) bool { return slices.Contains(w.Topics, topic) }
+
+// WebhookMethods are the HTTP methods a delivery may use.
+var WebhookMethods = []string{http.MethodPost, http.MethodPut, http.MethodPatch}
+
+// Limits on a webhook.
+const (
+	MaxWebhookURLLen     = 2048
+	MaxCustomHeaders     = 20
+	MaxCustomHeaderBytes = 4096
+)
+
+func (p *problems) webhookURL(v string) {
+	u, err := url.Parse(v)
+	switch {
+	case v == "":
+		p.add("url should not be empty")
+	case len(v) > MaxWebhookURLLen:
+		p.add("url must be shorter than or equal to %d characters", MaxWebhookURLLen)
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		p.add("url must be an http or https URL")
+	case u.User != nil:
+		p.add("url must not contain credentials")
+	}
+}
+
+func (p *problems) topics(v []string) {
+	if len(v) == 0 {
+		p.add("topics should not be empty")
+		return
+	}
+	for _, t := range v {
+		if !slices.Contains(Topics, t) {
+			p.add("topics must contain only known topics (GET /webhooks/topics), got %q", truncate(t, 64))
+		}
+	}
+}
+
+func (p *problems) method(v string) {
+	if !slices.Contains(WebhookMethods, v) {
+		p.add("httpMethod must be one of the following values: %s", strings.Join(WebhookMethods, ", "))
+	}
+}
+
+func (p *problems) headers(field string, h map[string]string) {
+	if len(h) > MaxCustomHeaders {
+		p.add("%s must contain no more than %d headers", field, MaxCustomHeaders)
+		return
+	}
+	size := 0
+	for k, v := range h {
+		size += len(k) + len(v)
+		if !validHeaderName(k) || strings.ContainsAny(v, "\r\n\x00") {
+			p.add("%s must contain valid HTTP header names and values, got %q", field, truncate(k, 64))
+		}
+	}
+	if size > MaxCustomHeaderBytes {
+		p.add("%s must be smaller than %d bytes", field, MaxCustomHeaderBytes)
+	}
+}
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func normalizeMethod(m string) string { return strings.ToUpper(strings.TrimSpace(m)) }
+
+// WebhookCreate is the body of POST /webhooks.
+type WebhookCreate struct {
+	Name          string            `json:"name"`
+	URL           string            `json:"url"`
+	Topics        []string          `json:"topics"`
+	HTTPMethod    string            `json:"httpMethod"`
+	ProjectID     string            `json:"projectId,omitempty"`
+	AccountID     string            `json:"accountId,omitempty"`
+	CustomHeaders map[string]string `json:"customHeaders,omitempty"`
+	Status        WebhookStatus     `json:"status,omitempty"`
+}
+
+func (in *WebhookCreate) Validate() error {
+	var p problems
+	in.HTTPMethod = normalizeMethod(in.HTTPMethod)
+	p.name("name", in.Name)
+	p.webhookURL(in.URL)
+	p.topics(in.Topics)
+	p.method(in.HTTPMethod)
+	p.id("projectId", in.ProjectID)
+	p.id("accountId", in.AccountID)
+	p.headers("customHeaders", in.CustomHeaders)
+	if in.Status == "" {
+		in.Status = WebhookLive
+	}
+	if in.Status != WebhookLive && in.Status != WebhookPaused {
+		p.add("status must be one of the following values: live, paused")
+	}
+	return p.err()
+}
+
+// WebhookUpdate is the body of PATCH /webhooks/{id}: every field optional.
+type WebhookUpdate struct {
+	Name          Optional[string]            `json:"name,omitzero"`
+	URL           Optional[string]            `json:"url,omitzero"`
+	Topics        Optional[[]string]          `json:"topics,omitzero"`
+	HTTPMethod    Optional[string]            `json:"httpMethod,omitzero"`
+	CustomHeaders Optional[map[string]string] `json:"customHeaders,omitzero"`
+	Status        Optional[WebhookStatus]     `json:"status,omitzero"`
+}
+
+func (in *WebhookUpdate) Validate() error {
+	var p problems
+	if in.Name.Set {
+		p.name("name", in.Name.Value)
+	}
+	if in.URL.Set {
+		p.webhookURL(in.URL.Value)
+	}
+	if in.Topics.Set {
+		p.topics(in.Topics.Value)
+	}
+	if in.HTTPMethod.Set {
+		in.HTTPMethod.Value = normalizeMethod(in.HTTPMethod.Value)
+		p.method(in.HTTPMethod.Value)
+	}
+	if in.CustomHeaders.Set && !in.CustomHeaders.Null {
+		p.headers("customHeaders", in.CustomHeaders.Value)
+	}
+	if in.Status.Set && in.Status.Value != WebhookLive && in.Status.Value != WebhookPaused {
+		p.add("status must be one of the following values: live, paused")
+	}
+	return p.err()
+}
+
+// WebhookPing is the body of POST /webhooks/ping.
+type WebhookPing struct {
+	URL           string            `json:"url"`
+	HTTPMethod    string            `json:"httpMethod"`
+	Body          json.RawMessage   `json:"body,omitempty"`
+	Headers       map[string]string `json:"headers,omitempty"`
+	CustomHeaders map[string]string `json:"customHeaders,omitempty"`
+}
+
+func (in *WebhookPing) Validate() error {
+	var p problems
+	in.HTTPMethod = normalizeMethod(in.HTTPMethod)
+	p.webhookURL(in.URL)
+	p.method(in.HTTPMethod)
+	p.headers("headers", in.Headers)
+	p.headers("customHeaders", in.CustomHeaders)
+	return p.err()
+}
+
+// URLChecker refuses webhook targets the server may not reach (SSRF).
+type URLChecker interface {
+	CheckURL(ctx context.Context, rawURL string) error
+}
+
+// DeliveryState is where a delivery stands.
+type DeliveryState string
+
+const (
+	DeliveryPending   DeliveryState = "pending"
+	DeliveryDelivered DeliveryState = "delivered"
+	DeliveryFailed    DeliveryState = "failed" // gave up
+)
+
+// Delivery is one event on its way to one webhook.
+type Delivery struct {
+	ID            string        `json:"id"`
+	WebhookID     string        `json:"webhookId"`
+	EventID       string        `json:"eventId"`
+	Topic         string        `json:"topic"`
+	State         DeliveryState `json:"state"`
+	Attempts      int           `json:"attempts"`
+	NextAttemptAt *Time         `json:"nextAttemptAt"`
+	LastStatus    *int          `json:"lastStatus"`
+	LastError     *string       `json:"lastError"`
+	LastDuration  *int64        `json:"lastDurationMs"`
+	CreatedAt     Time          `json:"createdAt"`
+	UpdatedAt     Time          `json:"updatedAt"`
+}
+
+// DeliveryJob is a claimed delivery with everything needed to send it.
+type DeliveryJob struct {
+	Delivery Delivery
+	Webhook  Webhook
+	Event    Event
+}
+
+// AttemptResult is the outcome of sending a delivery once.
+type AttemptResult struct {
+	At       Time
+	Status   int // 0 when no HTTP answer came
+	Duration time.Duration
+	Error    string
+	OK       bool
+}
+
+// WebhookFilter selects webhooks for GET /webhooks.
+type WebhookFilter struct {
+	AccountID string
+	// ProjectID "" lists every webhook of the account.
+	ProjectID string
+	Topic     string
+	Page
+}
+
+// DeliveryStore persists webhooks and the delivery queue.
+type DeliveryStore interface {
+	CreateWebhook(ctx context.Context, w *Webhook) error
+	Webhook(ctx context.Context, id string) (*Webhook, error)
+	Webhooks(ctx context.Context, f WebhookFilter) ([]*Webhook, string, error)
+	UpdateWebhook(ctx context.Context, w *Webhook) error
+
+	// ClaimDeliveries leases up to limit due deliveries of live webhooks
+	// until now+lease; another node (or a restart) may take them after.
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]DeliveryJob, error)
+	// CompleteAttempt records one attempt and the delivery's new state;
+	// next is when to try again (ignored unless state is pending).
+	CompleteAttempt(ctx context.Context, deliveryID string, r AttemptResult, state DeliveryState, next time.Time) error
+	Deliveries(ctx context.Context, webhookID string, page Page) ([]*Delivery, string, error)
+	Delivery(ctx context.Context, id string) (*Delivery, error)
+	// RetryDelivery makes a delivery pending and due at now.
+	RetryDelivery(ctx context.Context, id string, now time.Time) error
+}
+
+// ErrWebhookNotFound and ErrDeliveryNotFound keep their public wording here.
+var (
+	ErrWebhookNotFound  = Errorf(CodeNotFound, "Webhook not found")
+	ErrDeliveryNotFound = Errorf(CodeNotFound, "Delivery not found")
+)
+

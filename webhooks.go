@@ -2,6 +2,9 @@ package keyway
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -317,3 +320,23 @@ var (
 	ErrDeliveryNotFound = Errorf(CodeNotFound, "Delivery not found")
 )
 
+
+// NewEventID returns a fresh event id, "evt_" and 32 hex digits; it is the
+// webhook-id of every delivery of the event, retries included.
+func NewEventID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("keyway: crypto/rand failed: " + err.Error())
+	}
+	return "evt_" + hex.EncodeToString(b[:])
+}
+
+// NewWebhookSecret returns a Standard Webhooks secret: "whsec_" and the
+// base64 of 32 random bytes.
+func NewWebhookSecret() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("keyway: crypto/rand failed: " + err.Error())
+	}
+	return "whsec_" + base64.StdEncoding.EncodeToString(b[:])
+}

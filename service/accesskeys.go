@@ -71,7 +71,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, c *keyway.Caller, in *key
 		CreatedAt:    now,
 		UpdatedAt:    now,
 	}
-	if err := s.store.CreateAccessKey(ctx, k); err != nil {
+	if err := s.store.CreateAccessKey(ctx, k, s.accessKeyEvent(keyway.TopicAccessKeyCreated, k)); err != nil {
 		return nil, err
 	}
 	s.invalidate.ScopeChanged()
@@ -104,7 +104,7 @@ func (s *Service) RenameAccessKey(ctx context.Context, c *keyway.Caller, key str
 	}
 	k.Name = in.Name
 	k.UpdatedAt = s.now()
-	if err := s.store.UpdateAccessKey(ctx, k); err != nil {
+	if err := s.store.UpdateAccessKey(ctx, k, s.accessKeyEvent(keyway.TopicAccessKeyUpdated, k)); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -140,7 +140,13 @@ func (s *Service) ReactivateAccessKey(ctx context.Context, c *keyway.Caller, key
 func (s *Service) setAccessKeyActive(ctx context.Context, k *keyway.AccessKey, active bool) error {
 	k.IsActive = active
 	k.UpdatedAt = s.now()
-	if err := s.store.UpdateAccessKey(ctx, k); err != nil {
+	// Deactivation is the contract's access-key.deleted; reactivation is
+	// an update of the key.
+	topic := keyway.TopicAccessKeyUpdated
+	if !active {
+		topic = keyway.TopicAccessKeyDeleted
+	}
+	if err := s.store.UpdateAccessKey(ctx, k, s.accessKeyEvent(topic, k)); err != nil {
 		return err
 	}
 	s.invalidate.ScopeChanged()

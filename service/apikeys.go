@@ -91,7 +91,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *keyway.Caller, in *keyway
 	if k.Key == "" {
 		k.Key = keycrypt.NewKey(string(p.Env) + "_")
 	}
-	if err := s.store.CreateAPIKey(ctx, k); err != nil {
+	if err := s.store.CreateAPIKey(ctx, k, s.keyEvent(keyway.TopicAPIKeyCreated, k)); err != nil {
 		return nil, err
 	}
 	// A negative cache entry may remember this key string as unknown.
@@ -153,7 +153,7 @@ func (s *Service) UpdateAPIKey(ctx context.Context, c *keyway.Caller, key string
 		k.AllowedDomains = orEmpty(in.AllowedDomains.Value)
 	}
 	k.UpdatedAt = s.now()
-	if err := s.store.UpdateAPIKey(ctx, k); err != nil {
+	if err := s.store.UpdateAPIKey(ctx, k, s.keyEvent(keyway.TopicAPIKeyUpdated, k)); err != nil {
 		return nil, err
 	}
 	s.invalidate.APIKeyChanged(oldKey, k.Key)
@@ -168,7 +168,7 @@ func (s *Service) DeleteAPIKey(ctx context.Context, c *keyway.Caller, key string
 	}
 	k.IsActive = false
 	k.UpdatedAt = s.now()
-	if err := s.store.UpdateAPIKey(ctx, k); err != nil {
+	if err := s.store.UpdateAPIKey(ctx, k, s.keyEvent(keyway.TopicAPIKeyDeleted, k)); err != nil {
 		return false, err
 	}
 	s.invalidate.APIKeyChanged(k.Key)
@@ -194,7 +194,7 @@ func (s *Service) ReactivateAPIKey(ctx context.Context, c *keyway.Caller, key st
 		k.ExpiresAt = in.Expiry
 	}
 	k.UpdatedAt = now
-	if err := s.store.UpdateAPIKey(ctx, k); err != nil {
+	if err := s.store.UpdateAPIKey(ctx, k, s.keyEvent(keyway.TopicAPIKeyReactivated, k)); err != nil {
 		return nil, err
 	}
 	s.invalidate.APIKeyChanged(k.Key)
@@ -211,7 +211,7 @@ func (s *Service) RotateAPIKey(ctx context.Context, c *keyway.Caller, key string
 	oldKey := k.Key
 	k.Key = keycrypt.NewKey(string(k.Env) + "_")
 	k.UpdatedAt = s.now()
-	if err := s.store.UpdateAPIKey(ctx, k); err != nil {
+	if err := s.store.UpdateAPIKey(ctx, k, s.keyEvent(keyway.TopicAPIKeyRotated, k)); err != nil {
 		return nil, err
 	}
 	s.invalidate.APIKeyChanged(oldKey, k.Key)

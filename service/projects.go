@@ -74,7 +74,7 @@ func (s *Service) RenameProject(ctx context.Context, c *keyway.Caller, id string
 	}
 	p.Name = in.Name
 	s.touchProject(c, p)
-	if err := s.store.UpdateProject(ctx, p); err != nil {
+	if err := s.store.UpdateProject(ctx, p, s.event(keyway.TopicProjectUpdated, p.AccountID, p.ID, p)); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -91,7 +91,7 @@ func (s *Service) DeleteProject(ctx context.Context, c *keyway.Caller, id string
 	}
 	p.IsActive = false
 	s.touchProject(c, p)
-	if err := s.store.UpdateProject(ctx, p); err != nil {
+	if err := s.store.UpdateProject(ctx, p, s.event(keyway.TopicProjectUpdated, p.AccountID, p.ID, p)); err != nil {
 		return nil, err
 	}
 	s.invalidate.ScopeChanged()

@@ -320,7 +320,6 @@ var (
 	ErrDeliveryNotFound = Errorf(CodeNotFound, "Delivery not found")
 )
 
-
 // NewEventID returns a fresh event id, "evt_" and 32 hex digits; it is the
 // webhook-id of every delivery of the event, retries included.
 func NewEventID() string {

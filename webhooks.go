@@ -339,3 +339,28 @@ func NewWebhookSecret() string {
 	}
 	return "whsec_" + base64.StdEncoding.EncodeToString(b[:])
 }
+
+// PingResult is the answer of POST /webhooks/ping.
+type PingResult struct {
+	OK         bool   `json:"ok"`
+	Status     int    `json:"status"`
+	DurationMs int64  `json:"durationMs"`
+	Error      string `json:"error,omitempty"`
+}
+
+// Pinger sends one request now, signed like a delivery would be.
+type Pinger interface {
+	Ping(ctx context.Context, method, url string, headers map[string]string, body []byte) PingResult
+}
+
+// NormalizeTopics drops repeated topics and orders them as Topics does, so
+// a webhook reads back the same however its topics were given.
+func NormalizeTopics(ts []string) []string {
+	out := make([]string, 0, len(ts))
+	for _, t := range Topics {
+		if slices.Contains(ts, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}

@@ -99,3 +99,33 @@ type createProjectIn struct {
 type createAccountIn struct {
 	Body keyway.Rename `body:"true"`
 }
+
+type listWebhooksIn struct {
+	AccountID string `query:"accountId"`
+	ProjectID string `query:"projectId"`
+	Topic     string `query:"topic"`
+	pageQuery
+}
+
+type createWebhookIn struct {
+	Body keyway.WebhookCreate `body:"true"`
+}
+
+type updateWebhookIn struct {
+	ID   string               `path:"id"`
+	Body keyway.WebhookUpdate `body:"true"`
+}
+
+type pingWebhookIn struct {
+	Body keyway.WebhookPing `body:"true"`
+}
+
+type webhookDeliveriesIn struct {
+	ID string `path:"id"`
+	pageQuery
+}
+
+type retryDeliveryIn struct {
+	ID         string `path:"id"`
+	DeliveryID string `path:"deliveryId"`
+}

@@ -9,12 +9,6 @@ import (
 	"github.com/keywayhq/keyway/verify"
 )
 
-// Topics lists the webhook topics (GET /webhooks/topics).
-var Topics = []string{
-	"api-key.created", "api-key.updated", "api-key.deleted", "api-key.firstUsed",
-	"access-key.created", "access-key.updated", "access-key.deleted", "project.updated",
-}
-
 // LegacyAuthentication is the answer of POST /auth/authenticate.
 type LegacyAuthentication struct {
 	Authenticated   bool            `json:"authenticated"`
@@ -101,19 +95,43 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 			ProjectID string `query:"projectId"`
 		}](Operation{ID: "UsersController_deleteUserRole", Method: "DELETE", Path: "/users/{id}/roles", Tools: []string{"delete_a_the_auth_api_user_role_by_id"}, Summary: "Remove a user's role"}),
 
-		// Webhooks (issue: webhooks).
-		later[struct {
-			AccountID string `query:"accountId"`
-			ProjectID string `query:"projectId"`
-			Topic     string `query:"topic"`
-		}](Operation{ID: "WebHookController_fetchWebHooks", Method: "GET", Path: "/webhooks", Tools: []string{"list_all_the_auth_api_webhooks"}, Summary: "List webhooks"}),
-		later[struct{}](Operation{ID: "WebHookController_createNewWebHook", Method: "POST", Path: "/webhooks", Tools: []string{"create_a_the_auth_api_webhook"}, Summary: "Create a webhook"}),
-		later[idPath](Operation{ID: "WebHookController_fetchWebHookById", Method: "GET", Path: "/webhooks/{id}", Tools: []string{"get_single_the_auth_api_webhook_by_id"}, Summary: "Get a webhook"}),
-		later[idPath](Operation{ID: "WebHookController_updateWebHook", Method: "PATCH", Path: "/webhooks/{id}", Tools: []string{"update_a_the_auth_api_webhook_by_id"}, Summary: "Update a webhook"}),
-		later[idPath](Operation{ID: "WebHookController_deleteWebHook", Method: "DELETE", Path: "/webhooks/{id}", Tools: []string{"delete_a_the_auth_api_webhook_by_id"}, Summary: "Delete a webhook"}),
-		later[struct{}](Operation{ID: "WebHookController_testWebhook", Method: "POST", Path: "/webhooks/ping", Tools: []string{"create_a_the_auth_api_webhooks_ping"}, Summary: "Send one test request now", Status: 200}),
+		// Webhooks.
+		op(Operation{ID: "WebHookController_fetchWebHooks", Method: "GET", Path: "/webhooks", Tools: []string{"list_all_the_auth_api_webhooks"}, Summary: "List webhooks", Output: outputOf[[]keyway.Webhook]()},
+			func(ctx context.Context, c *keyway.Caller, in *listWebhooksIn) (any, error) {
+				items, next, err := svc.ListWebhooks(ctx, c, in.AccountID, in.ProjectID, in.Topic, in.page())
+				return List{Items: items, Next: next}, err
+			}),
+		op(Operation{ID: "WebHookController_createNewWebHook", Method: "POST", Path: "/webhooks", Tools: []string{"create_a_the_auth_api_webhook"}, Summary: "Create a webhook (the answer holds its signing secret)", Output: outputOf[keyway.Webhook]()},
+			func(ctx context.Context, c *keyway.Caller, in *createWebhookIn) (any, error) {
+				return svc.CreateWebhook(ctx, c, &in.Body)
+			}),
+		op(Operation{ID: "WebHookController_fetchWebHookById", Method: "GET", Path: "/webhooks/{id}", Tools: []string{"get_single_the_auth_api_webhook_by_id"}, Summary: "Get a webhook", Output: outputOf[keyway.Webhook]()},
+			func(ctx context.Context, c *keyway.Caller, in *idPath) (any, error) {
+				return svc.GetWebhook(ctx, c, in.ID)
+			}),
+		op(Operation{ID: "WebHookController_updateWebHook", Method: "PATCH", Path: "/webhooks/{id}", Tools: []string{"update_a_the_auth_api_webhook_by_id"}, Summary: "Update a webhook", Output: outputOf[keyway.Webhook]()},
+			func(ctx context.Context, c *keyway.Caller, in *updateWebhookIn) (any, error) {
+				return svc.UpdateWebhook(ctx, c, in.ID, &in.Body)
+			}),
+		op(Operation{ID: "WebHookController_deleteWebHook", Method: "DELETE", Path: "/webhooks/{id}", Tools: []string{"delete_a_the_auth_api_webhook_by_id"}, Summary: "Delete a webhook", Output: outputOf[bool]()},
+			func(ctx context.Context, c *keyway.Caller, in *idPath) (any, error) {
+				return svc.DeleteWebhook(ctx, c, in.ID)
+			}),
+		op(Operation{ID: "WebHookController_testWebhook", Method: "POST", Path: "/webhooks/ping", Tools: []string{"create_a_the_auth_api_webhooks_ping"}, Summary: "Send one test request now", Status: 200, Output: outputOf[keyway.PingResult]()},
+			func(ctx context.Context, c *keyway.Caller, in *pingWebhookIn) (any, error) {
+				return svc.PingWebhook(ctx, c, &in.Body)
+			}),
 		noInput(Operation{ID: "WebHookController_fetchTopics", Method: "GET", Path: "/webhooks/topics", Tools: []string{"list_all_the_auth_api_webhooks_topics"}, Summary: "Webhook topics", Output: outputOf[[]string]()},
-			func(context.Context, *keyway.Caller) (any, error) { return Topics, nil }),
+			func(context.Context, *keyway.Caller) (any, error) { return keyway.Topics, nil }),
+		op(Operation{ID: "WebhookDeliveries_list", Method: "GET", Path: "/webhooks/{id}/deliveries", Summary: "A webhook's deliveries and their attempts' outcome, newest first (Keyway only)", Output: outputOf[[]keyway.Delivery]()},
+			func(ctx context.Context, c *keyway.Caller, in *webhookDeliveriesIn) (any, error) {
+				items, next, err := svc.WebhookDeliveries(ctx, c, in.ID, in.page())
+				return List{Items: items, Next: next}, err
+			}),
+		op(Operation{ID: "WebhookDeliveries_retry", Method: "POST", Path: "/webhooks/{id}/deliveries/{deliveryId}/retry", Summary: "Send a delivery again now (Keyway only)", Output: outputOf[keyway.Delivery]()},
+			func(ctx context.Context, c *keyway.Caller, in *retryDeliveryIn) (any, error) {
+				return svc.RetryDelivery(ctx, c, in.ID, in.DeliveryID)
+			}),
 
 		// Accounts.
 		noInput(Operation{ID: "accountsController_getAccountsByUser", Method: "GET", Path: "/accounts", Tools: []string{"list_all_the_auth_api_accounts"}, Summary: "The caller's accounts", Output: outputOf[[]keyway.Account]()},

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -30,17 +31,23 @@ import (
 	"github.com/keywayhq/keyway/service"
 	"github.com/keywayhq/keyway/sqlstore"
 	"github.com/keywayhq/keyway/verify"
+	"github.com/keywayhq/keyway/webhook"
 )
 
 // Config is every setting of `keyway serve`. The struct tags are read by
 // kong in cmd/keyway: flags win over environment variables.
 type Config struct {
-	Addr        string `default:"127.0.0.1:8080" env:"KEYWAY_ADDR" help:"Address to listen on."`
-	DataDir     string `default:"./keyway-data" env:"KEYWAY_DATA_DIR" help:"Directory for the embedded database and generated secret."`
-	DatabaseURL string `env:"KEYWAY_DATABASE_URL" help:"sqlite:///abs/path.db (default: keyway.db in the data dir)."`
-	LogLevel    string `default:"info" enum:"debug,info,warn,error" env:"KEYWAY_LOG_LEVEL" help:"debug, info, warn or error."`
-	RedisURL    string `env:"KEYWAY_REDIS_URL" help:"redis://host:port/db: rate limits shared by all nodes and cross-node cache invalidation (optional)."`
-	RedisOutage string `default:"open" enum:"open,closed" env:"KEYWAY_REDIS_OUTAGE" help:"When Redis is unreachable: open (rate limits hold per node) or closed (rate-limited keys answer 503)."`
+	Addr                 string        `default:"127.0.0.1:8080" env:"KEYWAY_ADDR" help:"Address to listen on."`
+	DataDir              string        `default:"./keyway-data" env:"KEYWAY_DATA_DIR" help:"Directory for the embedded database and generated secret."`
+	DatabaseURL          string        `env:"KEYWAY_DATABASE_URL" help:"sqlite:///abs/path.db (default: keyway.db in the data dir)."`
+	LogLevel             string        `default:"info" enum:"debug,info,warn,error" env:"KEYWAY_LOG_LEVEL" help:"debug, info, warn or error."`
+	RedisURL             string        `env:"KEYWAY_REDIS_URL" help:"redis://host:port/db: rate limits shared by all nodes and cross-node cache invalidation (optional)."`
+	RedisOutage          string        `default:"open" enum:"open,closed" env:"KEYWAY_REDIS_OUTAGE" help:"When Redis is unreachable: open (rate limits hold per node) or closed (rate-limited keys answer 503)."`
+	WebhookRetryBase     time.Duration `default:"5s" env:"KEYWAY_WEBHOOK_RETRY_BASE" help:"First delay before retrying a failed webhook delivery; it doubles per attempt."`
+	WebhookRetryMax      time.Duration `default:"1h" env:"KEYWAY_WEBHOOK_RETRY_MAX" help:"Longest delay between two attempts of a delivery."`
+	WebhookMaxAttempts   int           `env:"KEYWAY_WEBHOOK_MAX_ATTEMPTS" help:"Sends of one delivery before it is given up, the first included (default: enough for about 24 hours of retrying)."`
+	WebhookTimeout       time.Duration `default:"10s" env:"KEYWAY_WEBHOOK_TIMEOUT" help:"How long one delivery attempt may take."`
+	WebhookAllowNetworks string        `env:"KEYWAY_WEBHOOK_ALLOW_NETWORKS" help:"Comma-separated CIDRs webhooks may reach although private or local, e.g. 127.0.0.0/8 for testing."`
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration `default:"30s" env:"KEYWAY_SHUTDOWN_TIMEOUT" help:"How long to wait for in-flight requests on shutdown."`
 	// Secrets are read from the environment only, so they never show in a
@@ -74,10 +81,11 @@ func (c *Config) FromEnv() {
 
 // App is one running Keyway node.
 type App struct {
-	cfg    Config
-	log    *slog.Logger
-	stderr io.Writer
-	clock  keyway.Clock
+	cfg        Config
+	flushEvery time.Duration
+	log        *slog.Logger
+	stderr     io.Writer
+	clock      keyway.Clock
 
 	store    *sqlstore.Store
 	verifier *verify.Verifier
@@ -98,8 +106,8 @@ type App struct {
 	closeErr  error
 }
 
-// FlushInterval is how often buffered usage is written to the store.
-const FlushInterval = 5 * time.Second
+// DefaultFlushInterval is how often buffered usage is written to the store.
+const DefaultFlushInterval = 5 * time.Second
 
 // Options are the App's collaborators; zero values take the defaults.
 type Options struct {
@@ -109,6 +117,9 @@ type Options struct {
 	Stderr io.Writer
 	// Clock drives expiry and rate-limit windows (default: the wall clock).
 	Clock keyway.Clock
+	// FlushInterval is how often buffered usage reaches the store
+	// (default: DefaultFlushInterval); tests shorten it.
+	FlushInterval time.Duration
 }
 
 // New prepares an App; Start opens everything.
@@ -122,7 +133,7 @@ func New(cfg Config, opts Options) *App {
 	if opts.Clock == nil {
 		opts.Clock = keyway.SystemClock{}
 	}
-	return &App{cfg: cfg, log: opts.Log, stderr: opts.Stderr, clock: opts.Clock}
+	return &App{cfg: cfg, log: opts.Log, stderr: opts.Stderr, clock: opts.Clock, flushEvery: cmp.Or(opts.FlushInterval, DefaultFlushInterval)}
 }
 
 // NewLogger returns the JSON logger for a level name.
@@ -211,6 +222,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 		}()
 	}
 	svc := service.New(store, invalidator, a.clock)
+	if err := a.startWebhooks(svc, store); err != nil {
+		return err
+	}
 	if err := a.bootstrap(ctx, svc); err != nil {
 		return err
 	}
@@ -240,6 +254,38 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.bgDone.Add(1)
 	go a.background()
 	a.log.Info("keyway listening", "addr", ln.Addr().String(), "database", redactURL(dbURL), "redis", a.cfg.RedisURL != "")
+	return nil
+}
+
+// startWebhooks wires the webhook operations and starts this node's
+// dispatcher.
+func (a *App) startWebhooks(svc *service.Service, store *sqlstore.Store) error {
+	allow, err := webhook.ParseAllowNetworks(a.cfg.WebhookAllowNetworks)
+	if err != nil {
+		return fmt.Errorf("KEYWAY_WEBHOOK_ALLOW_NETWORKS: %w", err)
+	}
+	// Zero values (a Config built in code rather than by flags) take the
+	// flags' defaults.
+	base, maxDelay, timeout := cmp.Or(a.cfg.WebhookRetryBase, 5*time.Second), cmp.Or(a.cfg.WebhookRetryMax, time.Hour), cmp.Or(a.cfg.WebhookTimeout, 10*time.Second)
+	if base < 0 || maxDelay < base || timeout < 0 || a.cfg.WebhookMaxAttempts < 0 {
+		return errors.New("webhook settings: retry base, timeout and attempts must be positive, and retry max at least the base")
+	}
+	guard := webhook.NewGuard(allow, nil)
+	sender := webhook.NewSender(guard, timeout)
+	// Backoff counts retries; the setting counts sends.
+	backoff := webhook.Backoff{Base: base, Max: maxDelay, MaxAttempts: a.cfg.WebhookMaxAttempts - 1}
+	if a.cfg.WebhookMaxAttempts == 0 {
+		backoff.MaxAttempts = webhook.AttemptsFor(backoff.Base, backoff.Max, 24*time.Hour)
+	}
+	svc.EnableWebhooks(service.Webhooks{Store: store, Guard: guard, Pinger: webhook.Pinger{Sender: sender, Clock: a.clock}})
+	d := webhook.NewDispatcher(store, sender, a.clock, backoff, a.log)
+	d.Lease = 2*timeout + 30*time.Second
+	a.metrics.Webhooks(&d.Delivered, &d.Retried, &d.GaveUp)
+	a.bgDone.Add(1)
+	go func() {
+		defer a.bgDone.Done()
+		d.Run(a.bg)
+	}()
 	return nil
 }
 
@@ -310,14 +356,14 @@ func (a *App) closeAll() error {
 
 func (a *App) background() {
 	defer a.bgDone.Done()
-	t := time.NewTicker(FlushInterval)
+	t := time.NewTicker(a.flushEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-a.bg.Done():
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), FlushInterval)
+			ctx, cancel := context.WithTimeout(context.Background(), a.flushEvery+5*time.Second)
 			if err := a.verifier.Flush(ctx); err != nil {
 				a.log.Error("flush usage failed; will retry", "error", err.Error())
 			}

@@ -58,8 +58,11 @@ func startServerWithLog(t testing.TB, dbURL string, logTo io.Writer) *server {
 		LogLevel:           "error",
 		SecretKey:          base64.StdEncoding.EncodeToString(secret),
 		BootstrapAccessKey: s.AccessKey,
+		// Test receivers listen on loopback, which webhooks may not reach
+		// by default.
+		WebhookAllowNetworks: "127.0.0.0/8,::1/128",
 	}
-	opts := app.Options{Clock: s.Clock, Stderr: io.Discard}
+	opts := app.Options{Clock: s.Clock, Stderr: io.Discard, FlushInterval: 20 * time.Millisecond}
 	if logTo != nil {
 		log, err := app.NewLogger(logTo, "debug")
 		if err != nil {

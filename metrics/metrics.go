@@ -6,6 +6,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -114,6 +115,13 @@ func (m *Metrics) Verifier(v *verify.Verifier) {
 		}
 		return 0
 	}))
+}
+
+// Webhooks exports delivery attempts by outcome.
+func (m *Metrics) Webhooks(delivered, retried, gaveUp *atomic.Uint64) {
+	for outcome, c := range map[string]*atomic.Uint64{"delivered": delivered, "retry": retried, "gave_up": gaveUp} {
+		m.counter("keyway_webhook_attempts_total", "Webhook delivery attempts, by outcome.", prometheus.Labels{"outcome": outcome}, c.Load)
+	}
 }
 
 // PublishFailures exports failed invalidation broadcasts.

@@ -20,6 +20,7 @@ type Service struct {
 	store      keyway.Store
 	invalidate keyway.Invalidator
 	clock      keyway.Clock
+	hooks      *Webhooks
 	// Region is recorded as createdIn on new objects.
 	Region string
 }

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/keywayhq/keyway"
@@ -18,17 +16,6 @@ var _ keyway.DeliveryStore = (*Store)(nil)
 
 const webhookCols = `id, account_id, project_id, name, url, http_method, custom_headers, status,
 	is_active, secret_sealed, created_by, created_by_type, failing_since, created_at, updated_at`
-
-// webhookCols prefixed with the alias w, for joins.
-var qualifiedWebhookCols = qualify("w.", webhookCols)
-
-func qualify(prefix, cols string) string {
-	parts := strings.Split(cols, ",")
-	for i, c := range parts {
-		parts[i] = prefix + strings.TrimSpace(c)
-	}
-	return strings.Join(parts, ", ")
-}
 
 func (s *Store) webhookRow(w *keyway.Webhook) ([]any, error) {
 	headers := w.CustomHeaders
@@ -157,19 +144,9 @@ func (s *Store) loadTopics(ctx context.Context, ws []*keyway.Webhook) error {
 		if err := rows.Err(); err != nil {
 			return keyway.Internal(fmt.Errorf("webhook topics: %w", err))
 		}
-		// Present topics in the order GET /webhooks/topics lists them.
-		sort.SliceStable(w.Topics, func(i, j int) bool { return topicRank(w.Topics[i]) < topicRank(w.Topics[j]) })
+		w.Topics = keyway.NormalizeTopics(w.Topics)
 	}
 	return nil
-}
-
-func topicRank(t string) int {
-	for i, known := range keyway.Topics {
-		if known == t {
-			return i
-		}
-	}
-	return len(keyway.Topics)
 }
 
 func (s *Store) scanWebhook(row scanner) (*keyway.Webhook, position, error) {

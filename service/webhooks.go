@@ -1,0 +1,225 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"maps"
+
+	"github.com/keywayhq/keyway"
+)
+
+// Webhooks wires the webhook operations: the store of webhooks and
+// deliveries, the guard against unsafe targets, and the sender for pings.
+type Webhooks struct {
+	Store  keyway.DeliveryStore
+	Guard  keyway.URLChecker
+	Pinger keyway.Pinger
+}
+
+// EnableWebhooks turns the webhook operations on.
+func (s *Service) EnableWebhooks(w Webhooks) { s.hooks = &w }
+
+var errWebhooksOff = keyway.Errorf(keyway.CodeNotImplemented, "Not implemented")
+
+func (s *Service) webhooks() (*Webhooks, error) {
+	if s.hooks == nil {
+		return nil, errWebhooksOff
+	}
+	return s.hooks, nil
+}
+
+// webhookScope resolves the account and project a webhook call names: the
+// caller's own by default, 403 for any other.
+func (s *Service) webhookScope(ctx context.Context, c *keyway.Caller, accountID, projectID string) (string, string, error) {
+	if accountID == "" {
+		accountID = c.AccountID
+	}
+	if err := namedAccount(c, accountID); err != nil {
+		return "", "", err
+	}
+	if projectID == "" {
+		return accountID, c.ProjectID, nil
+	}
+	p, err := s.namedProject(ctx, c, projectID)
+	if err != nil {
+		return "", "", err
+	}
+	if !p.IsActive {
+		return "", "", keyway.Invalid("projectId refers to a deleted project")
+	}
+	return accountID, p.ID, nil
+}
+
+func (s *Service) ListWebhooks(ctx context.Context, c *keyway.Caller, accountID, projectID, topic string, page keyway.Page) ([]*keyway.Webhook, string, error) {
+	h, err := s.webhooks()
+	if err != nil {
+		return nil, "", err
+	}
+	accountID, projectID, err = s.webhookScope(ctx, c, accountID, projectID)
+	if err != nil {
+		return nil, "", err
+	}
+	return h.Store.Webhooks(ctx, keyway.WebhookFilter{AccountID: accountID, ProjectID: projectID, Topic: topic, Page: page})
+}
+
+func (s *Service) CreateWebhook(ctx context.Context, c *keyway.Caller, in *keyway.WebhookCreate) (*keyway.Webhook, error) {
+	h, err := s.webhooks()
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	accountID, projectID, err := s.webhookScope(ctx, c, in.AccountID, in.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.Guard.CheckURL(ctx, in.URL); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	actor, actorType := c.Actor()
+	w := &keyway.Webhook{
+		ID: newID(), Name: in.Name, URL: in.URL, HTTPMethod: in.HTTPMethod, Topics: keyway.NormalizeTopics(in.Topics),
+		AccountID: accountID, CustomHeaders: headersOrEmpty(in.CustomHeaders), Status: in.Status, IsActive: true,
+		Secret: keyway.NewWebhookSecret(), CreatedBy: actor, CreatedByType: actorType, CreatedAt: now, UpdatedAt: now,
+	}
+	if projectID != "" {
+		w.ProjectID = &projectID
+	}
+	if err := h.Store.CreateWebhook(ctx, w); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// pathWebhook loads a webhook named in the path; anything the caller
+// cannot see, deleted ones included, is 404.
+func (s *Service) pathWebhook(ctx context.Context, c *keyway.Caller, id string) (*Webhooks, *keyway.Webhook, error) {
+	h, err := s.webhooks()
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := h.Store.Webhook(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if w.AccountID != c.AccountID || !w.IsActive || (!c.AccountLevel() && (w.ProjectID == nil || *w.ProjectID != c.ProjectID)) {
+		return nil, nil, keyway.ErrWebhookNotFound
+	}
+	return h, w, nil
+}
+
+func (s *Service) GetWebhook(ctx context.Context, c *keyway.Caller, id string) (*keyway.Webhook, error) {
+	_, w, err := s.pathWebhook(ctx, c, id)
+	return w, err
+}
+
+func (s *Service) UpdateWebhook(ctx context.Context, c *keyway.Caller, id string, in *keyway.WebhookUpdate) (*keyway.Webhook, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	h, w, err := s.pathWebhook(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if in.Name.Set {
+		w.Name = in.Name.Value
+	}
+	if in.URL.Set {
+		if err := h.Guard.CheckURL(ctx, in.URL.Value); err != nil {
+			return nil, err
+		}
+		w.URL = in.URL.Value
+	}
+	if in.Topics.Set {
+		w.Topics = keyway.NormalizeTopics(in.Topics.Value)
+	}
+	if in.HTTPMethod.Set {
+		w.HTTPMethod = in.HTTPMethod.Value
+	}
+	if in.CustomHeaders.Set {
+		w.CustomHeaders = headersOrEmpty(in.CustomHeaders.Value)
+	}
+	if in.Status.Set {
+		w.Status = in.Status.Value
+	}
+	w.UpdatedAt = s.now()
+	if err := h.Store.UpdateWebhook(ctx, w); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// DeleteWebhook removes a webhook; its delivery history stays.
+func (s *Service) DeleteWebhook(ctx context.Context, c *keyway.Caller, id string) (bool, error) {
+	h, w, err := s.pathWebhook(ctx, c, id)
+	if err != nil {
+		return false, err
+	}
+	w.IsActive = false
+	w.UpdatedAt = s.now()
+	if err := h.Store.UpdateWebhook(ctx, w); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// PingWebhook sends one request now to a URL the caller may not have
+// saved yet; the SSRF guard applies as for a saved webhook.
+func (s *Service) PingWebhook(ctx context.Context, c *keyway.Caller, in *keyway.WebhookPing) (keyway.PingResult, error) {
+	h, err := s.webhooks()
+	if err != nil {
+		return keyway.PingResult{}, err
+	}
+	if err := in.Validate(); err != nil {
+		return keyway.PingResult{}, err
+	}
+	if err := h.Guard.CheckURL(ctx, in.URL); err != nil {
+		return keyway.PingResult{}, err
+	}
+	headers := maps.Clone(in.Headers)
+	if headers == nil {
+		headers = map[string]string{}
+	}
+	maps.Copy(headers, in.CustomHeaders)
+	body := []byte(in.Body)
+	if len(body) == 0 {
+		body = []byte(`{"ping":true}`)
+	}
+	return h.Pinger.Ping(ctx, in.HTTPMethod, in.URL, headers, body), nil
+}
+
+func (s *Service) WebhookDeliveries(ctx context.Context, c *keyway.Caller, id string, page keyway.Page) ([]*keyway.Delivery, string, error) {
+	h, w, err := s.pathWebhook(ctx, c, id)
+	if err != nil {
+		return nil, "", err
+	}
+	return h.Store.Deliveries(ctx, w.ID, page)
+}
+
+// RetryDelivery sends a delivery again as soon as a dispatcher is free.
+func (s *Service) RetryDelivery(ctx context.Context, c *keyway.Caller, webhookID, deliveryID string) (*keyway.Delivery, error) {
+	h, w, err := s.pathWebhook(ctx, c, webhookID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := h.Store.Delivery(ctx, deliveryID)
+	if errors.Is(err, keyway.ErrDeliveryNotFound) || (err == nil && d.WebhookID != w.ID) {
+		return nil, keyway.ErrDeliveryNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := h.Store.RetryDelivery(ctx, d.ID, s.clock.Now()); err != nil {
+		return nil, err
+	}
+	return h.Store.Delivery(ctx, d.ID)
+}
+
+func headersOrEmpty(h map[string]string) map[string]string {
+	if h == nil {
+		return map[string]string{}
+	}
+	return h
+}

@@ -73,8 +73,10 @@ type Webhook struct {
 	Secret        string    `json:"secret"`
 	CreatedBy     string    `json:"createdBy"`
 	CreatedByType ActorType `json:"createdByType"`
-	// FailingSince is set while deliveries keep failing.
+	// FailingSince is set while deliveries keep failing; FailingAt once
+	// they have failed long enough to count as failing (and notify).
 	FailingSince *Time `json:"failingSince"`
+	FailingAt    *Time `json:"failingAt"`
 	CreatedAt    Time  `json:"createdAt"`
 	UpdatedAt    Time  `json:"updatedAt"`
 }
@@ -312,6 +314,10 @@ type DeliveryStore interface {
 	Delivery(ctx context.Context, id string) (*Delivery, error)
 	// RetryDelivery makes a delivery pending and due at now.
 	RetryDelivery(ctx context.Context, id string, now time.Time) error
+	// MarkWebhookFailing marks a webhook failing, with a notification for
+	// its account, if its deliveries have failed since before cutoff and it
+	// is not marked yet. It reports whether it marked it.
+	MarkWebhookFailing(ctx context.Context, webhookID string, cutoff, now time.Time) (bool, error)
 }
 
 // ErrWebhookNotFound and ErrDeliveryNotFound keep their public wording here.
@@ -363,4 +369,17 @@ func NormalizeTopics(ts []string) []string {
 		}
 	}
 	return out
+}
+
+// Notification is a message for the people of an account (GET
+// /notifications, in a later release).
+type Notification struct {
+	ID        string  `json:"id"`
+	Type      string  `json:"type"`
+	Title     string  `json:"title"`
+	Message   string  `json:"message"`
+	AccountID string  `json:"accountId"`
+	ProjectID *string `json:"projectId"`
+	CreatedAt Time    `json:"createdAt"`
+	ReadAt    *Time   `json:"readAt"`
 }

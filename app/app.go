@@ -47,6 +47,7 @@ type Config struct {
 	WebhookRetryMax      time.Duration `default:"1h" env:"KEYWAY_WEBHOOK_RETRY_MAX" help:"Longest delay between two attempts of a delivery."`
 	WebhookMaxAttempts   int           `env:"KEYWAY_WEBHOOK_MAX_ATTEMPTS" help:"Sends of one delivery before it is given up, the first included (default: enough for about 24 hours of retrying)."`
 	WebhookTimeout       time.Duration `default:"10s" env:"KEYWAY_WEBHOOK_TIMEOUT" help:"How long one delivery attempt may take."`
+	WebhookFailingAfter  time.Duration `default:"1h" env:"KEYWAY_WEBHOOK_FAILING_AFTER" help:"How long a webhook's deliveries may keep failing before it is marked failing and a notification is written."`
 	WebhookAllowNetworks string        `env:"KEYWAY_WEBHOOK_ALLOW_NETWORKS" help:"Comma-separated CIDRs webhooks may reach although private or local, e.g. 127.0.0.0/8 for testing."`
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration `default:"30s" env:"KEYWAY_SHUTDOWN_TIMEOUT" help:"How long to wait for in-flight requests on shutdown."`
@@ -280,6 +281,7 @@ func (a *App) startWebhooks(svc *service.Service, store *sqlstore.Store) error {
 	svc.EnableWebhooks(service.Webhooks{Store: store, Guard: guard, Pinger: webhook.Pinger{Sender: sender, Clock: a.clock}})
 	d := webhook.NewDispatcher(store, sender, a.clock, backoff, a.log)
 	d.Lease = 2*timeout + 30*time.Second
+	d.FailingAfter = cmp.Or(a.cfg.WebhookFailingAfter, time.Hour)
 	a.metrics.Webhooks(&d.Delivered, &d.Retried, &d.GaveUp)
 	a.bgDone.Add(1)
 	go func() {

@@ -15,7 +15,7 @@ import (
 var _ keyway.DeliveryStore = (*Store)(nil)
 
 const webhookCols = `id, account_id, project_id, name, url, http_method, custom_headers, status,
-	is_active, secret_sealed, created_by, created_by_type, failing_since, created_at, updated_at`
+	is_active, secret_sealed, created_by, created_by_type, failing_since, created_at, updated_at, failing_at`
 
 func (s *Store) webhookRow(w *keyway.Webhook) ([]any, error) {
 	headers := w.CustomHeaders
@@ -28,7 +28,7 @@ func (s *Store) webhookRow(w *keyway.Webhook) ([]any, error) {
 	}
 	return []any{w.ID, w.AccountID, w.ProjectID, w.Name, w.URL, w.HTTPMethod, string(h), string(w.Status),
 		w.IsActive, s.sealer.Seal(w.Secret, keycrypt.HashKey(w.ID)), w.CreatedBy, string(w.CreatedByType),
-		millisOrNil(w.FailingSince), w.CreatedAt.Millis(), w.UpdatedAt.Millis()}, nil
+		millisOrNil(w.FailingSince), w.CreatedAt.Millis(), w.UpdatedAt.Millis(), millisOrNil(w.FailingAt)}, nil
 }
 
 // setTopics replaces a webhook's subscriptions.
@@ -52,7 +52,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w *keyway.Webhook) error {
 	}
 	return s.write(ctx, nil, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+webhookCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, args...); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, args...); err != nil {
 			if constraintViolation(err) == foreignKeyViolation {
 				return keyway.ErrProjectNotFound
 			}
@@ -74,7 +74,8 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *keyway.Webhook) error {
 	return s.write(ctx, nil, func(tx *sql.Tx) error {
 		found, err := execOne(ctx, tx, `UPDATE webhooks SET account_id = $2, project_id = $3, name = $4, url = $5,
 			http_method = $6, custom_headers = $7, status = $8, is_active = $9, secret_sealed = $10,
-			created_by = $11, created_by_type = $12, failing_since = $13, created_at = $14, updated_at = $15
+			created_by = $11, created_by_type = $12, failing_since = $13, created_at = $14, updated_at = $15,
+			failing_at = $16
 			WHERE id = $1`, args...)
 		if err != nil {
 			return keyway.Internal(fmt.Errorf("update webhook %s: %w", w.ID, err))
@@ -154,11 +155,11 @@ func (s *Store) scanWebhook(row scanner) (*keyway.Webhook, position, error) {
 		w                   keyway.Webhook
 		headers, status, by string
 		sealed              []byte
-		failing             sql.NullInt64
+		failing, failingAt  sql.NullInt64
 		created, updated    int64
 	)
 	if err := row.Scan(&w.ID, &w.AccountID, &w.ProjectID, &w.Name, &w.URL, &w.HTTPMethod, &headers, &status,
-		&w.IsActive, &sealed, &w.CreatedBy, &by, &failing, &created, &updated); err != nil {
+		&w.IsActive, &sealed, &w.CreatedBy, &by, &failing, &created, &updated, &failingAt); err != nil {
 		return nil, position{}, err
 	}
 	secret, err := s.sealer.Open(sealed, keycrypt.HashKey(w.ID))
@@ -170,10 +171,7 @@ func (s *Store) scanWebhook(row scanner) (*keyway.Webhook, position, error) {
 		return nil, position{}, fmt.Errorf("webhook %s: headers: %w", w.ID, err)
 	}
 	w.Status, w.CreatedByType = keyway.WebhookStatus(status), keyway.ActorType(by)
-	if failing.Valid {
-		t := keyway.TimeFromMillis(failing.Int64)
-		w.FailingSince = &t
-	}
+	w.FailingSince, w.FailingAt = timeOrNil(failing), timeOrNil(failingAt)
 	w.CreatedAt, w.UpdatedAt = keyway.TimeFromMillis(created), keyway.TimeFromMillis(updated)
 	return &w, position{createdAt: created, tie: w.ID}, nil
 }
@@ -346,7 +344,7 @@ func (s *Store) CompleteAttempt(ctx context.Context, deliveryID string, r keyway
 		q := `UPDATE webhooks SET failing_since = COALESCE(failing_since, $2) WHERE id = (SELECT webhook_id FROM deliveries WHERE id = $1)`
 		args := []any{deliveryID, r.At.Millis()}
 		if r.OK {
-			q = `UPDATE webhooks SET failing_since = NULL WHERE id = (SELECT webhook_id FROM deliveries WHERE id = $1)`
+			q = `UPDATE webhooks SET failing_since = NULL, failing_at = NULL WHERE id = (SELECT webhook_id FROM deliveries WHERE id = $1)`
 			args = args[:1]
 		}
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
@@ -369,4 +367,62 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) err
 		}
 		return nil
 	})
+}
+
+func timeOrNil(v sql.NullInt64) *keyway.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := keyway.TimeFromMillis(v.Int64)
+	return &t
+}
+
+// MarkWebhookFailing marks the webhook and writes the notification in one
+// transaction; the condition on failing_at makes it happen once per
+// failing spell, however many dispatchers race to it.
+func (s *Store) MarkWebhookFailing(ctx context.Context, webhookID string, cutoff, now time.Time) (bool, error) {
+	var marked bool
+	err := s.write(ctx, nil, func(tx *sql.Tx) error {
+		var err error
+		marked, err = execOne(ctx, tx, `UPDATE webhooks SET failing_at = $3
+			WHERE id = $1 AND failing_at IS NULL AND failing_since IS NOT NULL AND failing_since <= $2`,
+			webhookID, cutoff.UnixMilli(), now.UnixMilli())
+		if err != nil || !marked {
+			return err
+		}
+		var name, url, accountID string
+		var projectID sql.NullString
+		var since int64
+		if err := tx.QueryRowContext(ctx, `SELECT name, url, account_id, project_id, failing_since FROM webhooks WHERE id = $1`, webhookID).
+			Scan(&name, &url, &accountID, &projectID, &since); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO notifications (id, type, title, message, account_id, project_id, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			"ntf_"+keycrypt.RandomString(24), "webhook.failing", "Webhook failing: "+name,
+			fmt.Sprintf("Deliveries to %s have failed since %s.", url, keyway.TimeFromMillis(since)),
+			accountID, projectID, now.UnixMilli())
+		return err
+	})
+	if err != nil {
+		return false, keyway.Internal(fmt.Errorf("mark webhook failing: %w", err))
+	}
+	return marked, nil
+}
+
+// Notifications lists an account's notifications, newest first.
+func (s *Store) Notifications(ctx context.Context, accountID string, page keyway.Page) ([]*keyway.Notification, string, error) {
+	var q query
+	q.where("account_id = " + q.arg(accountID))
+	return list(ctx, s.r, "notifications", `SELECT id, type, title, message, account_id, project_id, created_at, read_at FROM notifications`,
+		&q, listOrder{desc: true, tie: "id"}, page, func(row scanner) (*keyway.Notification, position, error) {
+			var n keyway.Notification
+			var created int64
+			var read sql.NullInt64
+			if err := row.Scan(&n.ID, &n.Type, &n.Title, &n.Message, &n.AccountID, &n.ProjectID, &created, &read); err != nil {
+				return nil, position{}, err
+			}
+			n.CreatedAt, n.ReadAt = keyway.TimeFromMillis(created), timeOrNil(read)
+			return &n, position{createdAt: created, tie: n.ID}, nil
+		})
 }

@@ -197,3 +197,50 @@ func TestConcurrentClaimsDoNotOverlap(t *testing.T) {
 		}
 	})
 }
+
+// A webhook failing for long enough is marked once, with one notification,
+// and a success clears the mark.
+func TestMarkWebhookFailing(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		a := newAccount(t, s)
+		p := newProject(t, s, a.ID, at(0))
+		w := newWebhook(t, s, a.ID, nil, keyway.WebhookLive, keyway.TopicAPIKeyCreated)
+		k := minimalAPIKey(p, at(1))
+		check(t, s.CreateAPIKey(ctx, k, event(keyway.TopicAPIKeyCreated, k, 1)))
+		jobs, err := s.ClaimDeliveries(ctx, time.UnixMilli(at(2).Millis()), time.Minute, 1)
+		check(t, err)
+		id := jobs[0].Delivery.ID
+		ms := func(n int) time.Time { return time.UnixMilli(at(n).Millis()) }
+
+		marked, err := s.MarkWebhookFailing(ctx, w.ID, ms(60), ms(100))
+		check(t, err)
+		if marked {
+			t.Fatal("a webhook without failures was marked failing")
+		}
+		check(t, s.CompleteAttempt(ctx, id, keyway.AttemptResult{At: at(70), Status: 500}, keyway.DeliveryPending, ms(80)))
+		if marked, _ := s.MarkWebhookFailing(ctx, w.ID, ms(60), ms(100)); marked {
+			t.Fatal("marked failing before failing long enough")
+		}
+		if marked, _ := s.MarkWebhookFailing(ctx, w.ID, ms(75), ms(100)); !marked {
+			t.Fatal("not marked after failing long enough")
+		}
+		if marked, _ := s.MarkWebhookFailing(ctx, w.ID, ms(75), ms(101)); marked {
+			t.Fatal("marked twice")
+		}
+		got, err := s.Webhook(ctx, w.ID)
+		check(t, err)
+		if got.FailingAt == nil || !got.FailingAt.Equal(at(100).Time) {
+			t.Fatalf("failingAt %v, want %v", got.FailingAt, at(100))
+		}
+		check(t, s.CompleteAttempt(ctx, id, keyway.AttemptResult{At: at(110), Status: 200, OK: true}, keyway.DeliveryDelivered, time.Time{}))
+		got, _ = s.Webhook(ctx, w.ID)
+		if got.FailingAt != nil || got.FailingSince != nil {
+			t.Fatalf("a success left failingSince %v, failingAt %v", got.FailingSince, got.FailingAt)
+		}
+		ns, _, err := s.Notifications(ctx, a.ID, keyway.Page{})
+		check(t, err)
+		if len(ns) != 1 || ns[0].Type != "webhook.failing" || ns[0].Title != "Webhook failing: hook" || !ns[0].CreatedAt.Equal(at(100).Time) {
+			t.Fatalf("notifications %+v, want one webhook.failing", ns)
+		}
+	})
+}

@@ -32,6 +32,9 @@ type Dispatcher struct {
 	// Lease is how long a claim keeps other dispatchers away; it must
 	// outlast a send (the sender's timeout) with room to record it.
 	Lease time.Duration
+	// FailingAfter is how long a webhook's deliveries may keep failing
+	// before it is marked failing and its account notified.
+	FailingAfter time.Duration
 
 	wake chan struct{}
 
@@ -43,7 +46,7 @@ type Dispatcher struct {
 func NewDispatcher(store keyway.DeliveryStore, sender *Sender, clock keyway.Clock, backoff Backoff, log *slog.Logger) *Dispatcher {
 	return &Dispatcher{
 		store: store, sender: sender, clock: clock, log: log, backoff: backoff,
-		Poll: 250 * time.Millisecond, Workers: 8, Lease: 2 * time.Minute,
+		Poll: 250 * time.Millisecond, Workers: 8, Lease: 2 * time.Minute, FailingAfter: time.Hour,
 		wake: make(chan struct{}, 1),
 	}
 }
@@ -132,5 +135,14 @@ func (d *Dispatcher) deliver(ctx context.Context, job keyway.DeliveryJob) {
 	if err := d.store.CompleteAttempt(ctx, job.Delivery.ID, attempt, state, next); err != nil {
 		// The lease runs out and the delivery is sent again: at least once.
 		d.log.Error("recording a webhook attempt failed", "delivery", job.Delivery.ID, "error", err.Error())
+		return
+	}
+	if !attempt.OK {
+		marked, err := d.store.MarkWebhookFailing(ctx, job.Webhook.ID, now.Add(-d.FailingAfter), now)
+		if err != nil {
+			d.log.Error("marking a webhook failing failed", "webhook", job.Webhook.ID, "error", err.Error())
+		} else if marked {
+			d.log.Warn("webhook marked failing", "webhook", job.Webhook.ID, "failing_for_at_least", d.FailingAfter.String())
+		}
 	}
 }

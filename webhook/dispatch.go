@@ -79,7 +79,8 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			slots <- struct{}{}
 			inFlight.Add(1)
 			go func() {
-				defer func() { <-slots; inFlight.Done() }()
+				// A freed slot is a reason to look for more work now.
+				defer func() { <-slots; inFlight.Done(); d.Wake() }()
 				// A send is finished even during shutdown: its outcome must
 				// be recorded, or the receiver gets it twice.
 				d.deliver(context.WithoutCancel(ctx), job)

@@ -283,6 +283,7 @@ func (a *App) startWebhooks(svc *service.Service, store *sqlstore.Store) error {
 	d.Lease = 2*timeout + 30*time.Second
 	d.FailingAfter = cmp.Or(a.cfg.WebhookFailingAfter, time.Hour)
 	a.metrics.Webhooks(&d.Delivered, &d.Retried, &d.GaveUp)
+	store.OnEvents(d.Wake)
 	a.bgDone.Add(1)
 	go func() {
 		defer a.bgDone.Done()

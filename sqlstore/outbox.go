@@ -28,8 +28,17 @@ func (s *Store) write(ctx context.Context, events []keyway.Event, fn func(tx *sq
 	if err := tx.Commit(); err != nil {
 		return keyway.Internal(fmt.Errorf("commit: %w", err))
 	}
+	if len(events) > 0 {
+		if f := s.onEvents.Load(); f != nil {
+			(*f)()
+		}
+	}
 	return nil
 }
+
+// OnEvents sets a function called after each commit that wrote events, so
+// this node's dispatcher can deliver them without waiting for its poll.
+func (s *Store) OnEvents(f func()) { s.onEvents.Store(&f) }
 
 // emit stores an event, sealed (its data may hold a key), and queues one
 // delivery for every live webhook subscribed to its topic in its scope: an

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers driver "pgx"
@@ -42,6 +43,8 @@ type Store struct {
 	r      *sql.DB
 	d      *dialect
 	sealer *keycrypt.Sealer
+	// onEvents is called after a commit that wrote events (OnEvents).
+	onEvents atomic.Pointer[func()]
 }
 
 // Open connects to the database named by rawURL and brings its schema up to

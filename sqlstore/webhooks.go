@@ -317,27 +317,28 @@ func (s *Store) deliveryJob(ctx context.Context, id string) (keyway.DeliveryJob,
 // its lease.
 func (s *Store) CompleteAttempt(ctx context.Context, deliveryID string, r keyway.AttemptResult, state keyway.DeliveryState, next time.Time) error {
 	return s.write(ctx, nil, func(tx *sql.Tx) error {
-		var attempts int
-		if err := tx.QueryRowContext(ctx, `SELECT attempts FROM deliveries WHERE id = $1`, deliveryID).Scan(&attempts); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return keyway.ErrDeliveryNotFound
-			}
-			return keyway.Internal(fmt.Errorf("complete delivery: %w", err))
-		}
-		attempts++
+		// Counting the attempt in the row first locks it (PostgreSQL), so two
+		// dispatchers finishing the same delivery (a lease that ran out
+		// mid-send) number their attempts apart instead of colliding.
 		ms := r.Duration.Milliseconds()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempt, at, status, duration_ms, error)
-			VALUES ($1, $2, $3, $4, $5, $6)`, deliveryID, attempts, r.At.Millis(), r.Status, ms, r.Error); err != nil {
-			return keyway.Internal(fmt.Errorf("record attempt: %w", err))
-		}
 		var lastErr any
 		if r.Error != "" {
 			lastErr = r.Error
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = $2, attempts = $3, next_attempt_at = $4,
-			lease_until = NULL, last_status = $5, last_error = $6, last_duration_ms = $7, updated_at = $8
-			WHERE id = $1`, deliveryID, string(state), attempts, next.UnixMilli(), r.Status, lastErr, ms, r.At.Millis()); err != nil {
+		var attempts int
+		err := tx.QueryRowContext(ctx, `UPDATE deliveries SET state = $2, attempts = attempts + 1, next_attempt_at = $3,
+			lease_until = NULL, last_status = $4, last_error = $5, last_duration_ms = $6, updated_at = $7
+			WHERE id = $1 RETURNING attempts`,
+			deliveryID, string(state), next.UnixMilli(), r.Status, lastErr, ms, r.At.Millis()).Scan(&attempts)
+		if errors.Is(err, sql.ErrNoRows) {
+			return keyway.ErrDeliveryNotFound
+		}
+		if err != nil {
 			return keyway.Internal(fmt.Errorf("complete delivery: %w", err))
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempt, at, status, duration_ms, error)
+			VALUES ($1, $2, $3, $4, $5, $6)`, deliveryID, attempts, r.At.Millis(), r.Status, ms, r.Error); err != nil {
+			return keyway.Internal(fmt.Errorf("record attempt: %w", err))
 		}
 		// The webhook is failing from its first failed attempt after a
 		// success, and healthy again at the next success.

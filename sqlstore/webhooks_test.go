@@ -244,3 +244,34 @@ func TestMarkWebhookFailing(t *testing.T) {
 		}
 	})
 }
+
+// Two dispatchers finishing the same delivery (a lease ran out mid-send)
+// both get their attempt recorded.
+func TestConcurrentCompletions(t *testing.T) {
+	forEachURL(t, func(t *testing.T, dbURL string) {
+		s := openStore(t, dbURL)
+		a := newAccount(t, s)
+		p := newProject(t, s, a.ID, at(0))
+		newWebhook(t, s, a.ID, nil, keyway.WebhookLive, keyway.TopicAPIKeyCreated)
+		k := minimalAPIKey(p, at(1))
+		check(t, s.CreateAPIKey(ctx, k, event(keyway.TopicAPIKeyCreated, k, 1)))
+		jobs, err := s.ClaimDeliveries(ctx, time.UnixMilli(at(2).Millis()), time.Minute, 1)
+		check(t, err)
+		id := jobs[0].Delivery.ID
+		others := []*sqlstore.Store{s, openStore(t, dbURL)}
+		var wg sync.WaitGroup
+		for i, st := range others {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := st.CompleteAttempt(ctx, id, keyway.AttemptResult{At: at(3 + i), Status: 204, OK: true}, keyway.DeliveryDelivered, time.Time{}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		d, err := s.Delivery(ctx, id)
+		check(t, err)
+		mustEqual(t, "attempts", d.Attempts, 2)
+	})
+}

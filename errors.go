@@ -87,4 +87,7 @@ var (
 	ErrAccessKeyNotFound = Errorf(CodeNotFound, "Access key not found")
 	ErrUnauthorized      = Errorf(CodeUnauthorized, "Unauthorized")
 	ErrForbidden         = Errorf(CodeForbidden, "Forbidden resource")
+	// ErrStale answers an update of an object that another request changed
+	// since it was read; the service reads again and retries.
+	ErrStale = Errorf(CodeConflict, "The object was changed by another request; try again")
 )

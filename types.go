@@ -38,8 +38,11 @@ type RateLimit struct {
 type APIKey struct {
 	// ID is internal: a stable row identity that survives rotation and
 	// custom-key renames, used for ordering and cursors.
-	ID              string          `json:"-"`
-	AccountID       string          `json:"-"`
+	ID        string `json:"-"`
+	AccountID string `json:"-"`
+	// Version counts stored changes; an update applies only to the
+	// version it read (see ErrStale).
+	Version         int64           `json:"-"`
 	Key             string          `json:"key"`
 	Name            string          `json:"name"`
 	ProjectID       string          `json:"projectId"`
@@ -71,6 +74,7 @@ type Audit struct {
 }
 
 type Project struct {
+	Version   int64  `json:"-"`
 	ID        string `json:"id"`
 	Name      string `json:"name"`
 	AccountID string `json:"accountId"`
@@ -82,6 +86,7 @@ type Project struct {
 }
 
 type Account struct {
+	Version  int64  `json:"-"`
 	ID       string `json:"id"`
 	Name     string `json:"name"`
 	IsActive bool   `json:"isActive"`
@@ -92,6 +97,7 @@ type Account struct {
 
 // AccessKey is a management credential, account-level when ProjectID is nil.
 type AccessKey struct {
+	Version      int64   `json:"-"`
 	Key          string  `json:"key"`
 	Name         string  `json:"name"`
 	AccountID    string  `json:"accountId"`

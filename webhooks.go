@@ -58,6 +58,7 @@ const (
 
 // Webhook is a subscription of a URL to topics.
 type Webhook struct {
+	Version       int64             `json:"-"`
 	ID            string            `json:"id"`
 	Name          string            `json:"name"`
 	URL           string            `json:"url"`

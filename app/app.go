@@ -280,7 +280,9 @@ func (a *App) startWebhooks(svc *service.Service, store *sqlstore.Store) error {
 	}
 	svc.EnableWebhooks(service.Webhooks{Store: store, Guard: guard, Pinger: webhook.Pinger{Sender: sender, Clock: a.clock}})
 	d := webhook.NewDispatcher(store, sender, a.clock, backoff, a.log)
-	d.Lease = 2*timeout + 30*time.Second
+	// The lease outlasts one send (the timeout) with room to record it; a
+	// crashed node's claims come back after it.
+	d.Lease = timeout + 10*time.Second
 	d.FailingAfter = cmp.Or(a.cfg.WebhookFailingAfter, time.Hour)
 	a.metrics.Webhooks(&d.Delivered, &d.Retried, &d.GaveUp)
 	store.OnEvents(d.Wake)

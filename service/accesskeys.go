@@ -95,6 +95,10 @@ func (s *Service) pathAccessKey(ctx context.Context, c *keyway.Caller, key strin
 }
 
 func (s *Service) RenameAccessKey(ctx context.Context, c *keyway.Caller, key string, in *keyway.Rename) (*keyway.AccessKey, error) {
+	return retryStale(func() (*keyway.AccessKey, error) { return s.renameAccessKey(ctx, c, key, in) })
+}
+
+func (s *Service) renameAccessKey(ctx context.Context, c *keyway.Caller, key string, in *keyway.Rename) (*keyway.AccessKey, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
@@ -113,6 +117,11 @@ func (s *Service) RenameAccessKey(ctx context.Context, c *keyway.Caller, key str
 // DeactivateAccessKey soft-deletes an access key; it stops authenticating
 // at once.
 func (s *Service) DeactivateAccessKey(ctx context.Context, c *keyway.Caller, key string) error {
+	_, err := retryStale(func() (struct{}, error) { return struct{}{}, s.deactivateAccessKey(ctx, c, key) })
+	return err
+}
+
+func (s *Service) deactivateAccessKey(ctx context.Context, c *keyway.Caller, key string) error {
 	k, err := s.pathAccessKey(ctx, c, key)
 	if err != nil {
 		return err
@@ -124,6 +133,10 @@ func (s *Service) DeactivateAccessKey(ctx context.Context, c *keyway.Caller, key
 }
 
 func (s *Service) ReactivateAccessKey(ctx context.Context, c *keyway.Caller, key string) (*keyway.AccessKey, error) {
+	return retryStale(func() (*keyway.AccessKey, error) { return s.reactivateAccessKey(ctx, c, key) })
+}
+
+func (s *Service) reactivateAccessKey(ctx context.Context, c *keyway.Caller, key string) (*keyway.AccessKey, error) {
 	k, err := s.pathAccessKey(ctx, c, key)
 	if err != nil {
 		return nil, err

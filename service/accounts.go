@@ -41,6 +41,10 @@ func (s *Service) GetAccount(ctx context.Context, c *keyway.Caller, id string) (
 }
 
 func (s *Service) RenameAccount(ctx context.Context, c *keyway.Caller, id string, in *keyway.Rename) (*keyway.Account, error) {
+	return retryStale(func() (*keyway.Account, error) { return s.renameAccount(ctx, c, id, in) })
+}
+
+func (s *Service) renameAccount(ctx context.Context, c *keyway.Caller, id string, in *keyway.Rename) (*keyway.Account, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
@@ -62,6 +66,10 @@ func (s *Service) RenameAccount(ctx context.Context, c *keyway.Caller, id string
 // DeleteAccount soft-deletes the account: every key and access key under it
 // stops working, including the one that made this call.
 func (s *Service) DeleteAccount(ctx context.Context, c *keyway.Caller, id string) (*keyway.Account, error) {
+	return retryStale(func() (*keyway.Account, error) { return s.deleteAccount(ctx, c, id) })
+}
+
+func (s *Service) deleteAccount(ctx context.Context, c *keyway.Caller, id string) (*keyway.Account, error) {
 	a, err := s.pathAccount(ctx, c, id)
 	if err != nil {
 		return nil, err

@@ -120,6 +120,10 @@ func (s *Service) GetAPIKey(ctx context.Context, c *keyway.Caller, key string) (
 }
 
 func (s *Service) UpdateAPIKey(ctx context.Context, c *keyway.Caller, key string, in *keyway.APIKeyUpdate) (*keyway.APIKey, error) {
+	return retryStale(func() (*keyway.APIKey, error) { return s.updateAPIKey(ctx, c, key, in) })
+}
+
+func (s *Service) updateAPIKey(ctx context.Context, c *keyway.Caller, key string, in *keyway.APIKeyUpdate) (*keyway.APIKey, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
@@ -162,6 +166,10 @@ func (s *Service) UpdateAPIKey(ctx context.Context, c *keyway.Caller, key string
 
 // DeleteAPIKey revokes a key; it stays listed with isActive=false.
 func (s *Service) DeleteAPIKey(ctx context.Context, c *keyway.Caller, key string) (bool, error) {
+	return retryStale(func() (bool, error) { return s.deleteAPIKey(ctx, c, key) })
+}
+
+func (s *Service) deleteAPIKey(ctx context.Context, c *keyway.Caller, key string) (bool, error) {
 	k, err := s.pathAPIKey(ctx, c, key, true)
 	if err != nil {
 		return false, err
@@ -178,6 +186,10 @@ func (s *Service) DeleteAPIKey(ctx context.Context, c *keyway.Caller, key string
 // ReactivateAPIKey brings back a revoked or expired key. An expired key
 // loses its expiry unless the body sets a new one.
 func (s *Service) ReactivateAPIKey(ctx context.Context, c *keyway.Caller, key string, in *keyway.APIKeyReactivate) (*keyway.APIKey, error) {
+	return retryStale(func() (*keyway.APIKey, error) { return s.reactivateAPIKey(ctx, c, key, in) })
+}
+
+func (s *Service) reactivateAPIKey(ctx context.Context, c *keyway.Caller, key string, in *keyway.APIKeyReactivate) (*keyway.APIKey, error) {
 	k, err := s.pathAPIKey(ctx, c, key, false)
 	if err != nil {
 		return nil, err
@@ -204,6 +216,10 @@ func (s *Service) ReactivateAPIKey(ctx context.Context, c *keyway.Caller, key st
 // RotateAPIKey replaces the key string with a new generated one, keeping
 // every setting; the old string stops verifying at once.
 func (s *Service) RotateAPIKey(ctx context.Context, c *keyway.Caller, key string) (*keyway.APIKey, error) {
+	return retryStale(func() (*keyway.APIKey, error) { return s.rotateAPIKey(ctx, c, key) })
+}
+
+func (s *Service) rotateAPIKey(ctx context.Context, c *keyway.Caller, key string) (*keyway.APIKey, error) {
 	k, err := s.pathAPIKey(ctx, c, key, true)
 	if err != nil {
 		return nil, err

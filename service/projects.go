@@ -62,6 +62,10 @@ func (s *Service) GetProject(ctx context.Context, c *keyway.Caller, id string) (
 }
 
 func (s *Service) RenameProject(ctx context.Context, c *keyway.Caller, id string, in *keyway.Rename) (*keyway.Project, error) {
+	return retryStale(func() (*keyway.Project, error) { return s.renameProject(ctx, c, id, in) })
+}
+
+func (s *Service) renameProject(ctx context.Context, c *keyway.Caller, id string, in *keyway.Rename) (*keyway.Project, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
@@ -82,6 +86,10 @@ func (s *Service) RenameProject(ctx context.Context, c *keyway.Caller, id string
 
 // DeleteProject soft-deletes a project; its keys stop verifying at once.
 func (s *Service) DeleteProject(ctx context.Context, c *keyway.Caller, id string) (*keyway.Project, error) {
+	return retryStale(func() (*keyway.Project, error) { return s.deleteProject(ctx, c, id) })
+}
+
+func (s *Service) deleteProject(ctx context.Context, c *keyway.Caller, id string) (*keyway.Project, error) {
 	p, err := s.pathProject(ctx, c, id)
 	if err != nil {
 		return nil, err

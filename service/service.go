@@ -140,3 +140,16 @@ var Version = "dev"
 func (s *Service) Hello() Hello {
 	return Hello{Message: "Hello World!", Name: "keyway", Version: Version}
 }
+
+// retryStale runs a read-modify-write again when the object changed
+// between its read and its write (keyway.ErrStale): the next round reads
+// the other request's result and applies this one on top. A few rounds
+// settle any realistic contention; past them the caller gets the 409.
+func retryStale[T any](f func() (T, error)) (T, error) {
+	for round := 1; ; round++ {
+		v, err := f()
+		if !errors.Is(err, keyway.ErrStale) || round == 5 {
+			return v, err
+		}
+	}
+}

@@ -116,6 +116,10 @@ func (s *Service) GetWebhook(ctx context.Context, c *keyway.Caller, id string) (
 }
 
 func (s *Service) UpdateWebhook(ctx context.Context, c *keyway.Caller, id string, in *keyway.WebhookUpdate) (*keyway.Webhook, error) {
+	return retryStale(func() (*keyway.Webhook, error) { return s.updateWebhook(ctx, c, id, in) })
+}
+
+func (s *Service) updateWebhook(ctx context.Context, c *keyway.Caller, id string, in *keyway.WebhookUpdate) (*keyway.Webhook, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
@@ -153,6 +157,10 @@ func (s *Service) UpdateWebhook(ctx context.Context, c *keyway.Caller, id string
 
 // DeleteWebhook removes a webhook; its delivery history stays.
 func (s *Service) DeleteWebhook(ctx context.Context, c *keyway.Caller, id string) (bool, error) {
+	return retryStale(func() (bool, error) { return s.deleteWebhook(ctx, c, id) })
+}
+
+func (s *Service) deleteWebhook(ctx context.Context, c *keyway.Caller, id string) (bool, error) {
 	h, w, err := s.pathWebhook(ctx, c, id)
 	if err != nil {
 		return false, err

@@ -13,6 +13,8 @@ import (
 const accessKeyCols = `key_hash, key_sealed, name, account_id, project_id, is_active,
 	rate_limit, rate_limit_ttl, created_at, updated_at`
 
+const accessKeySelect = accessKeyCols + `, version`
+
 // CreateAccessKey fails with CodeConflict if the key string exists, and
 // with ErrAccountNotFound or ErrProjectNotFound if k refers to a missing one.
 func (s *Store) CreateAccessKey(ctx context.Context, k *keyway.AccessKey, events ...keyway.Event) error {
@@ -43,7 +45,7 @@ func (s *Store) createAccessKey(ctx context.Context, ex execer, k *keyway.Access
 
 // AccessKey finds an access key by its string.
 func (s *Store) AccessKey(ctx context.Context, key string) (*keyway.AccessKey, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+accessKeyCols+` FROM access_keys WHERE key_hash = $1`, lookupHash(key))
+	row := s.r.QueryRowContext(ctx, `SELECT `+accessKeySelect+` FROM access_keys WHERE key_hash = $1`, lookupHash(key))
 	k, _, err := s.scanAccessKey(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, keyway.ErrAccessKeyNotFound
@@ -68,7 +70,7 @@ func (s *Store) AccessKeys(ctx context.Context, accountID, projectID string, isA
 	// Access keys have no other identity than their hash, so it breaks
 	// created_at ties; the cursor carries it hex-encoded.
 	order := listOrder{desc: true, tie: "key_hash", tieArg: func(s string) (any, error) { return hex.DecodeString(s) }}
-	return list(ctx, s.r, "access keys", `SELECT `+accessKeyCols+` FROM access_keys`, &q, order, page, s.scanAccessKey)
+	return list(ctx, s.r, "access keys", `SELECT `+accessKeySelect+` FROM access_keys`, &q, order, page, s.scanAccessKey)
 }
 
 func (s *Store) scanAccessKey(row scanner) (*keyway.AccessKey, position, error) {
@@ -78,7 +80,7 @@ func (s *Store) scanAccessKey(row scanner) (*keyway.AccessKey, position, error) 
 		created, updated int64
 	)
 	err := row.Scan(&hash, &sealed, &k.Name, &k.AccountID, &k.ProjectID, &k.IsActive,
-		&k.RateLimit, &k.RateLimitTTL, &created, &updated)
+		&k.RateLimit, &k.RateLimitTTL, &created, &updated, &k.Version)
 	if err != nil {
 		return nil, position{}, err
 	}
@@ -93,15 +95,17 @@ func (s *Store) scanAccessKey(row scanner) (*keyway.AccessKey, position, error) 
 // found by its key string.
 func (s *Store) UpdateAccessKey(ctx context.Context, k *keyway.AccessKey, events ...keyway.Event) error {
 	return s.write(ctx, events, func(tx *sql.Tx) error {
-		found, err := execOne(ctx, tx, `UPDATE access_keys SET name = $2, is_active = $3, updated_at = $4
-			WHERE key_hash = $1`,
-			lookupHash(k.Key), k.Name, k.IsActive, k.UpdatedAt.Millis())
+		found, err := execOne(ctx, tx, `UPDATE access_keys SET name = $2, is_active = $3, updated_at = $4,
+				version = version + 1
+			WHERE key_hash = $1 AND version = $5`,
+			lookupHash(k.Key), k.Name, k.IsActive, k.UpdatedAt.Millis(), k.Version)
 		if err != nil {
 			return keyway.Internal(fmt.Errorf("update access key: %w", err))
 		}
 		if !found {
-			return keyway.ErrAccessKeyNotFound
+			return staleOrMissing(ctx, tx, `SELECT 1 FROM access_keys WHERE key_hash = $1`, lookupHash(k.Key), keyway.ErrAccessKeyNotFound)
 		}
+		k.Version++
 		return nil
 	})
 }

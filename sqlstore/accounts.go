@@ -12,6 +12,9 @@ import (
 const accountCols = `id, name, is_active, created_by, created_by_type, created_in,
 	last_changed_by, last_changed_by_type, created_at, updated_at`
 
+// Reads also take the version, which inserts leave at its default.
+const accountSelect = accountCols + `, version`
+
 // execer is a pool or a transaction.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -36,7 +39,7 @@ func (s *Store) createAccount(ctx context.Context, ex execer, a *keyway.Account)
 }
 
 func (s *Store) Account(ctx context.Context, id string) (*keyway.Account, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, id)
+	row := s.r.QueryRowContext(ctx, `SELECT `+accountSelect+` FROM accounts WHERE id = $1`, id)
 	a, err := scanAccount(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, keyway.ErrAccountNotFound
@@ -54,7 +57,7 @@ func scanAccount(row scanner) (*keyway.Account, error) {
 		created, updated   int64
 	)
 	err := row.Scan(&a.ID, &a.Name, &a.IsActive, &a.CreatedBy, &byType, &a.CreatedIn,
-		&a.LastChangedBy, &changeType, &created, &updated)
+		&a.LastChangedBy, &changeType, &created, &updated, &a.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -66,15 +69,19 @@ func scanAccount(row scanner) (*keyway.Account, error) {
 // UpdateAccount stores the mutable fields of a: name, active state and the
 // last-change audit.
 func (s *Store) UpdateAccount(ctx context.Context, a *keyway.Account) error {
-	found, err := execOne(ctx, s.w, `UPDATE accounts
-		SET name = $2, is_active = $3, last_changed_by = $4, last_changed_by_type = $5, updated_at = $6
-		WHERE id = $1`,
-		a.ID, a.Name, a.IsActive, a.LastChangedBy, string(a.LastChangedByType), a.UpdatedAt.Millis())
-	if err != nil {
-		return keyway.Internal(fmt.Errorf("update account %s: %w", a.ID, err))
-	}
-	if !found {
-		return keyway.ErrAccountNotFound
-	}
-	return nil
+	return s.write(ctx, nil, func(tx *sql.Tx) error {
+		found, err := execOne(ctx, tx, `UPDATE accounts
+			SET name = $2, is_active = $3, last_changed_by = $4, last_changed_by_type = $5, updated_at = $6,
+				version = version + 1
+			WHERE id = $1 AND version = $7`,
+			a.ID, a.Name, a.IsActive, a.LastChangedBy, string(a.LastChangedByType), a.UpdatedAt.Millis(), a.Version)
+		if err != nil {
+			return keyway.Internal(fmt.Errorf("update account %s: %w", a.ID, err))
+		}
+		if !found {
+			return staleOrMissing(ctx, tx, `SELECT 1 FROM accounts WHERE id = $1`, a.ID, keyway.ErrAccountNotFound)
+		}
+		a.Version++
+		return nil
+	})
 }

@@ -17,6 +17,9 @@ const apiKeyCols = `id, key_hash, key_sealed, account_id, project_id, env, name,
 	custom_account_id, custom_user_id, is_active, expires_at, rate_limit, rate_limit_ttl,
 	allowed_domains, creation_context, created_at, updated_at`
 
+// Reads also take the version, which inserts leave at its default.
+const apiKeySelect = apiKeyCols + `, version`
+
 // apiKeyRow is the column values for apiKeyCols followed by name_lower.
 func (s *Store) apiKeyRow(k *keyway.APIKey) ([]any, error) {
 	hash, sealed := s.hashAndSeal(k.Key)
@@ -70,14 +73,16 @@ func (s *Store) UpdateAPIKey(ctx context.Context, k *keyway.APIKey, events ...ke
 			key_hash = $2, key_sealed = $3, account_id = $4, project_id = $5, env = $6, name = $7,
 			custom_meta_data = $8, custom_account_id = $9, custom_user_id = $10, is_active = $11,
 			expires_at = $12, rate_limit = $13, rate_limit_ttl = $14, allowed_domains = $15,
-			creation_context = $16, created_at = $17, updated_at = $18, name_lower = $19
-			WHERE id = $1`, args...)
+			creation_context = $16, created_at = $17, updated_at = $18, name_lower = $19,
+			version = version + 1
+			WHERE id = $1 AND version = $20`, append(args, k.Version)...)
 		if err != nil {
 			return apiKeyWriteError("update", k, err)
 		}
 		if !found {
-			return keyway.ErrAPIKeyNotFound
+			return staleOrMissing(ctx, tx, `SELECT 1 FROM api_keys WHERE id = $1`, k.ID, keyway.ErrAPIKeyNotFound)
 		}
+		k.Version++
 		return nil
 	})
 }
@@ -94,7 +99,7 @@ func apiKeyWriteError(op string, k *keyway.APIKey, err error) error {
 
 // APIKey finds a key by its string.
 func (s *Store) APIKey(ctx context.Context, key string) (*keyway.APIKey, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE key_hash = $1`, lookupHash(key))
+	row := s.r.QueryRowContext(ctx, `SELECT `+apiKeySelect+` FROM api_keys WHERE key_hash = $1`, lookupHash(key))
 	k, _, err := s.scanAPIKey(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, keyway.ErrAPIKeyNotFound
@@ -108,7 +113,7 @@ func (s *Store) APIKey(ctx context.Context, key string) (*keyway.APIKey, error) 
 // qualifiedAPIKeyCols are apiKeyCols prefixed with the table alias k, for
 // queries that join other tables with columns of the same names.
 var qualifiedAPIKeyCols = func() string {
-	cols := strings.Split(apiKeyCols, ",")
+	cols := strings.Split(apiKeySelect, ",")
 	for i, c := range cols {
 		cols[i] = "k." + strings.TrimSpace(c)
 	}
@@ -163,7 +168,7 @@ func (s *Store) APIKeys(ctx context.Context, f keyway.APIKeyFilter) ([]*keyway.A
 	case f.CustomUserID != nil:
 		q.where("custom_user_id = " + q.arg(*f.CustomUserID))
 	}
-	return list(ctx, s.r, "api keys", `SELECT `+apiKeyCols+` FROM api_keys`, &q,
+	return list(ctx, s.r, "api keys", `SELECT `+apiKeySelect+` FROM api_keys`, &q,
 		listOrder{desc: true, tie: "id"}, f.Page, s.scanAPIKey)
 }
 
@@ -177,7 +182,7 @@ func (s *Store) scanAPIKey(row scanner) (*keyway.APIKey, position, error) {
 	)
 	err := row.Scan(&k.ID, &hash, &sealed, &k.AccountID, &k.ProjectID, &env, &k.Name, &meta,
 		&k.CustomAccountID, &k.CustomUserID, &k.IsActive, &expires, &limit, &ttl,
-		&domains, &cctx, &created, &updated)
+		&domains, &cctx, &created, &updated, &k.Version)
 	if err != nil {
 		return nil, position{}, err
 	}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/keywayhq/keyway"
@@ -61,4 +62,18 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, ev keyway.Event) error {
 		return keyway.Internal(fmt.Errorf("queue deliveries of %s: %w", ev.Topic, err))
 	}
 	return nil
+}
+
+// staleOrMissing explains an update that matched no row: the object is
+// gone (notFound), or another request changed it since it was read.
+func staleOrMissing(ctx context.Context, tx *sql.Tx, exists string, key any, notFound error) error {
+	var one int
+	err := tx.QueryRowContext(ctx, exists, key).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound
+	}
+	if err != nil {
+		return keyway.Internal(fmt.Errorf("check row: %w", err))
+	}
+	return keyway.ErrStale
 }

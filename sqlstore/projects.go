@@ -12,6 +12,8 @@ import (
 const projectCols = `id, account_id, name, env, is_active, created_by, created_by_type, created_in,
 	last_changed_by, last_changed_by_type, created_at, updated_at`
 
+const projectSelect = projectCols + `, version`
+
 // CreateProject fails with ErrAccountNotFound if p.AccountID names no account.
 func (s *Store) CreateProject(ctx context.Context, p *keyway.Project) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO projects (`+projectCols+`)
@@ -31,7 +33,7 @@ func (s *Store) CreateProject(ctx context.Context, p *keyway.Project) error {
 }
 
 func (s *Store) Project(ctx context.Context, id string) (*keyway.Project, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+projectCols+` FROM projects WHERE id = $1`, id)
+	row := s.r.QueryRowContext(ctx, `SELECT `+projectSelect+` FROM projects WHERE id = $1`, id)
 	p, _, err := scanProject(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, keyway.ErrProjectNotFound
@@ -48,7 +50,7 @@ func (s *Store) Projects(ctx context.Context, accountID string, page keyway.Page
 	q.where("account_id = " + q.arg(accountID))
 	// A deleted project is gone from every answer but its own DELETE.
 	q.where("is_active = " + q.arg(true))
-	return list(ctx, s.r, "projects", `SELECT `+projectCols+` FROM projects`, &q,
+	return list(ctx, s.r, "projects", `SELECT `+projectSelect+` FROM projects`, &q,
 		listOrder{tie: "id"}, page, scanProject)
 }
 
@@ -59,7 +61,7 @@ func scanProject(row scanner) (*keyway.Project, position, error) {
 		created, updated        int64
 	)
 	err := row.Scan(&p.ID, &p.AccountID, &p.Name, &env, &p.IsActive, &p.CreatedBy, &byType, &p.CreatedIn,
-		&p.LastChangedBy, &changeType, &created, &updated)
+		&p.LastChangedBy, &changeType, &created, &updated, &p.Version)
 	if err != nil {
 		return nil, position{}, err
 	}
@@ -74,15 +76,17 @@ func scanProject(row scanner) (*keyway.Project, position, error) {
 func (s *Store) UpdateProject(ctx context.Context, p *keyway.Project, events ...keyway.Event) error {
 	return s.write(ctx, events, func(tx *sql.Tx) error {
 		found, err := execOne(ctx, tx, `UPDATE projects
-			SET name = $2, is_active = $3, last_changed_by = $4, last_changed_by_type = $5, updated_at = $6
-			WHERE id = $1`,
-			p.ID, p.Name, p.IsActive, p.LastChangedBy, string(p.LastChangedByType), p.UpdatedAt.Millis())
+			SET name = $2, is_active = $3, last_changed_by = $4, last_changed_by_type = $5, updated_at = $6,
+				version = version + 1
+			WHERE id = $1 AND version = $7`,
+			p.ID, p.Name, p.IsActive, p.LastChangedBy, string(p.LastChangedByType), p.UpdatedAt.Millis(), p.Version)
 		if err != nil {
 			return keyway.Internal(fmt.Errorf("update project %s: %w", p.ID, err))
 		}
 		if !found {
-			return keyway.ErrProjectNotFound
+			return staleOrMissing(ctx, tx, `SELECT 1 FROM projects WHERE id = $1`, p.ID, keyway.ErrProjectNotFound)
 		}
+		p.Version++
 		return nil
 	})
 }

@@ -54,7 +54,7 @@ func (s *Store) RecordUsage(ctx context.Context, batch []keyway.Usage) error {
 }
 
 func (s *Store) emitFirstUsed(ctx context.Context, tx *sql.Tx, keyID string, at keyway.Time) error {
-	k, _, err := s.scanAPIKey(tx.QueryRowContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = $1`, keyID))
+	k, _, err := s.scanAPIKey(tx.QueryRowContext(ctx, `SELECT `+apiKeySelect+` FROM api_keys WHERE id = $1`, keyID))
 	if err != nil {
 		return keyway.Internal(fmt.Errorf("load key for first use: %w", err))
 	}

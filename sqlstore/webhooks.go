@@ -17,6 +17,8 @@ var _ keyway.DeliveryStore = (*Store)(nil)
 const webhookCols = `id, account_id, project_id, name, url, http_method, custom_headers, status,
 	is_active, secret_sealed, created_by, created_by_type, failing_since, created_at, updated_at, failing_at`
 
+const webhookSelect = webhookCols + `, version`
+
 func (s *Store) webhookRow(w *keyway.Webhook) ([]any, error) {
 	headers := w.CustomHeaders
 	if headers == nil {
@@ -65,24 +67,30 @@ func (s *Store) CreateWebhook(ctx context.Context, w *keyway.Webhook) error {
 	})
 }
 
-// UpdateWebhook stores every mutable field of w, topics included.
+// UpdateWebhook stores the caller-owned fields of w, topics included. The
+// dispatcher-owned ones (failingSince, failingAt) are left alone: a
+// caller's copy of them may be stale.
 func (s *Store) UpdateWebhook(ctx context.Context, w *keyway.Webhook) error {
-	args, err := s.webhookRow(w)
+	headers := w.CustomHeaders
+	if headers == nil {
+		headers = map[string]string{}
+	}
+	h, err := json.Marshal(headers)
 	if err != nil {
 		return keyway.Internal(fmt.Errorf("update webhook: %w", err))
 	}
 	return s.write(ctx, nil, func(tx *sql.Tx) error {
-		found, err := execOne(ctx, tx, `UPDATE webhooks SET account_id = $2, project_id = $3, name = $4, url = $5,
-			http_method = $6, custom_headers = $7, status = $8, is_active = $9, secret_sealed = $10,
-			created_by = $11, created_by_type = $12, failing_since = $13, created_at = $14, updated_at = $15,
-			failing_at = $16
-			WHERE id = $1`, args...)
+		found, err := execOne(ctx, tx, `UPDATE webhooks SET name = $2, url = $3, http_method = $4, custom_headers = $5,
+			status = $6, is_active = $7, updated_at = $8, version = version + 1
+			WHERE id = $1 AND version = $9`,
+			w.ID, w.Name, w.URL, w.HTTPMethod, string(h), string(w.Status), w.IsActive, w.UpdatedAt.Millis(), w.Version)
 		if err != nil {
 			return keyway.Internal(fmt.Errorf("update webhook %s: %w", w.ID, err))
 		}
 		if !found {
-			return keyway.ErrWebhookNotFound
+			return staleOrMissing(ctx, tx, `SELECT 1 FROM webhooks WHERE id = $1`, w.ID, keyway.ErrWebhookNotFound)
 		}
+		w.Version++
 		if err := setTopics(ctx, tx, w.ID, w.Topics); err != nil {
 			return keyway.Internal(fmt.Errorf("update webhook topics: %w", err))
 		}
@@ -91,7 +99,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *keyway.Webhook) error {
 }
 
 func (s *Store) Webhook(ctx context.Context, id string) (*keyway.Webhook, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE id = $1`, id)
+	row := s.r.QueryRowContext(ctx, `SELECT `+webhookSelect+` FROM webhooks WHERE id = $1`, id)
 	w, _, err := s.scanWebhook(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, keyway.ErrWebhookNotFound
@@ -116,7 +124,7 @@ func (s *Store) Webhooks(ctx context.Context, f keyway.WebhookFilter) ([]*keyway
 	if f.Topic != "" {
 		q.where("id IN (SELECT webhook_id FROM webhook_topics WHERE topic = " + q.arg(f.Topic) + ")")
 	}
-	ws, next, err := list(ctx, s.r, "webhooks", `SELECT `+webhookCols+` FROM webhooks`, &q, listOrder{tie: "id"}, f.Page, s.scanWebhook)
+	ws, next, err := list(ctx, s.r, "webhooks", `SELECT `+webhookSelect+` FROM webhooks`, &q, listOrder{tie: "id"}, f.Page, s.scanWebhook)
 	if err != nil {
 		return nil, "", err
 	}
@@ -159,7 +167,7 @@ func (s *Store) scanWebhook(row scanner) (*keyway.Webhook, position, error) {
 		created, updated    int64
 	)
 	if err := row.Scan(&w.ID, &w.AccountID, &w.ProjectID, &w.Name, &w.URL, &w.HTTPMethod, &headers, &status,
-		&w.IsActive, &sealed, &w.CreatedBy, &by, &failing, &created, &updated, &failingAt); err != nil {
+		&w.IsActive, &sealed, &w.CreatedBy, &by, &failing, &created, &updated, &failingAt, &w.Version); err != nil {
 		return nil, position{}, err
 	}
 	secret, err := s.sealer.Open(sealed, keycrypt.HashKey(w.ID))
@@ -305,7 +313,7 @@ func (s *Store) deliveryJob(ctx context.Context, id string) (keyway.DeliveryJob,
 		return keyway.DeliveryJob{}, keyway.Internal(fmt.Errorf("event %s: unseal: %w", ev.ID, err))
 	}
 	ev.Data, ev.CreatedAt = json.RawMessage(data), keyway.TimeFromMillis(created)
-	row := s.w.QueryRowContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE id = $1`, d.WebhookID)
+	row := s.w.QueryRowContext(ctx, `SELECT `+webhookSelect+` FROM webhooks WHERE id = $1`, d.WebhookID)
 	w, _, err := s.scanWebhook(row)
 	if err != nil {
 		return keyway.DeliveryJob{}, keyway.Internal(fmt.Errorf("load webhook %s: %w", d.WebhookID, err))

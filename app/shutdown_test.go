@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -70,12 +71,20 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 // waitServing polls until a second connection is answered, so the server
 // loop has accepted the first. net/http's Shutdown waits for accepted
 // connections that are mid-request (or new for under five seconds).
+//
+// The probe must use a new connection: the kernel hands connections to
+// Accept in order, so the server has taken the first one once it answers
+// on a later one. A pooled keep-alive connection would prove nothing.
 func waitServing(t *testing.T, s *server) {
 	t.Helper()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if r := s.call("GET", "/healthz", nil); r.Status == 200 {
-			return
+		if resp, err := client.Get(s.URL + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

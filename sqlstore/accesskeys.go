@@ -95,17 +95,11 @@ func (s *Store) scanAccessKey(row scanner) (*keyway.AccessKey, position, error) 
 // found by its key string.
 func (s *Store) UpdateAccessKey(ctx context.Context, k *keyway.AccessKey, events ...keyway.Event) error {
 	return s.write(ctx, events, func(tx *sql.Tx) error {
-		found, err := execOne(ctx, tx, `UPDATE access_keys SET name = $2, is_active = $3, updated_at = $4,
+		return versioned{what: "access key", query: `UPDATE access_keys SET name = $2, is_active = $3, updated_at = $4,
 				version = version + 1
 			WHERE key_hash = $1 AND version = $5`,
-			lookupHash(k.Key), k.Name, k.IsActive, k.UpdatedAt.Millis(), k.Version)
-		if err != nil {
-			return keyway.Internal(fmt.Errorf("update access key: %w", err))
-		}
-		if !found {
-			return staleOrMissing(ctx, tx, `SELECT 1 FROM access_keys WHERE key_hash = $1`, lookupHash(k.Key), keyway.ErrAccessKeyNotFound)
-		}
-		k.Version++
-		return nil
+			args:   []any{lookupHash(k.Key), k.Name, k.IsActive, k.UpdatedAt.Millis(), k.Version},
+			exists: `SELECT 1 FROM access_keys WHERE key_hash = $1`, key: lookupHash(k.Key), notFound: keyway.ErrAccessKeyNotFound, version: &k.Version,
+		}.run(ctx, tx)
 	})
 }

@@ -70,18 +70,12 @@ func scanAccount(row scanner) (*keyway.Account, error) {
 // last-change audit.
 func (s *Store) UpdateAccount(ctx context.Context, a *keyway.Account) error {
 	return s.write(ctx, nil, func(tx *sql.Tx) error {
-		found, err := execOne(ctx, tx, `UPDATE accounts
+		return versioned{what: "account " + a.ID, query: `UPDATE accounts
 			SET name = $2, is_active = $3, last_changed_by = $4, last_changed_by_type = $5, updated_at = $6,
 				version = version + 1
 			WHERE id = $1 AND version = $7`,
-			a.ID, a.Name, a.IsActive, a.LastChangedBy, string(a.LastChangedByType), a.UpdatedAt.Millis(), a.Version)
-		if err != nil {
-			return keyway.Internal(fmt.Errorf("update account %s: %w", a.ID, err))
-		}
-		if !found {
-			return staleOrMissing(ctx, tx, `SELECT 1 FROM accounts WHERE id = $1`, a.ID, keyway.ErrAccountNotFound)
-		}
-		a.Version++
-		return nil
+			args:   []any{a.ID, a.Name, a.IsActive, a.LastChangedBy, string(a.LastChangedByType), a.UpdatedAt.Millis(), a.Version},
+			exists: `SELECT 1 FROM accounts WHERE id = $1`, key: a.ID, notFound: keyway.ErrAccountNotFound, version: &a.Version,
+		}.run(ctx, tx)
 	})
 }

@@ -69,21 +69,16 @@ func (s *Store) UpdateAPIKey(ctx context.Context, k *keyway.APIKey, events ...ke
 		return keyway.Internal(fmt.Errorf("update api key %s: %w", k.ID, err))
 	}
 	return s.write(ctx, events, func(tx *sql.Tx) error {
-		found, err := execOne(ctx, tx, `UPDATE api_keys SET
+		return versioned{what: "api key", query: `UPDATE api_keys SET
 			key_hash = $2, key_sealed = $3, account_id = $4, project_id = $5, env = $6, name = $7,
 			custom_meta_data = $8, custom_account_id = $9, custom_user_id = $10, is_active = $11,
 			expires_at = $12, rate_limit = $13, rate_limit_ttl = $14, allowed_domains = $15,
 			creation_context = $16, created_at = $17, updated_at = $18, name_lower = $19,
 			version = version + 1
-			WHERE id = $1 AND version = $20`, append(args, k.Version)...)
-		if err != nil {
-			return apiKeyWriteError("update", k, err)
-		}
-		if !found {
-			return staleOrMissing(ctx, tx, `SELECT 1 FROM api_keys WHERE id = $1`, k.ID, keyway.ErrAPIKeyNotFound)
-		}
-		k.Version++
-		return nil
+			WHERE id = $1 AND version = $20`, args: append(args, k.Version),
+			exists: `SELECT 1 FROM api_keys WHERE id = $1`, key: k.ID, notFound: keyway.ErrAPIKeyNotFound, version: &k.Version,
+			mapErr: func(err error) error { return apiKeyWriteError("update", k, err) },
+		}.run(ctx, tx)
 	})
 }
 

@@ -64,6 +64,35 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, ev keyway.Event) error {
 	return nil
 }
 
+// versioned is an update of one row that applies only to the version the
+// caller read: its query bumps version and matches on it.
+type versioned struct {
+	what     string // for error messages
+	query    string
+	args     []any
+	exists   string // SELECT 1 … WHERE <key> = $1
+	key      any
+	notFound error
+	version  *int64
+	// mapErr, if set, turns a driver error into a public one.
+	mapErr func(error) error
+}
+
+func (u versioned) run(ctx context.Context, tx *sql.Tx) error {
+	found, err := execOne(ctx, tx, u.query, u.args...)
+	if err != nil {
+		if u.mapErr != nil {
+			return u.mapErr(err)
+		}
+		return keyway.Internal(fmt.Errorf("update %s: %w", u.what, err))
+	}
+	if !found {
+		return staleOrMissing(ctx, tx, u.exists, u.key, u.notFound)
+	}
+	*u.version++
+	return nil
+}
+
 // staleOrMissing explains an update that matched no row: the object is
 // gone (notFound), or another request changed it since it was read.
 func staleOrMissing(ctx context.Context, tx *sql.Tx, exists string, key any, notFound error) error {

@@ -75,18 +75,12 @@ func scanProject(row scanner) (*keyway.Project, position, error) {
 // last-change audit. A project's account and environment never change.
 func (s *Store) UpdateProject(ctx context.Context, p *keyway.Project, events ...keyway.Event) error {
 	return s.write(ctx, events, func(tx *sql.Tx) error {
-		found, err := execOne(ctx, tx, `UPDATE projects
+		return versioned{what: "project " + p.ID, query: `UPDATE projects
 			SET name = $2, is_active = $3, last_changed_by = $4, last_changed_by_type = $5, updated_at = $6,
 				version = version + 1
 			WHERE id = $1 AND version = $7`,
-			p.ID, p.Name, p.IsActive, p.LastChangedBy, string(p.LastChangedByType), p.UpdatedAt.Millis(), p.Version)
-		if err != nil {
-			return keyway.Internal(fmt.Errorf("update project %s: %w", p.ID, err))
-		}
-		if !found {
-			return staleOrMissing(ctx, tx, `SELECT 1 FROM projects WHERE id = $1`, p.ID, keyway.ErrProjectNotFound)
-		}
-		p.Version++
-		return nil
+			args:   []any{p.ID, p.Name, p.IsActive, p.LastChangedBy, string(p.LastChangedByType), p.UpdatedAt.Millis(), p.Version},
+			exists: `SELECT 1 FROM projects WHERE id = $1`, key: p.ID, notFound: keyway.ErrProjectNotFound, version: &p.Version,
+		}.run(ctx, tx)
 	})
 }

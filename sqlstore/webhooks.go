@@ -80,17 +80,15 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *keyway.Webhook) error {
 		return keyway.Internal(fmt.Errorf("update webhook: %w", err))
 	}
 	return s.write(ctx, nil, func(tx *sql.Tx) error {
-		found, err := execOne(ctx, tx, `UPDATE webhooks SET name = $2, url = $3, http_method = $4, custom_headers = $5,
+		err := versioned{what: "webhook " + w.ID, query: `UPDATE webhooks SET name = $2, url = $3, http_method = $4, custom_headers = $5,
 			status = $6, is_active = $7, updated_at = $8, version = version + 1
 			WHERE id = $1 AND version = $9`,
-			w.ID, w.Name, w.URL, w.HTTPMethod, string(h), string(w.Status), w.IsActive, w.UpdatedAt.Millis(), w.Version)
+			args:   []any{w.ID, w.Name, w.URL, w.HTTPMethod, string(h), string(w.Status), w.IsActive, w.UpdatedAt.Millis(), w.Version},
+			exists: `SELECT 1 FROM webhooks WHERE id = $1`, key: w.ID, notFound: keyway.ErrWebhookNotFound, version: &w.Version,
+		}.run(ctx, tx)
 		if err != nil {
-			return keyway.Internal(fmt.Errorf("update webhook %s: %w", w.ID, err))
+			return err
 		}
-		if !found {
-			return staleOrMissing(ctx, tx, `SELECT 1 FROM webhooks WHERE id = $1`, w.ID, keyway.ErrWebhookNotFound)
-		}
-		w.Version++
 		if err := setTopics(ctx, tx, w.ID, w.Topics); err != nil {
 			return keyway.Internal(fmt.Errorf("update webhook topics: %w", err))
 		}

@@ -38,7 +38,10 @@ type Instrument interface {
 
 // OpRecorder records answered requests of one operation.
 type OpRecorder interface {
+	// Observe counts an answer and records how long it took.
 	Observe(status int, d time.Duration)
+	// Count counts an answer whose duration was not measured.
+	Count(status int)
 }
 
 // Config is everything a Handler serves.
@@ -69,6 +72,7 @@ type Handler struct {
 type noRecorder struct{}
 
 func (noRecorder) Observe(int, time.Duration) {}
+func (noRecorder) Count(int)                  {}
 
 // New builds the handler.
 func New(cfg Config) (*Handler, error) {

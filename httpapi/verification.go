@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -39,7 +40,17 @@ func mustEncodeError(err error) []byte {
 
 // serveVerification answers POST/GET /api-keys/auth/{key}. It writes
 // pre-encoded bodies and touches no database in the steady state.
+// latencySample is how many verifications share one latency measurement.
+// Reading the clock twice costs about a fifth of a cached verification on
+// these machines; one in 16 still fills the histogram, and every answer
+// is counted.
+const latencySample = 16
+
 func (h *Handler) serveVerification(w http.ResponseWriter, r *http.Request, key string) {
+	if rand.Uint32()%latencySample != 0 {
+		h.verifyOp.Count(h.verify(w, r, key))
+		return
+	}
 	start := time.Now()
 	status := h.verify(w, r, key)
 	h.verifyOp.Observe(status, time.Since(start))

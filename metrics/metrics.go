@@ -35,7 +35,7 @@ func New() *Metrics {
 		}, []string{"op", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "keyway_http_request_duration_seconds",
-			Help: "Time to answer an HTTP request, by operation.",
+			Help: "Time to answer an HTTP request, by operation; verifications are sampled one in 16 (counts in keyway_http_requests_total are exact).",
 			// From 25 µs (a cached verification) to about 6 s.
 			Buckets: prometheus.ExponentialBuckets(25e-6, 2.5, 14),
 		}, []string{"op"}),
@@ -72,6 +72,10 @@ func (m *Metrics) Op(id string) httpapi.OpRecorder {
 
 func (r *opRecorder) Observe(status int, d time.Duration) {
 	r.duration.Observe(d.Seconds())
+	r.Count(status)
+}
+
+func (r *opRecorder) Count(status int) {
 	if c, ok := r.byStatus[status]; ok {
 		c.Inc()
 		return

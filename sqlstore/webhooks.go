@@ -285,11 +285,26 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 	for _, id := range ids {
 		job, err := s.deliveryJob(ctx, id)
 		if err != nil {
-			return nil, err
+			// A delivery that cannot be read (say, sealed under another
+			// secret) would come back at every lease and hold up its
+			// batch: it fails for good, with the reason, instead.
+			if ferr := s.failUnreadable(ctx, id, now); ferr != nil {
+				return nil, errors.Join(err, ferr)
+			}
+			continue
 		}
 		jobs = append(jobs, job)
 	}
 	return jobs, nil
+}
+
+func (s *Store) failUnreadable(ctx context.Context, id string, now time.Time) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE deliveries SET state = 'failed', lease_until = NULL,
+		last_error = 'the stored event or webhook could not be read', updated_at = $2 WHERE id = $1`, id, now.UnixMilli())
+	if err != nil {
+		return keyway.Internal(fmt.Errorf("fail unreadable delivery %s: %w", id, err))
+	}
+	return nil
 }
 
 // deliveryJob loads what sending a claimed delivery needs. It reads through

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/sqlstore"
 )
 
@@ -274,4 +275,42 @@ func TestConcurrentCompletions(t *testing.T) {
 		check(t, err)
 		mustEqual(t, "attempts", d.Attempts, 2)
 	})
+}
+
+// A delivery whose event cannot be opened (the sealing secret changed)
+// fails for good instead of coming back at every lease.
+func TestUnreadableDeliveryFails(t *testing.T) {
+	forEachURL(t, func(t *testing.T, dbURL string) {
+		s := openStore(t, dbURL)
+		a := newAccount(t, s)
+		p := newProject(t, s, a.ID, at(0))
+		newWebhook(t, s, a.ID, nil, keyway.WebhookLive, keyway.TopicAPIKeyCreated)
+		k := minimalAPIKey(p, at(1))
+		ev := event(keyway.TopicAPIKeyCreated, k, 1)
+		check(t, s.CreateAPIKey(ctx, k, ev))
+
+		other, err := keycrypt.NewSealer(keycrypt.NewSecret())
+		check(t, err)
+		s2, err := sqlstore.Open(ctx, dbURL, other)
+		check(t, err)
+		defer s2.Close()
+		jobs, err := s2.ClaimDeliveries(ctx, time.UnixMilli(at(2).Millis()), time.Minute, 10)
+		check(t, err)
+		mustEqual(t, "jobs", len(jobs), 0)
+		d, err := s2.Delivery(ctx, ev.ID+":"+jobsWebhookID(t, s, a.ID))
+		check(t, err)
+		if d.State != keyway.DeliveryFailed || d.LastError == nil {
+			t.Fatalf("unreadable delivery %+v, want failed with a reason", d)
+		}
+		jobs, err = s2.ClaimDeliveries(ctx, time.UnixMilli(at(200).Millis()), time.Minute, 10)
+		check(t, err)
+		mustEqual(t, "jobs after the lease", len(jobs), 0)
+	})
+}
+
+func jobsWebhookID(t *testing.T, s *sqlstore.Store, accountID string) string {
+	t.Helper()
+	ws, _, err := s.Webhooks(ctx, keyway.WebhookFilter{AccountID: accountID})
+	check(t, err)
+	return ws[0].ID
 }

@@ -98,7 +98,8 @@ func (d *Dispatcher) Run(ctx context.Context) {
 }
 
 // Body is the JSON envelope of an event; the same event always encodes the
-// same, so retries carry identical, identically signed bodies.
+// same, so every retry carries an identical body (the signature differs
+// only by its timestamp).
 func Body(ev keyway.Event) ([]byte, error) {
 	return json.Marshal(Envelope{ID: ev.ID, Topic: ev.Topic, CreatedAt: ev.CreatedAt, Data: ev.Data})
 }

@@ -297,7 +297,7 @@ func TestUnreadableDeliveryFails(t *testing.T) {
 		jobs, err := s2.ClaimDeliveries(ctx, time.UnixMilli(at(2).Millis()), time.Minute, 10)
 		check(t, err)
 		mustEqual(t, "jobs", len(jobs), 0)
-		d, err := s2.Delivery(ctx, ev.ID+":"+jobsWebhookID(t, s, a.ID))
+		d, err := s2.Delivery(ctx, ev.ID+":"+firstWebhookID(t, s, a.ID))
 		check(t, err)
 		if d.State != keyway.DeliveryFailed || d.LastError == nil {
 			t.Fatalf("unreadable delivery %+v, want failed with a reason", d)
@@ -308,7 +308,7 @@ func TestUnreadableDeliveryFails(t *testing.T) {
 	})
 }
 
-func jobsWebhookID(t *testing.T, s *sqlstore.Store, accountID string) string {
+func firstWebhookID(t *testing.T, s *sqlstore.Store, accountID string) string {
 	t.Helper()
 	ws, _, err := s.Webhooks(ctx, keyway.WebhookFilter{AccountID: accountID})
 	check(t, err)

@@ -48,6 +48,13 @@ func startServer(t testing.TB, dbURL string) *server {
 // logTo; nil discards it.
 func startServerWithLog(t testing.TB, dbURL string, logTo io.Writer) *server {
 	t.Helper()
+	return startServerWith(t, dbURL, logTo, nil)
+}
+
+// startServerWith also lets tune adjust the configuration before the
+// server starts (webhook settings, for instance).
+func startServerWith(t testing.TB, dbURL string, logTo io.Writer, tune func(*app.Config)) *server {
+	t.Helper()
 	secret := keycrypt.NewSecret()
 	s := &server{t: t, DBURL: dbURL, Clock: keywaytest.NewClock(), secret: secret,
 		AccessKey: keycrypt.NewKey("live_access_")}
@@ -61,6 +68,9 @@ func startServerWithLog(t testing.TB, dbURL string, logTo io.Writer) *server {
 		// Test receivers listen on loopback, which webhooks may not reach
 		// by default.
 		WebhookAllowNetworks: "127.0.0.0/8,::1/128",
+	}
+	if tune != nil {
+		tune(&cfg)
 	}
 	opts := app.Options{Clock: s.Clock, Stderr: io.Discard, FlushInterval: 20 * time.Millisecond}
 	if logTo != nil {

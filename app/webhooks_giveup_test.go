@@ -1,55 +1,13 @@
 package app_test
 
 import (
-	"context"
-	"encoding/base64"
-	"io"
 	"testing"
 	"time"
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/app"
-	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/keywaytest"
 )
-
-// startServerTuned is startServer with the configuration adjusted by tune
-// before the server starts (webhook settings, for instance).
-func startServerTuned(t testing.TB, dbURL string, tune func(*app.Config)) *server {
-	t.Helper()
-	secret := keycrypt.NewSecret()
-	s := &server{t: t, DBURL: dbURL, Clock: keywaytest.NewClock(), secret: secret,
-		AccessKey: keycrypt.NewKey("live_access_")}
-	cfg := app.Config{
-		Addr:                 "127.0.0.1:0",
-		DataDir:              t.TempDir(),
-		DatabaseURL:          dbURL,
-		LogLevel:             "error",
-		SecretKey:            base64.StdEncoding.EncodeToString(secret),
-		BootstrapAccessKey:   s.AccessKey,
-		WebhookAllowNetworks: "127.0.0.0/8,::1/128",
-	}
-	tune(&cfg)
-	s.App = app.New(cfg, app.Options{Clock: s.Clock, Stderr: io.Discard, FlushInterval: 20 * time.Millisecond})
-	if err := s.App.Start(context.Background()); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.App.Close(ctx); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	s.URL = s.App.URL()
-	var accounts []keyway.Account
-	s.call("GET", "/accounts", nil).want(t, 200).decode(t, &accounts)
-	if len(accounts) != 1 {
-		t.Fatalf("bootstrap: %d accounts", len(accounts))
-	}
-	s.AccountID = accounts[0].ID
-	return s
-}
 
 // whAwaitState polls a webhook's only delivery until it reaches state and
 // returns it.
@@ -74,7 +32,7 @@ func (s *server) whAwaitState(t *testing.T, webhookID string, state keyway.Deliv
 // …/deliveries/{id}/retry sends it once more, and it ends delivered.
 func TestWebhookGivesUpThenRetriesOnRequest(t *testing.T) {
 	keywaytest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
-		s := startServerTuned(t, dbURL, func(c *app.Config) { c.WebhookMaxAttempts = 2 })
+		s := startServerWith(t, dbURL, nil, func(c *app.Config) { c.WebhookMaxAttempts = 2 })
 		// 500 twice, then 204: a third send, wrong or asked for, succeeds.
 		rcv := newReceiver(t, 500, 500)
 		control := newReceiver(t)

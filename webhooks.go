@@ -137,12 +137,27 @@ func (p *problems) headers(field string, h map[string]string) {
 		size += len(k) + len(v)
 		if !validHeaderName(k) || strings.ContainsAny(v, "\r\n\x00") {
 			p.add("%s must contain valid HTTP header names and values, got %q", field, truncate(k, 64))
+		} else if ReservedWebhookHeader(k) {
+			p.add("%s must not set %s, which every delivery sets itself", field, k)
 		}
 	}
 	if size > MaxCustomHeaderBytes {
 		p.add("%s must be smaller than %d bytes", field, MaxCustomHeaderBytes)
 	}
 }
+
+// reservedWebhookHeaders are header names a delivery sets itself (its
+// identity and signature) or that frame the message; a webhook's custom
+// headers may not set them.
+var reservedWebhookHeaders = map[string]bool{
+	"content-type": true, "user-agent": true,
+	"theauthapi-signature": true, "webhook-id": true, "webhook-timestamp": true, "webhook-signature": true,
+	"host": true, "content-length": true, "transfer-encoding": true, "connection": true,
+	"keep-alive": true, "proxy-connection": true, "te": true, "trailer": true, "upgrade": true,
+}
+
+// ReservedWebhookHeader reports whether a custom header may not use name.
+func ReservedWebhookHeader(name string) bool { return reservedWebhookHeaders[strings.ToLower(name)] }
 
 func validHeaderName(s string) bool {
 	if s == "" {

@@ -270,3 +270,15 @@ func TestWebhookPingAndSSRF(t *testing.T) {
 		}
 	})
 }
+
+// Custom headers cannot set what a delivery sets itself, however spelled.
+func TestWebhookReservedHeadersRefused(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *server) {
+		for _, name := range []string{"webhook-signature", "Webhook-Id", "THEAUTHAPI-SIGNATURE", "Content-Type", "Host"} {
+			body := map[string]any{"name": "x", "url": "https://hooks.example.com/", "topics": []string{keyway.TopicAPIKeyCreated},
+				"httpMethod": "POST", "customHeaders": map[string]string{name: "forged"}}
+			s.call("POST", "/webhooks", body).want(t, 400).wantJSON(t,
+				badRequest("customHeaders must not set "+name+", which every delivery sets itself"))
+		}
+	})
+}

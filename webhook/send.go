@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/keywayhq/keyway"
 )
 
 const (
@@ -26,7 +28,8 @@ type Request struct {
 	Method string // the webhook's httpMethod; empty means POST
 	URL    string
 	// Headers are the webhook's customHeaders. Names Keyway sets itself, and
-	// framing headers, are dropped (see reservedHeaders).
+	// framing headers, are dropped (keyway.ReservedWebhookHeader); the API
+	// refuses them, this is the last line.
 	Headers   map[string]string
 	Secret    string // whsec_…: signs the body and is sent as theauthapi-signature
 	MessageID string // webhook-id: the event id, the same on every retry
@@ -46,17 +49,6 @@ type Result struct {
 
 // OK reports a 2xx answer. A redirect is not followed and counts as failure.
 func (r Result) OK() bool { return r.Err == nil && r.Status >= 200 && r.Status < 300 }
-
-// reservedHeaders are custom header names that are dropped: the ones that
-// carry the delivery's identity and signature (a webhook owner must not be
-// able to forge them for a receiver shared with others), and the ones that
-// frame the message, which net/http must control.
-var reservedHeaders = map[string]bool{
-	"content-type": true, "user-agent": true,
-	"theauthapi-signature": true, "webhook-id": true, "webhook-timestamp": true, "webhook-signature": true,
-	"host": true, "content-length": true, "transfer-encoding": true, "connection": true,
-	"keep-alive": true, "proxy-connection": true, "te": true, "trailer": true, "upgrade": true,
-}
 
 // Sender delivers webhook requests through a Guard.
 type Sender struct {
@@ -153,7 +145,7 @@ func (s *Sender) send(ctx context.Context, r Request) Result {
 // of one name resolve the same way every time.
 func setCustomHeaders(h http.Header, custom map[string]string) {
 	for _, name := range slices.Sorted(maps.Keys(custom)) {
-		if reservedHeaders[strings.ToLower(name)] || !validHeaderName(name) || !validHeaderValue(custom[name]) {
+		if keyway.ReservedWebhookHeader(name) || !validHeaderName(name) || !validHeaderValue(custom[name]) {
 			continue
 		}
 		h.Set(name, custom[name])

@@ -6,6 +6,7 @@ package keycrypt
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -128,4 +129,15 @@ func (s *Sealer) Open(sealed []byte, h Hash) (string, error) {
 		return "", ErrOpen
 	}
 	return string(plain), nil
+}
+
+// DeriveKey derives a 32-byte key for one purpose from the sealing secret
+// (HKDF-SHA256), so one configured secret can serve several uses without
+// any of them revealing another's key.
+func DeriveKey(secret []byte, purpose string) ([]byte, error) {
+	k, err := hkdf.Key(sha256.New, secret, nil, "keyway:"+purpose, 32)
+	if err != nil {
+		return nil, fmt.Errorf("keycrypt: derive %s key: %w", purpose, err)
+	}
+	return k, nil
 }

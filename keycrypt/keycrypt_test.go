@@ -69,3 +69,17 @@ func TestHashKeyAllocs(t *testing.T) {
 		t.Fatalf("HashKey allocates %v times", n)
 	}
 }
+
+func TestDeriveKey(t *testing.T) {
+	secret := NewSecret()
+	a, err := DeriveKey(secret, "jwt")
+	if err != nil || len(a) != 32 {
+		t.Fatalf("DeriveKey = %x, %v", a, err)
+	}
+	again, _ := DeriveKey(secret, "jwt")
+	other, _ := DeriveKey(secret, "other")
+	fromOtherSecret, _ := DeriveKey(NewSecret(), "jwt")
+	if !bytes.Equal(a, again) || bytes.Equal(a, other) || bytes.Equal(a, fromOtherSecret) || bytes.Equal(a, secret) {
+		t.Fatal("derived keys are not stable per purpose and secret, or leak the secret")
+	}
+}

@@ -1,0 +1,141 @@
+package keyway
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// Role is what a person may do in an account (CONTRACT.md "Management
+// authentication"): a viewer reads, a user also manages API keys and
+// webhooks, an admin manages everything of the account.
+type Role string
+
+const (
+	RoleAdmin  Role = "admin"
+	RoleUser   Role = "user"
+	RoleViewer Role = "viewer"
+)
+
+// User is a person who signs in.
+type User struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	// PasswordHash is an argon2id PHC string; never shown.
+	PasswordHash string `json:"-"`
+	CreatedAt    Time   `json:"createdAt"`
+	UpdatedAt    Time   `json:"updatedAt"`
+}
+
+// UserRole is one role of a user in an account, narrowed to a project when
+// ProjectID is set.
+type UserRole struct {
+	UserID    string  `json:"userId"`
+	AccountID string  `json:"accountId"`
+	ProjectID *string `json:"projectId"`
+	Role      Role    `json:"role"`
+}
+
+// NormalizeEmail lower-cases and trims an address, so one person is one
+// account however they type it.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// MinPasswordLen is the shortest password accepted at signup.
+const MinPasswordLen = 10
+
+// MaxPasswordLen bounds the work of hashing one.
+const MaxPasswordLen = 256
+
+func (p *problems) email(v string) {
+	a, err := mail.ParseAddress(v)
+	if v == "" {
+		p.add("email should not be empty")
+	} else if err != nil || a.Address != v || len(v) > 254 {
+		p.add("email must be an email")
+	}
+}
+
+// Signup is the body of POST /auth/signup.
+type Signup struct {
+	Email        string `json:"email"`
+	Password     string `json:"password"`
+	Name         string `json:"name"`
+	AccountID    string `json:"accountId,omitempty"`
+	InvitationID string `json:"invitationId,omitempty"`
+}
+
+func (in *Signup) Validate() error {
+	var p problems
+	in.Email = NormalizeEmail(in.Email)
+	p.email(in.Email)
+	switch n := len(in.Password); {
+	case n < MinPasswordLen:
+		p.add("password must be longer than or equal to %d characters", MinPasswordLen)
+	case n > MaxPasswordLen:
+		p.add("password must be shorter than or equal to %d characters", MaxPasswordLen)
+	}
+	p.name("name", in.Name)
+	return p.err()
+}
+
+// Login is the body of POST /auth/login.
+type Login struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (in *Login) Validate() error {
+	var p problems
+	in.Email = NormalizeEmail(in.Email)
+	if in.Email == "" {
+		p.add("email should not be empty")
+	}
+	if in.Password == "" {
+		p.add("password should not be empty")
+	}
+	return p.err()
+}
+
+// TokenRefresh is the body of POST /auth/refresh-access-token.
+type TokenRefresh struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+func (in *TokenRefresh) Validate() error {
+	var p problems
+	if in.RefreshToken == "" {
+		p.add("refresh_token should not be empty")
+	}
+	return p.err()
+}
+
+// Tokens is the answer of login and refresh.
+type Tokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+}
+
+// UserStore persists people, their roles and their refresh tokens.
+type UserStore interface {
+	// CreateUserWithAccount creates a user, a new account and the user's
+	// admin role in it, in one transaction; a taken email is CodeConflict.
+	CreateUserWithAccount(ctx context.Context, u *User, a *Account) error
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	User(ctx context.Context, id string) (*User, error)
+	UserRoles(ctx context.Context, userID string) ([]UserRole, error)
+	// CreateRefreshToken stores a refresh token's digest in a family (the
+	// chain of rotations from one login).
+	CreateRefreshToken(ctx context.Context, digest [32]byte, userID, family string, expires time.Time) error
+	// UseRefreshToken spends a refresh token once. A token used before,
+	// revoked or expired is ErrUnauthorized, and a reused one revokes its
+	// whole family: whoever holds the stolen chain is cut off too.
+	UseRefreshToken(ctx context.Context, digest [32]byte, now time.Time) (userID, family string, err error)
+}
+
+// ErrUserNotFound keeps its public wording here.
+var ErrUserNotFound = Errorf(CodeNotFound, "User not found")

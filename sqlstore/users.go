@@ -53,7 +53,9 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*keyway.User, er
 	return s.user(ctx, "email", email)
 }
 
-func (s *Store) User(ctx context.Context, id string) (*keyway.User, error) { return s.user(ctx, "id", id) }
+func (s *Store) User(ctx context.Context, id string) (*keyway.User, error) {
+	return s.user(ctx, "id", id)
+}
 
 func (s *Store) UserRoles(ctx context.Context, userID string) ([]keyway.UserRole, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT account_id, project_id, role FROM user_roles

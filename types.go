@@ -117,9 +117,11 @@ func (a *AccessKey) Limit() *RateLimit {
 	return &RateLimit{RateLimit: *a.RateLimit, RateLimitTTL: *a.RateLimitTTL}
 }
 
-// Caller is the authenticated principal of a management call.
+// Caller is the authenticated principal of a management call: an access
+// key, or a signed-in user (User set, AccessKey nil).
 type Caller struct {
 	AccessKey *AccessKey
+	User      *User
 	AccountID string
 	// ProjectID is empty for an account-level caller.
 	ProjectID string
@@ -128,6 +130,9 @@ type Caller struct {
 // Actor names the caller in audit fields. Access keys are secrets, so the
 // audit trail records a non-secret fingerprint rather than the key.
 func (c *Caller) Actor() (string, ActorType) {
+	if c.User != nil {
+		return c.User.ID, ActorUser
+	}
 	return "access-key:" + Fingerprint(c.AccessKey.Key), ActorAccessKey
 }
 

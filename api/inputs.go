@@ -129,3 +129,15 @@ type retryDeliveryIn struct {
 	ID         string `path:"id"`
 	DeliveryID string `path:"deliveryId"`
 }
+
+type signupIn struct {
+	Body keyway.Signup `body:"true"`
+}
+
+type loginIn struct {
+	Body keyway.Login `body:"true"`
+}
+
+type refreshIn struct {
+	Body keyway.TokenRefresh `body:"true"`
+}

@@ -155,12 +155,19 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 		later[idPath](Operation{ID: "accountsController_addUserToAccount", Method: "POST", Path: "/accounts/{id}/users", Tools: []string{"create_a_the_auth_api_account_user"}, Summary: "Invite a user to an account"}),
 
 		// Authentication of people (issue: people).
-		later[struct{}](Operation{ID: "AuthController_registerUser", Method: "POST", Path: "/auth/signup", Tools: []string{"create_a_the_auth_api_auth_signup"}, Summary: "Sign up", Public: true}),
+		op(Operation{ID: "AuthController_registerUser", Method: "POST", Path: "/auth/signup", Tools: []string{"create_a_the_auth_api_auth_signup"}, Summary: "Sign up (empty answer); without an invitation the user gets an account of their own", Public: true, Output: outputOf[Empty]()},
+			func(ctx context.Context, _ *keyway.Caller, in *signupIn) (any, error) {
+				return Empty{}, svc.Signup(ctx, &in.Body)
+			}),
 		later[struct{}](Operation{ID: "AuthController_registerUserViaFireBase", Method: "POST", Path: "/auth/add-user-from-firebase", Tools: []string{"create_a_the_auth_api_auth_add_user_from_firebase"}, Summary: "Sign up with a Firebase ID token", Public: true}),
-		later[struct{}](Operation{ID: "AuthController_loginUser", Method: "POST", Path: "/auth/login", Tools: []string{"create_a_the_auth_api_auth_login"}, Summary: "Log in", Public: true}),
+		op(Operation{ID: "AuthController_loginUser", Method: "POST", Path: "/auth/login", Tools: []string{"create_a_the_auth_api_auth_login"}, Summary: "Log in: an access token and a refresh token", Public: true, Output: outputOf[keyway.Tokens]()},
+			func(ctx context.Context, _ *keyway.Caller, in *loginIn) (any, error) { return svc.Login(ctx, &in.Body) }),
 		later[struct{}](Operation{ID: "AuthController_emailOtc", Method: "POST", Path: "/auth/email-otc", Tools: []string{"create_a_the_auth_api_auth_email_otc"}, Summary: "Email a one-time code", Public: true}),
 		later[struct{}](Operation{ID: "AuthController_validateOneTimeCode", Method: "POST", Path: "/auth/validate-login-code", Tools: []string{"create_a_the_auth_api_auth_validate_login_code"}, Summary: "Log in with a one-time code", Public: true}),
-		later[struct{}](Operation{ID: "AuthController_refreshAccessToken", Method: "POST", Path: "/auth/refresh-access-token", Tools: []string{"create_a_the_auth_api_auth_refresh_access_token"}, Summary: "Refresh a user token", Public: true}),
+		op(Operation{ID: "AuthController_refreshAccessToken", Method: "POST", Path: "/auth/refresh-access-token", Tools: []string{"create_a_the_auth_api_auth_refresh_access_token"}, Summary: "Spend a refresh token for a new pair (a replayed one revokes its login)", Public: true, Output: outputOf[keyway.Tokens]()},
+			func(ctx context.Context, _ *keyway.Caller, in *refreshIn) (any, error) {
+				return svc.RefreshTokens(ctx, &in.Body)
+			}),
 		op(Operation{ID: "AuthController_legacyAuthenticate", Method: "POST", Path: "/auth/authenticate", Tools: []string{"create_a_the_auth_api_auth_authenticate"}, Summary: "Legacy key check", Verification: true, Output: outputOf[LegacyAuthentication]()},
 			func(ctx context.Context, c *keyway.Caller, in *legacyAuthenticateIn) (any, error) {
 				r, err := v.Verify(ctx, c, in.Body.Credentials.APIKey, "")

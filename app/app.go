@@ -25,11 +25,13 @@ import (
 	"github.com/keywayhq/keyway/invalidation"
 	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/metrics"
+	"github.com/keywayhq/keyway/password"
 	"github.com/keywayhq/keyway/pgnotify"
 	"github.com/keywayhq/keyway/ratelimit"
 	"github.com/keywayhq/keyway/redis"
 	"github.com/keywayhq/keyway/service"
 	"github.com/keywayhq/keyway/sqlstore"
+	"github.com/keywayhq/keyway/usertoken"
 	"github.com/keywayhq/keyway/verify"
 	"github.com/keywayhq/keyway/webhook"
 )
@@ -226,13 +228,18 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.startWebhooks(svc, store); err != nil {
 		return err
 	}
+	tokens, err := usertoken.NewIssuer(secret, usertoken.DefaultTTL, a.clock)
+	if err != nil {
+		return err
+	}
+	svc.EnablePeople(service.People{Store: store, Tokens: tokens, Password: password.Default})
 	if err := a.bootstrap(ctx, svc); err != nil {
 		return err
 	}
 	handler, err := httpapi.New(httpapi.Config{
 		Ops: api.Operations(svc, a.verifier), Verifier: a.verifier, Checks: checks,
 		Log: a.log, Clock: a.clock, Version: service.Version,
-		Instrument: a.metrics, Metrics: a.metrics.Handler(),
+		Instrument: a.metrics, Metrics: a.metrics.Handler(), Users: svc.UserCaller,
 	})
 	if err != nil {
 		return err

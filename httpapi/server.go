@@ -56,6 +56,8 @@ type Config struct {
 	Instrument Instrument
 	// Metrics, when set, is served as is on GET /metrics.
 	Metrics http.Handler
+	// Users resolves a user token (a JWT) to its caller; nil refuses them.
+	Users func(ctx context.Context, token string) (*keyway.Caller, error)
 }
 
 // Handler is the HTTP face of Keyway.
@@ -67,6 +69,7 @@ type Handler struct {
 	router   *router
 	openapi  []byte
 	verifyOp OpRecorder
+	users    func(ctx context.Context, token string) (*keyway.Caller, error)
 }
 
 type noRecorder struct{}
@@ -76,7 +79,7 @@ func (noRecorder) Count(int)                  {}
 
 // New builds the handler.
 func New(cfg Config) (*Handler, error) {
-	h := &Handler{verifier: cfg.Verifier, log: cfg.Log, checks: cfg.Checks, clock: cfg.Clock, router: newRouter(), verifyOp: noRecorder{}}
+	h := &Handler{verifier: cfg.Verifier, log: cfg.Log, checks: cfg.Checks, clock: cfg.Clock, router: newRouter(), verifyOp: noRecorder{}, users: cfg.Users}
 	recorder := func(id string) OpRecorder {
 		if cfg.Instrument == nil {
 			return noRecorder{}
@@ -186,11 +189,17 @@ func isUserToken(s string) bool {
 }
 
 func (h *Handler) authenticate(ctx context.Context, cred string) (*keyway.Caller, error) {
-	if cred == "" || isUserToken(cred) {
-		// User tokens arrive with the people issue; until then none is valid.
+	switch {
+	case cred == "":
 		return nil, keyway.ErrUnauthorized
+	case isUserToken(cred):
+		if h.users == nil {
+			return nil, keyway.ErrUnauthorized
+		}
+		return h.users(ctx, cred)
+	default:
+		return h.verifier.Authenticate(ctx, cred)
 	}
-	return h.verifier.Authenticate(ctx, cred)
 }
 
 func (h *Handler) serveOperation(o api.Operation, b *binder, rec OpRecorder) func(http.ResponseWriter, *http.Request, []string) {
@@ -223,7 +232,9 @@ func (h *Handler) runOperation(w http.ResponseWriter, r *http.Request, o api.Ope
 			return h.fail(w, err)
 		}
 		caller = c
-		if !o.Verification {
+		// An access key's own rate limit governs the management calls made
+		// with it; user tokens have none.
+		if !o.Verification && c.AccessKey != nil {
 			res, limited, err := h.verifier.Limit(ctx, cred)
 			if err != nil {
 				return h.fail(w, err)

@@ -21,6 +21,8 @@ type Service struct {
 	invalidate keyway.Invalidator
 	clock      keyway.Clock
 	hooks      *Webhooks
+	people     *People
+	decoyHash  string
 	// Region is recorded as createdIn on new objects.
 	Region string
 }

@@ -1,0 +1,94 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keywaytest"
+)
+
+func (s *server) signupAndLogin(t *testing.T, email, pw string) keyway.Tokens {
+	t.Helper()
+	r := s.callAs("", "POST", "/auth/signup", map[string]any{"email": email, "password": pw, "name": "Ada"}).want(t, 201)
+	if len(r.Body) != 0 {
+		t.Fatalf("signup answered a body: %s", r.Body)
+	}
+	var tok keyway.Tokens
+	s.callAs("", "POST", "/auth/login", map[string]any{"email": email, "password": pw}).want(t, 201).decode(t, &tok)
+	return tok
+}
+
+func TestSignupLoginAndUseTheAPI(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *server) {
+		tok := s.signupAndLogin(t, "Ada@Example.com ", "correct horse battery")
+		if tok.TokenType != "Bearer" || tok.ExpiresIn != 900 || !strings.HasPrefix(tok.RefreshToken, "rt_") || strings.Count(tok.AccessToken, ".") != 2 {
+			t.Fatalf("tokens %+v", tok)
+		}
+		bearer := "Bearer " + tok.AccessToken
+		// The user is the admin of an account of their own, and only that.
+		var accounts []keyway.Account
+		s.callAs("", "GET", "/accounts", nil, "Authorization", bearer).want(t, 200).decode(t, &accounts)
+		if len(accounts) != 1 || accounts[0].ID == s.AccountID || accounts[0].CreatedByType != keyway.ActorUser {
+			t.Fatalf("accounts %+v", accounts)
+		}
+		var p keyway.Project
+		s.callAs("", "POST", "/projects", map[string]any{"name": "p", "accountId": accounts[0].ID, "env": "live"}, "Authorization", bearer).
+			want(t, 201).decode(t, &p)
+		var k keyway.APIKey
+		s.callAs("", "POST", "/api-keys", map[string]any{"name": "k", "projectId": p.ID}, "Authorization", bearer).want(t, 201).decode(t, &k)
+		s.callAs("", "POST", "/api-keys/auth/"+k.Key, nil, "Authorization", bearer).want(t, 200)
+		// Nothing of the bootstrap account is reachable.
+		s.callAs("", "GET", "/accounts/"+s.AccountID, nil, "Authorization", bearer).want(t, 404)
+		s.callAs("", "GET", "/projects?accountId="+s.AccountID, nil, "Authorization", bearer).want(t, 403)
+		// And the bootstrap key cannot reach the user's.
+		s.call("POST", "/api-keys/auth/"+k.Key, nil).want(t, 404)
+	})
+}
+
+func TestSignupAndLoginRefusals(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *server) {
+		s.signupAndLogin(t, "bob@example.com", "correct horse battery")
+		run(t, s, []scenario{
+			{name: "duplicate email, other case", as: anonymous, method: "POST", path: "/auth/signup",
+				body:       map[string]any{"email": "BOB@example.com", "password": "another password", "name": "Bob"},
+				wantStatus: 409, wantJSON: `{"statusCode":409,"message":"Email already registered","error":"Conflict"}`},
+			{name: "short password", as: anonymous, method: "POST", path: "/auth/signup",
+				body:       map[string]any{"email": "c@example.com", "password": "short", "name": "C"},
+				wantStatus: 400, wantJSON: badRequest("password must be longer than or equal to 10 characters")},
+			{name: "not an email", as: anonymous, method: "POST", path: "/auth/signup",
+				body:       map[string]any{"email": "nope", "password": "long enough password", "name": "C"},
+				wantStatus: 400, wantJSON: badRequest("email must be an email")},
+			{name: "nothing", as: anonymous, method: "POST", path: "/auth/signup", body: map[string]any{},
+				wantStatus: 400, wantJSON: badRequest("email should not be empty", "password must be longer than or equal to 10 characters", "name should not be empty")},
+			{name: "wrong password", as: anonymous, method: "POST", path: "/auth/login",
+				body: map[string]any{"email": "bob@example.com", "password": "wrong password!"}, wantStatus: 401, wantJSON: errUnauthorized},
+			{name: "unknown email", as: anonymous, method: "POST", path: "/auth/login",
+				body: map[string]any{"email": "who@example.com", "password": "whatever it is"}, wantStatus: 401, wantJSON: errUnauthorized},
+			{name: "login without a password", as: anonymous, method: "POST", path: "/auth/login",
+				body: map[string]any{"email": "bob@example.com"}, wantStatus: 400, wantJSON: badRequest("password should not be empty")},
+			{name: "a forged token", as: anonymous, method: "GET", path: "/accounts",
+				headers:    []string{"Authorization", "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."},
+				wantStatus: 401, wantJSON: errUnauthorized},
+		})
+	})
+}
+
+func TestRefreshRotationAndReuse(t *testing.T) {
+	s := startServer(t, keywaytest.SQLiteURL(t))
+	tok := s.signupAndLogin(t, "eve@example.com", "correct horse battery")
+	var next keyway.Tokens
+	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": tok.AccessToken, "refresh_token": tok.RefreshToken}).
+		want(t, 201).decode(t, &next)
+	if next.RefreshToken == tok.RefreshToken || next.AccessToken == "" {
+		t.Fatalf("refresh did not rotate: %+v", next)
+	}
+	s.callAs("", "GET", "/accounts", nil, "Authorization", "Bearer "+next.AccessToken).want(t, 200)
+	// Replaying the spent token is refused and kills the newer one too.
+	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"refresh_token": tok.RefreshToken}).want(t, 401)
+	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"refresh_token": next.RefreshToken}).want(t, 401)
+	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"refresh_token": "rt_not-a-real-token"}).want(t, 401)
+	// Access tokens expire.
+	s.Clock.Advance(16 * 60e9)
+	s.callAs("", "GET", "/accounts", nil, "Authorization", "Bearer "+next.AccessToken).want(t, 401)
+}

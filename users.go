@@ -128,6 +128,7 @@ type UserStore interface {
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	User(ctx context.Context, id string) (*User, error)
 	UserRoles(ctx context.Context, userID string) ([]UserRole, error)
+	RenameUser(ctx context.Context, id, name string, at Time) (*User, error)
 	// CreateRefreshToken stores a refresh token's digest in a family (the
 	// chain of rotations from one login).
 	CreateRefreshToken(ctx context.Context, digest [32]byte, userID, family string, expires time.Time) error

@@ -85,9 +85,10 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 			}),
 
 		// Users and roles (issue: people).
-		later[struct {
-			AccountID string `query:"accountId"`
-		}](Operation{ID: "UserRolesController_getRolesForUser", Method: "GET", Path: "/user-roles", Tools: []string{"list_all_the_auth_api_user_roles"}, Summary: "The caller's roles"}),
+		op(Operation{ID: "UserRolesController_getRolesForUser", Method: "GET", Path: "/user-roles", Tools: []string{"list_all_the_auth_api_user_roles"}, Summary: "The caller's roles", Output: outputOf[[]keyway.UserRole]()},
+			func(ctx context.Context, c *keyway.Caller, in *accountQuery) (any, error) {
+				return svc.CallerRoles(ctx, c, in.AccountID)
+			}),
 		later[idPath](Operation{ID: "UsersController_updateUserRole", Method: "PATCH", Path: "/users/{id}/roles", Tools: []string{"update_a_the_auth_api_user_role_by_id"}, Summary: "Set a user's role"}),
 		later[struct {
 			ID        string `path:"id"`
@@ -180,7 +181,10 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 				}
 				return out, nil
 			}),
-		later[idPath](Operation{ID: "UsersController_updateUser", Method: "PATCH", Path: "/users/{id}", Tools: []string{"update_a_the_auth_api_user_by_id"}, Summary: "Rename a user"}),
+		op(Operation{ID: "UsersController_updateUser", Method: "PATCH", Path: "/users/{id}", Tools: []string{"update_a_the_auth_api_user_by_id"}, Summary: "Rename a user (yourself, for now)", Output: outputOf[keyway.User]()},
+			func(ctx context.Context, c *keyway.Caller, in *renameByIDIn) (any, error) {
+				return svc.RenameUser(ctx, c, in.ID, &in.Body)
+			}),
 
 		// API keys.
 		op(Operation{ID: "ApiKeyController_listClientKeys", Method: "GET", Path: "/api-keys", Tools: []string{"list_all_the_auth_api_api_keys"}, Summary: "List API keys of a project, newest first", Output: outputOf[[]keyway.APIKey]()},

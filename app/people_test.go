@@ -92,3 +92,43 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	s.Clock.Advance(16 * 60e9)
 	s.callAs("", "GET", "/accounts", nil, "Authorization", "Bearer "+next.AccessToken).want(t, 401)
 }
+
+func TestUserRolesAndRename(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *server) {
+		tok := s.signupAndLogin(t, "ann@example.com", "correct horse battery")
+		bearer := []string{"Authorization", "Bearer " + tok.AccessToken}
+		var accounts []keyway.Account
+		s.callAs("", "GET", "/accounts", nil, bearer...).want(t, 200).decode(t, &accounts)
+		var roles []keyway.UserRole
+		s.callAs("", "GET", "/user-roles", nil, bearer...).want(t, 200).decode(t, &roles)
+		if len(roles) != 1 || roles[0].AccountID != accounts[0].ID || roles[0].Role != keyway.RoleAdmin || roles[0].ProjectID != nil {
+			t.Fatalf("user roles %+v", roles)
+		}
+		s.callAs("", "GET", "/user-roles?accountId="+s.AccountID, nil, bearer...).want(t, 403)
+
+		// An access key reports the role it acts with.
+		s.call("GET", "/user-roles", nil).want(t, 200).decode(t, &roles)
+		if len(roles) != 1 || roles[0].AccountID != s.AccountID || roles[0].Role != keyway.RoleAdmin {
+			t.Fatalf("access key roles %+v", roles)
+		}
+		p := s.newProject("p", "live")
+		var ak keyway.AccessKey
+		s.call("POST", "/access-keys", map[string]any{"name": "pk", "projectId": p.ID}).want(t, 201).decode(t, &ak)
+		s.callAs(ak.Key, "GET", "/user-roles", nil).want(t, 200).decode(t, &roles)
+		if len(roles) != 1 || roles[0].Role != keyway.RoleUser || roles[0].ProjectID == nil || *roles[0].ProjectID != p.ID {
+			t.Fatalf("project-level access key roles %+v", roles)
+		}
+
+		// A user renames themselves; nobody else, and no access key.
+		s.callAs("", "GET", "/user-roles", nil, bearer...).want(t, 200).decode(t, &roles)
+		userID := roles[0].UserID
+		var u keyway.User
+		s.callAs("", "PATCH", "/users/"+userID, map[string]any{"name": "Ann B."}, bearer...).want(t, 200).decode(t, &u)
+		if u.ID != userID || u.Name != "Ann B." || u.Email != "ann@example.com" {
+			t.Fatalf("renamed user %+v", u)
+		}
+		s.callAs("", "PATCH", "/users/someone-else", map[string]any{"name": "x"}, bearer...).want(t, 404)
+		s.callAs("", "PATCH", "/users/"+userID, map[string]any{"name": ""}, bearer...).want(t, 400)
+		s.call("PATCH", "/users/"+userID, map[string]any{"name": "x"}).want(t, 403)
+	})
+}

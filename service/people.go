@@ -158,3 +158,49 @@ func (s *Service) UserCaller(ctx context.Context, token string) (*keyway.Caller,
 	}
 	return &keyway.Caller{User: u, AccountID: a.ID}, nil
 }
+
+// CallerRoles answers GET /user-roles: the caller's roles, in one account
+// when accountID is given. An access key holds the role it acts with: an
+// account-level key is its account's admin, a project-level one a user of
+// its project.
+func (s *Service) CallerRoles(ctx context.Context, c *keyway.Caller, accountID string) ([]keyway.UserRole, error) {
+	if accountID != "" {
+		if err := namedAccount(c, accountID); err != nil {
+			return nil, err
+		}
+	}
+	if c.User == nil {
+		actor, _ := c.Actor()
+		r := keyway.UserRole{UserID: actor, AccountID: c.AccountID, Role: keyway.RoleAdmin}
+		if !c.AccountLevel() {
+			project := c.ProjectID
+			r.ProjectID, r.Role = &project, keyway.RoleUser
+		}
+		return []keyway.UserRole{r}, nil
+	}
+	p, err := s.peopleOn()
+	if err != nil {
+		return nil, err
+	}
+	return p.Store.UserRoles(ctx, c.User.ID)
+}
+
+// RenameUser renames a user. Until teammates exist, a user can only see
+// and rename themselves; anyone else is 404, and access keys, which act
+// for programs rather than people, are 403.
+func (s *Service) RenameUser(ctx context.Context, c *keyway.Caller, id string, in *keyway.Rename) (*keyway.User, error) {
+	p, err := s.peopleOn()
+	if err != nil {
+		return nil, err
+	}
+	if c.User == nil {
+		return nil, keyway.ErrForbidden
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if id != c.User.ID {
+		return nil, keyway.ErrUserNotFound
+	}
+	return p.Store.RenameUser(ctx, id, in.Name, s.now())
+}

@@ -132,3 +132,14 @@ func (s *Store) UseRefreshToken(ctx context.Context, digest [32]byte, now time.T
 	}
 	return userID, family, nil
 }
+
+func (s *Store) RenameUser(ctx context.Context, id, name string, at keyway.Time) (*keyway.User, error) {
+	found, err := execOne(ctx, s.w, `UPDATE users SET name = $2, updated_at = $3 WHERE id = $1`, id, name, at.Millis())
+	if err != nil {
+		return nil, keyway.Internal(fmt.Errorf("rename user: %w", err))
+	}
+	if !found {
+		return nil, keyway.ErrUserNotFound
+	}
+	return s.User(ctx, id)
+}

@@ -3,6 +3,7 @@ package keyway
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error for callers. Every transport maps codes to its own
@@ -31,6 +32,8 @@ type Error struct {
 	Message string
 	Details []string
 	Err     error
+	// RetryAfter, on a rate-limit error, is how long until a retry can work.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

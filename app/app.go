@@ -232,7 +232,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	svc.EnablePeople(service.People{Store: store, Tokens: tokens, Password: password.Default})
+	svc.EnablePeople(service.People{Store: store, Tokens: tokens, Password: password.Default, Limiter: limiter})
 	if err := a.bootstrap(ctx, svc); err != nil {
 		return err
 	}

@@ -132,3 +132,23 @@ func TestUserRolesAndRename(t *testing.T) {
 		s.call("PATCH", "/users/"+userID, map[string]any{"name": "x"}).want(t, 403)
 	})
 }
+
+// Password guessing is throttled per email: 10 attempts per 15 minutes,
+// right or wrong, then 429 with the time to wait.
+func TestLoginThrottle(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *server) {
+		s.signupAndLogin(t, "zoe@example.com", "correct horse battery") // attempt 1
+		for range 9 {
+			s.callAs("", "POST", "/auth/login", map[string]any{"email": "zoe@example.com", "password": "wrong guess!"}).want(t, 401)
+		}
+		r := s.callAs("", "POST", "/auth/login", map[string]any{"email": "ZOE@example.com", "password": "correct horse battery"}).want(t, 429)
+		r.wantJSON(t, `{"statusCode":429,"message":"Too many requests"}`)
+		if got := r.Header.Get("retry-after-seconds"); got != "900" {
+			t.Fatalf("retry-after-seconds %q, want 900", got)
+		}
+		// Another email is not affected; the window ends.
+		s.callAs("", "POST", "/auth/login", map[string]any{"email": "other@example.com", "password": "whatever it is"}).want(t, 401)
+		s.Clock.Advance(15 * 60e9)
+		s.callAs("", "POST", "/auth/login", map[string]any{"email": "zoe@example.com", "password": "correct horse battery"}).want(t, 201)
+	})
+}

@@ -6,11 +6,13 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"reflect"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -271,6 +273,10 @@ func (h *Handler) runOperation(w http.ResponseWriter, r *http.Request, o api.Ope
 }
 
 func (h *Handler) fail(w http.ResponseWriter, err error) int {
+	var e *keyway.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		w.Header().Set("retry-after-seconds", strconv.Itoa(max(int((e.RetryAfter+time.Second-1)/time.Second), 1)))
+	}
 	status, body := encodeError(err)
 	if status >= 500 {
 		h.log.Error("request failed", "error", err.Error())

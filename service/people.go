@@ -19,12 +19,19 @@ type People struct {
 	Password password.Params
 	// RefreshTTL is how long a refresh token may wait to be used.
 	RefreshTTL time.Duration
+	// Limiter throttles password guessing per email: LoginLimit attempts
+	// per window (shared by all nodes when it is Redis).
+	Limiter    keyway.RateLimiter
+	LoginLimit keyway.RateLimit
 }
 
 // EnablePeople turns the user operations on.
 func (s *Service) EnablePeople(p People) {
 	if p.RefreshTTL <= 0 {
 		p.RefreshTTL = 30 * 24 * time.Hour
+	}
+	if p.LoginLimit.RateLimit <= 0 {
+		p.LoginLimit = keyway.RateLimit{RateLimit: 10, RateLimitTTL: 15 * 60}
 	}
 	s.people = &p
 	// A login for an unknown email still checks a password against this
@@ -74,6 +81,9 @@ func (s *Service) Login(ctx context.Context, in *keyway.Login) (keyway.Tokens, e
 	if err := in.Validate(); err != nil {
 		return keyway.Tokens{}, err
 	}
+	if err := s.throttle(ctx, p, "login:"+in.Email); err != nil {
+		return keyway.Tokens{}, err
+	}
 	u, err := p.Store.UserByEmail(ctx, in.Email)
 	if err != nil && !errors.Is(err, keyway.ErrUserNotFound) {
 		return keyway.Tokens{}, err
@@ -111,6 +121,24 @@ func (s *Service) RefreshTokens(ctx context.Context, in *keyway.TokenRefresh) (k
 		return keyway.Tokens{}, err
 	}
 	return s.issueTokens(ctx, p, userID, family)
+}
+
+// throttle spends one attempt of a login-like action for subject; past the
+// limit it answers 429 with the time to wait. Successful and failed
+// attempts count alike, so the limit is a ceiling on guesses either way.
+func (s *Service) throttle(ctx context.Context, p *People, subject string) error {
+	if p.Limiter == nil {
+		return nil
+	}
+	now := s.clock.Now()
+	r, err := p.Limiter.Take(ctx, keycrypt.HashKey("throttle:"+subject), p.LoginLimit, now)
+	if err != nil {
+		return err
+	}
+	if !r.Allowed {
+		return &keyway.Error{Code: keyway.CodeRateLimited, Message: "Too many requests", RetryAfter: r.Reset.Sub(now)}
+	}
+	return nil
 }
 
 func (s *Service) issueTokens(ctx context.Context, p *People, userID, family string) (keyway.Tokens, error) {

@@ -330,6 +330,12 @@ type DeliveryStore interface {
 	Delivery(ctx context.Context, id string) (*Delivery, error)
 	// RetryDelivery makes a delivery pending and due at now.
 	RetryDelivery(ctx context.Context, id string, now time.Time) error
+	// Notifications lists an account's notifications, newest first;
+	// projectID, when set, keeps account-wide ones and that project's.
+	Notifications(ctx context.Context, accountID, projectID string, page Page) ([]*Notification, string, error)
+	Notification(ctx context.Context, id string) (*Notification, error)
+	// MarkNotificationRead sets readAt once; later calls keep the first.
+	MarkNotificationRead(ctx context.Context, id string, at Time) error
 	// MarkWebhookFailing marks a webhook failing, with a notification for
 	// its account, if its deliveries have failed since before cutoff and it
 	// is not marked yet. It reports whether it marked it.
@@ -338,8 +344,9 @@ type DeliveryStore interface {
 
 // ErrWebhookNotFound and ErrDeliveryNotFound keep their public wording here.
 var (
-	ErrWebhookNotFound  = Errorf(CodeNotFound, "Webhook not found")
-	ErrDeliveryNotFound = Errorf(CodeNotFound, "Delivery not found")
+	ErrWebhookNotFound      = Errorf(CodeNotFound, "Webhook not found")
+	ErrDeliveryNotFound     = Errorf(CodeNotFound, "Delivery not found")
+	ErrNotificationNotFound = Errorf(CodeNotFound, "Notification not found")
 )
 
 // NewEventID returns a fresh event id, "evt_" and 32 hex digits; it is the

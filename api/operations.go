@@ -227,7 +227,15 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 		// Analytics (issue: usage analytics).
 		later[analyticsQuery](Operation{ID: "AnalyticsController_getProjectTotals", Method: "GET", Path: "/analytics/project-totals", Tools: []string{"list_all_the_auth_api_analytics_project_totals"}, Summary: "Verification totals of a project"}),
 		later[analyticsQuery](Operation{ID: "AnalyticsController_getApiKeyTotals", Method: "GET", Path: "/analytics/api-key-totals", Tools: []string{"list_all_the_auth_api_analytics_api_key_totals"}, Summary: "Verification totals per API key"}),
-		later[struct{}](Operation{ID: "NotifyController_welcomeMessage", Method: "GET", Path: "/notifications", Tools: []string{"list_all_the_auth_api_notifications"}, Summary: "Notifications"}),
+		op(Operation{ID: "NotifyController_welcomeMessage", Method: "GET", Path: "/notifications", Tools: []string{"list_all_the_auth_api_notifications"}, Summary: "The caller's account's notifications, newest first", Output: outputOf[[]keyway.Notification]()},
+			func(ctx context.Context, c *keyway.Caller, in *pageQuery) (any, error) {
+				items, next, err := svc.Notifications(ctx, c, in.page())
+				return List{Items: items, Next: next}, err
+			}),
+		op(Operation{ID: "Notifications_markRead", Method: "PATCH", Path: "/notifications/{id}", Summary: "Mark a notification read (Keyway only)", Output: outputOf[keyway.Notification]()},
+			func(ctx context.Context, c *keyway.Caller, in *idPath) (any, error) {
+				return svc.MarkNotificationRead(ctx, c, in.ID)
+			}),
 
 		// Invitations and teammates (issue: people).
 		later[struct {

@@ -432,19 +432,44 @@ func (s *Store) MarkWebhookFailing(ctx context.Context, webhookID string, cutoff
 	return marked, nil
 }
 
+const notificationCols = `id, type, title, message, account_id, project_id, created_at, read_at`
+
+func scanNotification(row scanner) (*keyway.Notification, position, error) {
+	var n keyway.Notification
+	var created int64
+	var read sql.NullInt64
+	if err := row.Scan(&n.ID, &n.Type, &n.Title, &n.Message, &n.AccountID, &n.ProjectID, &created, &read); err != nil {
+		return nil, position{}, err
+	}
+	n.CreatedAt, n.ReadAt = keyway.TimeFromMillis(created), timeOrNil(read)
+	return &n, position{createdAt: created, tie: n.ID}, nil
+}
+
 // Notifications lists an account's notifications, newest first.
-func (s *Store) Notifications(ctx context.Context, accountID string, page keyway.Page) ([]*keyway.Notification, string, error) {
+func (s *Store) Notifications(ctx context.Context, accountID, projectID string, page keyway.Page) ([]*keyway.Notification, string, error) {
 	var q query
 	q.where("account_id = " + q.arg(accountID))
-	return list(ctx, s.r, "notifications", `SELECT id, type, title, message, account_id, project_id, created_at, read_at FROM notifications`,
-		&q, listOrder{desc: true, tie: "id"}, page, func(row scanner) (*keyway.Notification, position, error) {
-			var n keyway.Notification
-			var created int64
-			var read sql.NullInt64
-			if err := row.Scan(&n.ID, &n.Type, &n.Title, &n.Message, &n.AccountID, &n.ProjectID, &created, &read); err != nil {
-				return nil, position{}, err
-			}
-			n.CreatedAt, n.ReadAt = keyway.TimeFromMillis(created), timeOrNil(read)
-			return &n, position{createdAt: created, tie: n.ID}, nil
-		})
+	if projectID != "" {
+		q.where("(project_id IS NULL OR project_id = " + q.arg(projectID) + ")")
+	}
+	return list(ctx, s.r, "notifications", `SELECT `+notificationCols+` FROM notifications`,
+		&q, listOrder{desc: true, tie: "id"}, page, scanNotification)
+}
+
+func (s *Store) Notification(ctx context.Context, id string) (*keyway.Notification, error) {
+	n, _, err := scanNotification(s.r.QueryRowContext(ctx, `SELECT `+notificationCols+` FROM notifications WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, keyway.ErrNotificationNotFound
+	}
+	if err != nil {
+		return nil, keyway.Internal(fmt.Errorf("get notification: %w", err))
+	}
+	return n, nil
+}
+
+func (s *Store) MarkNotificationRead(ctx context.Context, id string, at keyway.Time) error {
+	if _, err := s.w.ExecContext(ctx, `UPDATE notifications SET read_at = COALESCE(read_at, $2) WHERE id = $1`, id, at.Millis()); err != nil {
+		return keyway.Internal(fmt.Errorf("mark notification read: %w", err))
+	}
+	return nil
 }

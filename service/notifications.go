@@ -1,0 +1,36 @@
+package service
+
+import (
+	"context"
+
+	"github.com/keywayhq/keyway"
+)
+
+// Notifications lists the notifications of the caller's account; a
+// project-level caller sees account-wide ones and its project's.
+func (s *Service) Notifications(ctx context.Context, c *keyway.Caller, page keyway.Page) ([]*keyway.Notification, string, error) {
+	h, err := s.webhooks()
+	if err != nil {
+		return nil, "", err
+	}
+	return h.Store.Notifications(ctx, c.AccountID, c.ProjectID, page)
+}
+
+// MarkNotificationRead marks one of the caller's notifications read.
+func (s *Service) MarkNotificationRead(ctx context.Context, c *keyway.Caller, id string) (*keyway.Notification, error) {
+	h, err := s.webhooks()
+	if err != nil {
+		return nil, err
+	}
+	n, err := h.Store.Notification(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if n.AccountID != c.AccountID || (!c.AccountLevel() && n.ProjectID != nil && *n.ProjectID != c.ProjectID) {
+		return nil, keyway.ErrNotificationNotFound
+	}
+	if err := h.Store.MarkNotificationRead(ctx, id, s.now()); err != nil {
+		return nil, err
+	}
+	return h.Store.Notification(ctx, id)
+}

@@ -131,7 +131,7 @@ type UserStore interface {
 	RenameUser(ctx context.Context, id, name string, at Time) (*User, error)
 	// CreateRefreshToken stores a refresh token's digest in a family (the
 	// chain of rotations from one login).
-	CreateRefreshToken(ctx context.Context, digest [32]byte, userID, family string, expires time.Time) error
+	CreateRefreshToken(ctx context.Context, digest [32]byte, userID, family string, created, expires time.Time) error
 	// UseRefreshToken spends a refresh token once. A token used before,
 	// revoked or expired is ErrUnauthorized, and a reused one revokes its
 	// whole family: whoever holds the stolen chain is cut off too.

@@ -147,7 +147,8 @@ func (s *Service) issueTokens(ctx context.Context, p *People, userID, family str
 		return keyway.Tokens{}, keyway.Internal(err)
 	}
 	refresh, digest := usertoken.NewRefreshToken()
-	if err := p.Store.CreateRefreshToken(ctx, digest, userID, family, s.clock.Now().Add(p.RefreshTTL)); err != nil {
+	now := s.clock.Now()
+	if err := p.Store.CreateRefreshToken(ctx, digest, userID, family, now, now.Add(p.RefreshTTL)); err != nil {
 		return keyway.Tokens{}, err
 	}
 	return keyway.Tokens{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", ExpiresIn: int(ttl / time.Second)}, nil

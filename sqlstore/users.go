@@ -83,9 +83,9 @@ func (s *Store) UserRoles(ctx context.Context, userID string) ([]keyway.UserRole
 	return out, nil
 }
 
-func (s *Store) CreateRefreshToken(ctx context.Context, digest [32]byte, userID, family string, expires time.Time) error {
+func (s *Store) CreateRefreshToken(ctx context.Context, digest [32]byte, userID, family string, created, expires time.Time) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO refresh_tokens (digest, user_id, family, expires_at, created_at)
-		VALUES ($1, $2, $3, $4, $5)`, digest[:], userID, family, expires.UnixMilli(), time.Now().UnixMilli())
+		VALUES ($1, $2, $3, $4, $5)`, digest[:], userID, family, expires.UnixMilli(), created.UnixMilli())
 	if err != nil {
 		return keyway.Internal(fmt.Errorf("create refresh token: %w", err))
 	}

@@ -47,14 +47,14 @@ func TestRefreshTokenRotationAndReuse(t *testing.T) {
 		u, _ := newUser(t, s, "bob@example.com")
 		now := time.UnixMilli(at(10).Millis())
 		first := keycrypt.HashKey("rt_first")
-		check(t, s.CreateRefreshToken(ctx, first, u.ID, "fam-1", now.Add(time.Hour)))
+		check(t, s.CreateRefreshToken(ctx, first, u.ID, "fam-1", now, now.Add(time.Hour)))
 		user, family, err := s.UseRefreshToken(ctx, first, now)
 		check(t, err)
 		if user != u.ID || family != "fam-1" {
 			t.Fatalf("UseRefreshToken = %s, %s", user, family)
 		}
 		second := keycrypt.HashKey("rt_second")
-		check(t, s.CreateRefreshToken(ctx, second, u.ID, "fam-1", now.Add(time.Hour)))
+		check(t, s.CreateRefreshToken(ctx, second, u.ID, "fam-1", now, now.Add(time.Hour)))
 
 		// Replaying the spent token is refused and revokes the family.
 		_, _, err = s.UseRefreshToken(ctx, first, now)
@@ -64,7 +64,7 @@ func TestRefreshTokenRotationAndReuse(t *testing.T) {
 
 		// Another login's family is untouched; expiry is enforced.
 		other := keycrypt.HashKey("rt_other")
-		check(t, s.CreateRefreshToken(ctx, other, u.ID, "fam-2", now.Add(time.Minute)))
+		check(t, s.CreateRefreshToken(ctx, other, u.ID, "fam-2", now, now.Add(time.Minute)))
 		_, _, err = s.UseRefreshToken(ctx, other, now.Add(time.Minute))
 		mustIs(t, err, keyway.ErrUnauthorized)
 		_, _, err = s.UseRefreshToken(ctx, keycrypt.HashKey("rt_unknown"), now)

@@ -6,6 +6,7 @@ package keyway
 
 import (
 	"encoding/json"
+	"slices"
 )
 
 // Env is a project's environment; it prefixes every key issued in it.
@@ -118,13 +119,44 @@ func (a *AccessKey) Limit() *RateLimit {
 }
 
 // Caller is the authenticated principal of a management call: an access
-// key, or a signed-in user (User set, AccessKey nil).
+// key, or a signed-in user (User set, AccessKey nil). Grants are everything
+// it may reach: one for an access key, the user's roles for a user.
 type Caller struct {
 	AccessKey *AccessKey
 	User      *User
+	Grants    []Grant
+}
+
+// Grant is a role in an account, narrowed to one project when ProjectID is
+// set.
+type Grant struct {
 	AccountID string
-	// ProjectID is empty for an account-level caller.
 	ProjectID string
+	Role      Role
+}
+
+// AccessKeyCaller is the caller an access key acts as (CONTRACT.md
+// "Management authentication"): an account-level key is an admin of its
+// account, a project-level one a user of its project.
+func AccessKeyCaller(k *AccessKey) *Caller {
+	g := Grant{AccountID: k.AccountID, Role: RoleAdmin}
+	if k.ProjectID != nil {
+		g.ProjectID, g.Role = *k.ProjectID, RoleUser
+	}
+	return &Caller{AccessKey: k, Grants: []Grant{g}}
+}
+
+// UserCaller is the caller a signed-in user acts as.
+func UserCaller(u *User, roles []UserRole) *Caller {
+	c := &Caller{User: u, Grants: make([]Grant, 0, len(roles))}
+	for _, r := range roles {
+		g := Grant{AccountID: r.AccountID, Role: r.Role}
+		if r.ProjectID != nil {
+			g.ProjectID = *r.ProjectID
+		}
+		c.Grants = append(c.Grants, g)
+	}
+	return c
 }
 
 // Actor names the caller in audit fields. Access keys are secrets, so the
@@ -145,13 +177,93 @@ func Fingerprint(key string) string {
 	return "…" + key[len(key)-4:]
 }
 
-// CanReachProject reports whether the caller's scope covers a project.
-func (c *Caller) CanReachProject(p *Project) bool {
-	if p.AccountID != c.AccountID {
-		return false
+// Role is the strongest role the caller holds over a project of an account
+// (an account-wide grant covers every project), or over the account as a
+// whole when projectID is "" (then only account-wide grants count). ""
+// means the caller cannot reach it at all.
+func (c *Caller) Role(accountID, projectID string) Role {
+	var best Role
+	for _, g := range c.Grants {
+		if g.AccountID == accountID && (g.ProjectID == "" || g.ProjectID == projectID) && g.Role.rank() > best.rank() {
+			best = g.Role
+		}
 	}
-	return c.ProjectID == "" || c.ProjectID == p.ID
+	return best
 }
 
-// AccountLevel reports whether the caller reaches its whole account.
-func (c *Caller) AccountLevel() bool { return c.ProjectID == "" }
+// Can reports whether the caller holds at least role need over the project
+// (or, with projectID "", over the whole account).
+func (c *Caller) Can(need Role, accountID, projectID string) bool {
+	return c.Role(accountID, projectID).AtLeast(need)
+}
+
+// InAccount reports whether the caller holds any role in an account.
+func (c *Caller) InAccount(accountID string) bool {
+	for _, g := range c.Grants {
+		if g.AccountID == accountID {
+			return true
+		}
+	}
+	return false
+}
+
+// AccountWide reports whether the caller reaches every project of an
+// account.
+func (c *Caller) AccountWide(accountID string) bool { return c.Role(accountID, "") != "" }
+
+// Projects lists the projects of an account the caller's narrowed grants
+// reach; it says nothing of account-wide grants.
+func (c *Caller) Projects(accountID string) []string {
+	var ids []string
+	for _, g := range c.Grants {
+		if g.AccountID == accountID && g.ProjectID != "" && !slices.Contains(ids, g.ProjectID) {
+			ids = append(ids, g.ProjectID)
+		}
+	}
+	return ids
+}
+
+// Accounts lists the accounts the caller holds a role in, in grant order.
+func (c *Caller) Accounts() []string {
+	var ids []string
+	for _, g := range c.Grants {
+		if !slices.Contains(ids, g.AccountID) {
+			ids = append(ids, g.AccountID)
+		}
+	}
+	return ids
+}
+
+// DefaultAccount is the account an operation means when it names none: the
+// caller's only one. "" when it has several or none, and the operation must
+// be told.
+func (c *Caller) DefaultAccount() string {
+	if ids := c.Accounts(); len(ids) == 1 {
+		return ids[0]
+	}
+	return ""
+}
+
+// DefaultProject is the project an operation means when it names none: the
+// only project of the account the caller reaches, when it does not reach the
+// whole account. "" otherwise.
+func (c *Caller) DefaultProject(accountID string) string {
+	if c.AccountWide(accountID) {
+		return ""
+	}
+	if ids := c.Projects(accountID); len(ids) == 1 {
+		return ids[0]
+	}
+	return ""
+}
+
+// CanAnywhere reports whether the caller holds at least role need in any
+// scope: the guard that runs before an operation's input is validated.
+func (c *Caller) CanAnywhere(need Role) bool {
+	for _, g := range c.Grants {
+		if g.Role.AtLeast(need) {
+			return true
+		}
+	}
+	return false
+}

@@ -18,6 +18,24 @@ const (
 	RoleViewer Role = "viewer"
 )
 
+func (r Role) rank() int {
+	switch r {
+	case RoleViewer:
+		return 1
+	case RoleUser:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// AtLeast reports whether r includes everything need may do.
+func (r Role) AtLeast(need Role) bool { return r.rank() >= need.rank() && r.rank() > 0 }
+
+// Valid reports whether r is one of the three roles.
+func (r Role) Valid() bool { return r.rank() > 0 }
+
 // User is a person who signs in.
 type User struct {
 	ID    string `json:"id"`
@@ -140,3 +158,17 @@ type UserStore interface {
 
 // ErrUserNotFound keeps its public wording here.
 var ErrUserNotFound = Errorf(CodeNotFound, "User not found")
+
+type clientAddressKey struct{}
+
+// WithClientAddress records the address a request came from, for the
+// per-address limits on sign-in attempts.
+func WithClientAddress(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, clientAddressKey{}, ip)
+}
+
+// ClientAddress is the address WithClientAddress recorded, "" if none.
+func ClientAddress(ctx context.Context) string {
+	ip, _ := ctx.Value(clientAddressKey{}).(string)
+	return ip
+}

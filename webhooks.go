@@ -330,9 +330,9 @@ type DeliveryStore interface {
 	Delivery(ctx context.Context, id string) (*Delivery, error)
 	// RetryDelivery makes a delivery pending and due at now.
 	RetryDelivery(ctx context.Context, id string, now time.Time) error
-	// Notifications lists an account's notifications, newest first;
-	// projectID, when set, keeps account-wide ones and that project's.
-	Notifications(ctx context.Context, accountID, projectID string, page Page) ([]*Notification, string, error)
+	// Notifications lists the notifications the grants reach, newest
+	// first; a project grant reaches its project's and account-wide ones.
+	Notifications(ctx context.Context, scopes []Grant, page Page) ([]*Notification, string, error)
 	Notification(ctx context.Context, id string) (*Notification, error)
 	// MarkNotificationRead sets readAt once; later calls keep the first.
 	MarkNotificationRead(ctx context.Context, id string, at Time) error

@@ -141,3 +141,52 @@ type loginIn struct {
 type refreshIn struct {
 	Body keyway.TokenRefresh `body:"true"`
 }
+
+type setRoleIn struct {
+	ID   string            `path:"id"`
+	Body keyway.RoleChange `body:"true"`
+}
+
+type removeRoleIn struct {
+	ID        string `path:"id"`
+	AccountID string `query:"accountId"`
+	ProjectID string `query:"projectId"`
+}
+
+type inviteToAccountIn struct {
+	ID   string               `path:"id"`
+	Body keyway.AccountInvite `body:"true"`
+}
+
+type firebaseIn struct {
+	Body keyway.FirebaseSignup `body:"true"`
+}
+
+type emailOTCIn struct {
+	Body keyway.EmailOTC `body:"true"`
+}
+
+type loginCodeIn struct {
+	Body keyway.LoginCode `body:"true"`
+}
+
+type listInvitationsIn struct {
+	AccountID string `query:"accountId"`
+	ProjectID string `query:"projectId"`
+	Status    string `query:"status" doc:"pending, accepted, cancelled or expired"`
+	pageQuery
+}
+
+type createInvitationsIn struct {
+	Body keyway.InvitationCreate `body:"true"`
+}
+
+type updateInvitationIn struct {
+	ID   string                  `path:"id"`
+	Body keyway.InvitationUpdate `body:"true"`
+}
+
+type teammatesIn struct {
+	AccountID string `query:"accountId"`
+	ProjectID string `query:"projectId"`
+}

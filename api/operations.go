@@ -89,12 +89,14 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 			func(ctx context.Context, c *keyway.Caller, in *accountQuery) (any, error) {
 				return svc.CallerRoles(ctx, c, in.AccountID)
 			}),
-		later[idPath](Operation{ID: "UsersController_updateUserRole", Method: "PATCH", Path: "/users/{id}/roles", Tools: []string{"update_a_the_auth_api_user_role_by_id"}, Summary: "Set a user's role"}),
-		later[struct {
-			ID        string `path:"id"`
-			AccountID string `query:"accountId"`
-			ProjectID string `query:"projectId"`
-		}](Operation{ID: "UsersController_deleteUserRole", Method: "DELETE", Path: "/users/{id}/roles", Tools: []string{"delete_a_the_auth_api_user_role_by_id"}, Summary: "Remove a user's role"}),
+		op(Operation{ID: "UsersController_updateUserRole", Method: "PATCH", Path: "/users/{id}/roles", Tools: []string{"update_a_the_auth_api_user_role_by_id"}, Summary: "Set a member's role over the account or one project (admins; the account keeps an admin); answers the member's roles there", Output: outputOf[[]keyway.UserRole]()},
+			func(ctx context.Context, c *keyway.Caller, in *setRoleIn) (any, error) {
+				return svc.SetUserRole(ctx, c, in.ID, &in.Body)
+			}),
+		op(Operation{ID: "UsersController_deleteUserRole", Method: "DELETE", Path: "/users/{id}/roles", Tools: []string{"delete_a_the_auth_api_user_role_by_id"}, Summary: "Remove a member's role over one project, or without projectId from the account (admins); answers the member's remaining roles there", Output: outputOf[[]keyway.UserRole]()},
+			func(ctx context.Context, c *keyway.Caller, in *removeRoleIn) (any, error) {
+				return svc.RemoveUserRoles(ctx, c, in.ID, in.AccountID, in.ProjectID)
+			}),
 
 		// Webhooks.
 		op(Operation{ID: "WebHookController_fetchWebHooks", Method: "GET", Path: "/webhooks", Tools: []string{"list_all_the_auth_api_webhooks"}, Summary: "List webhooks", Output: outputOf[[]keyway.Webhook]()},
@@ -153,18 +155,30 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 			func(ctx context.Context, c *keyway.Caller, in *idPath) (any, error) {
 				return svc.DeleteAccount(ctx, c, in.ID)
 			}),
-		later[idPath](Operation{ID: "accountsController_addUserToAccount", Method: "POST", Path: "/accounts/{id}/users", Tools: []string{"create_a_the_auth_api_account_user"}, Summary: "Invite a user to an account"}),
+		op(Operation{ID: "accountsController_addUserToAccount", Method: "POST", Path: "/accounts/{id}/users", Tools: []string{"create_a_the_auth_api_account_user"}, Summary: "Invite a person by email to the account with role user (empty answer)", Output: outputOf[Empty]()},
+			func(ctx context.Context, c *keyway.Caller, in *inviteToAccountIn) (any, error) {
+				return Empty{}, svc.InviteToAccount(ctx, c, in.ID, &in.Body)
+			}),
 
 		// Authentication of people (issue: people).
 		op(Operation{ID: "AuthController_registerUser", Method: "POST", Path: "/auth/signup", Tools: []string{"create_a_the_auth_api_auth_signup"}, Summary: "Sign up (empty answer); without an invitation the user gets an account of their own", Public: true, Output: outputOf[Empty]()},
 			func(ctx context.Context, _ *keyway.Caller, in *signupIn) (any, error) {
 				return Empty{}, svc.Signup(ctx, &in.Body)
 			}),
-		later[struct{}](Operation{ID: "AuthController_registerUserViaFireBase", Method: "POST", Path: "/auth/add-user-from-firebase", Tools: []string{"create_a_the_auth_api_auth_add_user_from_firebase"}, Summary: "Sign up with a Firebase ID token", Public: true}),
+		op(Operation{ID: "AuthController_registerUserViaFireBase", Method: "POST", Path: "/auth/add-user-from-firebase", Tools: []string{"create_a_the_auth_api_auth_add_user_from_firebase"}, Summary: "Sign up or sign in with a verified Firebase ID token: tokens, as a login gives", Public: true, Output: outputOf[keyway.Tokens]()},
+			func(ctx context.Context, _ *keyway.Caller, in *firebaseIn) (any, error) {
+				return svc.FirebaseSignIn(ctx, &in.Body)
+			}),
 		op(Operation{ID: "AuthController_loginUser", Method: "POST", Path: "/auth/login", Tools: []string{"create_a_the_auth_api_auth_login"}, Summary: "Log in: an access token and a refresh token", Public: true, Output: outputOf[keyway.Tokens]()},
 			func(ctx context.Context, _ *keyway.Caller, in *loginIn) (any, error) { return svc.Login(ctx, &in.Body) }),
-		later[struct{}](Operation{ID: "AuthController_emailOtc", Method: "POST", Path: "/auth/email-otc", Tools: []string{"create_a_the_auth_api_auth_email_otc"}, Summary: "Email a one-time code", Public: true}),
-		later[struct{}](Operation{ID: "AuthController_validateOneTimeCode", Method: "POST", Path: "/auth/validate-login-code", Tools: []string{"create_a_the_auth_api_auth_validate_login_code"}, Summary: "Log in with a one-time code", Public: true}),
+		op(Operation{ID: "AuthController_emailOtc", Method: "POST", Path: "/auth/email-otc", Tools: []string{"create_a_the_auth_api_auth_email_otc"}, Summary: "Email a one-time sign-in code (empty answer, whether or not the email is known)", Public: true, Output: outputOf[Empty]()},
+			func(ctx context.Context, _ *keyway.Caller, in *emailOTCIn) (any, error) {
+				return Empty{}, svc.EmailLoginCode(ctx, &in.Body)
+			}),
+		op(Operation{ID: "AuthController_validateOneTimeCode", Method: "POST", Path: "/auth/validate-login-code", Tools: []string{"create_a_the_auth_api_auth_validate_login_code"}, Summary: "Log in with a one-time code: tokens, as a login gives", Public: true, Output: outputOf[keyway.Tokens]()},
+			func(ctx context.Context, _ *keyway.Caller, in *loginCodeIn) (any, error) {
+				return svc.ValidateLoginCode(ctx, &in.Body)
+			}),
 		op(Operation{ID: "AuthController_refreshAccessToken", Method: "POST", Path: "/auth/refresh-access-token", Tools: []string{"create_a_the_auth_api_auth_refresh_access_token"}, Summary: "Spend a refresh token for a new pair (a replayed one revokes its login)", Public: true, Output: outputOf[keyway.Tokens]()},
 			func(ctx context.Context, _ *keyway.Caller, in *refreshIn) (any, error) {
 				return svc.RefreshTokens(ctx, &in.Body)
@@ -181,7 +195,7 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 				}
 				return out, nil
 			}),
-		op(Operation{ID: "UsersController_updateUser", Method: "PATCH", Path: "/users/{id}", Tools: []string{"update_a_the_auth_api_user_by_id"}, Summary: "Rename a user (yourself, for now)", Output: outputOf[keyway.User]()},
+		op(Operation{ID: "UsersController_updateUser", Method: "PATCH", Path: "/users/{id}", Tools: []string{"update_a_the_auth_api_user_by_id"}, Summary: "Rename a user: yourself, or a member of an account you administer", Output: outputOf[keyway.User]()},
 			func(ctx context.Context, c *keyway.Caller, in *renameByIDIn) (any, error) {
 				return svc.RenameUser(ctx, c, in.ID, &in.Body)
 			}),
@@ -238,21 +252,39 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 			}),
 
 		// Invitations and teammates (issue: people).
-		later[struct {
-			AccountID string `query:"accountId"`
-			ProjectID string `query:"projectId"`
-			Status    string `query:"status"`
-		}](Operation{ID: "InvitationsController_getInvitations", Method: "GET", Path: "/invitations", Tools: []string{"list_all_the_auth_api_invitations"}, Summary: "List invitations"}),
-		later[struct{}](Operation{ID: "InvitationsController_addInvitation", Method: "POST", Path: "/invitations", Tools: []string{"create_a_the_auth_api_invitation"}, Summary: "Invite people"}),
-		later[idPath](Operation{ID: "InvitationsController_getInvitation", Method: "GET", Path: "/invitations/{id}", Tools: []string{"get_single_the_auth_api_invitation_by_id"}, Summary: "Get an invitation"}),
-		later[idPath](Operation{ID: "InvitationsController_updateInvitation", Method: "PATCH", Path: "/invitations/{id}", Tools: []string{"update_a_the_auth_api_invitation_by_id"}, Summary: "Change an invitation's role"}),
-		later[idPath](Operation{ID: "InvitationsController_cancelInvitation", Method: "DELETE", Path: "/invitations/{id}", Tools: []string{"delete_a_the_auth_api_invitation_by_id"}, Summary: "Cancel an invitation"}),
-		later[idPath](Operation{ID: "InvitationsController_acceptInvitation", Method: "POST", Path: "/invitations/{id}/accept", Tools: []string{"create_a_the_auth_api_invitation_accept"}, Summary: "Accept an invitation"}),
-		later[idPath](Operation{ID: "InvitationsController_getInvitationInfo", Method: "GET", Path: "/invitations/{id}/info", Tools: []string{"list_all_the_auth_api_invitation_info"}, Summary: "Public facts of an invitation", Public: true}),
-		later[struct {
-			AccountID string `query:"accountId"`
-			ProjectID string `query:"projectId"`
-		}](Operation{ID: "TeammatesController_getAllTeammates", Method: "GET", Path: "/teammates", Tools: []string{"list_all_the_auth_api_teammates"}, Summary: "List teammates"}),
+		op(Operation{ID: "InvitationsController_getInvitations", Method: "GET", Path: "/invitations", Tools: []string{"list_all_the_auth_api_invitations"}, Summary: "List an account's invitations, newest first (admins)", Output: outputOf[[]keyway.Invitation]()},
+			func(ctx context.Context, c *keyway.Caller, in *listInvitationsIn) (any, error) {
+				items, next, err := svc.ListInvitations(ctx, c, in.AccountID, in.ProjectID, in.Status, in.page())
+				return List{Items: items, Next: next}, err
+			}),
+		op(Operation{ID: "InvitationsController_addInvitation", Method: "POST", Path: "/invitations", Tools: []string{"create_a_the_auth_api_invitation"}, Summary: "Invite people by email (admins); each gets a link", Output: outputOf[[]keyway.Invitation]()},
+			func(ctx context.Context, c *keyway.Caller, in *createInvitationsIn) (any, error) {
+				return svc.CreateInvitations(ctx, c, &in.Body)
+			}),
+		op(Operation{ID: "InvitationsController_getInvitation", Method: "GET", Path: "/invitations/{id}", Tools: []string{"get_single_the_auth_api_invitation_by_id"}, Summary: "Get an invitation (admins)", Output: outputOf[keyway.Invitation]()},
+			func(ctx context.Context, c *keyway.Caller, in *idPath) (any, error) {
+				return svc.GetInvitation(ctx, c, in.ID)
+			}),
+		op(Operation{ID: "InvitationsController_updateInvitation", Method: "PATCH", Path: "/invitations/{id}", Tools: []string{"update_a_the_auth_api_invitation_by_id"}, Summary: "Change the role a pending invitation offers (admins)", Output: outputOf[keyway.Invitation]()},
+			func(ctx context.Context, c *keyway.Caller, in *updateInvitationIn) (any, error) {
+				return svc.UpdateInvitation(ctx, c, in.ID, &in.Body)
+			}),
+		op(Operation{ID: "InvitationsController_cancelInvitation", Method: "DELETE", Path: "/invitations/{id}", Tools: []string{"delete_a_the_auth_api_invitation_by_id"}, Summary: "Cancel a pending invitation (admins)", Output: outputOf[keyway.Invitation]()},
+			func(ctx context.Context, c *keyway.Caller, in *idPath) (any, error) {
+				return svc.CancelInvitation(ctx, c, in.ID)
+			}),
+		op(Operation{ID: "InvitationsController_acceptInvitation", Method: "POST", Path: "/invitations/{id}/accept", Tools: []string{"create_a_the_auth_api_invitation_accept"}, Summary: "Accept an invitation sent to your email", Output: outputOf[keyway.Invitation]()},
+			func(ctx context.Context, c *keyway.Caller, in *idPath) (any, error) {
+				return svc.AcceptInvitation(ctx, c, in.ID)
+			}),
+		op(Operation{ID: "InvitationsController_getInvitationInfo", Method: "GET", Path: "/invitations/{id}/info", Tools: []string{"list_all_the_auth_api_invitation_info"}, Summary: "Public facts of an invitation, for whoever holds its link", Public: true, Output: outputOf[keyway.InvitationInfo]()},
+			func(ctx context.Context, _ *keyway.Caller, in *idPath) (any, error) {
+				return svc.InvitationInfo(ctx, in.ID)
+			}),
+		op(Operation{ID: "TeammatesController_getAllTeammates", Method: "GET", Path: "/teammates", Tools: []string{"list_all_the_auth_api_teammates"}, Summary: "Who holds roles in an account, or over one project", Output: outputOf[[]keyway.Teammate]()},
+			func(ctx context.Context, c *keyway.Caller, in *teammatesIn) (any, error) {
+				return svc.Teammates(ctx, c, in.AccountID, in.ProjectID)
+			}),
 	}
 }
 

@@ -21,9 +21,11 @@ import (
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/api"
+	"github.com/keywayhq/keyway/firebase"
 	"github.com/keywayhq/keyway/httpapi"
 	"github.com/keywayhq/keyway/invalidation"
 	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/keywayhq/keyway/mailer"
 	"github.com/keywayhq/keyway/metrics"
 	"github.com/keywayhq/keyway/password"
 	"github.com/keywayhq/keyway/pgnotify"
@@ -51,12 +53,21 @@ type Config struct {
 	WebhookTimeout       time.Duration `default:"10s" env:"KEYWAY_WEBHOOK_TIMEOUT" help:"How long one delivery attempt may take."`
 	WebhookFailingAfter  time.Duration `default:"1h" env:"KEYWAY_WEBHOOK_FAILING_AFTER" help:"How long a webhook's deliveries may keep failing before it is marked failing and a notification is written."`
 	WebhookAllowNetworks string        `env:"KEYWAY_WEBHOOK_ALLOW_NETWORKS" help:"Comma-separated CIDRs webhooks may reach although private or local, e.g. 127.0.0.0/8 for testing."`
+	PublicURL            string        `env:"KEYWAY_PUBLIC_URL" help:"Where people reach Keyway, e.g. https://keys.example.com; links in emails start there (default: http:// and the listen address)."`
+	MailFrom             string        `default:"keyway@localhost" env:"KEYWAY_MAIL_FROM" help:"From address of the email Keyway sends."`
+	FirebaseProjectID    string        `env:"KEYWAY_FIREBASE_PROJECT_ID" help:"Firebase project whose ID tokens sign people in (POST /auth/add-user-from-firebase); empty turns it off."`
+	FirebaseCertsURL     string        `env:"KEYWAY_FIREBASE_CERTS_URL" help:"Where the certificates that sign Firebase ID tokens are published (default: Google's)."`
+	SigninAddressLimit   int           `default:"100" env:"KEYWAY_SIGNIN_ADDRESS_LIMIT" help:"Sign-in attempts (login, email-otc, validate-login-code) one client address may make per 15 minutes."`
+	ClientAddressHeader  string        `env:"KEYWAY_CLIENT_ADDRESS_HEADER" help:"Header a trusted load balancer puts the client address in (X-Forwarded-For: its last entry); empty uses the connection's address."`
+	ExpiryNoticeInterval time.Duration `default:"1h" env:"KEYWAY_EXPIRY_NOTICE_INTERVAL" help:"How often to look for API keys expiring within 7 days and notify their accounts."`
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration `default:"30s" env:"KEYWAY_SHUTDOWN_TIMEOUT" help:"How long to wait for in-flight requests on shutdown."`
 	// Secrets are read from the environment only, so they never show in a
 	// process listing.
 	SecretKey          string `kong:"-"`
 	BootstrapAccessKey string `kong:"-"`
+	// SMTPURL may hold a password.
+	SMTPURL string `kong:"-"`
 }
 
 // Database creates the data dir if needed and returns it (absolute) with
@@ -80,6 +91,7 @@ func (c *Config) Database() (dataDir, dbURL string, err error) {
 func (c *Config) FromEnv() {
 	c.SecretKey = os.Getenv("KEYWAY_SECRET_KEY")
 	c.BootstrapAccessKey = os.Getenv("KEYWAY_BOOTSTRAP_ACCESS_KEY")
+	c.SMTPURL = os.Getenv("KEYWAY_SMTP_URL")
 }
 
 // App is one running Keyway node.
@@ -91,6 +103,7 @@ type App struct {
 	clock      keyway.Clock
 
 	store    *sqlstore.Store
+	svc      *service.Service
 	verifier *verify.Verifier
 	limiter  *ratelimit.Memory
 	metrics  *metrics.Metrics
@@ -232,7 +245,13 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	svc.EnablePeople(service.People{Store: store, Tokens: tokens, Password: password.Default, Limiter: limiter})
+	people, err := a.people(embedded, secret)
+	if err != nil {
+		return err
+	}
+	people.Store, people.Groups, people.Tokens, people.Limiter = store, store, tokens, limiter
+	svc.EnablePeople(people)
+	a.svc = svc
 	if err := a.bootstrap(ctx, svc); err != nil {
 		return err
 	}
@@ -240,6 +259,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		Ops: api.Operations(svc, a.verifier), Verifier: a.verifier, Checks: checks,
 		Log: a.log, Clock: a.clock, Version: service.Version,
 		Instrument: a.metrics, Metrics: a.metrics.Handler(), Users: svc.UserCaller,
+		ClientAddressHeader: a.cfg.ClientAddressHeader,
 	})
 	if err != nil {
 		return err
@@ -261,6 +281,8 @@ func (a *App) Start(ctx context.Context) (err error) {
 
 	a.bgDone.Add(1)
 	go a.background()
+	a.bgDone.Add(1)
+	go a.noticeExpiringKeys()
 	a.log.Info("keyway listening", "addr", ln.Addr().String(), "database", redactURL(dbURL), "redis", a.cfg.RedisURL != "")
 	return nil
 }
@@ -299,6 +321,64 @@ func (a *App) startWebhooks(svc *service.Service, store *sqlstore.Store) error {
 		d.Run(a.bg)
 	}()
 	return nil
+}
+
+// people configures sign-in and email. Without SMTP, email goes to the log
+// with its secrets masked, except in the embedded default, where a person
+// trying Keyway on their machine reads the sign-in code there.
+func (a *App) people(embedded bool, secret []byte) (service.People, error) {
+	var sender mailer.Sender = mailer.LogSender{Log: a.log, ShowSecrets: embedded && a.cfg.DatabaseURL == ""}
+	if a.cfg.SMTPURL != "" {
+		smtp, err := mailer.NewSMTP(a.cfg.SMTPURL, cmp.Or(a.cfg.MailFrom, "keyway@localhost"))
+		if err != nil {
+			return service.People{}, fmt.Errorf("KEYWAY_SMTP_URL: %w", err)
+		}
+		sender = smtp
+	}
+	queue := mailer.NewQueue(sender, mailer.QueueOptions{Log: a.log})
+	a.closers = append(a.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return queue.Close(ctx)
+	})
+	codeKey, err := keycrypt.DeriveKey(secret, "login-code")
+	if err != nil {
+		return service.People{}, err
+	}
+	p := service.People{
+		Password: password.Default, Mail: queue, CodeKey: codeKey,
+		PublicURL:    cmp.Or(a.cfg.PublicURL, "http://"+a.cfg.Addr),
+		AddressLimit: keyway.RateLimit{RateLimit: cmp.Or(a.cfg.SigninAddressLimit, 100), RateLimitTTL: 15 * 60},
+	}
+	if a.cfg.FirebaseProjectID != "" {
+		v, err := firebase.New(firebase.Options{ProjectID: a.cfg.FirebaseProjectID, CertsURL: a.cfg.FirebaseCertsURL, Now: a.clock.Now})
+		if err != nil {
+			return service.People{}, fmt.Errorf("KEYWAY_FIREBASE_PROJECT_ID: %w", err)
+		}
+		p.Firebase = v
+	}
+	return p, nil
+}
+
+// noticeExpiringKeys writes the notifications of keys about to expire, at
+// start and then every ExpiryNoticeInterval; several nodes running it
+// write each notice once (the store decides).
+func (a *App) noticeExpiringKeys() {
+	defer a.bgDone.Done()
+	t := time.NewTicker(cmp.Or(a.cfg.ExpiryNoticeInterval, time.Hour))
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(a.bg, time.Minute)
+		if _, err := a.svc.NotifyExpiringKeys(ctx); err != nil && a.bg.Err() == nil {
+			a.log.Error("expiring-key notices failed; will retry", "error", err.Error())
+		}
+		cancel()
+		select {
+		case <-a.bg.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // newNodeID names this process on the invalidation bus, so it can skip its

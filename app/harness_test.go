@@ -68,6 +68,9 @@ func startServerWith(t testing.TB, dbURL string, logTo io.Writer, tune func(*app
 		// Test receivers listen on loopback, which webhooks may not reach
 		// by default.
 		WebhookAllowNetworks: "127.0.0.0/8,::1/128",
+		// Every test client signs in from 127.0.0.1; TestSigninAddressLimit
+		// tunes this down.
+		SigninAddressLimit: 10000,
 	}
 	if tune != nil {
 		tune(&cfg)

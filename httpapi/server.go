@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"reflect"
 	"runtime/debug"
@@ -60,6 +61,9 @@ type Config struct {
 	Metrics http.Handler
 	// Users resolves a user token (a JWT) to its caller; nil refuses them.
 	Users func(ctx context.Context, token string) (*keyway.Caller, error)
+	// ClientAddressHeader names the header a trusted load balancer puts the
+	// client's address in; "" uses the connection's peer.
+	ClientAddressHeader string
 }
 
 // Handler is the HTTP face of Keyway.
@@ -72,6 +76,8 @@ type Handler struct {
 	openapi  []byte
 	verifyOp OpRecorder
 	users    func(ctx context.Context, token string) (*keyway.Caller, error)
+	// addressHeader is Config.ClientAddressHeader, canonicalized.
+	addressHeader string
 }
 
 type noRecorder struct{}
@@ -81,7 +87,8 @@ func (noRecorder) Count(int)                  {}
 
 // New builds the handler.
 func New(cfg Config) (*Handler, error) {
-	h := &Handler{verifier: cfg.Verifier, log: cfg.Log, checks: cfg.Checks, clock: cfg.Clock, router: newRouter(), verifyOp: noRecorder{}, users: cfg.Users}
+	h := &Handler{verifier: cfg.Verifier, log: cfg.Log, checks: cfg.Checks, clock: cfg.Clock, router: newRouter(), verifyOp: noRecorder{}, users: cfg.Users,
+		addressHeader: http.CanonicalHeaderKey(cfg.ClientAddressHeader)}
 	recorder := func(id string) OpRecorder {
 		if cfg.Instrument == nil {
 			return noRecorder{}
@@ -226,6 +233,10 @@ func levelFor(status int) slog.Level {
 func (h *Handler) runOperation(w http.ResponseWriter, r *http.Request, o api.Operation, b *binder, params []string) int {
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	if o.Public {
+		// Public operations are the sign-in ones, throttled per address.
+		ctx = keyway.WithClientAddress(ctx, h.clientAddress(r))
+	}
 	var caller *keyway.Caller
 	if !o.Public {
 		cred := credential(r)
@@ -270,6 +281,29 @@ func (h *Handler) runOperation(w http.ResponseWriter, r *http.Request, o api.Ope
 		out = v.Success
 	}
 	return writeResult(w, o.Status, out)
+}
+
+// clientAddress is the address a request came from: the connection's peer,
+// or, behind a trusted load balancer, the address it reports. Of an
+// X-Forwarded-For list only the last entry is the balancer's own word; the
+// others are whatever the client sent.
+func (h *Handler) clientAddress(r *http.Request) string {
+	if h.addressHeader != "" {
+		if vs := r.Header.Values(h.addressHeader); len(vs) > 0 {
+			last := vs[len(vs)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if ip := strings.TrimSpace(last); ip != "" {
+				return ip
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func (h *Handler) fail(w http.ResponseWriter, err error) int {

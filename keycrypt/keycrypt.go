@@ -18,12 +18,16 @@ import (
 
 const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
-// RandomString returns n characters of [A-Za-z0-9] from the CSPRNG, without
-// modulo bias (bytes at or above the largest multiple of 62 are redrawn).
-func RandomString(n int) string {
+// RandomString returns n characters of [A-Za-z0-9] from the CSPRNG.
+func RandomString(n int) string { return RandomFrom(alphabet, n) }
+
+// RandomFrom returns n characters of an alphabet (at most 256 single-byte
+// characters) from the CSPRNG, without modulo bias: bytes at or above the
+// largest multiple of the alphabet's size are redrawn.
+func RandomFrom(alphabet string, n int) string {
 	out := make([]byte, 0, n)
 	buf := make([]byte, n+n/4+8)
-	const limit = 256 - 256%len(alphabet)
+	limit := 256 - 256%len(alphabet)
 	for len(out) < n {
 		if _, err := rand.Read(buf); err != nil {
 			panic(fmt.Sprintf("keycrypt: crypto/rand failed: %v", err))

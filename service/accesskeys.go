@@ -10,40 +10,54 @@ import (
 // AccessKeyPrefix returns the prefix of access keys in an environment.
 func AccessKeyPrefix(env keyway.Env) string { return string(env) + "_access_" }
 
-// ListAccessKeys lists an account's access keys; a project-level caller
-// sees only those of its project.
+// ListAccessKeys lists an account's access keys. Access keys are
+// credentials, so seeing them takes the role they carry: admin for the
+// whole account, user for a project's (a project-level key acts as a user
+// of its project). A caller narrowed to one project lists that project's.
 func (s *Service) ListAccessKeys(ctx context.Context, c *keyway.Caller, accountID, projectID string, isActive *bool, page keyway.Page) ([]*keyway.AccessKey, string, error) {
 	if accountID == "" {
 		return nil, "", keyway.Invalid("accountId should not be empty")
 	}
-	if err := namedAccount(c, accountID); err != nil {
+	accountID, err := namedAccount(c, accountID)
+	if err != nil {
 		return nil, "", err
 	}
+	if projectID == "" && !c.AccountWide(accountID) {
+		projectID = c.DefaultProject(accountID)
+		if projectID == "" {
+			return nil, "", keyway.Invalid("projectId should not be empty")
+		}
+	}
 	if projectID != "" {
-		if _, err := s.namedProject(ctx, c, projectID); err != nil {
+		p, err := s.namedProject(ctx, c, projectID)
+		if err != nil {
 			return nil, "", err
 		}
-	} else if !c.AccountLevel() {
-		projectID = c.ProjectID
+		if p.AccountID != accountID {
+			return nil, "", keyway.ErrForbidden
+		}
+		if err := need(c, keyway.RoleUser, accountID, projectID); err != nil {
+			return nil, "", err
+		}
+	} else if err := need(c, keyway.RoleAdmin, accountID, ""); err != nil {
+		return nil, "", err
 	}
 	return s.store.AccessKeys(ctx, accountID, projectID, isActive, page)
 }
 
-// CreateAccessKey mints a management credential. Only an account-level
-// caller may, and never with more reach than its own.
+// CreateAccessKey mints a management credential, which is an admin's job
+// and never gives more reach than the caller's own: an account-level key
+// takes an admin of the account, a project-level one an admin of the
+// project.
 func (s *Service) CreateAccessKey(ctx context.Context, c *keyway.Caller, in *keyway.AccessKeyCreate) (*keyway.AccessKey, error) {
-	// The role check comes first, as a NestJS guard runs before validation.
-	if err := requireAccountLevel(c); err != nil {
+	if err := guard(c, keyway.RoleAdmin); err != nil {
 		return nil, err
 	}
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	accountID := in.AccountID
-	if accountID == "" {
-		accountID = c.AccountID
-	}
-	if err := namedAccount(c, accountID); err != nil {
+	accountID, err := namedAccount(c, in.AccountID)
+	if err != nil {
 		return nil, err
 	}
 	env := keyway.EnvLive
@@ -53,11 +67,17 @@ func (s *Service) CreateAccessKey(ctx context.Context, c *keyway.Caller, in *key
 		if err != nil {
 			return nil, err
 		}
+		if p.AccountID != accountID {
+			return nil, keyway.ErrForbidden
+		}
 		if !p.IsActive {
 			return nil, keyway.Invalid("projectId refers to a deleted project")
 		}
 		env = p.Env
 		projectID = &p.ID
+	}
+	if err := need(c, keyway.RoleAdmin, accountID, projectOf(projectID)); err != nil {
+		return nil, err
 	}
 	now := s.now()
 	k := &keyway.AccessKey{
@@ -79,16 +99,17 @@ func (s *Service) CreateAccessKey(ctx context.Context, c *keyway.Caller, in *key
 }
 
 // pathAccessKey loads an access key named in the path. Managing access keys
-// is an admin's job, so a project-level caller is refused even for its own.
+// is an admin's job, so a project-level access key is refused even for its
+// own.
 func (s *Service) pathAccessKey(ctx context.Context, c *keyway.Caller, key string) (*keyway.AccessKey, error) {
 	k, err := s.store.AccessKey(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	if k.AccountID != c.AccountID || (!c.AccountLevel() && (k.ProjectID == nil || *k.ProjectID != c.ProjectID)) {
+	if c.Role(k.AccountID, projectOf(k.ProjectID)) == "" {
 		return nil, keyway.ErrAccessKeyNotFound
 	}
-	if err := requireAccountLevel(c); err != nil {
+	if err := need(c, keyway.RoleAdmin, k.AccountID, projectOf(k.ProjectID)); err != nil {
 		return nil, err
 	}
 	return k, nil

@@ -2,38 +2,66 @@ package service
 
 import (
 	"context"
+	"errors"
 
 	"github.com/keywayhq/keyway"
 )
 
-// ListAccounts lists the accounts the caller belongs to: one, for an
-// access key.
+// ListAccounts lists the active accounts the caller holds a role in: one,
+// for an access key.
 func (s *Service) ListAccounts(ctx context.Context, c *keyway.Caller) ([]*keyway.Account, error) {
-	a, err := s.store.Account(ctx, c.AccountID)
-	if err != nil {
-		return nil, err
+	as := []*keyway.Account{}
+	for _, id := range c.Accounts() {
+		a, err := s.store.Account(ctx, id)
+		if errors.Is(err, keyway.ErrAccountNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if a.IsActive {
+			as = append(as, a)
+		}
 	}
-	return []*keyway.Account{a}, nil
+	return as, nil
 }
 
-// CreateAccount is for signed-in users; an access key already belongs to an
-// account and cannot found another. Like a NestJS guard, the refusal comes
-// before the body is validated.
+// CreateAccount is for signed-in users, who become the new account's
+// admin; an access key already belongs to an account and cannot found
+// another. Like a NestJS guard, the refusal comes before the body is
+// validated.
 func (s *Service) CreateAccount(ctx context.Context, c *keyway.Caller, in *keyway.Rename) (*keyway.Account, error) {
-	if c.AccessKey != nil {
+	if c.User == nil {
 		return nil, keyway.ErrForbidden
+	}
+	p, err := s.peopleOn()
+	if err != nil {
+		return nil, err
 	}
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	return nil, keyway.ErrForbidden
+	now := s.now()
+	audit := keyway.Audit{CreatedBy: c.User.ID, CreatedByType: keyway.ActorUser, CreatedIn: s.Region, LastChangedBy: c.User.ID, LastChangedByType: keyway.ActorUser}
+	a := &keyway.Account{ID: newID(), Name: in.Name, IsActive: true, Audit: audit, CreatedAt: now, UpdatedAt: now}
+	if err := p.Groups.CreateAccountForUser(ctx, a, c.User.ID); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 func (s *Service) pathAccount(ctx context.Context, c *keyway.Caller, id string) (*keyway.Account, error) {
-	if id != c.AccountID {
+	if !c.InAccount(id) {
 		return nil, keyway.ErrAccountNotFound
 	}
-	return s.store.Account(ctx, id)
+	a, err := s.store.Account(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.IsActive {
+		return nil, keyway.ErrAccountNotFound
+	}
+	return a, nil
 }
 
 func (s *Service) GetAccount(ctx context.Context, c *keyway.Caller, id string) (*keyway.Account, error) {
@@ -52,7 +80,7 @@ func (s *Service) renameAccount(ctx context.Context, c *keyway.Caller, id string
 	if err != nil {
 		return nil, err
 	}
-	if err := requireAccountLevel(c); err != nil {
+	if err := need(c, keyway.RoleAdmin, a.ID, ""); err != nil {
 		return nil, err
 	}
 	a.Name = in.Name
@@ -74,7 +102,7 @@ func (s *Service) deleteAccount(ctx context.Context, c *keyway.Caller, id string
 	if err != nil {
 		return nil, err
 	}
-	if err := requireAccountLevel(c); err != nil {
+	if err := need(c, keyway.RoleAdmin, a.ID, ""); err != nil {
 		return nil, err
 	}
 	a.IsActive = false

@@ -20,12 +20,9 @@ type ListAPIKeysQuery struct {
 }
 
 func (s *Service) ListAPIKeys(ctx context.Context, c *keyway.Caller, q ListAPIKeysQuery) ([]*keyway.APIKey, string, error) {
-	projectID := q.ProjectID
-	if projectID == "" {
-		if c.AccountLevel() {
-			return nil, "", keyway.Invalid("projectId should not be empty")
-		}
-		projectID = c.ProjectID
+	projectID, err := defaultProject(c, q.ProjectID)
+	if err != nil {
+		return nil, "", err
 	}
 	if _, err := s.namedProject(ctx, c, projectID); err != nil {
 		return nil, "", err
@@ -52,15 +49,15 @@ func (s *Service) ListAPIKeys(ctx context.Context, c *keyway.Caller, q ListAPIKe
 }
 
 func (s *Service) CreateAPIKey(ctx context.Context, c *keyway.Caller, in *keyway.APIKeyCreate) (*keyway.APIKey, error) {
+	if err := guard(c, keyway.RoleUser); err != nil {
+		return nil, err
+	}
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	projectID := in.ProjectID
-	if projectID == "" {
-		if c.AccountLevel() {
-			return nil, keyway.Invalid("projectId should not be empty")
-		}
-		projectID = c.ProjectID
+	projectID, err := defaultProject(c, in.ProjectID)
+	if err != nil {
+		return nil, err
 	}
 	p, err := s.namedProject(ctx, c, projectID)
 	if err != nil {
@@ -68,6 +65,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *keyway.Caller, in *keyway
 	}
 	if !p.IsActive {
 		return nil, keyway.Invalid("projectId refers to a deleted project")
+	}
+	if err := need(c, keyway.RoleUser, p.AccountID, p.ID); err != nil {
+		return nil, err
 	}
 	now := s.now()
 	k := &keyway.APIKey{
@@ -99,24 +99,25 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *keyway.Caller, in *keyway
 	return k, nil
 }
 
-// pathAPIKey loads an active key named in the path; anything else the
-// caller cannot use is 404.
-func (s *Service) pathAPIKey(ctx context.Context, c *keyway.Caller, key string, wantActive bool) (*keyway.APIKey, error) {
+// pathAPIKey loads a key named in the path (an active one when wantActive)
+// for a caller that needs role over it: a key the caller cannot see is 404,
+// one it sees but may not change 403.
+func (s *Service) pathAPIKey(ctx context.Context, c *keyway.Caller, key string, wantActive bool, role keyway.Role) (*keyway.APIKey, error) {
 	k, err := s.store.APIKey(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	if k.AccountID != c.AccountID || (c.ProjectID != "" && c.ProjectID != k.ProjectID) {
+	if c.Role(k.AccountID, k.ProjectID) == "" || (wantActive && !k.IsActive) {
 		return nil, keyway.ErrAPIKeyNotFound
 	}
-	if wantActive && !k.IsActive {
-		return nil, keyway.ErrAPIKeyNotFound
+	if err := need(c, role, k.AccountID, k.ProjectID); err != nil {
+		return nil, err
 	}
 	return k, nil
 }
 
 func (s *Service) GetAPIKey(ctx context.Context, c *keyway.Caller, key string) (*keyway.APIKey, error) {
-	return s.pathAPIKey(ctx, c, key, true)
+	return s.pathAPIKey(ctx, c, key, true, keyway.RoleViewer)
 }
 
 func (s *Service) UpdateAPIKey(ctx context.Context, c *keyway.Caller, key string, in *keyway.APIKeyUpdate) (*keyway.APIKey, error) {
@@ -127,7 +128,7 @@ func (s *Service) updateAPIKey(ctx context.Context, c *keyway.Caller, key string
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	k, err := s.pathAPIKey(ctx, c, key, true)
+	k, err := s.pathAPIKey(ctx, c, key, true, keyway.RoleUser)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +171,7 @@ func (s *Service) DeleteAPIKey(ctx context.Context, c *keyway.Caller, key string
 }
 
 func (s *Service) deleteAPIKey(ctx context.Context, c *keyway.Caller, key string) (bool, error) {
-	k, err := s.pathAPIKey(ctx, c, key, true)
+	k, err := s.pathAPIKey(ctx, c, key, true, keyway.RoleUser)
 	if err != nil {
 		return false, err
 	}
@@ -190,7 +191,7 @@ func (s *Service) ReactivateAPIKey(ctx context.Context, c *keyway.Caller, key st
 }
 
 func (s *Service) reactivateAPIKey(ctx context.Context, c *keyway.Caller, key string, in *keyway.APIKeyReactivate) (*keyway.APIKey, error) {
-	k, err := s.pathAPIKey(ctx, c, key, false)
+	k, err := s.pathAPIKey(ctx, c, key, false, keyway.RoleUser)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +221,7 @@ func (s *Service) RotateAPIKey(ctx context.Context, c *keyway.Caller, key string
 }
 
 func (s *Service) rotateAPIKey(ctx context.Context, c *keyway.Caller, key string) (*keyway.APIKey, error) {
-	k, err := s.pathAPIKey(ctx, c, key, true)
+	k, err := s.pathAPIKey(ctx, c, key, true, keyway.RoleUser)
 	if err != nil {
 		return nil, err
 	}

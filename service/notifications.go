@@ -6,14 +6,14 @@ import (
 	"github.com/keywayhq/keyway"
 )
 
-// Notifications lists the notifications of the caller's account; a
-// project-level caller sees account-wide ones and its project's.
+// Notifications lists the notifications of the caller's accounts; a
+// caller narrowed to projects sees account-wide ones and its projects'.
 func (s *Service) Notifications(ctx context.Context, c *keyway.Caller, page keyway.Page) ([]*keyway.Notification, string, error) {
 	h, err := s.webhooks()
 	if err != nil {
 		return nil, "", err
 	}
-	return h.Store.Notifications(ctx, c.AccountID, c.ProjectID, page)
+	return h.Store.Notifications(ctx, c.Grants, page)
 }
 
 // MarkNotificationRead marks one of the caller's notifications read.
@@ -26,7 +26,7 @@ func (s *Service) MarkNotificationRead(ctx context.Context, c *keyway.Caller, id
 	if err != nil {
 		return nil, err
 	}
-	if n.AccountID != c.AccountID || (!c.AccountLevel() && n.ProjectID != nil && *n.ProjectID != c.ProjectID) {
+	if n.ProjectID == nil && !c.InAccount(n.AccountID) || n.ProjectID != nil && c.Role(n.AccountID, *n.ProjectID) == "" {
 		return nil, keyway.ErrNotificationNotFound
 	}
 	if err := h.Store.MarkNotificationRead(ctx, id, s.now()); err != nil {

@@ -7,22 +7,46 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/firebase"
 	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/keywayhq/keyway/mailer"
 	"github.com/keywayhq/keyway/password"
 	"github.com/keywayhq/keyway/usertoken"
 )
 
-// People wires signup, login and user tokens.
+// People wires signup, login, user tokens and what people do together.
 type People struct {
 	Store    keyway.UserStore
+	Groups   keyway.PeopleStore
 	Tokens   *usertoken.Issuer
 	Password password.Params
 	// RefreshTTL is how long a refresh token may wait to be used.
 	RefreshTTL time.Duration
-	// Limiter throttles password guessing per email: LoginLimit attempts
-	// per window (shared by all nodes when it is Redis).
-	Limiter    keyway.RateLimiter
-	LoginLimit keyway.RateLimit
+	// Limiter throttles sign-in attempts per email (LoginLimit) and per
+	// client address (AddressLimit); it is shared by all nodes when it is
+	// Redis.
+	Limiter      keyway.RateLimiter
+	LoginLimit   keyway.RateLimit
+	AddressLimit keyway.RateLimit
+	// Mail sends email without making a request wait for it.
+	Mail Mailer
+	// PublicURL is where people reach Keyway; links in emails start there.
+	PublicURL string
+	// CodeKey keys the digests of one-time sign-in codes.
+	CodeKey []byte
+	// InvitationTTL is how long an invitation may wait; 7 days by default.
+	InvitationTTL time.Duration
+	// Firebase verifies Firebase ID tokens; nil turns Firebase sign-in off.
+	Firebase FirebaseVerifier
+}
+
+// Mailer queues an email (mailer.Queue): a failed send never fails the
+// request that caused it.
+type Mailer interface{ Enqueue(m mailer.Message) }
+
+// FirebaseVerifier checks a Firebase ID token (firebase.Verifier).
+type FirebaseVerifier interface {
+	Verify(ctx context.Context, idToken string) (firebase.Identity, error)
 }
 
 // EnablePeople turns the user operations on.
@@ -32,6 +56,12 @@ func (s *Service) EnablePeople(p People) {
 	}
 	if p.LoginLimit.RateLimit <= 0 {
 		p.LoginLimit = keyway.RateLimit{RateLimit: 10, RateLimitTTL: 15 * 60}
+	}
+	if p.AddressLimit.RateLimit <= 0 {
+		p.AddressLimit = keyway.RateLimit{RateLimit: 100, RateLimitTTL: 15 * 60}
+	}
+	if p.InvitationTTL <= 0 {
+		p.InvitationTTL = keyway.DefaultInvitationTTL
 	}
 	s.people = &p
 	// A login for an unknown email still checks a password against this
@@ -47,7 +77,8 @@ func (s *Service) peopleOn() (*People, error) {
 }
 
 // Signup creates a user. Without an invitation the user gets an account of
-// their own and is its admin.
+// their own and is its admin; with one, the user joins the inviting account
+// with the invited role.
 func (s *Service) Signup(ctx context.Context, in *keyway.Signup) error {
 	p, err := s.peopleOn()
 	if err != nil {
@@ -56,19 +87,60 @@ func (s *Service) Signup(ctx context.Context, in *keyway.Signup) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	if in.InvitationID != "" || in.AccountID != "" {
-		// Joining an account arrives with invitations.
-		return keyway.Errorf(keyway.CodeNotImplemented, "Signing up into an existing account is not implemented yet")
-	}
 	hash, err := password.Hash(in.Password, p.Password)
 	if err != nil {
 		return keyway.Internal(err)
 	}
 	now := s.now()
 	u := &keyway.User{ID: newID(), Email: in.Email, Name: in.Name, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
-	audit := keyway.Audit{CreatedBy: u.ID, CreatedByType: keyway.ActorUser, CreatedIn: s.Region, LastChangedBy: u.ID, LastChangedByType: keyway.ActorUser}
-	a := &keyway.Account{ID: newID(), Name: in.Name + "'s account", IsActive: true, Audit: audit, CreatedAt: now, UpdatedAt: now}
-	return p.Store.CreateUserWithAccount(ctx, u, a)
+	return s.join(ctx, p, u, in.AccountID, in.InvitationID)
+}
+
+// join stores a new user: into the account of their invitation, or else
+// into an account of their own.
+func (s *Service) join(ctx context.Context, p *People, u *keyway.User, accountID, invitationID string) error {
+	if invitationID == "" {
+		if accountID != "" {
+			// An account is joined by invitation only.
+			return keyway.Invalid("accountId is accepted only with invitationId")
+		}
+		audit := keyway.Audit{CreatedBy: u.ID, CreatedByType: keyway.ActorUser, CreatedIn: s.Region, LastChangedBy: u.ID, LastChangedByType: keyway.ActorUser}
+		a := &keyway.Account{ID: newID(), Name: u.Name + "'s account", IsActive: true, Audit: audit, CreatedAt: u.CreatedAt, UpdatedAt: u.CreatedAt}
+		return p.Store.CreateUserWithAccount(ctx, u, a)
+	}
+	inv, err := s.invitationFor(ctx, p, invitationID, u)
+	if err != nil {
+		return err
+	}
+	if accountID != "" && accountID != inv.AccountID {
+		return keyway.Invalid("accountId does not match the invitation")
+	}
+	return p.Groups.AcceptInvitation(ctx, inv.ID, u, true, s.acceptedNotice(inv, u), s.clock.Now())
+}
+
+// invitationFor loads an invitation for the person it was sent to, who is
+// about to accept it. Anyone else is told it does not exist.
+func (s *Service) invitationFor(ctx context.Context, p *People, id string, u *keyway.User) (*keyway.Invitation, error) {
+	inv, err := p.Groups.Invitation(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if inv.Email != u.Email {
+		return nil, keyway.ErrInvitationNotFound
+	}
+	inv.Settle(s.clock.Now())
+	if inv.Status != keyway.InvitationPending {
+		return nil, keyway.ErrInvitationNotPending
+	}
+	return inv, nil
+}
+
+func (s *Service) acceptedNotice(inv *keyway.Invitation, u *keyway.User) *keyway.Notification {
+	return &keyway.Notification{
+		Type: "invitation.accepted", Title: "Invitation accepted",
+		Message:   fmt.Sprintf("%s (%s) accepted the invitation and joined as %s.", u.Name, u.Email, inv.Role),
+		AccountID: inv.AccountID, CreatedAt: s.now(),
+	}
 }
 
 // Login exchanges an email and password for tokens. A wrong password and
@@ -81,7 +153,7 @@ func (s *Service) Login(ctx context.Context, in *keyway.Login) (keyway.Tokens, e
 	if err := in.Validate(); err != nil {
 		return keyway.Tokens{}, err
 	}
-	if err := s.throttle(ctx, p, "login:"+in.Email); err != nil {
+	if err := s.throttle(ctx, p, "login", in.Email); err != nil {
 		return keyway.Tokens{}, err
 	}
 	u, err := p.Store.UserByEmail(ctx, in.Email)
@@ -89,8 +161,11 @@ func (s *Service) Login(ctx context.Context, in *keyway.Login) (keyway.Tokens, e
 		return keyway.Tokens{}, err
 	}
 	stored := s.decoyHash
-	if u != nil {
+	if u != nil && u.PasswordHash != "" {
 		stored = u.PasswordHash
+	} else {
+		// A user who signed in only through Firebase has no password.
+		u = nil
 	}
 	ok, err := password.Check(in.Password, stored)
 	if err != nil {
@@ -123,15 +198,28 @@ func (s *Service) RefreshTokens(ctx context.Context, in *keyway.TokenRefresh) (k
 	return s.issueTokens(ctx, p, userID, family)
 }
 
-// throttle spends one attempt of a login-like action for subject; past the
-// limit it answers 429 with the time to wait. Successful and failed
-// attempts count alike, so the limit is a ceiling on guesses either way.
-func (s *Service) throttle(ctx context.Context, p *People, subject string) error {
+// throttle spends one attempt of a sign-in action for the client's address
+// and, when given, for the email it names; past either limit it answers 429
+// with the time to wait. Successful and failed attempts count alike, so the
+// limits are ceilings on guesses either way.
+func (s *Service) throttle(ctx context.Context, p *People, action, email string) error {
 	if p.Limiter == nil {
 		return nil
 	}
+	if ip := keyway.ClientAddress(ctx); ip != "" {
+		if err := s.spend(ctx, p, "address:"+ip, p.AddressLimit); err != nil {
+			return err
+		}
+	}
+	if email != "" {
+		return s.spend(ctx, p, action+":"+email, p.LoginLimit)
+	}
+	return nil
+}
+
+func (s *Service) spend(ctx context.Context, p *People, subject string, limit keyway.RateLimit) error {
 	now := s.clock.Now()
-	r, err := p.Limiter.Take(ctx, keycrypt.HashKey("throttle:"+subject), p.LoginLimit, now)
+	r, err := p.Limiter.Take(ctx, keycrypt.HashKey("throttle:"+subject), limit, now)
 	if err != nil {
 		return err
 	}
@@ -154,10 +242,8 @@ func (s *Service) issueTokens(ctx context.Context, p *People, userID, family str
 	return keyway.Tokens{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", ExpiresIn: int(ttl / time.Second)}, nil
 }
 
-// UserCaller resolves a user token to its caller. Until roles and
-// invitations arrive, every user is the admin of the one account they
-// signed up with, which makes them an account-level caller of it; any
-// other shape of roles is refused rather than guessed at.
+// UserCaller resolves a user token to its caller, with the user's roles in
+// active accounts as its grants.
 func (s *Service) UserCaller(ctx context.Context, token string) (*keyway.Caller, error) {
 	p, err := s.peopleOn()
 	if err != nil {
@@ -178,45 +264,34 @@ func (s *Service) UserCaller(ctx context.Context, token string) (*keyway.Caller,
 	if err != nil {
 		return nil, err
 	}
-	if len(roles) != 1 || roles[0].Role != keyway.RoleAdmin || roles[0].ProjectID != nil {
-		return nil, keyway.ErrForbidden
-	}
-	a, err := s.store.Account(ctx, roles[0].AccountID)
-	if err != nil || !a.IsActive {
-		return nil, keyway.ErrUnauthorized
-	}
-	return &keyway.Caller{User: u, AccountID: a.ID}, nil
+	return keyway.UserCaller(u, roles), nil
 }
 
 // CallerRoles answers GET /user-roles: the caller's roles, in one account
-// when accountID is given. An access key holds the role it acts with: an
-// account-level key is its account's admin, a project-level one a user of
-// its project.
+// when accountID is given. An access key holds the role it acts with.
 func (s *Service) CallerRoles(ctx context.Context, c *keyway.Caller, accountID string) ([]keyway.UserRole, error) {
-	if accountID != "" {
-		if err := namedAccount(c, accountID); err != nil {
-			return nil, err
+	if accountID != "" && !c.InAccount(accountID) {
+		return nil, keyway.ErrForbidden
+	}
+	actor, _ := c.Actor()
+	out := []keyway.UserRole{}
+	for _, g := range c.Grants {
+		if accountID != "" && g.AccountID != accountID {
+			continue
 		}
-	}
-	if c.User == nil {
-		actor, _ := c.Actor()
-		r := keyway.UserRole{UserID: actor, AccountID: c.AccountID, Role: keyway.RoleAdmin}
-		if !c.AccountLevel() {
-			project := c.ProjectID
-			r.ProjectID, r.Role = &project, keyway.RoleUser
+		r := keyway.UserRole{UserID: actor, AccountID: g.AccountID, Role: g.Role}
+		if g.ProjectID != "" {
+			project := g.ProjectID
+			r.ProjectID = &project
 		}
-		return []keyway.UserRole{r}, nil
+		out = append(out, r)
 	}
-	p, err := s.peopleOn()
-	if err != nil {
-		return nil, err
-	}
-	return p.Store.UserRoles(ctx, c.User.ID)
+	return out, nil
 }
 
-// RenameUser renames a user. Until teammates exist, a user can only see
-// and rename themselves; anyone else is 404, and access keys, which act
-// for programs rather than people, are 403.
+// RenameUser renames a user: oneself, or a member of an account the caller
+// administers. Anyone else is 404; access keys, which act for programs
+// rather than people, are 403.
 func (s *Service) RenameUser(ctx context.Context, c *keyway.Caller, id string, in *keyway.Rename) (*keyway.User, error) {
 	p, err := s.peopleOn()
 	if err != nil {
@@ -229,7 +304,28 @@ func (s *Service) RenameUser(ctx context.Context, c *keyway.Caller, id string, i
 		return nil, err
 	}
 	if id != c.User.ID {
-		return nil, keyway.ErrUserNotFound
+		ok, err := s.administers(ctx, p, c, id)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, keyway.ErrUserNotFound
+		}
 	}
 	return p.Store.RenameUser(ctx, id, in.Name, s.now())
+}
+
+// administers reports whether the caller is an account-wide admin of an
+// account the user belongs to.
+func (s *Service) administers(ctx context.Context, p *People, c *keyway.Caller, userID string) (bool, error) {
+	roles, err := p.Store.UserRoles(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range roles {
+		if c.Can(keyway.RoleAdmin, r.AccountID, "") {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -2,38 +2,50 @@ package service
 
 import (
 	"context"
+	"errors"
 
 	"github.com/keywayhq/keyway"
 )
 
 // ListProjects lists the active projects of an account the caller reaches;
-// a project-level caller sees only its own project.
+// a caller narrowed to projects sees only those.
 func (s *Service) ListProjects(ctx context.Context, c *keyway.Caller, accountID string, page keyway.Page) ([]*keyway.Project, string, error) {
 	if accountID == "" {
 		return nil, "", keyway.Invalid("accountId should not be empty")
 	}
-	if err := namedAccount(c, accountID); err != nil {
+	accountID, err := namedAccount(c, accountID)
+	if err != nil {
 		return nil, "", err
 	}
-	if !c.AccountLevel() {
-		p, err := s.pathProject(ctx, c, c.ProjectID)
-		if err != nil {
-			return nil, "", err
+	if !c.AccountWide(accountID) {
+		// A handful of granted projects: no paging to speak of.
+		var ps []*keyway.Project
+		for _, id := range c.Projects(accountID) {
+			p, err := s.pathProject(ctx, c, id)
+			if errors.Is(err, keyway.ErrProjectNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, "", err
+			}
+			ps = append(ps, p)
 		}
-		return []*keyway.Project{p}, "", nil
+		return ps, "", nil
 	}
 	return s.store.Projects(ctx, accountID, page)
 }
 
 func (s *Service) CreateProject(ctx context.Context, c *keyway.Caller, in *keyway.ProjectCreate) (*keyway.Project, error) {
-	// The role check comes first, as a NestJS guard runs before validation.
-	if err := requireAccountLevel(c); err != nil {
+	if err := guard(c, keyway.RoleAdmin); err != nil {
 		return nil, err
 	}
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	if err := namedAccount(c, in.AccountID); err != nil {
+	if _, err := namedAccount(c, in.AccountID); err != nil {
+		return nil, err
+	}
+	if err := need(c, keyway.RoleAdmin, in.AccountID, ""); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -73,7 +85,7 @@ func (s *Service) renameProject(ctx context.Context, c *keyway.Caller, id string
 	if err != nil {
 		return nil, err
 	}
-	if err := requireAccountLevel(c); err != nil {
+	if err := need(c, keyway.RoleAdmin, p.AccountID, p.ID); err != nil {
 		return nil, err
 	}
 	p.Name = in.Name
@@ -94,7 +106,7 @@ func (s *Service) deleteProject(ctx context.Context, c *keyway.Caller, id string
 	if err != nil {
 		return nil, err
 	}
-	if err := requireAccountLevel(c); err != nil {
+	if err := need(c, keyway.RoleAdmin, p.AccountID, p.ID); err != nil {
 		return nil, err
 	}
 	p.IsActive = false

@@ -5,7 +5,6 @@
 package service
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -79,54 +78,6 @@ func newID() string {
 	out[23] = '-'
 	hex.Encode(out[24:], b[10:])
 	return string(out[:])
-}
-
-// requireAccountLevel enforces the admin-only operations: a project-level
-// access key acts as a `user` of its project and may not perform them.
-func requireAccountLevel(c *keyway.Caller) error {
-	if !c.AccountLevel() {
-		return keyway.ErrForbidden
-	}
-	return nil
-}
-
-// namedAccount checks an account id named in a query or body: another
-// account is 403, as the contract asks for names outside the caller's scope.
-func namedAccount(c *keyway.Caller, accountID string) error {
-	if accountID != c.AccountID {
-		return keyway.ErrForbidden
-	}
-	return nil
-}
-
-// namedProject loads a project named in a query or body and checks the
-// caller reaches it; unknown and out-of-scope projects are both 403 so the
-// answer does not reveal which projects exist.
-func (s *Service) namedProject(ctx context.Context, c *keyway.Caller, id string) (*keyway.Project, error) {
-	p, err := s.store.Project(ctx, id)
-	if errors.Is(err, keyway.ErrProjectNotFound) {
-		return nil, keyway.ErrForbidden
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !c.CanReachProject(p) {
-		return nil, keyway.ErrForbidden
-	}
-	return p, nil
-}
-
-// pathProject loads a project named in the path: anything the caller cannot
-// see, including a deleted project, is 404.
-func (s *Service) pathProject(ctx context.Context, c *keyway.Caller, id string) (*keyway.Project, error) {
-	p, err := s.store.Project(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if !c.CanReachProject(p) || !p.IsActive {
-		return nil, keyway.ErrProjectNotFound
-	}
-	return p, nil
 }
 
 // Hello is GET /.

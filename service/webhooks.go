@@ -28,26 +28,36 @@ func (s *Service) webhooks() (*Webhooks, error) {
 	return s.hooks, nil
 }
 
-// webhookScope resolves the account and project a webhook call names: the
-// caller's own by default, 403 for any other.
-func (s *Service) webhookScope(ctx context.Context, c *keyway.Caller, accountID, projectID string) (string, string, error) {
-	if accountID == "" {
-		accountID = c.AccountID
-	}
-	if err := namedAccount(c, accountID); err != nil {
-		return "", "", err
-	}
-	if projectID == "" {
-		return accountID, c.ProjectID, nil
-	}
-	p, err := s.namedProject(ctx, c, projectID)
+// webhookScope resolves the account and project a webhook call names, for a
+// caller that needs role there. The account defaults to the caller's only
+// one; the project to the caller's only project when it does not reach the
+// whole account. Another account or project is 403.
+func (s *Service) webhookScope(ctx context.Context, c *keyway.Caller, accountID, projectID string, role keyway.Role) (string, string, error) {
+	accountID, err := namedAccount(c, accountID)
 	if err != nil {
 		return "", "", err
 	}
-	if !p.IsActive {
-		return "", "", keyway.Invalid("projectId refers to a deleted project")
+	if projectID == "" && !c.AccountWide(accountID) {
+		if projectID = c.DefaultProject(accountID); projectID == "" {
+			return "", "", keyway.Invalid("projectId should not be empty")
+		}
 	}
-	return accountID, p.ID, nil
+	if projectID != "" {
+		p, err := s.namedProject(ctx, c, projectID)
+		if err != nil {
+			return "", "", err
+		}
+		if p.AccountID != accountID {
+			return "", "", keyway.ErrForbidden
+		}
+		if !p.IsActive {
+			return "", "", keyway.Invalid("projectId refers to a deleted project")
+		}
+	}
+	if err := need(c, role, accountID, projectID); err != nil {
+		return "", "", err
+	}
+	return accountID, projectID, nil
 }
 
 func (s *Service) ListWebhooks(ctx context.Context, c *keyway.Caller, accountID, projectID, topic string, page keyway.Page) ([]*keyway.Webhook, string, error) {
@@ -55,7 +65,7 @@ func (s *Service) ListWebhooks(ctx context.Context, c *keyway.Caller, accountID,
 	if err != nil {
 		return nil, "", err
 	}
-	accountID, projectID, err = s.webhookScope(ctx, c, accountID, projectID)
+	accountID, projectID, err = s.webhookScope(ctx, c, accountID, projectID, keyway.RoleViewer)
 	if err != nil {
 		return nil, "", err
 	}
@@ -67,10 +77,13 @@ func (s *Service) CreateWebhook(ctx context.Context, c *keyway.Caller, in *keywa
 	if err != nil {
 		return nil, err
 	}
+	if err := guard(c, keyway.RoleUser); err != nil {
+		return nil, err
+	}
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	accountID, projectID, err := s.webhookScope(ctx, c, in.AccountID, in.ProjectID)
+	accountID, projectID, err := s.webhookScope(ctx, c, in.AccountID, in.ProjectID, keyway.RoleUser)
 	if err != nil {
 		return nil, err
 	}
@@ -93,9 +106,10 @@ func (s *Service) CreateWebhook(ctx context.Context, c *keyway.Caller, in *keywa
 	return w, nil
 }
 
-// pathWebhook loads a webhook named in the path; anything the caller
-// cannot see, deleted ones included, is 404.
-func (s *Service) pathWebhook(ctx context.Context, c *keyway.Caller, id string) (*Webhooks, *keyway.Webhook, error) {
+// pathWebhook loads a webhook named in the path for a caller that needs
+// role over it; anything the caller cannot see, deleted ones included, is
+// 404, and what it sees but may not change 403.
+func (s *Service) pathWebhook(ctx context.Context, c *keyway.Caller, id string, role keyway.Role) (*Webhooks, *keyway.Webhook, error) {
 	h, err := s.webhooks()
 	if err != nil {
 		return nil, nil, err
@@ -104,14 +118,17 @@ func (s *Service) pathWebhook(ctx context.Context, c *keyway.Caller, id string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	if w.AccountID != c.AccountID || !w.IsActive || (!c.AccountLevel() && (w.ProjectID == nil || *w.ProjectID != c.ProjectID)) {
+	if c.Role(w.AccountID, projectOf(w.ProjectID)) == "" || !w.IsActive {
 		return nil, nil, keyway.ErrWebhookNotFound
+	}
+	if err := need(c, role, w.AccountID, projectOf(w.ProjectID)); err != nil {
+		return nil, nil, err
 	}
 	return h, w, nil
 }
 
 func (s *Service) GetWebhook(ctx context.Context, c *keyway.Caller, id string) (*keyway.Webhook, error) {
-	_, w, err := s.pathWebhook(ctx, c, id)
+	_, w, err := s.pathWebhook(ctx, c, id, keyway.RoleViewer)
 	return w, err
 }
 
@@ -123,7 +140,7 @@ func (s *Service) updateWebhook(ctx context.Context, c *keyway.Caller, id string
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	h, w, err := s.pathWebhook(ctx, c, id)
+	h, w, err := s.pathWebhook(ctx, c, id, keyway.RoleUser)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +178,7 @@ func (s *Service) DeleteWebhook(ctx context.Context, c *keyway.Caller, id string
 }
 
 func (s *Service) deleteWebhook(ctx context.Context, c *keyway.Caller, id string) (bool, error) {
-	h, w, err := s.pathWebhook(ctx, c, id)
+	h, w, err := s.pathWebhook(ctx, c, id, keyway.RoleUser)
 	if err != nil {
 		return false, err
 	}
@@ -178,6 +195,11 @@ func (s *Service) deleteWebhook(ctx context.Context, c *keyway.Caller, id string
 func (s *Service) PingWebhook(ctx context.Context, c *keyway.Caller, in *keyway.WebhookPing) (keyway.PingResult, error) {
 	h, err := s.webhooks()
 	if err != nil {
+		return keyway.PingResult{}, err
+	}
+	// A ping is an outbound request on the caller's behalf: managing
+	// webhooks, not reading them.
+	if err := guard(c, keyway.RoleUser); err != nil {
 		return keyway.PingResult{}, err
 	}
 	if err := in.Validate(); err != nil {
@@ -199,7 +221,7 @@ func (s *Service) PingWebhook(ctx context.Context, c *keyway.Caller, in *keyway.
 }
 
 func (s *Service) WebhookDeliveries(ctx context.Context, c *keyway.Caller, id string, page keyway.Page) ([]*keyway.Delivery, string, error) {
-	h, w, err := s.pathWebhook(ctx, c, id)
+	h, w, err := s.pathWebhook(ctx, c, id, keyway.RoleViewer)
 	if err != nil {
 		return nil, "", err
 	}
@@ -208,7 +230,7 @@ func (s *Service) WebhookDeliveries(ctx context.Context, c *keyway.Caller, id st
 
 // RetryDelivery sends a delivery again as soon as a dispatcher is free.
 func (s *Service) RetryDelivery(ctx context.Context, c *keyway.Caller, webhookID, deliveryID string) (*keyway.Delivery, error) {
-	h, w, err := s.pathWebhook(ctx, c, webhookID)
+	h, w, err := s.pathWebhook(ctx, c, webhookID, keyway.RoleUser)
 	if err != nil {
 		return nil, err
 	}

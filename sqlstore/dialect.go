@@ -28,11 +28,14 @@ type dialect struct {
 	// skipLocked ends a claiming SELECT so that concurrent claimers pass
 	// over each other's rows. SQLite has one writer at a time and needs none.
 	skipLocked string
+	// lockRow ends a SELECT that serializes the transactions changing one
+	// account's roles; SQLite's single writer serializes them already.
+	lockRow string
 }
 
 var (
 	sqliteDialect   = &dialect{name: "sqlite", goose: goose.DialectSQLite3, dir: "migrations/sqlite"}
-	postgresDialect = &dialect{name: "postgres", goose: goose.DialectPostgres, dir: "migrations/postgres", skipLocked: " FOR UPDATE OF d SKIP LOCKED"}
+	postgresDialect = &dialect{name: "postgres", goose: goose.DialectPostgres, dir: "migrations/postgres", skipLocked: " FOR UPDATE OF d SKIP LOCKED", lockRow: " FOR UPDATE"}
 )
 
 func (d *dialect) migrations() fs.FS {

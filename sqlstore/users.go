@@ -19,19 +19,22 @@ func (s *Store) CreateUserWithAccount(ctx context.Context, u *keyway.User, a *ke
 		if err := s.createAccount(ctx, tx, a); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-			u.ID, u.Email, u.Name, u.PasswordHash, u.CreatedAt.Millis(), u.UpdatedAt.Millis()); err != nil {
-			if constraintViolation(err) == uniqueViolation {
-				return keyway.Errorf(keyway.CodeConflict, "Email already registered")
-			}
-			return keyway.Internal(fmt.Errorf("create user: %w", err))
+		if err := insertUser(ctx, tx, u); err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO user_roles (user_id, account_id, role) VALUES ($1, $2, $3)`,
-			u.ID, a.ID, string(keyway.RoleAdmin)); err != nil {
-			return keyway.Internal(fmt.Errorf("create user role: %w", err))
-		}
-		return nil
+		return putRole(ctx, tx, u.ID, keyway.Grant{AccountID: a.ID, Role: keyway.RoleAdmin})
 	})
+}
+
+func insertUser(ctx context.Context, tx *sql.Tx, u *keyway.User) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+		u.ID, u.Email, u.Name, u.PasswordHash, u.CreatedAt.Millis(), u.UpdatedAt.Millis()); err != nil {
+		if constraintViolation(err) == uniqueViolation {
+			return keyway.Errorf(keyway.CodeConflict, "Email already registered")
+		}
+		return keyway.Internal(fmt.Errorf("create user: %w", err))
+	}
+	return nil
 }
 
 func (s *Store) user(ctx context.Context, where string, arg any) (*keyway.User, error) {
@@ -58,8 +61,10 @@ func (s *Store) User(ctx context.Context, id string) (*keyway.User, error) {
 }
 
 func (s *Store) UserRoles(ctx context.Context, userID string) ([]keyway.UserRole, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT account_id, project_id, role FROM user_roles
-		WHERE user_id = $1 ORDER BY account_id, project_id`, userID)
+	// A deleted account's roles reach nothing and are not shown.
+	rows, err := s.r.QueryContext(ctx, `SELECT r.account_id, r.project_id, r.role FROM user_roles r
+		JOIN accounts a ON a.id = r.account_id
+		WHERE r.user_id = $1 AND a.is_active = $2 ORDER BY r.account_id, r.project_id`, userID, true)
 	if err != nil {
 		return nil, keyway.Internal(fmt.Errorf("user roles: %w", err))
 	}

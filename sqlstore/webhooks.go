@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/keywayhq/keyway"
@@ -445,13 +446,23 @@ func scanNotification(row scanner) (*keyway.Notification, position, error) {
 	return &n, position{createdAt: created, tie: n.ID}, nil
 }
 
-// Notifications lists an account's notifications, newest first.
-func (s *Store) Notifications(ctx context.Context, accountID, projectID string, page keyway.Page) ([]*keyway.Notification, string, error) {
+// Notifications lists the notifications the grants reach, newest first: a
+// whole account's for an account-wide grant, and for a project grant its
+// project's and the account-wide ones.
+func (s *Store) Notifications(ctx context.Context, scopes []keyway.Grant, page keyway.Page) ([]*keyway.Notification, string, error) {
 	var q query
-	q.where("account_id = " + q.arg(accountID))
-	if projectID != "" {
-		q.where("(project_id IS NULL OR project_id = " + q.arg(projectID) + ")")
+	if len(scopes) == 0 {
+		return []*keyway.Notification{}, "", nil
 	}
+	var ors []string
+	for _, g := range scopes {
+		cond := "account_id = " + q.arg(g.AccountID)
+		if g.ProjectID != "" {
+			cond = "(" + cond + " AND (project_id IS NULL OR project_id = " + q.arg(g.ProjectID) + "))"
+		}
+		ors = append(ors, cond)
+	}
+	q.where("(" + strings.Join(ors, " OR ") + ")")
 	return list(ctx, s.r, "notifications", `SELECT `+notificationCols+` FROM notifications`,
 		&q, listOrder{desc: true, tie: "id"}, page, scanNotification)
 }

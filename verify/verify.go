@@ -230,7 +230,7 @@ func (v *Verifier) verify(ctx context.Context, caller *keyway.Caller, key, origi
 func plausibleKey(s string) bool { return s != "" && len(s) <= keyway.MaxCustomKeyLen }
 
 func inScope(c *keyway.Caller, k *keyway.APIKey) bool {
-	return k.AccountID == c.AccountID && (c.ProjectID == "" || c.ProjectID == k.ProjectID)
+	return c.Role(k.AccountID, k.ProjectID) != ""
 }
 
 func (v *Verifier) keyEntry(ctx context.Context, key string, now time.Time) (*keyEntry, error) {
@@ -372,7 +372,7 @@ func (v *Verifier) loadAccess(ctx context.Context, credential string) (*accessEn
 		return &accessEntry{}, err
 	}
 	return &accessEntry{
-		caller: &keyway.Caller{AccessKey: k, AccountID: k.AccountID, ProjectID: projectID},
+		caller: keyway.AccessKeyCaller(k),
 		limit:  k.Limit(),
 		bucket: keycrypt.HashKey("access-key:" + credential),
 	}, nil

@@ -1,0 +1,387 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/mailer"
+)
+
+// InviteToAccount is POST /accounts/{id}/users: an invitation to join the
+// whole account as a user.
+func (s *Service) InviteToAccount(ctx context.Context, c *keyway.Caller, accountID string, in *keyway.AccountInvite) error {
+	p, err := s.peopleOn()
+	if err != nil {
+		return err
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	a, err := s.pathAccount(ctx, c, accountID)
+	if err != nil {
+		return err
+	}
+	if err := need(c, keyway.RoleAdmin, a.ID, ""); err != nil {
+		return err
+	}
+	_, err = s.invite(ctx, p, c, a, []string{in.Email}, keyway.RoleUser, nil)
+	return err
+}
+
+// CreateInvitations is POST /invitations. Inviting is an admin's job over
+// everything the invitation grants: the account, or each named project.
+func (s *Service) CreateInvitations(ctx context.Context, c *keyway.Caller, in *keyway.InvitationCreate) ([]*keyway.Invitation, error) {
+	p, err := s.peopleOn()
+	if err != nil {
+		return nil, err
+	}
+	if err := guard(c, keyway.RoleAdmin); err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	accountID, err := namedAccount(c, in.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range in.ProjectIDs {
+		pr, err := s.namedProject(ctx, c, id)
+		if err != nil {
+			return nil, err
+		}
+		if pr.AccountID != accountID {
+			return nil, keyway.ErrForbidden
+		}
+		if !pr.IsActive {
+			return nil, keyway.Invalid("projectIds refers to a deleted project")
+		}
+	}
+	if err := s.mayManage(c, accountID, in.ProjectIDs); err != nil {
+		return nil, err
+	}
+	a, err := s.pathAccount(ctx, c, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return s.invite(ctx, p, c, a, in.Emails, in.Role, in.ProjectIDs)
+}
+
+// mayManage requires an admin over every scope of an invitation.
+func (s *Service) mayManage(c *keyway.Caller, accountID string, projectIDs []string) error {
+	if len(projectIDs) == 0 {
+		return need(c, keyway.RoleAdmin, accountID, "")
+	}
+	for _, id := range projectIDs {
+		if err := need(c, keyway.RoleAdmin, accountID, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) invite(ctx context.Context, p *People, c *keyway.Caller, a *keyway.Account, emails []string, role keyway.Role, projectIDs []string) ([]*keyway.Invitation, error) {
+	now := s.now()
+	actor, actorType := c.Actor()
+	inviter := a.Name
+	if c.User != nil {
+		inviter = c.User.Name
+	}
+	invs := make([]*keyway.Invitation, len(emails))
+	for i, email := range emails {
+		invs[i] = &keyway.Invitation{
+			ID: newID(), Email: email, AccountID: a.ID, ProjectIDs: orEmpty(projectIDs), Role: role,
+			Status: keyway.InvitationPending, InvitedBy: actor, InvitedByType: actorType, InviterName: inviter,
+			ExpiresAt: keyway.NewTime(now.Add(p.InvitationTTL)), CreatedAt: now, UpdatedAt: now,
+		}
+	}
+	if err := p.Groups.CreateInvitations(ctx, invs, now.Time); err != nil {
+		return nil, err
+	}
+	for _, inv := range invs {
+		s.mailInvitation(p, a, inv)
+	}
+	return invs, nil
+}
+
+// mailInvitation emails the link to accept. The invitation id in it is the
+// invitee's proof of having received the mail, so it is a secret of the
+// message and masked when mail goes to the log.
+func (s *Service) mailInvitation(p *People, a *keyway.Account, inv *keyway.Invitation) {
+	if p.Mail == nil {
+		return
+	}
+	link := strings.TrimRight(p.PublicURL, "/") + "/signup?invitationId=" + url.QueryEscape(inv.ID)
+	text := fmt.Sprintf("%s invited you to join %q on Keyway as %s.\n\n"+
+		"Accept: %s\n\nAlready have a Keyway login? Sign in and accept invitation %s.\n\nThe invitation expires at %s.\n",
+		inv.InviterName, a.Name, inv.Role, link, inv.ID, inv.ExpiresAt)
+	p.Mail.Enqueue(mailer.Message{
+		To: inv.Email, Subject: "You are invited to " + oneLine(a.Name) + " on Keyway", Text: text, Secrets: []string{inv.ID},
+	})
+}
+
+// oneLine keeps a name from breaking an email header.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// ListInvitations lists an account's invitations, for its admins; an admin
+// narrowed to projects lists a project's.
+func (s *Service) ListInvitations(ctx context.Context, c *keyway.Caller, accountID, projectID, status string, page keyway.Page) ([]*keyway.Invitation, string, error) {
+	p, err := s.peopleOn()
+	if err != nil {
+		return nil, "", err
+	}
+	st := keyway.InvitationStatus(status)
+	if status != "" && !st.Valid() {
+		return nil, "", keyway.Invalid("status must be one of the following values: pending, accepted, cancelled, expired")
+	}
+	accountID, err = namedAccount(c, accountID)
+	if err != nil {
+		return nil, "", err
+	}
+	if projectID == "" && !c.AccountWide(accountID) {
+		if projectID = c.DefaultProject(accountID); projectID == "" {
+			return nil, "", keyway.Invalid("projectId should not be empty")
+		}
+	}
+	if projectID != "" {
+		pr, err := s.namedProject(ctx, c, projectID)
+		if err != nil {
+			return nil, "", err
+		}
+		if pr.AccountID != accountID {
+			return nil, "", keyway.ErrForbidden
+		}
+	}
+	if err := need(c, keyway.RoleAdmin, accountID, projectID); err != nil {
+		return nil, "", err
+	}
+	now := s.clock.Now()
+	invs, next, err := p.Groups.Invitations(ctx, keyway.InvitationFilter{AccountID: accountID, ProjectID: projectID, Status: st, Now: now, Page: page})
+	for _, inv := range invs {
+		inv.Settle(now)
+	}
+	return invs, next, err
+}
+
+// pathInvitation loads an invitation named in the path for its account's
+// admins: outside the caller's accounts it does not exist; inside, a
+// non-admin is refused.
+func (s *Service) pathInvitation(ctx context.Context, c *keyway.Caller, id string) (*People, *keyway.Invitation, error) {
+	p, err := s.peopleOn()
+	if err != nil {
+		return nil, nil, err
+	}
+	inv, err := p.Groups.Invitation(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !c.InAccount(inv.AccountID) {
+		return nil, nil, keyway.ErrInvitationNotFound
+	}
+	if err := s.mayManage(c, inv.AccountID, inv.ProjectIDs); err != nil {
+		return nil, nil, err
+	}
+	inv.Settle(s.clock.Now())
+	return p, inv, nil
+}
+
+func (s *Service) GetInvitation(ctx context.Context, c *keyway.Caller, id string) (*keyway.Invitation, error) {
+	_, inv, err := s.pathInvitation(ctx, c, id)
+	return inv, err
+}
+
+// UpdateInvitation changes the role a pending invitation offers.
+func (s *Service) UpdateInvitation(ctx context.Context, c *keyway.Caller, id string, in *keyway.InvitationUpdate) (*keyway.Invitation, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	return s.changeInvitation(ctx, c, id, func(inv *keyway.Invitation) { inv.Role = in.Role })
+}
+
+// CancelInvitation withdraws a pending invitation.
+func (s *Service) CancelInvitation(ctx context.Context, c *keyway.Caller, id string) (*keyway.Invitation, error) {
+	return s.changeInvitation(ctx, c, id, func(inv *keyway.Invitation) { inv.Status = keyway.InvitationCancelled })
+}
+
+func (s *Service) changeInvitation(ctx context.Context, c *keyway.Caller, id string, change func(*keyway.Invitation)) (*keyway.Invitation, error) {
+	p, inv, err := s.pathInvitation(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if inv.Status != keyway.InvitationPending {
+		return nil, keyway.ErrInvitationNotPending
+	}
+	change(inv)
+	inv.UpdatedAt = s.now()
+	if err := p.Groups.UpdatePendingInvitation(ctx, inv, s.clock.Now()); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// AcceptInvitation is the signed-in invitee taking up an invitation sent to
+// their email.
+func (s *Service) AcceptInvitation(ctx context.Context, c *keyway.Caller, id string) (*keyway.Invitation, error) {
+	p, err := s.peopleOn()
+	if err != nil {
+		return nil, err
+	}
+	if c.User == nil {
+		return nil, keyway.ErrForbidden
+	}
+	inv, err := s.invitationFor(ctx, p, id, c.User)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Groups.AcceptInvitation(ctx, inv.ID, c.User, false, s.acceptedNotice(inv, c.User), s.clock.Now()); err != nil {
+		return nil, err
+	}
+	return p.Groups.Invitation(ctx, inv.ID)
+}
+
+// InvitationInfo is the public page of an invitation: whoever holds the
+// link sees who invited them where, and nothing else.
+func (s *Service) InvitationInfo(ctx context.Context, id string) (*keyway.InvitationInfo, error) {
+	p, err := s.peopleOn()
+	if err != nil {
+		return nil, err
+	}
+	inv, err := p.Groups.Invitation(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.store.Account(ctx, inv.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if !a.IsActive {
+		return nil, keyway.ErrInvitationNotFound
+	}
+	inv.Settle(s.clock.Now())
+	return &keyway.InvitationInfo{ID: inv.ID, AccountName: a.Name, InviterName: inv.InviterName, Role: inv.Role, Status: inv.Status, ExpiresAt: inv.ExpiresAt}, nil
+}
+
+// SetUserRole gives a member of an account a role, over the account or one
+// of its projects; an admin's job. The account keeps at least one admin.
+func (s *Service) SetUserRole(ctx context.Context, c *keyway.Caller, userID string, in *keyway.RoleChange) ([]keyway.UserRole, error) {
+	p, err := s.peopleOn()
+	if err != nil {
+		return nil, err
+	}
+	if err := guard(c, keyway.RoleAdmin); err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.roleScope(ctx, c, in.AccountID, in.ProjectID); err != nil {
+		return nil, err
+	}
+	if err := p.Groups.SetUserRole(ctx, userID, keyway.Grant{AccountID: in.AccountID, ProjectID: in.ProjectID, Role: in.Role}); err != nil {
+		return nil, err
+	}
+	return s.rolesIn(ctx, p, userID, in.AccountID)
+}
+
+// RemoveUserRoles takes a user's role over one project, or, without a
+// project, every role in the account: the user leaves it.
+func (s *Service) RemoveUserRoles(ctx context.Context, c *keyway.Caller, userID, accountID, projectID string) ([]keyway.UserRole, error) {
+	p, err := s.peopleOn()
+	if err != nil {
+		return nil, err
+	}
+	if err := guard(c, keyway.RoleAdmin); err != nil {
+		return nil, err
+	}
+	accountID, err = namedAccount(c, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.roleScope(ctx, c, accountID, projectID); err != nil {
+		return nil, err
+	}
+	if err := p.Groups.RemoveUserRoles(ctx, userID, accountID, projectID); err != nil {
+		return nil, err
+	}
+	return s.rolesIn(ctx, p, userID, accountID)
+}
+
+// roleScope checks the caller administers the scope of a role change.
+func (s *Service) roleScope(ctx context.Context, c *keyway.Caller, accountID, projectID string) error {
+	if !c.InAccount(accountID) {
+		return keyway.ErrForbidden
+	}
+	if projectID != "" {
+		pr, err := s.namedProject(ctx, c, projectID)
+		if err != nil {
+			return err
+		}
+		if pr.AccountID != accountID {
+			return keyway.ErrForbidden
+		}
+	}
+	return need(c, keyway.RoleAdmin, accountID, projectID)
+}
+
+func (s *Service) rolesIn(ctx context.Context, p *People, userID, accountID string) ([]keyway.UserRole, error) {
+	roles, err := p.Store.UserRoles(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := []keyway.UserRole{}
+	for _, r := range roles {
+		if r.AccountID == accountID {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// Teammates lists who holds roles in an account, or over one project of it
+// (its own roles and the account-wide ones). A caller narrowed to projects
+// sees the account-wide roles and those over its projects.
+func (s *Service) Teammates(ctx context.Context, c *keyway.Caller, accountID, projectID string) ([]keyway.Teammate, error) {
+	p, err := s.peopleOn()
+	if err != nil {
+		return nil, err
+	}
+	accountID, err = namedAccount(c, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if projectID != "" {
+		pr, err := s.namedProject(ctx, c, projectID)
+		if err != nil {
+			return nil, err
+		}
+		if pr.AccountID != accountID {
+			return nil, keyway.ErrForbidden
+		}
+	}
+	all, err := p.Groups.Teammates(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	out := []keyway.Teammate{}
+	for _, t := range all {
+		switch {
+		case t.ProjectID == nil:
+		case projectID != "" && *t.ProjectID != projectID:
+			continue
+		case c.Role(accountID, *t.ProjectID) == "":
+			continue
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}

@@ -937,6 +937,37 @@ func TestClusterSharedRateLimit(t *testing.T) {
 	c.expectVerify(t, key, "", 429, clusterTooManyJSON, c.nodes...)
 }
 
+// Sign-in guesses are counted once for the whole cluster when Redis is
+// configured: ten attempts for one email spread over three nodes spend its
+// budget on all of them.
+func TestClusterSharedSigninThrottle(t *testing.T) {
+	if clusterPostgres(t) == "" {
+		return
+	}
+	if os.Getenv(clusterRedisEnv) == "" {
+		t.Logf("%s unset: a shared sign-in throttle needs Redis, not run", clusterRedisEnv)
+		return
+	}
+	c := newCluster(t, true)
+	a, _, _ := c.startABC(t)
+	const pw = "correct horse battery"
+	if r := a.must(t, "POST", "/auth/signup", "", map[string]any{"email": "kim@example.com", "password": pw, "name": "Kim"}); r.status != 201 {
+		t.Fatalf("signup: %s", r)
+	}
+	for i := range 10 {
+		n := c.nodes[i%3]
+		if r := n.must(t, "POST", "/auth/login", "", map[string]any{"email": "kim@example.com", "password": "wrong guess!"}); r.status != 401 {
+			t.Fatalf("attempt %d on %s: %s, want 401", i+1, n.name, r)
+		}
+	}
+	for _, n := range c.nodes {
+		r := n.must(t, "POST", "/auth/login", "", map[string]any{"email": "kim@example.com", "password": pw})
+		if !r.is(429, clusterTooManyJSON) || r.header.Get("retry-after-seconds") == "" {
+			t.Errorf("11th attempt on %s: %s, want 429 with retry-after-seconds", n.name, r)
+		}
+	}
+}
+
 // Changes of scope made on A reach B and C within the limit: a deleted
 // project's keys, a deactivated access key, a narrowed allowedDomains.
 func TestClusterScopeChanges(t *testing.T) {

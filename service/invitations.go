@@ -17,6 +17,9 @@ func (s *Service) InviteToAccount(ctx context.Context, c *keyway.Caller, account
 	if err != nil {
 		return err
 	}
+	if err := guard(c, keyway.RoleAdmin); err != nil {
+		return err
+	}
 	if err := in.Validate(); err != nil {
 		return err
 	}
@@ -173,9 +176,9 @@ func (s *Service) ListInvitations(ctx context.Context, c *keyway.Caller, account
 	return invs, next, err
 }
 
-// pathInvitation loads an invitation named in the path for its account's
-// admins: outside the caller's accounts it does not exist; inside, a
-// non-admin is refused.
+// pathInvitation loads an invitation named in the path for the admins of
+// what it grants: a caller reaching none of that does not see it; one who
+// sees it but does not administer all of it is refused.
 func (s *Service) pathInvitation(ctx context.Context, c *keyway.Caller, id string) (*People, *keyway.Invitation, error) {
 	p, err := s.peopleOn()
 	if err != nil {
@@ -185,7 +188,7 @@ func (s *Service) pathInvitation(ctx context.Context, c *keyway.Caller, id strin
 	if err != nil {
 		return nil, nil, err
 	}
-	if !c.InAccount(inv.AccountID) {
+	if !seesInvitation(c, inv) {
 		return nil, nil, keyway.ErrInvitationNotFound
 	}
 	if err := s.mayManage(c, inv.AccountID, inv.ProjectIDs); err != nil {
@@ -193,6 +196,15 @@ func (s *Service) pathInvitation(ctx context.Context, c *keyway.Caller, id strin
 	}
 	inv.Settle(s.clock.Now())
 	return p, inv, nil
+}
+
+func seesInvitation(c *keyway.Caller, inv *keyway.Invitation) bool {
+	for _, g := range inv.Grants() {
+		if c.Role(g.AccountID, g.ProjectID) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Service) GetInvitation(ctx context.Context, c *keyway.Caller, id string) (*keyway.Invitation, error) {
@@ -284,8 +296,12 @@ func (s *Service) SetUserRole(ctx context.Context, c *keyway.Caller, userID stri
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	if err := s.roleScope(ctx, c, in.AccountID, in.ProjectID); err != nil {
+	pr, err := s.roleScope(ctx, c, in.AccountID, in.ProjectID)
+	if err != nil {
 		return nil, err
+	}
+	if pr != nil && !pr.IsActive {
+		return nil, keyway.Invalid("projectId refers to a deleted project")
 	}
 	if err := p.Groups.SetUserRole(ctx, userID, keyway.Grant{AccountID: in.AccountID, ProjectID: in.ProjectID, Role: in.Role}); err != nil {
 		return nil, err
@@ -307,7 +323,7 @@ func (s *Service) RemoveUserRoles(ctx context.Context, c *keyway.Caller, userID,
 	if err != nil {
 		return nil, err
 	}
-	if err := s.roleScope(ctx, c, accountID, projectID); err != nil {
+	if _, err := s.roleScope(ctx, c, accountID, projectID); err != nil {
 		return nil, err
 	}
 	if err := p.Groups.RemoveUserRoles(ctx, userID, accountID, projectID); err != nil {
@@ -316,21 +332,26 @@ func (s *Service) RemoveUserRoles(ctx context.Context, c *keyway.Caller, userID,
 	return s.rolesIn(ctx, p, userID, accountID)
 }
 
-// roleScope checks the caller administers the scope of a role change.
-func (s *Service) roleScope(ctx context.Context, c *keyway.Caller, accountID, projectID string) error {
+// roleScope checks the caller administers the scope of a role change; it
+// returns the project of a project-wide one.
+func (s *Service) roleScope(ctx context.Context, c *keyway.Caller, accountID, projectID string) (*keyway.Project, error) {
 	if !c.InAccount(accountID) {
-		return keyway.ErrForbidden
+		return nil, keyway.ErrForbidden
 	}
 	if projectID != "" {
 		pr, err := s.namedProject(ctx, c, projectID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if pr.AccountID != accountID {
-			return keyway.ErrForbidden
+			return nil, keyway.ErrForbidden
 		}
+		if err := need(c, keyway.RoleAdmin, accountID, projectID); err != nil {
+			return nil, err
+		}
+		return pr, nil
 	}
-	return need(c, keyway.RoleAdmin, accountID, projectID)
+	return nil, need(c, keyway.RoleAdmin, accountID, projectID)
 }
 
 func (s *Service) rolesIn(ctx context.Context, p *People, userID, accountID string) ([]keyway.UserRole, error) {

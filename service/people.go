@@ -128,6 +128,13 @@ func (s *Service) invitationFor(ctx context.Context, p *People, id string, u *ke
 	if inv.Email != u.Email {
 		return nil, keyway.ErrInvitationNotFound
 	}
+	// An invitation into a deleted account leads nowhere.
+	if a, err := s.store.Account(ctx, inv.AccountID); err != nil || !a.IsActive {
+		if err != nil && !errors.Is(err, keyway.ErrAccountNotFound) {
+			return nil, err
+		}
+		return nil, keyway.ErrInvitationNotFound
+	}
 	inv.Settle(s.clock.Now())
 	if inv.Status != keyway.InvitationPending {
 		return nil, keyway.ErrInvitationNotPending
@@ -304,28 +311,32 @@ func (s *Service) RenameUser(ctx context.Context, c *keyway.Caller, id string, i
 		return nil, err
 	}
 	if id != c.User.ID {
-		ok, err := s.administers(ctx, p, c, id)
-		if err != nil {
+		if err := s.administers(ctx, p, c, id); err != nil {
 			return nil, err
-		}
-		if !ok {
-			return nil, keyway.ErrUserNotFound
 		}
 	}
 	return p.Store.RenameUser(ctx, id, in.Name, s.now())
 }
 
-// administers reports whether the caller is an account-wide admin of an
-// account the user belongs to.
-func (s *Service) administers(ctx context.Context, p *People, c *keyway.Caller, userID string) (bool, error) {
+// administers checks the caller is an account-wide admin of an account the
+// user belongs to. A teammate the caller sees but does not administer is
+// 403; anyone else is 404.
+func (s *Service) administers(ctx context.Context, p *People, c *keyway.Caller, userID string) error {
 	roles, err := p.Store.UserRoles(ctx, userID)
 	if err != nil {
-		return false, err
+		return err
 	}
+	seen := false
 	for _, r := range roles {
 		if c.Can(keyway.RoleAdmin, r.AccountID, "") {
-			return true, nil
+			return nil
+		}
+		if r.ProjectID == nil && c.InAccount(r.AccountID) || r.ProjectID != nil && c.Role(r.AccountID, *r.ProjectID) != "" {
+			seen = true
 		}
 	}
-	return false, nil
+	if seen {
+		return keyway.ErrForbidden
+	}
+	return keyway.ErrUserNotFound
 }

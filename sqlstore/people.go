@@ -49,15 +49,35 @@ func (s *Store) lockAccount(ctx context.Context, tx *sql.Tx, accountID string) e
 	return nil
 }
 
-// keepAdmin fails the transaction when the account would be left without
-// an account-wide admin.
-func keepAdmin(ctx context.Context, tx *sql.Tx, accountID string) error {
+// admins counts the people who administer a whole account.
+func admins(ctx context.Context, tx *sql.Tx, accountID string) (int, error) {
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM user_roles WHERE account_id = $1 AND project_id = '' AND role = $2`,
 		accountID, string(keyway.RoleAdmin)).Scan(&n); err != nil {
-		return keyway.Internal(fmt.Errorf("count admins: %w", err))
+		return 0, keyway.Internal(fmt.Errorf("count admins: %w", err))
 	}
-	if n == 0 {
+	return n, nil
+}
+
+// keepingAdmin runs a change of an account's roles and fails it when it
+// leaves an account that had an account-wide admin without one. An account
+// run by access keys alone (the bootstrap one) has none to keep.
+func (s *Store) keepingAdmin(ctx context.Context, tx *sql.Tx, accountID string, change func() error) error {
+	if err := s.lockAccount(ctx, tx, accountID); err != nil {
+		return err
+	}
+	before, err := admins(ctx, tx, accountID)
+	if err != nil {
+		return err
+	}
+	if err := change(); err != nil {
+		return err
+	}
+	after, err := admins(ctx, tx, accountID)
+	if err != nil {
+		return err
+	}
+	if before > 0 && after == 0 {
 		return keyway.ErrLastAdmin
 	}
 	return nil
@@ -92,43 +112,38 @@ func (s *Store) Teammates(ctx context.Context, accountID string) ([]keyway.Teamm
 
 func (s *Store) SetUserRole(ctx context.Context, userID string, g keyway.Grant) error {
 	return s.write(ctx, nil, func(tx *sql.Tx) error {
-		if err := s.lockAccount(ctx, tx, g.AccountID); err != nil {
-			return err
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM user_roles WHERE user_id = $1 AND account_id = $2`,
-			userID, g.AccountID).Scan(&n); err != nil {
-			return keyway.Internal(fmt.Errorf("set user role: %w", err))
-		}
-		if n == 0 {
-			return keyway.ErrUserNotFound
-		}
-		if err := putRole(ctx, tx, userID, g); err != nil {
-			return err
-		}
-		return keepAdmin(ctx, tx, g.AccountID)
+		return s.keepingAdmin(ctx, tx, g.AccountID, func() error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM user_roles WHERE user_id = $1 AND account_id = $2`,
+				userID, g.AccountID).Scan(&n); err != nil {
+				return keyway.Internal(fmt.Errorf("set user role: %w", err))
+			}
+			if n == 0 {
+				return keyway.ErrUserNotFound
+			}
+			return putRole(ctx, tx, userID, g)
+		})
 	})
 }
 
 func (s *Store) RemoveUserRoles(ctx context.Context, userID, accountID, projectID string) error {
 	return s.write(ctx, nil, func(tx *sql.Tx) error {
-		if err := s.lockAccount(ctx, tx, accountID); err != nil {
-			return err
-		}
-		q := `DELETE FROM user_roles WHERE user_id = $1 AND account_id = $2`
-		args := []any{userID, accountID}
-		if projectID != "" {
-			q += ` AND project_id = $3`
-			args = append(args, projectID)
-		}
-		found, err := execOne(ctx, tx, q, args...)
-		if err != nil {
-			return keyway.Internal(fmt.Errorf("remove user roles: %w", err))
-		}
-		if !found {
-			return keyway.ErrUserNotFound
-		}
-		return keepAdmin(ctx, tx, accountID)
+		return s.keepingAdmin(ctx, tx, accountID, func() error {
+			q := `DELETE FROM user_roles WHERE user_id = $1 AND account_id = $2`
+			args := []any{userID, accountID}
+			if projectID != "" {
+				q += ` AND project_id = $3`
+				args = append(args, projectID)
+			}
+			found, err := execOne(ctx, tx, q, args...)
+			if err != nil {
+				return keyway.Internal(fmt.Errorf("remove user roles: %w", err))
+			}
+			if !found {
+				return keyway.ErrUserNotFound
+			}
+			return nil
+		})
 	})
 }
 
@@ -248,32 +263,30 @@ func (s *Store) AcceptInvitation(ctx context.Context, id string, u *keyway.User,
 		if err != nil {
 			return keyway.Internal(fmt.Errorf("accept invitation: %w", err))
 		}
-		if err := s.lockAccount(ctx, tx, i.AccountID); err != nil {
-			return err
-		}
-		accepted, err := execOne(ctx, tx, `UPDATE invitations SET status = 'accepted', accepted_by = $2, updated_at = $3
-			WHERE id = $1 AND status = 'pending' AND expires_at > $3 AND email = $4`, id, u.ID, now.UnixMilli(), u.Email)
-		if err != nil {
-			return keyway.Internal(fmt.Errorf("accept invitation: %w", err))
-		}
-		if !accepted {
-			return keyway.ErrInvitationNotPending
-		}
-		if newUser {
-			if err := insertUser(ctx, tx, u); err != nil {
-				return err
-			}
-		}
-		for _, g := range i.Grants() {
-			if err := putRole(ctx, tx, u.ID, g); err != nil {
-				return err
-			}
-		}
-		if err := keepAdmin(ctx, tx, i.AccountID); err != nil {
-			return err
-		}
-		return insertNotification(ctx, tx, n)
+		return s.keepingAdmin(ctx, tx, i.AccountID, func() error { return s.accept(ctx, tx, i, u, newUser, n, now) })
 	})
+}
+
+func (s *Store) accept(ctx context.Context, tx *sql.Tx, i *keyway.Invitation, u *keyway.User, newUser bool, n *keyway.Notification, now time.Time) error {
+	accepted, err := execOne(ctx, tx, `UPDATE invitations SET status = 'accepted', accepted_by = $2, updated_at = $3
+		WHERE id = $1 AND status = 'pending' AND expires_at > $3 AND email = $4`, i.ID, u.ID, now.UnixMilli(), u.Email)
+	if err != nil {
+		return keyway.Internal(fmt.Errorf("accept invitation: %w", err))
+	}
+	if !accepted {
+		return keyway.ErrInvitationNotPending
+	}
+	if newUser {
+		if err := insertUser(ctx, tx, u); err != nil {
+			return err
+		}
+	}
+	for _, g := range i.Grants() {
+		if err := putRole(ctx, tx, u.ID, g); err != nil {
+			return err
+		}
+	}
+	return insertNotification(ctx, tx, n)
 }
 
 func insertNotification(ctx context.Context, ex execer, n *keyway.Notification) error {
@@ -325,10 +338,12 @@ func (s *Store) UseLoginCode(ctx context.Context, digest []byte, now time.Time) 
 }
 
 func (s *Store) NotifyExpiringKeys(ctx context.Context, now, until time.Time, notify func(k *keyway.APIKey) *keyway.Notification) (int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, account_id, project_id, name, expires_at FROM api_keys
-		WHERE expires_at IS NOT NULL AND is_active = $1 AND expires_at > $2 AND expires_at <= $3
-			AND (expiry_noticed IS NULL OR expiry_noticed <> expires_at)
-		ORDER BY expires_at LIMIT 1000`, true, now.UnixMilli(), until.UnixMilli())
+	// Keys of a deleted project or account no longer verify: no notice.
+	rows, err := s.r.QueryContext(ctx, `SELECT k.id, k.account_id, k.project_id, k.name, k.expires_at FROM api_keys k
+		JOIN projects p ON p.id = k.project_id JOIN accounts a ON a.id = k.account_id
+		WHERE k.expires_at IS NOT NULL AND k.is_active = $1 AND k.expires_at > $2 AND k.expires_at <= $3
+			AND (k.expiry_noticed IS NULL OR k.expiry_noticed <> k.expires_at) AND p.is_active = $1 AND a.is_active = $1
+		ORDER BY k.expires_at LIMIT 1000`, true, now.UnixMilli(), until.UnixMilli())
 	if err != nil {
 		return 0, keyway.Internal(fmt.Errorf("expiring keys: %w", err))
 	}

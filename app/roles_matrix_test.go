@@ -1,0 +1,1089 @@
+package app_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keywayhq/keyway"
+)
+
+// The role matrix: every management operation against every kind of
+// caller (CONTRACT.md "Management authentication"). Account A belongs to
+// the admin; P and Q are its projects. Callers:
+//
+//   - admin: A's founder;
+//   - user, viewer: members of A with that role over the whole account;
+//   - narrowedToQ: a member of A with role user over project Q only;
+//   - otherAccount: the founder of account B, admin there and nothing in A;
+//   - projectKey: a project-level access key of the target's project (P
+//     unless a row says otherwise), which acts as a user there;
+//   - bootstrapKey: the harness's account-level access key, admin of a
+//     third account.
+//
+// Rules the table proves: a viewer reads; a user also manages API keys and
+// webhooks; an admin also access keys, projects, people, invitations and
+// the account. An object named in the path that the caller cannot see is
+// 404 with that object's body, one it sees but may not change 403; an
+// account or project named in a query or body outside the caller's reach
+// is 403; creations refuse a caller lacking the role anywhere with 403
+// before validating the body. Every refused write is checked to have
+// changed nothing.
+
+type rmCaller int
+
+const (
+	rmAdmin rmCaller = iota
+	rmUser
+	rmViewer
+	rmNarrowed
+	rmOther
+	rmProjectKey
+	rmBootstrap
+	rmCallers
+)
+
+var rmCallerNames = [rmCallers]string{"admin", "user", "viewer", "narrowedToQ", "otherAccount", "projectKey", "bootstrapKey"}
+
+// rmWant is the status each caller gets, in the order of the columns.
+type rmWant [rmCallers]int
+
+func rmW(admin, user, viewer, narrowedToQ, otherAccount, projectKey, bootstrapKey int) rmWant {
+	return rmWant{admin, user, viewer, narrowedToQ, otherAccount, projectKey, bootstrapKey}
+}
+
+func rmAllW(status int) rmWant { return rmW(status, status, status, status, status, status, status) }
+
+// 404 bodies of the objects without a constant in scenario_test.go.
+const (
+	rmErrWebhookNotFound      = `{"statusCode":404,"message":"Webhook not found","error":"Not Found"}`
+	rmErrInvitationNotFound   = `{"statusCode":404,"message":"Invitation not found","error":"Not Found"}`
+	rmErrNotificationNotFound = `{"statusCode":404,"message":"Notification not found","error":"Not Found"}`
+	rmErrUserNotFound         = `{"statusCode":404,"message":"User not found","error":"Not Found"}`
+)
+
+// rmRun prepares what one row needs, sends its request as the caller and
+// returns the answer with, for a write, a check that a refusal changed
+// nothing (nil for reads).
+type rmRun func(t *testing.T, c rmCaller) (*response, func(t *testing.T))
+
+type rmOp struct {
+	name string
+	want rmWant
+	// notFound is the 404 body of the object the path names.
+	notFound string
+	run      rmRun
+}
+
+type rmFixture struct {
+	s      *server
+	people [rmCallers]person // the callers that are users
+	tgt    person            // a viewer of A whose roles and name the rows change
+	A, B   string
+	P, Q   keyway.Project
+	pkey   string        // project-level access key of P
+	key    keyway.APIKey // an API key of P, never changed
+	hook   keyway.Webhook
+	// delivery is hook's one delivery, of P's project.updated.
+	delivery keyway.Delivery
+	rcvURL   string
+	n        int
+}
+
+func rmNewFixture(t *testing.T, s *server) *rmFixture {
+	t.Helper()
+	fx := &rmFixture{s: s}
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	t.Cleanup(rcv.Close)
+	fx.rcvURL = rcv.URL + "/hook"
+
+	admin, a := s.founder(t, "rm-admin@example.com")
+	other, b := s.founder(t, "rm-other@example.com")
+	fx.people[rmAdmin], fx.people[rmOther], fx.A, fx.B = admin, other, a, b
+	fx.P = fx.newProject(t, "P")
+	fx.Q = fx.newProject(t, "Q")
+	fx.people[rmUser] = s.member(t, admin, fx.A, "rm-user@example.com", keyway.RoleUser)
+	fx.people[rmViewer] = s.member(t, admin, fx.A, "rm-viewer@example.com", keyway.RoleViewer)
+	fx.people[rmNarrowed] = s.member(t, admin, fx.A, "rm-narrowed@example.com", keyway.RoleUser, fx.Q.ID)
+	fx.tgt = s.member(t, admin, fx.A, "rm-target@example.com", keyway.RoleViewer)
+	fx.pkey = fx.newAccessKey(t, fx.P.ID).Key
+	fx.key = fx.newKey(t, fx.P.ID)
+	fx.hook = fx.newWebhook(t)
+	// One event of P for the webhook: a rename to the same name.
+	fx.adm(t, "PATCH", "/projects/"+fx.P.ID, map[string]any{"name": fx.P.Name}, 200)
+	fx.delivery = fx.settledDelivery(t)
+	return fx
+}
+
+// as sends a request as caller c, with the project-level key of P.
+func (fx *rmFixture) as(t *testing.T, c rmCaller, method, path string, body any) *response {
+	t.Helper()
+	return fx.asIn(t, c, fx.P.ID, method, path, body)
+}
+
+// asIn sends a request as caller c; a project key is one of projectID.
+func (fx *rmFixture) asIn(t *testing.T, c rmCaller, projectID, method, path string, body any) *response {
+	t.Helper()
+	switch c {
+	case rmProjectKey:
+		key := fx.pkey
+		if projectID != fx.P.ID {
+			key = fx.newAccessKey(t, projectID).Key
+		}
+		return fx.s.withT(t).callAs(key, method, path, body)
+	case rmBootstrap:
+		return fx.s.withT(t).callAs(fx.s.AccessKey, method, path, body)
+	default:
+		return fx.people[c].as(fx.s, t, method, path, body)
+	}
+}
+
+// adm sends a request as A's admin and wants status.
+func (fx *rmFixture) adm(t *testing.T, method, path string, body any, status int) *response {
+	t.Helper()
+	return fx.people[rmAdmin].as(fx.s, t, method, path, body).want(t, status)
+}
+
+func (fx *rmFixture) email(what string) string {
+	fx.n++
+	return fmt.Sprintf("rm-%s-%d@example.com", what, fx.n)
+}
+
+func (fx *rmFixture) name(what string) string {
+	fx.n++
+	return fmt.Sprintf("%s %d", what, fx.n)
+}
+
+func (fx *rmFixture) newProject(t *testing.T, name string) keyway.Project {
+	t.Helper()
+	var p keyway.Project
+	fx.adm(t, "POST", "/projects", map[string]any{"name": name, "accountId": fx.A, "env": "live"}, 201).decode(t, &p)
+	return p
+}
+
+func (fx *rmFixture) newKey(t *testing.T, projectID string) keyway.APIKey {
+	t.Helper()
+	var k keyway.APIKey
+	fx.adm(t, "POST", "/api-keys", map[string]any{"name": fx.name("key"), "projectId": projectID}, 201).decode(t, &k)
+	return k
+}
+
+func (fx *rmFixture) newRevokedKey(t *testing.T) keyway.APIKey {
+	t.Helper()
+	k := fx.newKey(t, fx.P.ID)
+	fx.adm(t, "DELETE", "/api-keys/"+k.Key, nil, 200)
+	return k
+}
+
+// newAccessKey makes an access key of A: project-level when projectID is
+// set, account-level otherwise.
+func (fx *rmFixture) newAccessKey(t *testing.T, projectID string) keyway.AccessKey {
+	t.Helper()
+	body := map[string]any{"name": fx.name("access key"), "accountId": fx.A}
+	if projectID != "" {
+		body["projectId"] = projectID
+	}
+	var k keyway.AccessKey
+	fx.adm(t, "POST", "/access-keys", body, 201).decode(t, &k)
+	return k
+}
+
+func (fx *rmFixture) newWebhook(t *testing.T) keyway.Webhook {
+	t.Helper()
+	var w keyway.Webhook
+	fx.adm(t, "POST", "/webhooks", fx.webhookBody(), 201).decode(t, &w)
+	return w
+}
+
+// webhookBody is a webhook of P on project.updated, which only the setup
+// emits for P.
+func (fx *rmFixture) webhookBody() map[string]any {
+	return map[string]any{"name": fx.name("hook"), "url": fx.rcvURL, "topics": []string{keyway.TopicProjectUpdated},
+		"httpMethod": "POST", "accountId": fx.A, "projectId": fx.P.ID}
+}
+
+// newInvitation invites a new address to A as a user.
+func (fx *rmFixture) newInvitation(t *testing.T) keyway.Invitation {
+	t.Helper()
+	var invs []keyway.Invitation
+	fx.adm(t, "POST", "/invitations", map[string]any{"emails": []string{fx.email("invitee")}, "role": "user", "accountId": fx.A}, 201).decode(t, &invs)
+	if len(invs) != 1 {
+		t.Fatalf("invitations %+v", invs)
+	}
+	return invs[0]
+}
+
+// newInvitationToP invites a new address to A as a user of project P only.
+func (fx *rmFixture) newInvitationToP(t *testing.T) keyway.Invitation {
+	t.Helper()
+	var invs []keyway.Invitation
+	fx.adm(t, "POST", "/invitations", map[string]any{"emails": []string{fx.email("p-invitee")}, "role": "user", "accountId": fx.A, "projectIds": []string{fx.P.ID}}, 201).decode(t, &invs)
+	if len(invs) != 1 {
+		t.Fatalf("invitations %+v", invs)
+	}
+	return invs[0]
+}
+
+// newNotification has a new person join A, which leaves an unread,
+// account-wide notification, and returns it.
+func (fx *rmFixture) newNotification(t *testing.T) keyway.Notification {
+	t.Helper()
+	var invs []keyway.Invitation
+	email := fx.email("joiner")
+	fx.adm(t, "POST", "/invitations", map[string]any{"emails": []string{email}, "role": "viewer", "accountId": fx.A}, 201).decode(t, &invs)
+	fx.s.withT(t).callAs("", "POST", "/auth/signup", map[string]any{"email": email, "password": "joiner password 1", "name": "Joiner", "invitationId": invs[0].ID}).want(t, 201)
+	var ns []keyway.Notification
+	fx.adm(t, "GET", "/notifications?limit=1000", nil, 200).decode(t, &ns)
+	for _, n := range ns {
+		if strings.Contains(n.Message, email) {
+			if n.ReadAt != nil || n.ProjectID != nil || n.AccountID != fx.A {
+				t.Fatalf("notification of a join %+v", n)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no notification of %s joining in %+v", email, ns)
+	return keyway.Notification{}
+}
+
+// settledDelivery waits until hook's one delivery is delivered, so a
+// snapshot of it holds still, and returns it.
+func (fx *rmFixture) settledDelivery(t *testing.T) keyway.Delivery {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var ds []keyway.Delivery
+		fx.adm(t, "GET", "/webhooks/"+fx.hook.ID+"/deliveries", nil, 200).decode(t, &ds)
+		if len(ds) == 1 && ds[0].State == keyway.DeliveryDelivered {
+			return ds[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries %+v, want one delivered", ds)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// same reads path as the admin now and returns a check that it still
+// reads the same.
+func (fx *rmFixture) same(t *testing.T, path string) func(t *testing.T) {
+	t.Helper()
+	before := string(fx.adm(t, "GET", path, nil, 200).Body)
+	return func(t *testing.T) {
+		t.Helper()
+		if after := string(fx.adm(t, "GET", path, nil, 200).Body); after != before {
+			t.Errorf("a refused request changed GET %s:\nbefore %s\nafter  %s", path, before, after)
+		}
+	}
+}
+
+// verifies checks that an API key still verifies.
+func (fx *rmFixture) verifies(key string) func(t *testing.T) {
+	return func(t *testing.T) {
+		t.Helper()
+		fx.adm(t, "POST", "/api-keys/auth/"+key, nil, 200)
+	}
+}
+
+// works checks that an access key still authenticates.
+func (fx *rmFixture) works(accessKey string) func(t *testing.T) {
+	return func(t *testing.T) {
+		t.Helper()
+		fx.s.withT(t).callAs(accessKey, "GET", "/accounts", nil).want(t, 200)
+	}
+}
+
+func rmAll(checks ...func(t *testing.T)) func(t *testing.T) {
+	return func(t *testing.T) {
+		t.Helper()
+		for _, c := range checks {
+			c(t)
+		}
+	}
+}
+
+// read is a row that GETs a fixed path.
+func (fx *rmFixture) read(path string) rmRun {
+	return func(t *testing.T, c rmCaller) (*response, func(t *testing.T)) {
+		return fx.as(t, c, "GET", path, nil), nil
+	}
+}
+
+// write is a row that sends a fixed request, checking path for changes.
+func (fx *rmFixture) write(method, path string, body any, watch string) rmRun {
+	return func(t *testing.T, c rmCaller) (*response, func(t *testing.T)) {
+		same := fx.same(t, watch)
+		return fx.as(t, c, method, path, body), same
+	}
+}
+
+func (fx *rmFixture) ops() []rmOp {
+	A, P := fx.A, fx.P.ID
+	keysOfP := "/api-keys?projectId=" + P + "&limit=1000"
+	revokedOfP := keysOfP + "&isActive=false"
+	accessKeys := "/access-keys?accountId=" + A + "&limit=1000"
+	projects := "/projects?accountId=" + A + "&limit=1000"
+	teammates := "/teammates?accountId=" + A
+	webhooks := "/webhooks?accountId=" + A + "&limit=1000"
+	invitations := "/invitations?accountId=" + A + "&limit=1000"
+	tgtRoles := "/users/" + fx.tgt.ID + "/roles"
+	return []rmOp{
+		// API keys: a viewer reads, a user manages.
+		{"GET /api-keys?projectId=P", rmW(200, 200, 200, 403, 403, 200, 403), "", fx.read("/api-keys?projectId=" + P)},
+		{"POST /api-keys {projectId: P}", rmW(201, 201, 403, 403, 403, 201, 403), "",
+			fx.write("POST", "/api-keys", map[string]any{"name": "made in the matrix", "projectId": P}, keysOfP)},
+		{"POST /api-keys {} refuses before validating", rmW(400, 400, 403, 400, 400, 400, 400), "", fx.write("POST", "/api-keys", map[string]any{}, keysOfP)},
+		{"GET /api-keys/{key}", rmW(200, 200, 200, 404, 404, 200, 404), errKeyNotFound, fx.read("/api-keys/" + fx.key.Key)},
+		{"PATCH /api-keys/{key}", rmW(200, 200, 403, 404, 404, 200, 404), errKeyNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			k := fx.newKey(t, P)
+			same := fx.same(t, "/api-keys/"+k.Key)
+			return fx.as(t, c, "PATCH", "/api-keys/"+k.Key, map[string]any{"name": "renamed", "allowedDomains": []string{"evil.example"}}), same
+		}},
+		{"DELETE /api-keys/{key}", rmW(200, 200, 403, 404, 404, 200, 404), errKeyNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			k := fx.newKey(t, P)
+			same := fx.same(t, "/api-keys/"+k.Key)
+			return fx.as(t, c, "DELETE", "/api-keys/"+k.Key, nil), rmAll(same, fx.verifies(k.Key))
+		}},
+		{"PATCH /api-keys/{revoked key}/reactivate", rmW(200, 200, 403, 404, 404, 200, 404), errKeyNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			k := fx.newRevokedKey(t)
+			same := fx.same(t, revokedOfP)
+			return fx.as(t, c, "PATCH", "/api-keys/"+k.Key+"/reactivate", nil), same
+		}},
+		{"POST /api-keys/{key}/rotate", rmW(201, 201, 403, 404, 404, 201, 404), errKeyNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			k := fx.newKey(t, P)
+			same := fx.same(t, "/api-keys/"+k.Key)
+			return fx.as(t, c, "POST", "/api-keys/"+k.Key+"/rotate", nil), rmAll(same, fx.verifies(k.Key))
+		}},
+		{"POST /api-keys/auth/{key}", rmW(200, 200, 200, 404, 404, 200, 404), errInvalidKey, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			return fx.as(t, c, "POST", "/api-keys/auth/"+fx.key.Key, nil), nil
+		}},
+		{"GET /api-keys/auth/{key}", rmW(200, 200, 200, 404, 404, 200, 404), errInvalidKey, fx.read("/api-keys/auth/" + fx.key.Key)},
+		{"POST /auth/authenticate", rmW(201, 201, 201, 404, 404, 201, 404), errInvalidKey, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			return fx.as(t, c, "POST", "/auth/authenticate", map[string]any{"credentials": map[string]any{"api_key": fx.key.Key}}), nil
+		}},
+
+		// Access keys: credentials, so listing takes the role they carry
+		// (admin for the account's, user for a project's); managing them
+		// is an admin's job.
+		{"GET /access-keys?accountId=A", rmW(200, 403, 403, 200, 403, 200, 403), "", fx.read("/access-keys?accountId=" + A)},
+		{"GET /access-keys?accountId=A&projectId=P", rmW(200, 200, 403, 403, 403, 200, 403), "", fx.read("/access-keys?accountId=" + A + "&projectId=" + P)},
+		{"POST /access-keys {accountId: A}", rmW(201, 403, 403, 403, 403, 403, 403), "",
+			fx.write("POST", "/access-keys", map[string]any{"name": "made in the matrix", "accountId": A}, accessKeys)},
+		{"POST /access-keys {accountId: A, projectId: P}", rmW(201, 403, 403, 403, 403, 403, 403), "",
+			fx.write("POST", "/access-keys", map[string]any{"name": "made in the matrix", "accountId": A, "projectId": P}, accessKeys)},
+		{"POST /access-keys {} refuses before validating", rmW(400, 403, 403, 403, 400, 403, 400), "", fx.write("POST", "/access-keys", map[string]any{}, accessKeys)},
+		{"PATCH /access-keys/{key of P}", rmW(200, 403, 403, 404, 404, 403, 404), errAKNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			k := fx.newAccessKey(t, P)
+			same := fx.same(t, accessKeys)
+			return fx.as(t, c, "PATCH", "/access-keys/"+k.Key, map[string]any{"name": "renamed"}), same
+		}},
+		{"DELETE /access-keys/{key of P}", rmW(200, 403, 403, 404, 404, 403, 404), errAKNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			k := fx.newAccessKey(t, P)
+			same := fx.same(t, accessKeys)
+			return fx.as(t, c, "DELETE", "/access-keys/"+k.Key, nil), rmAll(same, fx.works(k.Key))
+		}},
+		{"PATCH /access-keys/{deactivated key of P}/reactivate", rmW(200, 403, 403, 404, 404, 403, 404), errAKNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			k := fx.newAccessKey(t, P)
+			fx.adm(t, "DELETE", "/access-keys/"+k.Key, nil, 200)
+			same := fx.same(t, accessKeys)
+			return fx.as(t, c, "PATCH", "/access-keys/"+k.Key+"/reactivate", nil), same
+		}},
+		{"PATCH /access-keys/{key of A}", rmW(200, 403, 403, 404, 404, 404, 404), errAKNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			k := fx.newAccessKey(t, "")
+			same := fx.same(t, accessKeys)
+			return fx.as(t, c, "PATCH", "/access-keys/"+k.Key, map[string]any{"name": "renamed"}), same
+		}},
+		{"DELETE /access-keys/{key of A}", rmW(200, 403, 403, 404, 404, 404, 404), errAKNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			k := fx.newAccessKey(t, "")
+			same := fx.same(t, accessKeys)
+			return fx.as(t, c, "DELETE", "/access-keys/"+k.Key, nil), rmAll(same, fx.works(k.Key))
+		}},
+
+		// Projects: everyone in A reads those they reach; admins manage.
+		{"GET /projects?accountId=A", rmW(200, 200, 200, 200, 403, 200, 403), "", fx.read("/projects?accountId=" + A)},
+		{"POST /projects {accountId: A}", rmW(201, 403, 403, 403, 403, 403, 403), "",
+			fx.write("POST", "/projects", map[string]any{"name": "made in the matrix", "accountId": A, "env": "test"}, projects)},
+		{"POST /projects {} refuses before validating", rmW(400, 403, 403, 403, 400, 403, 400), "", fx.write("POST", "/projects", map[string]any{}, projects)},
+		{"GET /projects/{P}", rmW(200, 200, 200, 404, 404, 200, 404), errProjNotFound, fx.read("/projects/" + P)},
+		// A fresh project per row, and a project key of it.
+		{"PATCH /projects/{id}", rmW(200, 403, 403, 404, 404, 403, 404), errProjNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			p := fx.newProject(t, fx.name("project"))
+			same := fx.same(t, "/projects/"+p.ID)
+			return fx.asIn(t, c, p.ID, "PATCH", "/projects/"+p.ID, map[string]any{"name": "renamed"}), same
+		}},
+		{"DELETE /projects/{id}", rmW(200, 403, 403, 404, 404, 403, 404), errProjNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			p := fx.newProject(t, fx.name("project"))
+			k := fx.newKey(t, p.ID)
+			same := fx.same(t, "/projects/"+p.ID)
+			return fx.asIn(t, c, p.ID, "DELETE", "/projects/"+p.ID, nil), rmAll(same, fx.verifies(k.Key))
+		}},
+
+		// People and roles: admins manage.
+		{"GET /user-roles", rmAllW(200), "", fx.read("/user-roles")},
+		{"GET /user-roles?accountId=A", rmW(200, 200, 200, 200, 403, 200, 403), "", fx.read("/user-roles?accountId=" + A)},
+		{"PATCH /users/{id}/roles {accountId: A, role: admin}", rmW(200, 403, 403, 403, 403, 403, 403), "", func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			same := fx.same(t, teammates)
+			r := fx.as(t, c, "PATCH", tgtRoles, map[string]any{"accountId": A, "role": "admin"})
+			if r.Status == 200 {
+				fx.adm(t, "PATCH", tgtRoles, map[string]any{"accountId": A, "role": "viewer"}, 200)
+			}
+			return r, same
+		}},
+		{"PATCH /users/{id}/roles {} refuses before validating", rmW(400, 403, 403, 403, 400, 403, 400), "", fx.write("PATCH", tgtRoles, map[string]any{}, teammates)},
+		{"DELETE /users/{id}/roles?accountId=A&projectId=P", rmW(200, 403, 403, 403, 403, 403, 403), "", func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			fx.adm(t, "PATCH", tgtRoles, map[string]any{"accountId": A, "projectId": P, "role": "user"}, 200)
+			same := fx.same(t, teammates)
+			return fx.as(t, c, "DELETE", tgtRoles+"?accountId="+A+"&projectId="+P, nil), same
+		}},
+		// user, viewer and narrowedToQ see the target in GET /teammates, so
+		// the refusal is 403, not 404.
+		{"PATCH /users/{id} {name}", rmW(200, 403, 403, 403, 404, 403, 403), rmErrUserNotFound,
+			fx.write("PATCH", "/users/"+fx.tgt.ID, map[string]any{"name": "renamed"}, teammates)},
+
+		// Webhooks: a viewer reads, a user manages.
+		{"GET /webhooks?accountId=A", rmW(200, 200, 200, 200, 403, 200, 403), "", fx.read("/webhooks?accountId=" + A)},
+		{"GET /webhooks?accountId=A&projectId=P", rmW(200, 200, 200, 403, 403, 200, 403), "", fx.read("/webhooks?accountId=" + A + "&projectId=" + P)},
+		{"POST /webhooks {accountId: A, projectId: P}", rmW(201, 201, 403, 403, 403, 201, 403), "", func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			same := fx.same(t, webhooks)
+			return fx.as(t, c, "POST", "/webhooks", fx.webhookBody()), same
+		}},
+		{"POST /webhooks {} refuses before validating", rmW(400, 400, 403, 400, 400, 400, 400), "", fx.write("POST", "/webhooks", map[string]any{}, webhooks)},
+		{"GET /webhooks/{id}", rmW(200, 200, 200, 404, 404, 200, 404), rmErrWebhookNotFound, fx.read("/webhooks/" + fx.hook.ID)},
+		{"PATCH /webhooks/{id}", rmW(200, 200, 403, 404, 404, 200, 404), rmErrWebhookNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			w := fx.newWebhook(t)
+			same := fx.same(t, "/webhooks/"+w.ID)
+			return fx.as(t, c, "PATCH", "/webhooks/"+w.ID, map[string]any{"name": "renamed", "status": "paused"}), same
+		}},
+		{"DELETE /webhooks/{id}", rmW(200, 200, 403, 404, 404, 200, 404), rmErrWebhookNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			w := fx.newWebhook(t)
+			same := fx.same(t, "/webhooks/"+w.ID)
+			return fx.as(t, c, "DELETE", "/webhooks/"+w.ID, nil), same
+		}},
+		{"POST /webhooks/ping", rmW(200, 200, 403, 200, 200, 200, 200), "", func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			return fx.as(t, c, "POST", "/webhooks/ping", map[string]any{"url": fx.rcvURL, "httpMethod": "POST"}), nil
+		}},
+		{"POST /webhooks/ping {} refuses before validating", rmW(400, 400, 403, 400, 400, 400, 400), "", func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			return fx.as(t, c, "POST", "/webhooks/ping", map[string]any{}), nil
+		}},
+		{"GET /webhooks/topics", rmAllW(200), "", fx.read("/webhooks/topics")},
+		{"GET /webhooks/{id}/deliveries", rmW(200, 200, 200, 404, 404, 200, 404), rmErrWebhookNotFound, fx.read("/webhooks/" + fx.hook.ID + "/deliveries")},
+		{"POST /webhooks/{id}/deliveries/{id}/retry", rmW(201, 201, 403, 404, 404, 201, 404), rmErrWebhookNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			fx.settledDelivery(t)
+			path := "/webhooks/" + fx.hook.ID + "/deliveries"
+			same := fx.same(t, path)
+			return fx.as(t, c, "POST", path+"/"+fx.delivery.ID+"/retry", nil), same
+		}},
+
+		// Invitations: an admin's job; accepting is the invitee's.
+		{"GET /invitations?accountId=A", rmW(200, 403, 403, 403, 403, 403, 403), "", fx.read("/invitations?accountId=" + A)},
+		{"POST /invitations {accountId: A}", rmW(201, 403, 403, 403, 403, 403, 403), "", func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			same := fx.same(t, invitations)
+			return fx.as(t, c, "POST", "/invitations", map[string]any{"emails": []string{fx.email("invitee")}, "role": "admin", "accountId": A}), same
+		}},
+		{"POST /invitations {} refuses before validating", rmW(400, 403, 403, 403, 400, 403, 400), "", fx.write("POST", "/invitations", map[string]any{}, invitations)},
+		// An account-wide invitation is of the account as a whole, like an
+		// account-level webhook: callers narrowed to a project do not see it.
+		{"GET /invitations/{id}", rmW(200, 403, 403, 404, 404, 404, 404), rmErrInvitationNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			inv := fx.newInvitation(t)
+			return fx.as(t, c, "GET", "/invitations/"+inv.ID, nil), nil
+		}},
+		{"PATCH /invitations/{id} {role: admin}", rmW(200, 403, 403, 404, 404, 404, 404), rmErrInvitationNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			inv := fx.newInvitation(t)
+			same := fx.same(t, "/invitations/"+inv.ID)
+			return fx.as(t, c, "PATCH", "/invitations/"+inv.ID, map[string]any{"role": "admin"}), same
+		}},
+		{"DELETE /invitations/{id}", rmW(200, 403, 403, 404, 404, 404, 404), rmErrInvitationNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			inv := fx.newInvitation(t)
+			same := fx.same(t, "/invitations/"+inv.ID)
+			return fx.as(t, c, "DELETE", "/invitations/"+inv.ID, nil), same
+		}},
+		// An invitation to P alone is of P: a caller narrowed to Q cannot
+		// see it, as it cannot see P.
+		{"GET /invitations/{id of an invitation to P}", rmW(200, 403, 403, 404, 404, 403, 404), rmErrInvitationNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			inv := fx.newInvitationToP(t)
+			return fx.as(t, c, "GET", "/invitations/"+inv.ID, nil), nil
+		}},
+		{"PATCH /invitations/{id of an invitation to P} {role: admin}", rmW(200, 403, 403, 404, 404, 403, 404), rmErrInvitationNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			inv := fx.newInvitationToP(t)
+			same := fx.same(t, "/invitations/"+inv.ID)
+			return fx.as(t, c, "PATCH", "/invitations/"+inv.ID, map[string]any{"role": "admin"}), same
+		}},
+		{"DELETE /invitations/{id of an invitation to P}", rmW(200, 403, 403, 404, 404, 403, 404), rmErrInvitationNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			inv := fx.newInvitationToP(t)
+			same := fx.same(t, "/invitations/"+inv.ID)
+			return fx.as(t, c, "DELETE", "/invitations/"+inv.ID, nil), same
+		}},
+		{"POST /invitations/{id}/accept by someone else", rmW(404, 404, 404, 404, 404, 403, 403), rmErrInvitationNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			inv := fx.newInvitation(t)
+			same := rmAll(fx.same(t, "/invitations/"+inv.ID), fx.same(t, teammates))
+			return fx.as(t, c, "POST", "/invitations/"+inv.ID+"/accept", nil), same
+		}},
+		{"GET /teammates?accountId=A", rmW(200, 200, 200, 200, 403, 200, 403), "", fx.read("/teammates?accountId=" + A)},
+		{"GET /teammates?accountId=A&projectId=P", rmW(200, 200, 200, 403, 403, 200, 403), "", fx.read("/teammates?accountId=" + A + "&projectId=" + P)},
+
+		// Notifications: whoever sees one may mark it read (an
+		// acknowledgement, which a viewer may make too).
+		{"GET /notifications", rmAllW(200), "", fx.read("/notifications")},
+		{"PATCH /notifications/{id}", rmW(200, 200, 200, 200, 404, 200, 404), rmErrNotificationNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			n := fx.newNotification(t)
+			same := fx.same(t, "/notifications?limit=1000")
+			return fx.as(t, c, "PATCH", "/notifications/"+n.ID, nil), same
+		}},
+
+		// Accounts, last: creating one changes the caller's grants until it
+		// is deleted again, and deleting A would end the matrix.
+		{"GET /accounts", rmAllW(200), "", fx.read("/accounts")},
+		{"GET /accounts/{A}", rmW(200, 200, 200, 200, 404, 200, 404), errAcctNotFound, fx.read("/accounts/" + A)},
+		{"PATCH /accounts/{A}", rmW(200, 403, 403, 403, 404, 403, 404), errAcctNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			same := fx.same(t, "/accounts/"+A)
+			return fx.as(t, c, "PATCH", "/accounts/"+A, map[string]any{"name": fx.name("account A")}), same
+		}},
+		{"POST /accounts/{A}/users {email}", rmW(201, 403, 403, 403, 404, 403, 404), errAcctNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			same := fx.same(t, invitations)
+			return fx.as(t, c, "POST", "/accounts/"+A+"/users", map[string]any{"email": fx.email("invitee")}), same
+		}},
+		// Like POST /invitations, callers that are admins nowhere are
+		// refused before the body is validated.
+		{"POST /accounts/{A}/users {} refuses before validating", rmW(400, 403, 403, 403, 400, 403, 400), "", fx.write("POST", "/accounts/"+A+"/users", map[string]any{}, invitations)},
+		{"POST /accounts", rmW(201, 201, 201, 201, 201, 403, 403), "", func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			before := string(fx.as(t, c, "GET", "/accounts", nil).want(t, 200).Body)
+			r := fx.as(t, c, "POST", "/accounts", map[string]any{"name": "made in the matrix"})
+			if r.Status == 201 {
+				// The creator is its admin and may delete it again.
+				var a keyway.Account
+				r.decode(t, &a)
+				fx.as(t, c, "DELETE", "/accounts/"+a.ID, nil).want(t, 200)
+			}
+			return r, func(t *testing.T) {
+				if after := string(fx.as(t, c, "GET", "/accounts", nil).want(t, 200).Body); after != before {
+					t.Errorf("a refused POST /accounts changed the caller's accounts:\nbefore %s\nafter  %s", before, after)
+				}
+			}
+		}},
+		{"POST /accounts {} refuses access keys before validating", rmW(400, 400, 400, 400, 400, 403, 403), "", func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			return fx.as(t, c, "POST", "/accounts", map[string]any{}), nil
+		}},
+		// The admin deletes an account of their own making, not A.
+		{"DELETE /accounts/{A}", rmW(200, 403, 403, 403, 404, 403, 404), errAcctNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			id := A
+			if c == rmAdmin {
+				var a keyway.Account
+				fx.adm(t, "POST", "/accounts", map[string]any{"name": "to delete"}, 201).decode(t, &a)
+				id = a.ID
+			}
+			same := fx.same(t, "/accounts/"+A)
+			return fx.as(t, c, "DELETE", "/accounts/"+id, nil), rmAll(same, fx.verifies(fx.key.Key), fx.works(fx.pkey))
+		}},
+	}
+}
+
+// TestRoleMatrix runs every management operation as every kind of caller.
+func TestRoleMatrix(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *server) {
+		fx := rmNewFixture(t, s)
+		t.Run("viewer sees no access keys", fx.viewerSeesNoAccessKeys)
+		t.Run("narrowed user sees P not at all and manages Q", fx.narrowedToQ)
+		t.Run("other accounts find nothing of A", fx.otherAccounts)
+		t.Run("effective role is the strongest grant", fx.strongestGrant)
+		t.Run("admin narrowed to Q", fx.adminOfQ)
+		ops := fx.ops()
+		rows := 0
+		t.Run("matrix", func(t *testing.T) {
+			for _, op := range ops {
+				for c := range rmCallers {
+					rows++
+					want := op.want[c]
+					t.Run(op.name+"/"+rmCallerNames[c], func(t *testing.T) {
+						r, unchanged := op.run(t, c)
+						if r.Status != want {
+							t.Fatalf("status %d, want %d; body %s", r.Status, want, r.Body)
+						}
+						switch want {
+						case 403:
+							matchJSON(t, r.Body, errForbidden)
+						case 404:
+							if op.notFound == "" {
+								t.Fatal("the table gives no 404 body for this operation")
+							}
+							matchJSON(t, r.Body, op.notFound)
+						}
+						if want >= 400 && unchanged != nil {
+							unchanged(t)
+						}
+					})
+				}
+			}
+		})
+		if rows > 0 {
+			t.Logf("%d operations × %d callers = %d rows", len(ops), rmCallers, rows)
+		}
+		t.Run("expired user tokens", fx.expiredTokens)
+	})
+}
+
+// viewerSeesNoAccessKeys: access keys are credentials with at least a
+// user's power, so a viewer can neither list nor manage them.
+func (fx *rmFixture) viewerSeesNoAccessKeys(t *testing.T) {
+	akQ := fx.newAccessKey(t, fx.Q.ID)
+	for _, path := range []string{
+		"/access-keys?accountId=" + fx.A,
+		"/access-keys?accountId=" + fx.A + "&projectId=" + fx.P.ID,
+		"/access-keys?accountId=" + fx.A + "&projectId=" + fx.Q.ID,
+		"/access-keys?accountId=" + fx.A + "&isActive=false",
+	} {
+		r := fx.as(t, rmViewer, "GET", path, nil).want(t, 403)
+		matchJSON(t, r.Body, errForbidden)
+	}
+	for _, k := range []string{fx.pkey, akQ.Key} {
+		for _, rq := range []struct {
+			method, path string
+			body         any
+		}{
+			{"PATCH", "/access-keys/" + k, map[string]any{"name": "viewer's"}},
+			{"DELETE", "/access-keys/" + k, nil},
+			{"PATCH", "/access-keys/" + k + "/reactivate", nil},
+		} {
+			r := fx.as(t, rmViewer, rq.method, rq.path, rq.body).want(t, 403)
+			matchJSON(t, r.Body, errForbidden)
+		}
+	}
+	// Nothing a viewer reads shows an access key.
+	for _, path := range []string{"/accounts", "/accounts/" + fx.A, "/projects?accountId=" + fx.A, "/projects/" + fx.P.ID,
+		"/user-roles", "/teammates?accountId=" + fx.A, "/webhooks?accountId=" + fx.A, "/notifications", "/api-keys?projectId=" + fx.P.ID} {
+		body := string(fx.as(t, rmViewer, "GET", path, nil).want(t, 200).Body)
+		for _, k := range []string{fx.pkey, akQ.Key, fx.s.AccessKey} {
+			if strings.Contains(body, k) {
+				t.Errorf("GET %s shows a viewer an access key: %s", path, body)
+			}
+		}
+	}
+	// A user, one role up, lists a project's.
+	var got []keyway.AccessKey
+	fx.as(t, rmUser, "GET", "/access-keys?accountId="+fx.A+"&projectId="+fx.Q.ID, nil).want(t, 200).decode(t, &got)
+	if len(got) != 1 || got[0].Key != akQ.Key {
+		t.Errorf("a user lists Q's access keys as %+v, want only %s", got, akQ.Key)
+	}
+}
+
+// narrowedToQ: a user narrowed to Q does not see P at all (404 by path, 403
+// by query or body) and manages Q's keys and webhooks as a user.
+func (fx *rmFixture) narrowedToQ(t *testing.T) {
+	const c = rmNarrowed
+	Q := fx.Q.ID
+	hookP := fx.newWebhook(t)
+	akQ := fx.newAccessKey(t, Q)
+	keyQ := fx.newKey(t, Q)
+	keysOfP := fx.same(t, "/api-keys?projectId="+fx.P.ID+"&limit=1000")
+	// P does not exist by path…
+	for _, rq := range []struct {
+		method, path string
+		body         any
+		want         string
+	}{
+		{"GET", "/projects/" + fx.P.ID, nil, errProjNotFound},
+		{"PATCH", "/projects/" + fx.P.ID, map[string]any{"name": "narrowed's"}, errProjNotFound},
+		{"GET", "/api-keys/" + fx.key.Key, nil, errKeyNotFound},
+		{"PATCH", "/api-keys/" + fx.key.Key, map[string]any{"name": "narrowed's"}, errKeyNotFound},
+		{"DELETE", "/api-keys/" + fx.key.Key, nil, errKeyNotFound},
+		{"POST", "/api-keys/" + fx.key.Key + "/rotate", nil, errKeyNotFound},
+		{"POST", "/api-keys/auth/" + fx.key.Key, nil, errInvalidKey},
+		{"GET", "/webhooks/" + hookP.ID, nil, rmErrWebhookNotFound},
+		{"DELETE", "/webhooks/" + hookP.ID, nil, rmErrWebhookNotFound},
+		{"GET", "/webhooks/" + fx.hook.ID + "/deliveries", nil, rmErrWebhookNotFound},
+		{"PATCH", "/access-keys/" + fx.pkey, map[string]any{"name": "narrowed's"}, errAKNotFound},
+	} {
+		r := fx.as(t, c, rq.method, rq.path, rq.body)
+		if r.Status != 404 {
+			t.Errorf("%s %s: status %d, want 404; body %s", rq.method, rq.path, r.Status, r.Body)
+			continue
+		}
+		matchJSON(t, r.Body, rq.want)
+	}
+	// …and is forbidden when named in a query or body.
+	for _, rq := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/api-keys?projectId=" + fx.P.ID, nil},
+		{"POST", "/api-keys", map[string]any{"name": "narrowed's", "projectId": fx.P.ID}},
+		{"GET", "/webhooks?projectId=" + fx.P.ID, nil},
+		{"POST", "/webhooks", fx.webhookBody()},
+		{"GET", "/access-keys?accountId=" + fx.A + "&projectId=" + fx.P.ID, nil},
+		{"GET", "/teammates?accountId=" + fx.A + "&projectId=" + fx.P.ID, nil},
+		// Q it sees, but managing Q itself or its access keys is an
+		// admin's job.
+		{"POST", "/access-keys", map[string]any{"name": "narrowed's", "accountId": fx.A, "projectId": Q}},
+		{"PATCH", "/projects/" + Q, map[string]any{"name": "narrowed's"}},
+		{"DELETE", "/projects/" + Q, nil},
+	} {
+		r := fx.as(t, c, rq.method, rq.path, rq.body)
+		if r.Status != 403 {
+			t.Errorf("%s %s: status %d, want 403; body %s", rq.method, rq.path, r.Status, r.Body)
+			continue
+		}
+		matchJSON(t, r.Body, errForbidden)
+	}
+	keysOfP(t)
+	fx.verifies(fx.key.Key)(t)
+
+	// Its projects are Q alone.
+	var ps []keyway.Project
+	fx.as(t, c, "GET", "/projects?accountId="+fx.A, nil).want(t, 200).decode(t, &ps)
+	if len(ps) != 1 || ps[0].ID != Q {
+		t.Errorf("a user narrowed to Q lists projects %+v", ps)
+	}
+	fx.as(t, c, "GET", "/projects/"+Q, nil).want(t, 200)
+
+	// Q's keys it manages, with or without naming Q.
+	var made, implied keyway.APIKey
+	fx.as(t, c, "POST", "/api-keys", map[string]any{"name": "narrowed's", "projectId": Q}).want(t, 201).decode(t, &made)
+	fx.as(t, c, "POST", "/api-keys", map[string]any{"name": "implied"}).want(t, 201).decode(t, &implied)
+	if made.ProjectID != Q || implied.ProjectID != Q {
+		t.Errorf("keys made in %s and %s, want both in Q", made.ProjectID, implied.ProjectID)
+	}
+	var listed []keyway.APIKey
+	fx.as(t, c, "GET", "/api-keys?projectId="+Q, nil).want(t, 200).decode(t, &listed)
+	if len(listed) != 3 {
+		t.Errorf("Q lists %d keys, want 3", len(listed))
+	}
+	fx.as(t, c, "GET", "/api-keys", nil).want(t, 200).decode(t, &listed)
+	if len(listed) != 3 {
+		t.Errorf("the default project lists %d keys, want Q's 3", len(listed))
+	}
+	fx.as(t, c, "GET", "/api-keys/"+keyQ.Key, nil).want(t, 200)
+	fx.as(t, c, "POST", "/api-keys/auth/"+keyQ.Key, nil).want(t, 200)
+	fx.as(t, c, "PATCH", "/api-keys/"+keyQ.Key, map[string]any{"name": "renamed by narrowed"}).want(t, 200)
+	var rotated keyway.APIKey
+	fx.as(t, c, "POST", "/api-keys/"+keyQ.Key+"/rotate", nil).want(t, 201).decode(t, &rotated)
+	fx.as(t, c, "DELETE", "/api-keys/"+rotated.Key, nil).want(t, 200)
+	fx.as(t, c, "PATCH", "/api-keys/"+rotated.Key+"/reactivate", nil).want(t, 200)
+	var got keyway.APIKey
+	fx.adm(t, "GET", "/api-keys/"+rotated.Key, nil, 200).decode(t, &got)
+	if got.Name != "renamed by narrowed" || !got.IsActive {
+		t.Errorf("Q's key after the narrowed user's changes: %+v", got)
+	}
+
+	// And Q's webhooks: one made without naming a project lands in Q.
+	var w keyway.Webhook
+	body := fx.webhookBody()
+	delete(body, "projectId")
+	fx.as(t, c, "POST", "/webhooks", body).want(t, 201).decode(t, &w)
+	if w.ProjectID == nil || *w.ProjectID != Q || w.AccountID != fx.A {
+		t.Errorf("webhook made in %v of %s, want Q of A", w.ProjectID, w.AccountID)
+	}
+	fx.as(t, c, "PATCH", "/webhooks/"+w.ID, map[string]any{"name": "narrowed's"}).want(t, 200)
+	fx.as(t, c, "GET", "/webhooks/"+w.ID+"/deliveries", nil).want(t, 200)
+	var hooks []keyway.Webhook
+	fx.as(t, c, "GET", "/webhooks?accountId="+fx.A, nil).want(t, 200).decode(t, &hooks)
+	if len(hooks) != 1 || hooks[0].ID != w.ID {
+		t.Errorf("the narrowed user lists webhooks %+v, want only Q's", hooks)
+	}
+	fx.as(t, c, "DELETE", "/webhooks/"+w.ID, nil).want(t, 200)
+
+	// Q's access keys it may list (a user's power) but not make; naming
+	// only A lists Q's, the one project it reaches.
+	for _, path := range []string{"/access-keys?accountId=" + fx.A + "&projectId=" + Q, "/access-keys?accountId=" + fx.A} {
+		var aks []keyway.AccessKey
+		fx.as(t, c, "GET", path, nil).want(t, 200).decode(t, &aks)
+		found := false
+		for _, k := range aks {
+			found = found || k.Key == akQ.Key
+			if k.ProjectID == nil || *k.ProjectID != Q {
+				t.Errorf("GET %s as the narrowed user lists %+v, not of Q", path, k)
+			}
+		}
+		if !found {
+			t.Errorf("GET %s as the narrowed user misses %s: %+v", path, akQ.Key, aks)
+		}
+	}
+	r := fx.as(t, c, "PATCH", "/access-keys/"+akQ.Key, map[string]any{"name": "narrowed's"}).want(t, 403)
+	matchJSON(t, r.Body, errForbidden)
+	fx.as(t, c, "GET", "/teammates?accountId="+fx.A+"&projectId="+Q, nil).want(t, 200)
+}
+
+// otherAccounts: for B's founder and the bootstrap key, A's objects named
+// in a path answer exactly as objects that do not exist, and A or its
+// projects named in a query or body are forbidden, even mixed with the
+// caller's own account; nothing of A changes.
+func (fx *rmFixture) otherAccounts(t *testing.T) {
+	inv := fx.newInvitation(t)
+	n := fx.newNotification(t)
+	ak := fx.newAccessKey(t, "")
+	watch := []func(*testing.T){
+		fx.same(t, "/projects?accountId="+fx.A+"&limit=1000"),
+		fx.same(t, "/api-keys?projectId="+fx.P.ID+"&limit=1000"),
+		fx.same(t, "/access-keys?accountId="+fx.A+"&limit=1000"),
+		fx.same(t, "/webhooks?accountId="+fx.A+"&limit=1000"),
+		fx.same(t, "/invitations?accountId="+fx.A+"&limit=1000"),
+		fx.same(t, "/teammates?accountId="+fx.A),
+		fx.same(t, "/notifications?limit=1000"),
+		fx.same(t, "/accounts/"+fx.A),
+	}
+	const unknown = "00000000-0000-7000-8000-000000000000"
+	const unknownKey = "live_0000000000000000000000000000000000000000000000000000000000000000"
+	const unknownAK = "live_access_0000000000000000000000000000000000000000000000000000000000000000"
+	type probe struct {
+		method, path, unknownPath string
+		body                      any
+	}
+	key, hook := fx.key.Key, fx.hook.ID
+	common := []probe{
+		{"GET", "/api-keys/" + key, "/api-keys/" + unknownKey, nil},
+		{"PATCH", "/api-keys/" + key, "/api-keys/" + unknownKey, map[string]any{"name": "theirs"}},
+		{"DELETE", "/api-keys/" + key, "/api-keys/" + unknownKey, nil},
+		{"PATCH", "/api-keys/" + key + "/reactivate", "/api-keys/" + unknownKey + "/reactivate", nil},
+		{"POST", "/api-keys/" + key + "/rotate", "/api-keys/" + unknownKey + "/rotate", nil},
+		{"POST", "/api-keys/auth/" + key, "/api-keys/auth/" + unknownKey, nil},
+		{"GET", "/api-keys/auth/" + key, "/api-keys/auth/" + unknownKey, nil},
+		{"GET", "/projects/" + fx.P.ID, "/projects/" + unknown, nil},
+		{"PATCH", "/projects/" + fx.P.ID, "/projects/" + unknown, map[string]any{"name": "theirs"}},
+		{"DELETE", "/projects/" + fx.P.ID, "/projects/" + unknown, nil},
+		{"PATCH", "/access-keys/" + ak.Key, "/access-keys/" + unknownAK, map[string]any{"name": "theirs"}},
+		{"DELETE", "/access-keys/" + ak.Key, "/access-keys/" + unknownAK, nil},
+		{"PATCH", "/access-keys/" + ak.Key + "/reactivate", "/access-keys/" + unknownAK + "/reactivate", nil},
+		{"GET", "/webhooks/" + hook, "/webhooks/" + unknown, nil},
+		{"PATCH", "/webhooks/" + hook, "/webhooks/" + unknown, map[string]any{"name": "theirs"}},
+		{"DELETE", "/webhooks/" + hook, "/webhooks/" + unknown, nil},
+		{"GET", "/webhooks/" + hook + "/deliveries", "/webhooks/" + unknown + "/deliveries", nil},
+		{"POST", "/webhooks/" + hook + "/deliveries/" + fx.delivery.ID + "/retry", "/webhooks/" + unknown + "/deliveries/" + fx.delivery.ID + "/retry", nil},
+		{"GET", "/invitations/" + inv.ID, "/invitations/" + unknown, nil},
+		{"PATCH", "/invitations/" + inv.ID, "/invitations/" + unknown, map[string]any{"role": "admin"}},
+		{"DELETE", "/invitations/" + inv.ID, "/invitations/" + unknown, nil},
+		{"PATCH", "/notifications/" + n.ID, "/notifications/" + unknown, nil},
+		{"GET", "/accounts/" + fx.A, "/accounts/" + unknown, nil},
+		{"PATCH", "/accounts/" + fx.A, "/accounts/" + unknown, map[string]any{"name": "theirs"}},
+		{"DELETE", "/accounts/" + fx.A, "/accounts/" + unknown, nil},
+		{"POST", "/accounts/" + fx.A + "/users", "/accounts/" + unknown + "/users", map[string]any{"email": "spy@example.com"}},
+	}
+	for _, c := range []rmCaller{rmOther, rmBootstrap} {
+		own := fx.B
+		if c == rmBootstrap {
+			own = fx.s.AccountID
+		}
+		paths := common
+		// A's delivery through a webhook of the caller's own.
+		var theirs keyway.Webhook
+		fx.as(t, c, "POST", "/webhooks", map[string]any{"name": "theirs", "url": fx.rcvURL, "topics": []string{keyway.TopicProjectUpdated}, "httpMethod": "POST", "accountId": own}).
+			want(t, 201).decode(t, &theirs)
+		paths = append(paths[:len(paths):len(paths)],
+			probe{"POST", "/webhooks/" + theirs.ID + "/deliveries/" + fx.delivery.ID + "/retry", "/webhooks/" + theirs.ID + "/deliveries/" + unknown + "/retry", nil})
+		if c == rmOther {
+			paths = append(paths,
+				probe{"PATCH", "/users/" + fx.tgt.ID, "/users/" + unknown, map[string]any{"name": "theirs"}},
+				// Nor can A's people be pulled into the caller's account.
+				probe{"PATCH", "/users/" + fx.tgt.ID + "/roles", "/users/" + unknown + "/roles", map[string]any{"accountId": own, "role": "admin"}})
+		}
+		for _, p := range paths {
+			got := fx.as(t, c, p.method, p.path, p.body)
+			none := fx.as(t, c, p.method, p.unknownPath, p.body)
+			if got.Status != 404 || none.Status != 404 || string(got.Body) != string(none.Body) {
+				t.Errorf("%s: %s %s answers %d %s; an unknown object %d %s; want the same 404",
+					rmCallerNames[c], p.method, p.path, got.Status, got.Body, none.Status, none.Body)
+			}
+		}
+		named := []struct {
+			method, path string
+			body         any
+		}{
+			{"GET", "/api-keys?projectId=" + fx.P.ID, nil},
+			{"GET", "/api-keys?projectId=" + unknown, nil},
+			{"POST", "/api-keys", map[string]any{"name": "theirs", "projectId": fx.P.ID}},
+			{"GET", "/projects?accountId=" + fx.A, nil},
+			{"POST", "/projects", map[string]any{"name": "theirs", "accountId": fx.A, "env": "live"}},
+			{"GET", "/access-keys?accountId=" + fx.A, nil},
+			{"GET", "/access-keys?accountId=" + own + "&projectId=" + fx.P.ID, nil},
+			{"POST", "/access-keys", map[string]any{"name": "theirs", "accountId": fx.A}},
+			{"POST", "/access-keys", map[string]any{"name": "theirs", "accountId": own, "projectId": fx.P.ID}},
+			{"GET", "/webhooks?accountId=" + fx.A, nil},
+			{"GET", "/webhooks?projectId=" + fx.P.ID, nil},
+			{"POST", "/webhooks", fx.webhookBody()},
+			{"POST", "/webhooks", map[string]any{"name": "theirs", "url": fx.rcvURL, "topics": []string{keyway.TopicAPIKeyCreated}, "httpMethod": "POST", "accountId": own, "projectId": fx.P.ID}},
+			{"GET", "/invitations?accountId=" + fx.A, nil},
+			{"GET", "/invitations?accountId=" + own + "&projectId=" + fx.P.ID, nil},
+			{"POST", "/invitations", map[string]any{"emails": []string{"spy@example.com"}, "role": "admin", "accountId": fx.A}},
+			{"POST", "/invitations", map[string]any{"emails": []string{"spy@example.com"}, "role": "admin", "accountId": own, "projectIds": []string{fx.P.ID}}},
+			{"PATCH", "/users/" + fx.tgt.ID + "/roles", map[string]any{"accountId": fx.A, "role": "admin"}},
+			{"PATCH", "/users/" + fx.tgt.ID + "/roles", map[string]any{"accountId": own, "projectId": fx.P.ID, "role": "admin"}},
+			{"DELETE", "/users/" + fx.tgt.ID + "/roles?accountId=" + fx.A, nil},
+			{"DELETE", "/users/" + fx.people[rmAdmin].ID + "/roles?accountId=" + fx.A, nil},
+			{"GET", "/teammates?accountId=" + fx.A, nil},
+			{"GET", "/teammates?accountId=" + own + "&projectId=" + fx.P.ID, nil},
+			{"GET", "/user-roles?accountId=" + fx.A, nil},
+		}
+		for _, rq := range named {
+			r := fx.as(t, c, rq.method, rq.path, rq.body)
+			if r.Status != 403 {
+				t.Errorf("%s: %s %s: status %d, want 403; body %s", rmCallerNames[c], rq.method, rq.path, r.Status, r.Body)
+				continue
+			}
+			matchJSON(t, r.Body, errForbidden)
+		}
+		// What the caller lists holds nothing of A.
+		for _, path := range []string{"/accounts", "/webhooks", "/notifications", "/user-roles", "/teammates", "/projects?accountId=" + own} {
+			body := string(fx.as(t, c, "GET", path, nil).want(t, 200).Body)
+			for _, id := range []string{fx.A, fx.P.ID, fx.Q.ID, hook, n.ID, fx.tgt.ID} {
+				if strings.Contains(body, id) {
+					t.Errorf("%s: GET %s shows %s of account A: %s", rmCallerNames[c], path, id, body)
+				}
+			}
+		}
+	}
+	for _, check := range watch {
+		check(t)
+	}
+	fx.verifies(fx.key.Key)(t)
+	fx.works(ak.Key)(t)
+}
+
+// expiredTokens: a user token lasts 15 minutes; past them every user
+// caller is 401 (and changes nothing), while access keys go on working and
+// a refresh gives a working token again. It advances the clock: run last.
+func (fx *rmFixture) expiredTokens(t *testing.T) {
+	users := []rmCaller{rmAdmin, rmUser, rmViewer, rmNarrowed, rmOther}
+	fx.s.Clock.Advance(15*time.Minute - time.Second)
+	for _, c := range users {
+		fx.as(t, c, "GET", "/accounts", nil).want(t, 200)
+	}
+	keyW := string(fx.adm(t, "GET", "/api-keys/"+fx.key.Key, nil, 200).Body)
+	fx.s.Clock.Advance(2 * time.Second)
+	for _, c := range users {
+		for _, rq := range []struct {
+			method, path string
+			body         any
+		}{
+			{"GET", "/accounts", nil},
+			{"GET", "/user-roles", nil},
+			{"GET", "/api-keys/" + fx.key.Key, nil},
+			{"PATCH", "/api-keys/" + fx.key.Key, map[string]any{"name": "too late"}},
+			{"POST", "/api-keys/auth/" + fx.key.Key, nil},
+			{"POST", "/accounts", map[string]any{"name": "too late"}},
+			{"POST", "/projects", map[string]any{"name": "too late", "accountId": fx.A, "env": "live"}},
+		} {
+			r := fx.as(t, c, rq.method, rq.path, rq.body)
+			if r.Status != 401 {
+				t.Errorf("%s with an expired token: %s %s: status %d, want 401; body %s", rmCallerNames[c], rq.method, rq.path, r.Status, r.Body)
+				continue
+			}
+			matchJSON(t, r.Body, errUnauthorized)
+		}
+	}
+	// Access keys do not expire.
+	fx.as(t, rmProjectKey, "GET", "/projects/"+fx.P.ID, nil).want(t, 200)
+	fx.as(t, rmBootstrap, "GET", "/accounts", nil).want(t, 200)
+	if r := fx.as(t, rmProjectKey, "GET", "/api-keys/"+fx.key.Key, nil).want(t, 200); string(r.Body) != keyW {
+		t.Errorf("a refused PATCH changed the key: %s, was %s", r.Body, keyW)
+	}
+	// A refresh brings the admin back.
+	admin := fx.people[rmAdmin]
+	var tok keyway.Tokens
+	fx.s.withT(t).callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": admin.Tokens.AccessToken, "refresh_token": admin.Tokens.RefreshToken}).
+		want(t, 201).decode(t, &tok)
+	fx.s.withT(t).callAs("", "GET", "/accounts/"+fx.A, nil, "Authorization", "Bearer "+tok.AccessToken).want(t, 200)
+}
+
+// expect sends each request as p and checks its status, and the exact
+// body of a 403 or 404.
+func (fx *rmFixture) expect(t *testing.T, who string, p person, rqs []rmRequest) {
+	t.Helper()
+	for _, rq := range rqs {
+		r := p.as(fx.s, t, rq.method, rq.path, rq.body)
+		if r.Status != rq.status {
+			t.Errorf("%s: %s %s: status %d, want %d; body %s", who, rq.method, rq.path, r.Status, rq.status, r.Body)
+			continue
+		}
+		switch {
+		case r.Status == 403:
+			matchJSON(t, r.Body, errForbidden)
+		case r.Status == 404 && rq.notFound != "":
+			matchJSON(t, r.Body, rq.notFound)
+		}
+	}
+}
+
+type rmRequest struct {
+	method, path string
+	body         any
+	status       int
+	notFound     string
+}
+
+// strongestGrant: a member's role over a project is the strongest of its
+// account-wide role and its role over that project, whichever is which.
+func (fx *rmFixture) strongestGrant(t *testing.T) {
+	admin := fx.people[rmAdmin]
+	// An account-wide viewer who is a user of P.
+	up := fx.s.member(t, admin, fx.A, fx.email("viewer-user-of-p"), keyway.RoleViewer)
+	fx.adm(t, "PATCH", "/users/"+up.ID+"/roles", map[string]any{"accountId": fx.A, "projectId": fx.P.ID, "role": "user"}, 200)
+	// An account-wide user who is only a viewer of P.
+	down := fx.s.member(t, admin, fx.A, fx.email("user-viewer-of-p"), keyway.RoleUser)
+	fx.adm(t, "PATCH", "/users/"+down.ID+"/roles", map[string]any{"accountId": fx.A, "projectId": fx.P.ID, "role": "viewer"}, 200)
+	for _, who := range []struct {
+		name string
+		p    person
+		// wantQ is the status of managing Q's key: P's grant says nothing
+		// of Q, where the account-wide role holds.
+		wantQ, wantQCreate int
+	}{{"viewer of A, user of P", up, 403, 403}, {"user of A, viewer of P", down, 200, 201}} {
+		kp, kq := fx.newKey(t, fx.P.ID), fx.newKey(t, fx.Q.ID)
+		fx.expect(t, who.name, who.p, []rmRequest{
+			{"PATCH", "/api-keys/" + kp.Key, map[string]any{"name": "changed"}, 200, ""},
+			{"POST", "/api-keys/" + kp.Key + "/rotate", nil, 201, ""},
+			{"POST", "/api-keys", map[string]any{"name": "made", "projectId": fx.P.ID}, 201, ""},
+			{"POST", "/webhooks", fx.webhookBody(), 201, ""},
+			{"GET", "/access-keys?accountId=" + fx.A + "&projectId=" + fx.P.ID, nil, 200, ""},
+			{"PATCH", "/api-keys/" + kq.Key, map[string]any{"name": "changed"}, who.wantQ, ""},
+			{"POST", "/api-keys", map[string]any{"name": "made", "projectId": fx.Q.ID}, who.wantQCreate, ""},
+			{"GET", "/api-keys/" + kq.Key, nil, 200, ""},
+			// Never an admin anywhere.
+			{"POST", "/access-keys", map[string]any{"name": "made", "accountId": fx.A, "projectId": fx.P.ID}, 403, ""},
+			{"PATCH", "/projects/" + fx.P.ID, map[string]any{"name": "changed"}, 403, ""},
+		})
+	}
+}
+
+// adminOfQ: an admin narrowed to Q manages Q (its keys, access keys,
+// invitations and roles over Q) and nothing account-wide.
+func (fx *rmFixture) adminOfQ(t *testing.T) {
+	admin := fx.people[rmAdmin]
+	qa := fx.s.member(t, admin, fx.A, fx.email("admin-of-q"), keyway.RoleAdmin, fx.Q.ID)
+	accountKey := fx.newAccessKey(t, "")
+	accountInv := fx.newInvitation(t)
+	watch := []func(*testing.T){
+		fx.same(t, "/accounts/"+fx.A), fx.same(t, "/teammates?accountId="+fx.A+"&projectId="+fx.P.ID),
+		fx.same(t, "/projects/"+fx.P.ID), fx.same(t, "/invitations/"+accountInv.ID),
+	}
+	fx.expect(t, "admin of Q", qa, []rmRequest{
+		// Q's.
+		{"POST", "/access-keys", map[string]any{"name": "q's", "accountId": fx.A, "projectId": fx.Q.ID}, 201, ""},
+		{"GET", "/access-keys?accountId=" + fx.A + "&projectId=" + fx.Q.ID, nil, 200, ""},
+		{"POST", "/invitations", map[string]any{"emails": []string{fx.email("q-invitee")}, "role": "user", "accountId": fx.A, "projectIds": []string{fx.Q.ID}}, 201, ""},
+		{"GET", "/invitations?accountId=" + fx.A + "&projectId=" + fx.Q.ID, nil, 200, ""},
+		{"PATCH", "/users/" + fx.tgt.ID + "/roles", map[string]any{"accountId": fx.A, "projectId": fx.Q.ID, "role": "user"}, 200, ""},
+		{"PATCH", "/projects/" + fx.Q.ID, map[string]any{"name": fx.Q.Name}, 200, ""},
+		// The account's, or P's.
+		{"POST", "/access-keys", map[string]any{"name": "account's", "accountId": fx.A}, 403, ""},
+		{"GET", "/access-keys?accountId=" + fx.A + "&projectId=" + fx.P.ID, nil, 403, ""},
+		{"PATCH", "/access-keys/" + accountKey.Key, map[string]any{"name": "changed"}, 404, errAKNotFound},
+		{"PATCH", "/access-keys/" + fx.pkey, map[string]any{"name": "changed"}, 404, errAKNotFound},
+		{"POST", "/projects", map[string]any{"name": "q admin's", "accountId": fx.A, "env": "live"}, 403, ""},
+		{"GET", "/projects/" + fx.P.ID, nil, 404, errProjNotFound},
+		{"PATCH", "/accounts/" + fx.A, map[string]any{"name": "changed"}, 403, ""},
+		{"POST", "/accounts/" + fx.A + "/users", map[string]any{"email": fx.email("account-invitee")}, 403, ""},
+		{"POST", "/invitations", map[string]any{"emails": []string{fx.email("account-invitee")}, "role": "admin", "accountId": fx.A}, 403, ""},
+		{"POST", "/invitations", map[string]any{"emails": []string{fx.email("p-invitee")}, "role": "user", "accountId": fx.A, "projectIds": []string{fx.P.ID}}, 403, ""},
+		{"GET", "/invitations/" + accountInv.ID, nil, 404, ""},
+		{"DELETE", "/invitations/" + accountInv.ID, nil, 404, ""},
+		{"PATCH", "/users/" + qa.ID + "/roles", map[string]any{"accountId": fx.A, "role": "admin"}, 403, ""},
+		{"PATCH", "/users/" + fx.tgt.ID + "/roles", map[string]any{"accountId": fx.A, "projectId": fx.P.ID, "role": "admin"}, 403, ""},
+		{"DELETE", "/users/" + fx.tgt.ID + "/roles?accountId=" + fx.A, nil, 403, ""},
+	})
+	for _, check := range watch {
+		check(t)
+	}
+	// The role given over Q is taken back, as the matrix expects the
+	// target account-wide only.
+	fx.adm(t, "DELETE", "/users/"+fx.tgt.ID+"/roles?accountId="+fx.A+"&projectId="+fx.Q.ID, nil, 200)
+}

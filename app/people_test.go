@@ -180,3 +180,30 @@ func TestForgedUserTokensRefused(t *testing.T) {
 		}
 	}
 }
+
+// The page invitation emails link to is served, as HTML under a policy
+// that lets it run only its own code against this origin, and without
+// leaking the invitation id in a Referer.
+func TestSignupPage(t *testing.T) {
+	s := startServer(t, keywaytest.SQLiteURL(t))
+	r := s.callAs("", "GET", "/signup?invitationId=x", nil).want(t, 200)
+	for name, want := range map[string]string{
+		"Content-Type":            "text/html; charset=utf-8",
+		"Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+		"Referrer-Policy":         "no-referrer",
+		"X-Content-Type-Options":  "nosniff",
+	} {
+		if got := r.Header.Get(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	body := string(r.Body)
+	for _, want := range []string{`/invitations/" + encodeURIComponent(id) + "/info"`, `"/auth/signup"`, `/accept"`, "textContent"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "innerHTML") {
+		t.Error("page writes HTML from data")
+	}
+}

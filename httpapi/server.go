@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -366,10 +367,29 @@ func (h *Handler) probeOperations(metrics http.Handler) []api.Operation {
 		{ID: "openapi", Method: "GET", Path: "/openapi.json", Summary: "This document", Public: true, Status: 200,
 			Call: func(context.Context, *keyway.Caller, any) (any, error) { return json.RawMessage(h.openapi), nil }},
 	}
+	ops = append(ops, api.Operation{ID: "signupPage", Method: "GET", Path: "/signup", Summary: "The page invitation emails link to: sign up with the invitation, or log in and accept it (HTML)", Public: true, Status: 200, Raw: signupPage{}})
 	if metrics != nil {
 		ops = append(ops, api.Operation{ID: "metrics", Method: "GET", Path: "/metrics", Summary: "Prometheus metrics (text exposition format)", Public: true, Status: 200, Raw: metrics})
 	}
 	return ops
+}
+
+//go:embed page/signup.html
+var signupHTML []byte
+
+// signupPage serves the page invitation links open. It shows only text the
+// API returns (never as HTML), and its policy allows nothing but its own
+// inline code talking to this origin.
+type signupPage struct{}
+
+func (signupPage) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(http.StatusOK)
+	w.Write(signupHTML)
 }
 
 // readiness pings every dependency; any failure is a 503 naming the

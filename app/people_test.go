@@ -207,3 +207,22 @@ func TestSignupPage(t *testing.T) {
 		t.Error("page writes HTML from data")
 	}
 }
+
+// A member narrowed to projects lists only those, and an empty array (not
+// null) once they are all deleted.
+func TestNarrowedMemberListsProjects(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *server) {
+		admin, acct := s.founder(t, "nora@example.com")
+		var p, q keyway.Project
+		admin.as(s, t, "POST", "/projects", map[string]any{"name": "p", "accountId": acct, "env": "live"}).want(t, 201).decode(t, &p)
+		admin.as(s, t, "POST", "/projects", map[string]any{"name": "q", "accountId": acct, "env": "live"}).want(t, 201).decode(t, &q)
+		viewer := s.member(t, admin, acct, "vic@example.com", keyway.RoleViewer, p.ID)
+		var ps []keyway.Project
+		viewer.as(s, t, "GET", "/projects?accountId="+acct, nil).want(t, 200).decode(t, &ps)
+		if len(ps) != 1 || ps[0].ID != p.ID {
+			t.Fatalf("narrowed member lists %+v, want only %s", ps, p.ID)
+		}
+		admin.as(s, t, "DELETE", "/projects/"+p.ID, nil).want(t, 200)
+		viewer.as(s, t, "GET", "/projects?accountId="+acct, nil).want(t, 200).wantJSON(t, "[]")
+	})
+}

@@ -297,8 +297,8 @@ func (s *Service) CallerRoles(ctx context.Context, c *keyway.Caller, accountID s
 }
 
 // RenameUser renames a user: oneself, or a member of an account the caller
-// administers. Anyone else is 404; access keys, which act for programs
-// rather than people, are 403.
+// administers. A teammate the caller may not rename is 403, anyone else
+// 404; access keys, which act for programs rather than people, are 403.
 func (s *Service) RenameUser(ctx context.Context, c *keyway.Caller, id string, in *keyway.Rename) (*keyway.User, error) {
 	p, err := s.peopleOn()
 	if err != nil {

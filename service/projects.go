@@ -19,7 +19,7 @@ func (s *Service) ListProjects(ctx context.Context, c *keyway.Caller, accountID 
 	}
 	if !c.AccountWide(accountID) {
 		// A handful of granted projects: no paging to speak of.
-		var ps []*keyway.Project
+		ps := []*keyway.Project{}
 		for _, id := range c.Projects(accountID) {
 			p, err := s.pathProject(ctx, c, id)
 			if errors.Is(err, keyway.ErrProjectNotFound) {

@@ -22,19 +22,12 @@ func (s *Service) ListAccessKeys(ctx context.Context, c *keyway.Caller, accountI
 	if err != nil {
 		return nil, "", err
 	}
-	if projectID == "" && !c.AccountWide(accountID) {
-		projectID = c.DefaultProject(accountID)
-		if projectID == "" {
-			return nil, "", keyway.Invalid("projectId should not be empty")
-		}
+	if projectID, err = projectOrOnly(c, accountID, projectID); err != nil {
+		return nil, "", err
 	}
 	if projectID != "" {
-		p, err := s.namedProject(ctx, c, projectID)
-		if err != nil {
+		if _, err := s.projectIn(ctx, c, accountID, projectID); err != nil {
 			return nil, "", err
-		}
-		if p.AccountID != accountID {
-			return nil, "", keyway.ErrForbidden
 		}
 		if err := need(c, keyway.RoleUser, accountID, projectID); err != nil {
 			return nil, "", err
@@ -63,12 +56,9 @@ func (s *Service) CreateAccessKey(ctx context.Context, c *keyway.Caller, in *key
 	env := keyway.EnvLive
 	var projectID *string
 	if in.ProjectID != "" {
-		p, err := s.namedProject(ctx, c, in.ProjectID)
+		p, err := s.projectIn(ctx, c, accountID, in.ProjectID)
 		if err != nil {
 			return nil, err
-		}
-		if p.AccountID != accountID {
-			return nil, keyway.ErrForbidden
 		}
 		if !p.IsActive {
 			return nil, keyway.Invalid("projectId refers to a deleted project")

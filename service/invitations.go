@@ -52,12 +52,9 @@ func (s *Service) CreateInvitations(ctx context.Context, c *keyway.Caller, in *k
 		return nil, err
 	}
 	for _, id := range in.ProjectIDs {
-		pr, err := s.namedProject(ctx, c, id)
+		pr, err := s.projectIn(ctx, c, accountID, id)
 		if err != nil {
 			return nil, err
-		}
-		if pr.AccountID != accountID {
-			return nil, keyway.ErrForbidden
 		}
 		if !pr.IsActive {
 			return nil, keyway.Invalid("projectIds refers to a deleted project")
@@ -151,18 +148,12 @@ func (s *Service) ListInvitations(ctx context.Context, c *keyway.Caller, account
 	if err != nil {
 		return nil, "", err
 	}
-	if projectID == "" && !c.AccountWide(accountID) {
-		if projectID = c.DefaultProject(accountID); projectID == "" {
-			return nil, "", keyway.Invalid("projectId should not be empty")
-		}
+	if projectID, err = projectOrOnly(c, accountID, projectID); err != nil {
+		return nil, "", err
 	}
 	if projectID != "" {
-		pr, err := s.namedProject(ctx, c, projectID)
-		if err != nil {
+		if _, err := s.projectIn(ctx, c, accountID, projectID); err != nil {
 			return nil, "", err
-		}
-		if pr.AccountID != accountID {
-			return nil, "", keyway.ErrForbidden
 		}
 	}
 	if err := need(c, keyway.RoleAdmin, accountID, projectID); err != nil {
@@ -339,12 +330,9 @@ func (s *Service) roleScope(ctx context.Context, c *keyway.Caller, accountID, pr
 		return nil, keyway.ErrForbidden
 	}
 	if projectID != "" {
-		pr, err := s.namedProject(ctx, c, projectID)
+		pr, err := s.projectIn(ctx, c, accountID, projectID)
 		if err != nil {
 			return nil, err
-		}
-		if pr.AccountID != accountID {
-			return nil, keyway.ErrForbidden
 		}
 		if err := need(c, keyway.RoleAdmin, accountID, projectID); err != nil {
 			return nil, err
@@ -381,12 +369,8 @@ func (s *Service) Teammates(ctx context.Context, c *keyway.Caller, accountID, pr
 		return nil, err
 	}
 	if projectID != "" {
-		pr, err := s.namedProject(ctx, c, projectID)
-		if err != nil {
+		if _, err := s.projectIn(ctx, c, accountID, projectID); err != nil {
 			return nil, err
-		}
-		if pr.AccountID != accountID {
-			return nil, keyway.ErrForbidden
 		}
 	}
 	all, err := p.Groups.Teammates(ctx, accountID)

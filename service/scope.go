@@ -62,6 +62,33 @@ func (s *Service) namedProject(ctx context.Context, c *keyway.Caller, id string)
 	return p, nil
 }
 
+// projectIn loads a project named in a query or body beside an account: it
+// must be one the caller reaches, of that account (403 otherwise).
+func (s *Service) projectIn(ctx context.Context, c *keyway.Caller, accountID, projectID string) (*keyway.Project, error) {
+	p, err := s.namedProject(ctx, c, projectID)
+	if err != nil {
+		return nil, err
+	}
+	if p.AccountID != accountID {
+		return nil, keyway.ErrForbidden
+	}
+	return p, nil
+}
+
+// projectOrOnly is the project a query about an account means: the one it
+// names, or for a caller narrowed to a single project of the account that
+// one. A narrowed caller with several must name one; an account-wide caller
+// naming none means the whole account ("").
+func projectOrOnly(c *keyway.Caller, accountID, projectID string) (string, error) {
+	if projectID != "" || c.AccountWide(accountID) {
+		return projectID, nil
+	}
+	if projectID = c.DefaultProject(accountID); projectID == "" {
+		return "", keyway.Invalid("projectId should not be empty")
+	}
+	return projectID, nil
+}
+
 // pathProject loads a project named in the path: anything the caller cannot
 // see, including a deleted project, is 404.
 func (s *Service) pathProject(ctx context.Context, c *keyway.Caller, id string) (*keyway.Project, error) {

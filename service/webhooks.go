@@ -37,18 +37,13 @@ func (s *Service) webhookScope(ctx context.Context, c *keyway.Caller, accountID,
 	if err != nil {
 		return "", "", err
 	}
-	if projectID == "" && !c.AccountWide(accountID) {
-		if projectID = c.DefaultProject(accountID); projectID == "" {
-			return "", "", keyway.Invalid("projectId should not be empty")
-		}
+	if projectID, err = projectOrOnly(c, accountID, projectID); err != nil {
+		return "", "", err
 	}
 	if projectID != "" {
-		p, err := s.namedProject(ctx, c, projectID)
+		p, err := s.projectIn(ctx, c, accountID, projectID)
 		if err != nil {
 			return "", "", err
-		}
-		if p.AccountID != accountID {
-			return "", "", keyway.ErrForbidden
 		}
 		if !p.IsActive {
 			return "", "", keyway.Invalid("projectId refers to a deleted project")

@@ -420,12 +420,13 @@ func (s *Store) MarkWebhookFailing(ctx context.Context, webhookID string, cutoff
 			Scan(&name, &url, &accountID, &projectID, &since); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO notifications (id, type, title, message, account_id, project_id, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			"ntf_"+keycrypt.RandomString(24), "webhook.failing", "Webhook failing: "+name,
-			fmt.Sprintf("Deliveries to %s have failed since %s.", url, keyway.TimeFromMillis(since)),
-			accountID, projectID, now.UnixMilli())
-		return err
+		n := &keyway.Notification{Type: "webhook.failing", Title: "Webhook failing: " + name,
+			Message:   fmt.Sprintf("Deliveries to %s have failed since %s.", url, keyway.TimeFromMillis(since)),
+			AccountID: accountID, CreatedAt: keyway.NewTime(now)}
+		if projectID.Valid {
+			n.ProjectID = &projectID.String
+		}
+		return insertNotification(ctx, tx, n)
 	})
 	if err != nil {
 		return false, keyway.Internal(fmt.Errorf("mark webhook failing: %w", err))

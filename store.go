@@ -33,6 +33,9 @@ type Store interface {
 	// CreateAPIKey fails with CodeConflict if the key string exists.
 	CreateAPIKey(ctx context.Context, k *APIKey, events ...Event) error
 	APIKey(ctx context.Context, key string) (*APIKey, error)
+	// APIKeysByID reads keys by id, revoked ones included; unknown ids are
+	// left out.
+	APIKeysByID(ctx context.Context, ids []string) ([]*APIKey, error)
 	// APIKeyForVerification reads a key and whether its project and
 	// account are both active, in one round trip.
 	APIKeyForVerification(ctx context.Context, key string) (*APIKey, bool, error)

@@ -58,6 +58,9 @@ type APIKey struct {
 	CreationContext json.RawMessage `json:"creationContext"`
 	CreatedAt       Time            `json:"createdAt"`
 	UpdatedAt       Time            `json:"updatedAt"`
+	// LastUsedAt (a Keyway extension) is the last successful verification
+	// as of the latest usage flush; absent until the key is first used.
+	LastUsedAt *Time `json:"lastUsedAt,omitempty"`
 }
 
 // Expired reports whether the key's expiry has passed at now.

@@ -1,14 +1,18 @@
 package keyway
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
-// Usage is what one API key saw in one hour, accumulated in memory and
-// added to the stored totals in batches.
+// Usage is what one API key saw in one minute, accumulated in memory and
+// added to the stored totals in batches. KeyID and ProjectID are empty for
+// an account's verifications of keys that do not exist (for the caller).
 type Usage struct {
 	KeyID       string
 	ProjectID   string
 	AccountID   string
-	Hour        Time
+	Minute      Time
 	Successful  int64
 	Failed      int64
 	RateLimited int64
@@ -17,7 +21,93 @@ type Usage struct {
 	LastSuccess Time
 }
 
-// UsageStore adds batched usage to the stored totals.
+// UsageLevel is a resolution the store keeps usage at.
+type UsageLevel string
+
+const (
+	UsageByMinute UsageLevel = "minute"
+	UsageByHour   UsageLevel = "hour"
+	UsageByDay    UsageLevel = "day"
+)
+
+// UsageRow is one stored bucket: a key's (or, with KeyID "", its
+// project's) counts from At for one minute, hour or day.
+type UsageRow struct {
+	KeyID       string
+	At          time.Time
+	Successful  int64
+	Failed      int64
+	RateLimited int64
+}
+
+// KeyUsageTotal is a key's totals over a window, for ranking keys.
+type KeyUsageTotal struct {
+	KeyID string
+	Totals
+}
+
+// UsageStore adds batched usage to the stored totals and reads them back.
 type UsageStore interface {
+	// RecordUsage adds a batch to the minute, hour and day buckets of each
+	// key, its project and (for unknown keys) its account, in one
+	// transaction: a batch counts once or not at all.
 	RecordUsage(ctx context.Context, batch []Usage) error
+	// ProjectUsage reads a project's buckets at one level in [from, to).
+	ProjectUsage(ctx context.Context, level UsageLevel, projectID string, from, to time.Time) ([]UsageRow, error)
+	// KeyUsageTotals ranks a project's keys by total usage in [from, to),
+	// most used first (ties by key id), one page.
+	KeyUsageTotals(ctx context.Context, level UsageLevel, projectID string, from, to time.Time, page Page) ([]KeyUsageTotal, string, error)
+	// KeysUsage reads the buckets of some keys at one level in [from, to).
+	KeysUsage(ctx context.Context, level UsageLevel, projectID string, keyIDs []string, from, to time.Time) ([]UsageRow, error)
+	// PruneUsage deletes buckets of a level older than before.
+	PruneUsage(ctx context.Context, level UsageLevel, before time.Time) (int64, error)
+}
+
+// Totals are verification outcomes added up.
+type Totals struct {
+	Successful  int64 `json:"successful"`
+	Failed      int64 `json:"failed"`
+	RateLimited int64 `json:"rateLimited"`
+	Total       int64 `json:"total"`
+}
+
+// Add adds counts, keeping Total their sum.
+func (t *Totals) Add(successful, failed, rateLimited int64) {
+	t.Successful += successful
+	t.Failed += failed
+	t.RateLimited += rateLimited
+	t.Total += successful + failed + rateLimited
+}
+
+// PeriodTotals are the totals of one period, named by its start.
+type PeriodTotals struct {
+	Period Time `json:"period"`
+	Totals
+}
+
+// ProjectTotals answers GET /analytics/project-totals.
+type ProjectTotals struct {
+	ProjectID    string         `json:"projectId"`
+	DateGrouping string         `json:"dateGrouping"`
+	From         Time           `json:"from"`
+	To           Time           `json:"to"`
+	Total        Totals         `json:"total"`
+	Periods      []PeriodTotals `json:"periods"`
+}
+
+// KeyTotals is one key in GET /analytics/api-key-totals.
+type KeyTotals struct {
+	Key     string         `json:"key"`
+	Name    string         `json:"name"`
+	Total   Totals         `json:"total"`
+	Periods []PeriodTotals `json:"periods"`
+}
+
+// APIKeyTotals answers GET /analytics/api-key-totals.
+type APIKeyTotals struct {
+	ProjectID    string      `json:"projectId"`
+	DateGrouping string      `json:"dateGrouping"`
+	From         Time        `json:"from"`
+	To           Time        `json:"to"`
+	Keys         []KeyTotals `json:"keys"`
 }

@@ -28,8 +28,6 @@ type Operation struct {
 	// served by the hot path and not counted against the access key's own
 	// management rate limit.
 	Verification bool
-	// NotImplemented operations answer 501 until their issue lands.
-	NotImplemented bool
 	// Input is a struct whose fields carry `path`, `query` or `header` tags,
 	// and at most one `body` field; nil when the operation takes nothing.
 	Input reflect.Type
@@ -52,6 +50,20 @@ type List struct {
 // Empty is a successful result with no body.
 type Empty struct{}
 
+// Paged is a single object whose list inside is paged; Next is the cursor
+// of the following page, "" on the last one.
+type Paged struct {
+	Value any
+	Next  string
+}
+
+// CSV is a result streamed as text/csv: the header row, then the rows Rows
+// writes one by one.
+type CSV struct {
+	Header []string
+	Rows   func(write func(row []string) error) error
+}
+
 func op[In any](o Operation, call func(ctx context.Context, c *keyway.Caller, in *In) (any, error)) Operation {
 	o.Input = reflect.TypeFor[In]()
 	o.Call = func(ctx context.Context, c *keyway.Caller, in any) (any, error) { return call(ctx, c, in.(*In)) }
@@ -60,18 +72,6 @@ func op[In any](o Operation, call func(ctx context.Context, c *keyway.Caller, in
 
 func noInput(o Operation, call func(ctx context.Context, c *keyway.Caller) (any, error)) Operation {
 	o.Call = func(ctx context.Context, c *keyway.Caller, _ any) (any, error) { return call(ctx, c) }
-	return o.withDefaults()
-}
-
-// later declares an operation whose issue has not landed yet.
-func later[In any](o Operation) Operation {
-	o.NotImplemented = true
-	if reflect.TypeFor[In]() != reflect.TypeFor[struct{}]() {
-		o.Input = reflect.TypeFor[In]()
-	}
-	o.Call = func(context.Context, *keyway.Caller, any) (any, error) {
-		return nil, keyway.Errorf(keyway.CodeNotImplemented, "Not implemented")
-	}
 	return o.withDefaults()
 }
 

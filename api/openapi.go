@@ -120,10 +120,10 @@ func OpenAPI(ops []Operation, version string) ([]byte, error) {
 			entry["parameters"] = params
 		}
 		ok := map[string]any{"description": http.StatusText(o.Status)}
-		if o.NotImplemented {
-			ok["description"] = "Not implemented yet: answers 501"
-		}
-		if o.Output != nil && o.Output != reflect.TypeFor[Empty]() {
+		switch {
+		case o.Output == reflect.TypeFor[CSV]():
+			ok["content"] = map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string"}}}
+		case o.Output != nil && o.Output != reflect.TypeFor[Empty]():
 			s, err := SchemaFor(o.Output)
 			if err != nil {
 				return nil, err

@@ -239,8 +239,20 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 			}),
 
 		// Analytics (issue: usage analytics).
-		later[analyticsQuery](Operation{ID: "AnalyticsController_getProjectTotals", Method: "GET", Path: "/analytics/project-totals", Tools: []string{"list_all_the_auth_api_analytics_project_totals"}, Summary: "Verification totals of a project"}),
-		later[analyticsQuery](Operation{ID: "AnalyticsController_getApiKeyTotals", Method: "GET", Path: "/analytics/api-key-totals", Tools: []string{"list_all_the_auth_api_analytics_api_key_totals"}, Summary: "Verification totals per API key"}),
+		op(Operation{ID: "AnalyticsController_getProjectTotals", Method: "GET", Path: "/analytics/project-totals", Tools: []string{"list_all_the_auth_api_analytics_project_totals"}, Summary: "Verification totals of a project per period (UTC; buckets starting in [from, to))", Output: outputOf[keyway.ProjectTotals]()},
+			func(ctx context.Context, c *keyway.Caller, in *analyticsQuery) (any, error) {
+				return svc.ProjectTotals(ctx, c, in.query())
+			}),
+		op(Operation{ID: "AnalyticsController_getApiKeyTotals", Method: "GET", Path: "/analytics/api-key-totals", Tools: []string{"list_all_the_auth_api_analytics_api_key_totals"}, Summary: "Verification totals per API key with usage in the window, most used first (revoked keys included)", Output: outputOf[keyway.APIKeyTotals]()},
+			func(ctx context.Context, c *keyway.Caller, in *analyticsPageQuery) (any, error) {
+				out, next, err := svc.APIKeyTotals(ctx, c, in.query())
+				return Paged{Value: out, Next: next}, err
+			}),
+		op(Operation{ID: "Analytics_export", Method: "GET", Path: "/analytics/export", Summary: "Usage as CSV, one row per key and period, for billing (Keyway only)", Output: outputOf[CSV]()},
+			func(ctx context.Context, c *keyway.Caller, in *analyticsQuery) (any, error) {
+				rows, err := svc.ExportUsage(ctx, c, in.query())
+				return CSV{Header: service.ExportHeader, Rows: rows}, err
+			}),
 		op(Operation{ID: "NotifyController_welcomeMessage", Method: "GET", Path: "/notifications", Tools: []string{"list_all_the_auth_api_notifications"}, Summary: "The caller's account's notifications, newest first", Output: outputOf[[]keyway.Notification]()},
 			func(ctx context.Context, c *keyway.Caller, in *pageQuery) (any, error) {
 				items, next, err := svc.Notifications(ctx, c, in.page())
@@ -290,7 +302,22 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 
 type analyticsQuery struct {
 	ProjectID    string `query:"projectId"`
-	DateGrouping string `query:"dateGrouping"`
-	From         string `query:"from"`
-	To           string `query:"to"`
+	DateGrouping string `query:"dateGrouping" doc:"hour, day, week (ISO, from Monday) or month"`
+	From         string `query:"from" doc:"ISO 8601; default: the start of the day 30 days before to"`
+	To           string `query:"to" doc:"ISO 8601; default: now; at most 400 days after from"`
+}
+
+func (q analyticsQuery) query() service.AnalyticsQuery {
+	return service.AnalyticsQuery{ProjectID: q.ProjectID, DateGrouping: q.DateGrouping, From: q.From, To: q.To}
+}
+
+type analyticsPageQuery struct {
+	analyticsQuery
+	pageQuery
+}
+
+func (q analyticsPageQuery) query() service.AnalyticsQuery {
+	out := q.analyticsQuery.query()
+	out.Page = q.page()
+	return out
 }

@@ -60,6 +60,10 @@ type Config struct {
 	SigninAddressLimit   int           `default:"100" env:"KEYWAY_SIGNIN_ADDRESS_LIMIT" help:"Sign-in attempts (login, email-otc, validate-login-code) one client address may make per 15 minutes."`
 	ClientAddressHeader  string        `env:"KEYWAY_CLIENT_ADDRESS_HEADER" help:"Header a trusted load balancer puts the client address in (X-Forwarded-For: its last entry); empty uses the connection's address."`
 	ExpiryNoticeInterval time.Duration `default:"1h" env:"KEYWAY_EXPIRY_NOTICE_INTERVAL" help:"How often to look for API keys expiring within 7 days and notify their accounts."`
+	UsageFlushInterval   time.Duration `default:"10s" env:"KEYWAY_USAGE_FLUSH_INTERVAL" help:"How often counted verifications are written to the database; a crash loses at most this much counting, a clean stop nothing."`
+	UsageMinuteRetention time.Duration `default:"48h" env:"KEYWAY_USAGE_MINUTE_RETENTION" help:"How long per-minute usage is kept (0 keeps it forever)."`
+	UsageHourRetention   time.Duration `default:"2160h" env:"KEYWAY_USAGE_HOUR_RETENTION" help:"How long hourly usage is kept, which bounds dateGrouping=hour (0 keeps it forever)."`
+	UsageDayRetention    time.Duration `default:"0s" env:"KEYWAY_USAGE_DAY_RETENTION" help:"How long daily usage is kept, which bounds day, week and month (0 keeps it forever)."`
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration `default:"30s" env:"KEYWAY_SHUTDOWN_TIMEOUT" help:"How long to wait for in-flight requests on shutdown."`
 	// Secrets are read from the environment only, so they never show in a
@@ -123,7 +127,7 @@ type App struct {
 }
 
 // DefaultFlushInterval is how often buffered usage is written to the store.
-const DefaultFlushInterval = 5 * time.Second
+const DefaultFlushInterval = 10 * time.Second
 
 // Options are the App's collaborators; zero values take the defaults.
 type Options struct {
@@ -133,8 +137,8 @@ type Options struct {
 	Stderr io.Writer
 	// Clock drives expiry and rate-limit windows (default: the wall clock).
 	Clock keyway.Clock
-	// FlushInterval is how often buffered usage reaches the store
-	// (default: DefaultFlushInterval); tests shorten it.
+	// FlushInterval, when set, overrides Config.UsageFlushInterval; tests
+	// shorten it.
 	FlushInterval time.Duration
 }
 
@@ -149,7 +153,7 @@ func New(cfg Config, opts Options) *App {
 	if opts.Clock == nil {
 		opts.Clock = keyway.SystemClock{}
 	}
-	return &App{cfg: cfg, log: opts.Log, stderr: opts.Stderr, clock: opts.Clock, flushEvery: cmp.Or(opts.FlushInterval, DefaultFlushInterval)}
+	return &App{cfg: cfg, log: opts.Log, stderr: opts.Stderr, clock: opts.Clock, flushEvery: cmp.Or(opts.FlushInterval, cfg.UsageFlushInterval, DefaultFlushInterval)}
 }
 
 // NewLogger returns the JSON logger for a level name.
@@ -238,6 +242,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		}()
 	}
 	svc := service.New(store, invalidator, a.clock)
+	svc.EnableAnalytics(store)
 	if err := a.startWebhooks(svc, store); err != nil {
 		return err
 	}
@@ -283,6 +288,8 @@ func (a *App) Start(ctx context.Context) (err error) {
 	go a.background()
 	a.bgDone.Add(1)
 	go a.noticeExpiringKeys()
+	a.bgDone.Add(1)
+	go a.pruneUsage()
 	a.log.Info("keyway listening", "addr", ln.Addr().String(), "database", redactURL(dbURL), "redis", a.cfg.RedisURL != "")
 	return nil
 }
@@ -373,6 +380,35 @@ func (a *App) noticeExpiringKeys() {
 			a.log.Error("expiring-key notices failed; will retry", "error", err.Error())
 		}
 		cancel()
+		select {
+		case <-a.bg.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// pruneUsage deletes usage buckets past their level's retention, at start
+// and then hourly. Every node may run it: deleting twice is harmless.
+func (a *App) pruneUsage() {
+	defer a.bgDone.Done()
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		now := a.clock.Now()
+		for _, r := range []struct {
+			level keyway.UsageLevel
+			keep  time.Duration
+		}{{keyway.UsageByMinute, a.cfg.UsageMinuteRetention}, {keyway.UsageByHour, a.cfg.UsageHourRetention}, {keyway.UsageByDay, a.cfg.UsageDayRetention}} {
+			if r.keep <= 0 {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(a.bg, time.Minute)
+			if _, err := a.store.PruneUsage(ctx, r.level, now.Add(-r.keep)); err != nil && a.bg.Err() == nil {
+				a.log.Error("pruning usage failed; will retry", "level", string(r.level), "error", err.Error())
+			}
+			cancel()
+		}
 		select {
 		case <-a.bg.Done():
 			return

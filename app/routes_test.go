@@ -108,49 +108,6 @@ func TestUnknownRoutes(t *testing.T) {
 	})
 }
 
-// TestNotImplemented covers every operation whose issue has not landed:
-// each answers 501 with the exact body, after authentication.
-func TestNotImplemented(t *testing.T) {
-	forEachServer(t, func(t *testing.T, s *server) {
-		type op struct {
-			method, path string
-			public       bool
-		}
-		ops := []op{
-			{"GET", "/analytics/project-totals?projectId=p&dateGrouping=day", false},
-			{"GET", "/analytics/api-key-totals?projectId=p&dateGrouping=day", false},
-		}
-		var sc []scenario
-		for _, o := range ops {
-			var body any
-			if o.method != "GET" && o.method != "DELETE" {
-				body = map[string]any{"name": "x"}
-			}
-			sc = append(sc, scenario{name: o.method + " " + o.path, method: o.method, path: o.path, body: body,
-				wantStatus: 501, wantJSON: errNotImplemented})
-			if o.public {
-				sc = append(sc, scenario{name: o.method + " " + o.path + " is public", as: anonymous, method: o.method, path: o.path, body: body,
-					wantStatus: 501, wantJSON: errNotImplemented})
-			} else {
-				sc = append(sc, scenario{name: o.method + " " + o.path + " needs a credential", as: anonymous, method: o.method, path: o.path, body: body,
-					wantStatus: 401, wantJSON: errUnauthorized})
-			}
-		}
-		run(t, s, sc)
-
-		// The table agrees: exactly these operations are not implemented.
-		n := 0
-		for _, o := range api.Operations(nil, nil) {
-			if o.NotImplemented {
-				n++
-			}
-		}
-		if n != 2 {
-			t.Errorf("%d operations are marked not implemented, want 2", n)
-		}
-	})
-}
-
 // TestTrailingSlash checks that /x/ and /x are the same route for every
 // implemented path (the SDK calls /api-keys/?…).
 func TestTrailingSlash(t *testing.T) {

@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	_ "embed"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -337,12 +338,40 @@ func writeResult(w http.ResponseWriter, status int, out any) int {
 		if rv := reflect.ValueOf(out); rv.Kind() == reflect.Slice && rv.IsNil() {
 			out = []struct{}{}
 		}
+	case api.Paged:
+		if v.Next != "" {
+			w.Header().Set("x-next-cursor", v.Next)
+		}
+		out = v.Value
+	case api.CSV:
+		return writeCSV(w, status, v)
 	}
 	body, err := json.Marshal(out)
 	if err != nil {
 		status, body = encodeError(keyway.Internal(err))
 	}
 	writeJSON(w, status, body)
+	return status
+}
+
+// writeCSV streams a CSV result. Once rows are flowing the status is sent,
+// so a failure midway aborts the response: the client sees a broken
+// transfer, never a CSV that merely looks short.
+func writeCSV(w http.ResponseWriter, status int, v api.CSV) int {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="usage.csv"`)
+	w.WriteHeader(status)
+	cw := csv.NewWriter(w)
+	if err := cw.Write(v.Header); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if err := v.Rows(cw.Write); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	cw.Flush()
+	if cw.Error() != nil {
+		panic(http.ErrAbortHandler)
+	}
 	return status
 }
 

@@ -21,6 +21,7 @@ type Service struct {
 	clock      keyway.Clock
 	hooks      *Webhooks
 	people     *People
+	usageStore keyway.UsageStore
 	decoyHash  string
 	// Region is recorded as createdIn on new objects.
 	Region string
@@ -29,6 +30,9 @@ type Service struct {
 func New(store keyway.Store, inv keyway.Invalidator, clock keyway.Clock) *Service {
 	return &Service{store: store, invalidate: inv, clock: clock, Region: "self-hosted"}
 }
+
+// EnableAnalytics turns the usage analytics operations on.
+func (s *Service) EnableAnalytics(us keyway.UsageStore) { s.usageStore = us }
 
 func (s *Service) now() keyway.Time { return keyway.NewTime(s.clock.Now()) }
 

@@ -17,8 +17,9 @@ const apiKeyCols = `id, key_hash, key_sealed, account_id, project_id, env, name,
 	custom_account_id, custom_user_id, is_active, expires_at, rate_limit, rate_limit_ttl,
 	allowed_domains, creation_context, created_at, updated_at`
 
-// Reads also take the version, which inserts leave at its default.
-const apiKeySelect = apiKeyCols + `, version`
+// Reads also take the version, which inserts leave at its default, and the
+// last use, which only the usage flush writes.
+const apiKeySelect = apiKeyCols + `, version, last_used_at`
 
 // apiKeyRow is the column values for apiKeyCols followed by name_lower.
 func (s *Store) apiKeyRow(k *keyway.APIKey) ([]any, error) {
@@ -105,6 +106,34 @@ func (s *Store) APIKey(ctx context.Context, key string) (*keyway.APIKey, error) 
 	return k, nil
 }
 
+func (s *Store) APIKeysByID(ctx context.Context, ids []string) ([]*keyway.APIKey, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var q query
+	ins := make([]string, len(ids))
+	for i, id := range ids {
+		ins[i] = q.arg(id)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+apiKeySelect+` FROM api_keys WHERE id IN (`+strings.Join(ins, ", ")+`)`, q.args...)
+	if err != nil {
+		return nil, keyway.Internal(fmt.Errorf("get api keys: %w", err))
+	}
+	defer rows.Close()
+	var out []*keyway.APIKey
+	for rows.Next() {
+		k, _, err := s.scanAPIKey(rows)
+		if err != nil {
+			return nil, keyway.Internal(fmt.Errorf("get api keys: %w", err))
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, keyway.Internal(fmt.Errorf("get api keys: %w", err))
+	}
+	return out, nil
+}
+
 // qualifiedAPIKeyCols are apiKeyCols prefixed with the table alias k, for
 // queries that join other tables with columns of the same names.
 var qualifiedAPIKeyCols = func() string {
@@ -169,15 +198,15 @@ func (s *Store) APIKeys(ctx context.Context, f keyway.APIKeyFilter) ([]*keyway.A
 
 func (s *Store) scanAPIKey(row scanner) (*keyway.APIKey, position, error) {
 	var (
-		k                        keyway.APIKey
-		hash, sealed             []byte
-		env, meta, domains, cctx string
-		expires, limit, ttl      sql.NullInt64
-		created, updated         int64
+		k                         keyway.APIKey
+		hash, sealed              []byte
+		env, meta, domains, cctx  string
+		expires, limit, ttl, last sql.NullInt64
+		created, updated          int64
 	)
 	err := row.Scan(&k.ID, &hash, &sealed, &k.AccountID, &k.ProjectID, &env, &k.Name, &meta,
 		&k.CustomAccountID, &k.CustomUserID, &k.IsActive, &expires, &limit, &ttl,
-		&domains, &cctx, &created, &updated, &k.Version)
+		&domains, &cctx, &created, &updated, &k.Version, &last)
 	if err != nil {
 		return nil, position{}, err
 	}
@@ -192,10 +221,7 @@ func (s *Store) scanAPIKey(row scanner) (*keyway.APIKey, position, error) {
 	}
 	k.Env = keyway.Env(env)
 	k.CustomMetaData, k.CreationContext = readJSONObject(meta), readJSONObject(cctx)
-	if expires.Valid {
-		t := keyway.TimeFromMillis(expires.Int64)
-		k.ExpiresAt = &t
-	}
+	k.ExpiresAt, k.LastUsedAt = timeOrNil(expires), timeOrNil(last)
 	if limit.Valid && ttl.Valid {
 		k.RateLimit = &keyway.RateLimit{RateLimit: int(limit.Int64), RateLimitTTL: int(ttl.Int64)}
 	}

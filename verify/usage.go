@@ -9,31 +9,113 @@ import (
 	"github.com/keywayhq/keyway"
 )
 
-// usageCounters counts one key's verification outcomes since the last
-// flush. The hot path only does atomic adds on them; cache entries for the
-// key point at the same counters across reloads.
+// usageCounters counts one key's verification outcomes (or, with an empty
+// keyID, an account's verifications of unknown keys) per minute since the
+// last flush. The hot path loads the current minute and does atomic adds;
+// cache entries for the key point at the same counters across reloads.
 type usageCounters struct {
 	keyID, projectID, accountID string
+	cur                         atomic.Pointer[minuteCounts]
+
+	mu sync.Mutex // guards the rotation of cur and retired
+	// retired are past minutes. A flush drains each twice before dropping
+	// it, so an add that loaded the minute just before it retired still
+	// reaches the store.
+	retired []*minuteCounts
+}
+
+// minuteCounts are one minute's outcomes of one key.
+type minuteCounts struct {
+	minute                      int64 // epoch ms of its start
 	successful, failed, limited atomic.Int64
 	lastSuccess                 atomic.Int64 // epoch ms
+	drained                     bool         // under usageCounters.mu
+}
+
+// at returns the counts of now's minute. A verification whose clock read
+// is a hair older than a minute another goroutine already started counts
+// in the newer minute: attribution is exact to the minute, not beyond.
+func (c *usageCounters) at(now time.Time) *minuteCounts {
+	ms := now.UnixMilli()
+	m := ms - ms%60_000
+	if mc := c.cur.Load(); mc != nil && mc.minute >= m {
+		return mc
+	}
+	return c.rotate(m)
+}
+
+func (c *usageCounters) rotate(m int64) *minuteCounts {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	mc := c.cur.Load()
+	if mc != nil && mc.minute >= m {
+		return mc
+	}
+	if mc != nil {
+		c.retired = append(c.retired, mc)
+	}
+	n := &minuteCounts{minute: m}
+	c.cur.Store(n)
+	return n
+}
+
+func (c *usageCounters) success(now time.Time) {
+	mc := c.at(now)
+	mc.successful.Add(1)
+	mc.lastSuccess.Store(now.UnixMilli())
+}
+
+func (c *usageCounters) fail(now time.Time)  { c.at(now).failed.Add(1) }
+func (c *usageCounters) limit(now time.Time) { c.at(now).limited.Add(1) }
+
+// drain takes what every minute counted since the last flush.
+func (c *usageCounters) drain(into map[usageKey]*keyway.Usage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	kept := c.retired[:0]
+	for _, mc := range c.retired {
+		c.take(mc, into)
+		if !mc.drained {
+			mc.drained = true
+			kept = append(kept, mc)
+		}
+	}
+	clear(c.retired[len(kept):])
+	c.retired = kept
+	if mc := c.cur.Load(); mc != nil {
+		c.take(mc, into)
+	}
+}
+
+func (c *usageCounters) take(mc *minuteCounts, into map[usageKey]*keyway.Usage) {
+	u := keyway.Usage{KeyID: c.keyID, ProjectID: c.projectID, AccountID: c.accountID, Minute: keyway.TimeFromMillis(mc.minute),
+		Successful: mc.successful.Swap(0), Failed: mc.failed.Swap(0), RateLimited: mc.limited.Swap(0)}
+	if u.Successful == 0 && u.Failed == 0 && u.RateLimited == 0 {
+		return
+	}
+	if u.Successful > 0 {
+		u.LastSuccess = keyway.TimeFromMillis(mc.lastSuccess.Load())
+	}
+	merge(into, u)
 }
 
 type usageKey struct {
-	keyID string
-	hour  int64
+	accountID, keyID string
+	minute           int64
 }
 
 // usageBuffer keeps usage in memory so the hot path never writes to the
-// database; flush hands the totals to the store in one batch. Counts are
-// filed under the hour of the flush that carries them, so at an hour's
-// boundary up to one flush interval of usage lands in the next hour.
+// database; flush hands the totals to the store in one batch.
 type usageBuffer struct {
 	store keyway.UsageStore
 
 	mu    sync.Mutex
 	byKey map[string]*usageCounters
-	// retry holds batches the store refused, merged per key and hour so an
-	// outage costs memory per key, not per request.
+	// unknown counts, per account, verifications of keys that do not exist
+	// for the caller.
+	unknown sync.Map // account id → *usageCounters
+	// retry holds batches the store refused, merged per key and minute so
+	// an outage costs memory per key, not per request.
 	retry map[usageKey]*keyway.Usage
 }
 
@@ -54,30 +136,29 @@ func (b *usageBuffer) counters(k *keyway.APIKey) *usageCounters {
 	return c
 }
 
-func (c *usageCounters) success(now time.Time) {
-	c.successful.Add(1)
-	c.lastSuccess.Store(now.UnixMilli())
+// unknownFor returns the counters of an account's unknown-key attempts.
+func (b *usageBuffer) unknownFor(accountID string) *usageCounters {
+	if c, ok := b.unknown.Load(accountID); ok {
+		return c.(*usageCounters)
+	}
+	c, _ := b.unknown.LoadOrStore(accountID, &usageCounters{accountID: accountID})
+	return c.(*usageCounters)
 }
 
 // flush writes what was counted since the last flush, and any batch that
 // failed before. On failure the batch is kept for the next flush.
-func (b *usageBuffer) flush(ctx context.Context, now time.Time) error {
+func (b *usageBuffer) flush(ctx context.Context) error {
 	if b.store == nil {
 		return nil
 	}
-	hour := keyway.NewTime(now.Truncate(time.Hour))
 	b.mu.Lock()
 	for _, c := range b.byKey {
-		u := keyway.Usage{KeyID: c.keyID, ProjectID: c.projectID, AccountID: c.accountID, Hour: hour,
-			Successful: c.successful.Swap(0), Failed: c.failed.Swap(0), RateLimited: c.limited.Swap(0)}
-		if u.Successful == 0 && u.Failed == 0 && u.RateLimited == 0 {
-			continue
-		}
-		if u.Successful > 0 {
-			u.LastSuccess = keyway.TimeFromMillis(c.lastSuccess.Load())
-		}
-		merge(b.retry, u)
+		c.drain(b.retry)
 	}
+	b.unknown.Range(func(_, c any) bool {
+		c.(*usageCounters).drain(b.retry)
+		return true
+	})
 	if len(b.retry) == 0 {
 		b.mu.Unlock()
 		return nil
@@ -103,7 +184,7 @@ func (b *usageBuffer) flush(ctx context.Context, now time.Time) error {
 }
 
 func merge(into map[usageKey]*keyway.Usage, u keyway.Usage) {
-	k := usageKey{keyID: u.KeyID, hour: u.Hour.Millis()}
+	k := usageKey{accountID: u.AccountID, keyID: u.KeyID, minute: u.Minute.Millis()}
 	have := into[k]
 	if have == nil {
 		into[k] = &u
@@ -119,4 +200,4 @@ func merge(into map[usageKey]*keyway.Usage, u keyway.Usage) {
 
 // Flush writes buffered usage to the store now. The server calls it on a
 // timer and once more on shutdown.
-func (v *Verifier) Flush(ctx context.Context) error { return v.usage.flush(ctx, v.clock.Now()) }
+func (v *Verifier) Flush(ctx context.Context) error { return v.usage.flush(ctx) }

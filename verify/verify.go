@@ -192,10 +192,15 @@ func (v *Verifier) verify(ctx context.Context, caller *keyway.Caller, key, origi
 	if err != nil {
 		return Result{}, err
 	}
-	if !e.found || !e.usable || !inScope(caller, e.key) || e.key.Expired(keyway.Time{Time: now}) {
-		if e.found && inScope(caller, e.key) {
-			e.usage.failed.Add(1)
+	if !e.found || !inScope(caller, e.key) {
+		// Unknown to the caller: counted for its account, not for a key.
+		if a := singleAccount(caller); a != "" {
+			v.usage.unknownFor(a).fail(now)
 		}
+		return Result{Outcome: Invalid}, nil
+	}
+	if !e.usable || e.key.Expired(keyway.Time{Time: now}) {
+		e.usage.fail(now)
 		return Result{Outcome: Invalid}, nil
 	}
 	res := Result{Outcome: Valid, Body: e.body, Key: e.key}
@@ -206,7 +211,7 @@ func (v *Verifier) verify(ctx context.Context, caller *keyway.Caller, key, origi
 			res.Rate, err = v.limiter.Peek(ctx, e.bucket, *lim, now)
 			res.HasRate = err == nil
 		}
-		e.usage.failed.Add(1)
+		e.usage.fail(now)
 		return res, nil
 	}
 	if lim != nil {
@@ -217,7 +222,7 @@ func (v *Verifier) verify(ctx context.Context, caller *keyway.Caller, key, origi
 		res.HasRate = true
 		if !res.Rate.Allowed {
 			res.Outcome = RateLimited
-			e.usage.limited.Add(1)
+			e.usage.limit(now)
 			return res, nil
 		}
 	}
@@ -228,6 +233,22 @@ func (v *Verifier) verify(ctx context.Context, caller *keyway.Caller, key, origi
 // plausibleKey rejects, without a lookup or a cache entry, strings no key
 // can be: a flood of huge random keys must not fill the negative cache.
 func plausibleKey(s string) bool { return s != "" && len(s) <= keyway.MaxCustomKeyLen }
+
+// singleAccount is the account every grant of the caller is in, "" when
+// they span several (a person in two accounts): unknown-key attempts are
+// counted for an account only when it is unambiguous.
+func singleAccount(c *keyway.Caller) string {
+	if c == nil || len(c.Grants) == 0 {
+		return ""
+	}
+	a := c.Grants[0].AccountID
+	for _, g := range c.Grants[1:] {
+		if g.AccountID != a {
+			return ""
+		}
+	}
+	return a
+}
 
 func inScope(c *keyway.Caller, k *keyway.APIKey) bool {
 	return c.Role(k.AccountID, k.ProjectID) != ""
@@ -287,6 +308,9 @@ func (v *Verifier) loadKey(ctx context.Context, key string) (*keyEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load api key: %w", err)
 	}
+	// The cached answer would freeze lastUsedAt, which every flush moves
+	// on: verification answers leave it out.
+	k.LastUsedAt = nil
 	body, err := json.Marshal(k)
 	if err != nil {
 		return nil, fmt.Errorf("encode api key: %w", err)

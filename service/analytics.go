@@ -1,0 +1,262 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/keywayhq/keyway"
+)
+
+// Analytics windows: the last 30 days unless told, at most 400 days.
+const (
+	defaultAnalyticsWindow = 30 * 24 * time.Hour
+	maxAnalyticsWindow     = 400 * 24 * time.Hour
+)
+
+// AnalyticsQuery is the query of the analytics operations.
+type AnalyticsQuery struct {
+	ProjectID    string
+	DateGrouping string
+	From, To     string
+	keyway.Page
+}
+
+// window is a checked analytics query: buckets whose start is in
+// [from, to), read at level and gathered into periods by period.
+type window struct {
+	project  *keyway.Project
+	grouping string
+	from, to time.Time
+	level    keyway.UsageLevel
+}
+
+// period is the start of the period (UTC) a bucket belongs to.
+func (w *window) period(at time.Time) time.Time {
+	at = at.UTC()
+	switch w.grouping {
+	case "week":
+		// ISO weeks start on Monday.
+		day := at.Truncate(24 * time.Hour)
+		return day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+	case "month":
+		return time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, time.UTC)
+	default:
+		return at
+	}
+}
+
+func (s *Service) analyticsWindow(ctx context.Context, c *keyway.Caller, q AnalyticsQuery) (*window, error) {
+	var p []string
+	if q.ProjectID == "" {
+		p = append(p, "projectId should not be empty")
+	}
+	w := &window{grouping: q.DateGrouping, level: keyway.UsageByDay}
+	switch q.DateGrouping {
+	case "hour":
+		w.level = keyway.UsageByHour
+	case "day", "week", "month":
+	default:
+		p = append(p, "dateGrouping must be one of the following values: hour, day, week, month")
+	}
+	now := s.clock.Now().UTC()
+	w.to = now
+	if q.To != "" {
+		t, err := keyway.ParseTime(q.To)
+		if err != nil {
+			p = append(p, "to must be an ISO 8601 date-time")
+		}
+		w.to = t.Time.UTC()
+	}
+	w.from = w.to.Add(-defaultAnalyticsWindow).Truncate(24 * time.Hour)
+	if q.From != "" {
+		t, err := keyway.ParseTime(q.From)
+		if err != nil {
+			p = append(p, "from must be an ISO 8601 date-time")
+		}
+		w.from = t.Time.UTC()
+	}
+	if len(p) == 0 {
+		switch {
+		case !w.from.Before(w.to):
+			p = append(p, "from must be before to")
+		case w.to.Sub(w.from) > maxAnalyticsWindow:
+			p = append(p, "from and to must be at most 400 days apart")
+		}
+	}
+	if len(p) > 0 {
+		return nil, keyway.Invalid(p...)
+	}
+	pr, err := s.namedProject(ctx, c, q.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	w.project = pr
+	return w, nil
+}
+
+// periods gathers buckets into sorted periods, leaving out empty ones.
+func (w *window) periods(rows []keyway.UsageRow) (keyway.Totals, []keyway.PeriodTotals) {
+	var total keyway.Totals
+	out := []keyway.PeriodTotals{}
+	for _, r := range rows {
+		total.Add(r.Successful, r.Failed, r.RateLimited)
+		at := w.period(r.At)
+		if n := len(out); n > 0 && out[n-1].Period.Equal(at) {
+			out[n-1].Add(r.Successful, r.Failed, r.RateLimited)
+			continue
+		}
+		pt := keyway.PeriodTotals{Period: keyway.NewTime(at)}
+		pt.Add(r.Successful, r.Failed, r.RateLimited)
+		out = append(out, pt)
+	}
+	return total, out
+}
+
+func (s *Service) usage() (keyway.UsageStore, error) {
+	if s.usageStore == nil {
+		return nil, keyway.Errorf(keyway.CodeNotImplemented, "Not implemented")
+	}
+	return s.usageStore, nil
+}
+
+// ProjectTotals is GET /analytics/project-totals.
+func (s *Service) ProjectTotals(ctx context.Context, c *keyway.Caller, q AnalyticsQuery) (*keyway.ProjectTotals, error) {
+	us, err := s.usage()
+	if err != nil {
+		return nil, err
+	}
+	w, err := s.analyticsWindow(ctx, c, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := us.ProjectUsage(ctx, w.level, w.project.ID, w.from, w.to)
+	if err != nil {
+		return nil, err
+	}
+	total, periods := w.periods(rows)
+	return &keyway.ProjectTotals{ProjectID: w.project.ID, DateGrouping: w.grouping, From: keyway.NewTime(w.from), To: keyway.NewTime(w.to),
+		Total: total, Periods: periods}, nil
+}
+
+// APIKeyTotals is GET /analytics/api-key-totals: the keys that had usage in
+// the window, revoked ones included, most used first, one page of them.
+func (s *Service) APIKeyTotals(ctx context.Context, c *keyway.Caller, q AnalyticsQuery) (*keyway.APIKeyTotals, string, error) {
+	us, err := s.usage()
+	if err != nil {
+		return nil, "", err
+	}
+	w, err := s.analyticsWindow(ctx, c, q)
+	if err != nil {
+		return nil, "", err
+	}
+	keys, next, err := s.keyTotals(ctx, us, w, q.Page)
+	if err != nil {
+		return nil, "", err
+	}
+	out := &keyway.APIKeyTotals{ProjectID: w.project.ID, DateGrouping: w.grouping, From: keyway.NewTime(w.from), To: keyway.NewTime(w.to), Keys: []keyway.KeyTotals{}}
+	for _, k := range keys {
+		out.Keys = append(out.Keys, k.KeyTotals)
+	}
+	return out, next, nil
+}
+
+// keyTotal is a key's totals with the key itself, for export.
+type keyTotal struct {
+	keyway.KeyTotals
+	key *keyway.APIKey
+}
+
+func (s *Service) keyTotals(ctx context.Context, us keyway.UsageStore, w *window, page keyway.Page) ([]keyTotal, string, error) {
+	ranked, next, err := us.KeyUsageTotals(ctx, w.level, w.project.ID, w.from, w.to, page)
+	if err != nil || len(ranked) == 0 {
+		return nil, next, err
+	}
+	ids := make([]string, len(ranked))
+	for i, r := range ranked {
+		ids[i] = r.KeyID
+	}
+	rows, err := us.KeysUsage(ctx, w.level, w.project.ID, ids, w.from, w.to)
+	if err != nil {
+		return nil, "", err
+	}
+	keys, err := s.store.APIKeysByID(ctx, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	byID := make(map[string]*keyway.APIKey, len(keys))
+	for _, k := range keys {
+		byID[k.ID] = k
+	}
+	out := make([]keyTotal, 0, len(ranked))
+	for _, r := range ranked {
+		k := byID[r.KeyID]
+		if k == nil {
+			continue
+		}
+		// Rows come sorted by key, then time.
+		lo, _ := slices.BinarySearchFunc(rows, r.KeyID, func(row keyway.UsageRow, id string) int { return cmpString(row.KeyID, id) })
+		hi := lo
+		for hi < len(rows) && rows[hi].KeyID == r.KeyID {
+			hi++
+		}
+		total, periods := w.periods(rows[lo:hi])
+		out = append(out, keyTotal{KeyTotals: keyway.KeyTotals{Key: k.Key, Name: k.Name, Total: total, Periods: periods}, key: k})
+	}
+	return out, next, nil
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// ExportHeader is the first row of the usage export.
+var ExportHeader = []string{"projectId", "key", "name", "customAccountId", "customUserId", "period", "successful", "failed", "rateLimited", "total"}
+
+// ExportUsage is GET /analytics/export: one CSV row per key and period,
+// written as the keys are read, a thousand at a time, most used first.
+func (s *Service) ExportUsage(ctx context.Context, c *keyway.Caller, q AnalyticsQuery) (func(write func(row []string) error) error, error) {
+	us, err := s.usage()
+	if err != nil {
+		return nil, err
+	}
+	w, err := s.analyticsWindow(ctx, c, q)
+	if err != nil {
+		return nil, err
+	}
+	return func(write func(row []string) error) error {
+		cursor := ""
+		for {
+			keys, next, err := s.keyTotals(ctx, us, w, keyway.Page{Limit: keyway.MaxPageLimit, Cursor: &cursor})
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				for _, p := range k.Periods {
+					if err := write([]string{w.project.ID, k.Key, k.Name, deref(k.key.CustomAccountID), deref(k.key.CustomUserID), p.Period.String(),
+						strconv.FormatInt(p.Successful, 10), strconv.FormatInt(p.Failed, 10), strconv.FormatInt(p.RateLimited, 10), strconv.FormatInt(p.Total, 10)}); err != nil {
+						return err
+					}
+				}
+			}
+			if next == "" {
+				return nil
+			}
+			cursor = next
+		}
+	}, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -199,20 +199,20 @@ func js(v any) string {
 
 // Exact error bodies of the contract.
 const (
-	errUnauthorized   = `{"statusCode":401,"message":"Unauthorized"}`
-	errForbidden      = `{"statusCode":403,"message":"Forbidden resource","error":"Forbidden"}`
-	errInvalidKey     = `{"statusCode":404,"message":"Invalid client key","error":"Not Found"}`
-	errOriginDenied   = `{"statusCode":403,"message":"Origin domain is not allowed for this API key","error":"Forbidden"}`
-	errTooMany        = `{"statusCode":429,"message":"Too many requests"}`
-	errTooLarge       = `{"statusCode":413,"message":"request entity too large","error":"Payload Too Large"}`
-	errKeyNotFound    = `{"statusCode":404,"message":"API key not found","error":"Not Found"}`
-	errProjNotFound   = `{"statusCode":404,"message":"Project not found","error":"Not Found"}`
-	errAcctNotFound   = `{"statusCode":404,"message":"Account not found","error":"Not Found"}`
-	errAKNotFound     = `{"statusCode":404,"message":"Access key not found","error":"Not Found"}`
-	errKeyConflict    = `{"statusCode":409,"message":"API key already exists","error":"Conflict"}`
-	errKeyActive      = `{"statusCode":409,"message":"API key is already active","error":"Conflict"}`
-	errAKActive       = `{"statusCode":409,"message":"Access key is already active","error":"Conflict"}`
-	errBodyNotObject  = `{"statusCode":400,"message":["body must be a JSON object"],"error":"Bad Request"}`
+	errUnauthorized  = `{"statusCode":401,"message":"Unauthorized"}`
+	errForbidden     = `{"statusCode":403,"message":"Forbidden resource","error":"Forbidden"}`
+	errInvalidKey    = `{"statusCode":404,"message":"Invalid client key","error":"Not Found"}`
+	errOriginDenied  = `{"statusCode":403,"message":"Origin domain is not allowed for this API key","error":"Forbidden"}`
+	errTooMany       = `{"statusCode":429,"message":"Too many requests"}`
+	errTooLarge      = `{"statusCode":413,"message":"request entity too large","error":"Payload Too Large"}`
+	errKeyNotFound   = `{"statusCode":404,"message":"API key not found","error":"Not Found"}`
+	errProjNotFound  = `{"statusCode":404,"message":"Project not found","error":"Not Found"}`
+	errAcctNotFound  = `{"statusCode":404,"message":"Account not found","error":"Not Found"}`
+	errAKNotFound    = `{"statusCode":404,"message":"Access key not found","error":"Not Found"}`
+	errKeyConflict   = `{"statusCode":409,"message":"API key already exists","error":"Conflict"}`
+	errKeyActive     = `{"statusCode":409,"message":"API key is already active","error":"Conflict"}`
+	errAKActive      = `{"statusCode":409,"message":"Access key is already active","error":"Conflict"}`
+	errBodyNotObject = `{"statusCode":400,"message":["body must be a JSON object"],"error":"Bad Request"}`
 )
 
 // badRequest is a validation error listing messages.

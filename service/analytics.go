@@ -221,7 +221,9 @@ func cmpString(a, b string) int {
 var ExportHeader = []string{"projectId", "key", "name", "customAccountId", "customUserId", "period", "successful", "failed", "rateLimited", "total"}
 
 // ExportUsage is GET /analytics/export: one CSV row per key and period,
-// written as the keys are read, a thousand at a time, most used first.
+// written as the keys are read, a thousand at a time, most used first. The
+// first thousand are read before the answer starts, so a failing store is
+// still a clean error status rather than a cut-off stream.
 func (s *Service) ExportUsage(ctx context.Context, c *keyway.Caller, q AnalyticsQuery) (func(write func(row []string) error) error, error) {
 	us, err := s.usage()
 	if err != nil {
@@ -231,13 +233,15 @@ func (s *Service) ExportUsage(ctx context.Context, c *keyway.Caller, q Analytics
 	if err != nil {
 		return nil, err
 	}
+	page := func(cursor string) ([]keyTotal, string, error) {
+		return s.keyTotals(ctx, us, w, keyway.Page{Limit: keyway.MaxPageLimit, Cursor: &cursor})
+	}
+	keys, next, err := page("")
+	if err != nil {
+		return nil, err
+	}
 	return func(write func(row []string) error) error {
-		cursor := ""
 		for {
-			keys, next, err := s.keyTotals(ctx, us, w, keyway.Page{Limit: keyway.MaxPageLimit, Cursor: &cursor})
-			if err != nil {
-				return err
-			}
 			for _, k := range keys {
 				for _, p := range k.Periods {
 					if err := write([]string{w.project.ID, k.Key, k.Name, deref(k.key.CustomAccountID), deref(k.key.CustomUserID), p.Period.String(),
@@ -249,7 +253,9 @@ func (s *Service) ExportUsage(ctx context.Context, c *keyway.Caller, q Analytics
 			if next == "" {
 				return nil
 			}
-			cursor = next
+			if keys, next, err = page(next); err != nil {
+				return err
+			}
 		}
 	}, nil
 }

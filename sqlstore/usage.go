@@ -1,10 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,26 +46,31 @@ func usageTable(level keyway.UsageLevel) (string, error) {
 // once because only the write that sets first_used_at emits it.
 func (s *Store) RecordUsage(ctx context.Context, batch []keyway.Usage) error {
 	return s.write(ctx, nil, func(tx *sql.Tx) error {
-		for _, u := range batch {
-			if err := addUsage(ctx, tx, u); err != nil {
-				return err
+		for _, b := range usageBuckets(batch) {
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO `+b.table+` (project_id, key_id, account_id, at, successful, failed, rate_limited)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)
+				ON CONFLICT (project_id, key_id, account_id, at) DO UPDATE SET
+					successful = `+b.table+`.successful + excluded.successful,
+					failed = `+b.table+`.failed + excluded.failed,
+					rate_limited = `+b.table+`.rate_limited + excluded.rate_limited`,
+				b.projectID, b.keyID, b.accountID, b.at, b.successful, b.failed, b.rateLimited); err != nil {
+				return keyway.Internal(fmt.Errorf("record usage: %w", err))
 			}
-			if u.Successful == 0 || u.KeyID == "" {
-				continue
-			}
-			last := u.LastSuccess.Millis()
-			first, err := execOne(ctx, tx, `UPDATE api_keys SET first_used_at = $2 WHERE id = $1 AND first_used_at IS NULL`, u.KeyID, last)
+		}
+		for _, u := range keyUses(batch) {
+			first, err := execOne(ctx, tx, `UPDATE api_keys SET first_used_at = $2 WHERE id = $1 AND first_used_at IS NULL`, u.keyID, u.first.Millis())
 			if err != nil {
 				return keyway.Internal(fmt.Errorf("record first use: %w", err))
 			}
 			if first {
-				if err := s.emitFirstUsed(ctx, tx, u.KeyID, u.LastSuccess); err != nil {
+				if err := s.emitFirstUsed(ctx, tx, u.keyID, u.first); err != nil {
 					return err
 				}
 			}
 			if _, err := tx.ExecContext(ctx, `
 				UPDATE api_keys SET last_used_at = $2
-				WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`, u.KeyID, last); err != nil {
+				WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`, u.keyID, u.last.Millis()); err != nil {
 				return keyway.Internal(fmt.Errorf("record key use: %w", err))
 			}
 		}
@@ -70,29 +78,92 @@ func (s *Store) RecordUsage(ctx context.Context, batch []keyway.Usage) error {
 	})
 }
 
-// addUsage adds one key-minute to every level, for the key and for its
-// project's total row.
-func addUsage(ctx context.Context, tx *sql.Tx, u keyway.Usage) error {
-	owners := []string{u.KeyID}
-	if u.KeyID != "" {
-		owners = append(owners, "")
+// keyUse is when a key of a batch succeeded: the last success of its
+// earliest minute with one (its first use, if it has none yet) and its
+// latest success.
+type keyUse struct {
+	keyID       string
+	first, last keyway.Time
+}
+
+// keyUses gathers a batch's successes per key, sorted by key so that
+// concurrent flushes update api_keys rows in one order.
+func keyUses(batch []keyway.Usage) []keyUse {
+	uses := map[string]*keyUse{}
+	firstMinute := map[string]int64{}
+	for _, u := range batch {
+		if u.Successful == 0 || u.KeyID == "" {
+			continue
+		}
+		k := uses[u.KeyID]
+		if k == nil {
+			k = &keyUse{keyID: u.KeyID, first: u.LastSuccess, last: u.LastSuccess}
+			uses[u.KeyID], firstMinute[u.KeyID] = k, u.Minute.Millis()
+			continue
+		}
+		if m := u.Minute.Millis(); m < firstMinute[u.KeyID] {
+			k.first, firstMinute[u.KeyID] = u.LastSuccess, m
+		}
+		if u.LastSuccess.After(k.last.Time) {
+			k.last = u.LastSuccess
+		}
 	}
-	for _, l := range usageLevels {
-		at := u.Minute.Truncate(l.width).UnixMilli()
-		for _, key := range owners {
-			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO `+l.table+` (project_id, key_id, account_id, at, successful, failed, rate_limited)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)
-				ON CONFLICT (project_id, key_id, account_id, at) DO UPDATE SET
-					successful = `+l.table+`.successful + excluded.successful,
-					failed = `+l.table+`.failed + excluded.failed,
-					rate_limited = `+l.table+`.rate_limited + excluded.rate_limited`,
-				u.ProjectID, key, u.AccountID, at, u.Successful, u.Failed, u.RateLimited); err != nil {
-				return keyway.Internal(fmt.Errorf("record usage: %w", err))
+	out := make([]keyUse, 0, len(uses))
+	for _, id := range slices.Sorted(maps.Keys(uses)) {
+		out = append(out, *uses[id])
+	}
+	return out
+}
+
+// usageBucket is one row's worth of a batch at one level.
+type usageBucket struct {
+	table                           string
+	projectID, keyID, accountID     string
+	at                              int64
+	successful, failed, rateLimited int64
+}
+
+// usageBuckets spreads a batch over every level, for each key and for its
+// project's total row, adding up what lands in the same row. The buckets
+// come sorted by table and key: every node's flush then locks rows in one
+// order, where the batch's own order (a map's) would let two flushes that
+// share a project's total row deadlock on PostgreSQL.
+func usageBuckets(batch []keyway.Usage) []usageBucket {
+	type rowKey struct {
+		level                       int
+		projectID, keyID, accountID string
+		at                          int64
+	}
+	sums := map[rowKey]*usageBucket{}
+	for _, u := range batch {
+		owners := []string{u.KeyID}
+		if u.KeyID != "" {
+			owners = append(owners, "")
+		}
+		for i, l := range usageLevels {
+			at := u.Minute.Truncate(l.width).UnixMilli()
+			for _, key := range owners {
+				k := rowKey{i, u.ProjectID, key, u.AccountID, at}
+				b := sums[k]
+				if b == nil {
+					b = &usageBucket{table: l.table, projectID: u.ProjectID, keyID: key, accountID: u.AccountID, at: at}
+					sums[k] = b
+				}
+				b.successful += u.Successful
+				b.failed += u.Failed
+				b.rateLimited += u.RateLimited
 			}
 		}
 	}
-	return nil
+	keys := slices.SortedFunc(maps.Keys(sums), func(a, b rowKey) int {
+		return cmp.Or(cmp.Compare(a.level, b.level), cmp.Compare(a.projectID, b.projectID), cmp.Compare(a.keyID, b.keyID),
+			cmp.Compare(a.accountID, b.accountID), cmp.Compare(a.at, b.at))
+	})
+	out := make([]usageBucket, len(keys))
+	for i, k := range keys {
+		out[i] = *sums[k]
+	}
+	return out
 }
 
 func scanUsageRows(rows *sql.Rows, err error) ([]keyway.UsageRow, error) {

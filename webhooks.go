@@ -178,8 +178,8 @@ func normalizeMethod(m string) string { return strings.ToUpper(strings.TrimSpace
 type WebhookCreate struct {
 	Name          string            `json:"name"`
 	URL           string            `json:"url"`
-	Topics        []string          `json:"topics"`
-	HTTPMethod    string            `json:"httpMethod"`
+	Topics        []string          `json:"topics" enum:"topics"`
+	HTTPMethod    string            `json:"httpMethod" enum:"methods"`
 	ProjectID     string            `json:"projectId,omitempty"`
 	AccountID     string            `json:"accountId,omitempty"`
 	CustomHeaders map[string]string `json:"customHeaders,omitempty"`
@@ -209,8 +209,8 @@ func (in *WebhookCreate) Validate() error {
 type WebhookUpdate struct {
 	Name          Optional[string]            `json:"name,omitzero"`
 	URL           Optional[string]            `json:"url,omitzero"`
-	Topics        Optional[[]string]          `json:"topics,omitzero"`
-	HTTPMethod    Optional[string]            `json:"httpMethod,omitzero"`
+	Topics        Optional[[]string]          `json:"topics,omitzero" enum:"topics"`
+	HTTPMethod    Optional[string]            `json:"httpMethod,omitzero" enum:"methods"`
 	CustomHeaders Optional[map[string]string] `json:"customHeaders,omitzero"`
 	Status        Optional[WebhookStatus]     `json:"status,omitzero"`
 }

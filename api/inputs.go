@@ -66,13 +66,18 @@ type legacyAuthenticateIn struct {
 	Body legacyAuthenticateBody `body:"true"`
 }
 
+type projectsQuery struct {
+	AccountID string `query:"accountId" required:"true"`
+	pageQuery
+}
+
 type accountQuery struct {
 	AccountID string `query:"accountId"`
 	pageQuery
 }
 
 type listAccessKeysIn struct {
-	AccountID string `query:"accountId"`
+	AccountID string `query:"accountId" required:"true"`
 	ProjectID string `query:"projectId"`
 	IsActive  *bool  `query:"isActive"`
 	pageQuery
@@ -173,7 +178,7 @@ type loginCodeIn struct {
 type listInvitationsIn struct {
 	AccountID string `query:"accountId"`
 	ProjectID string `query:"projectId"`
-	Status    string `query:"status" doc:"pending, accepted, cancelled or expired"`
+	Status    string `query:"status" enum:"pending,accepted,cancelled,expired"`
 	pageQuery
 }
 

@@ -29,16 +29,23 @@ func schemaOptions() *jsonschema.ForOptions {
 		"rateLimitTtl": {Type: "integer", Description: "window length in seconds"},
 	}, Required: []string{"rateLimit", "rateLimitTtl"}}
 	env := &jsonschema.Schema{Type: "string", Enum: []any{"live", "test"}}
+	role := &jsonschema.Schema{Type: "string", Enum: []any{"admin", "user", "viewer"}}
+	invitationStatus := &jsonschema.Schema{Type: "string", Enum: []any{"pending", "accepted", "cancelled", "expired"}}
+	webhookStatus := &jsonschema.Schema{Type: "string", Enum: []any{"live", "paused"}}
 	return &jsonschema.ForOptions{TypeSchemas: map[reflect.Type]*jsonschema.Schema{
-		reflect.TypeFor[keyway.Time]():                       str("date-time"),
-		reflect.TypeFor[json.RawMessage]():                   object,
-		reflect.TypeFor[keyway.Env]():                        env,
-		reflect.TypeFor[keyway.RateLimit]():                  rateLimit,
-		reflect.TypeFor[keyway.Optional[string]]():           nullable(&jsonschema.Schema{Type: "string"}),
-		reflect.TypeFor[keyway.Optional[json.RawMessage]]():  nullable(object),
-		reflect.TypeFor[keyway.Optional[keyway.Time]]():      nullable(str("date-time")),
-		reflect.TypeFor[keyway.Optional[keyway.RateLimit]](): nullable(rateLimit),
-		reflect.TypeFor[keyway.Optional[[]string]]():         nullable(&jsonschema.Schema{Type: "array", Items: &jsonschema.Schema{Type: "string"}}),
+		reflect.TypeFor[keyway.Role]():                           role,
+		reflect.TypeFor[keyway.InvitationStatus]():               invitationStatus,
+		reflect.TypeFor[keyway.WebhookStatus]():                  webhookStatus,
+		reflect.TypeFor[keyway.Optional[keyway.WebhookStatus]](): nullable(webhookStatus),
+		reflect.TypeFor[keyway.Time]():                           str("date-time"),
+		reflect.TypeFor[json.RawMessage]():                       object,
+		reflect.TypeFor[keyway.Env]():                            env,
+		reflect.TypeFor[keyway.RateLimit]():                      rateLimit,
+		reflect.TypeFor[keyway.Optional[string]]():               nullable(&jsonschema.Schema{Type: "string"}),
+		reflect.TypeFor[keyway.Optional[json.RawMessage]]():      nullable(object),
+		reflect.TypeFor[keyway.Optional[keyway.Time]]():          nullable(str("date-time")),
+		reflect.TypeFor[keyway.Optional[keyway.RateLimit]]():     nullable(rateLimit),
+		reflect.TypeFor[keyway.Optional[[]string]]():             nullable(&jsonschema.Schema{Type: "array", Items: &jsonschema.Schema{Type: "string"}}),
 	}}
 }
 
@@ -50,7 +57,50 @@ func SchemaFor(t reflect.Type) (*jsonschema.Schema, error) {
 		return nil, err
 	}
 	openObjects(s)
+	applyEnums(t, s)
 	return s, nil
+}
+
+// Enum lists the values a field tagged `enum:"…"` may take: the tag's
+// comma-separated values, or a list the domain keeps (topics, methods).
+func Enum(tag string) []any {
+	var values []string
+	switch tag {
+	case "":
+		return nil
+	case "topics":
+		values = keyway.Topics
+	case "methods":
+		values = keyway.WebhookMethods
+	default:
+		values = strings.Split(tag, ",")
+	}
+	out := make([]any, len(values))
+	for i, v := range values {
+		out[i] = v
+	}
+	return out
+}
+
+// applyEnums sets the values of the struct fields tagged `enum`, on the
+// property itself or, for a list, on its items.
+func applyEnums(t reflect.Type, s *jsonschema.Schema) {
+	if t.Kind() != reflect.Struct || s == nil {
+		return
+	}
+	for _, f := range reflect.VisibleFields(t) {
+		values := Enum(f.Tag.Get("enum"))
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		p := s.Properties[name]
+		if values == nil || p == nil {
+			continue
+		}
+		if p.Items != nil {
+			p.Items.Enum = values
+		} else {
+			p.Enum = values
+		}
+	}
 }
 
 func openObjects(s *jsonschema.Schema) {
@@ -105,7 +155,8 @@ func OpenAPI(ops []Operation, version string) ([]byte, error) {
 					if err != nil {
 						return nil, err
 					}
-					params = append(params, openAPIParam{Name: name, In: in, Required: in == "path", Description: f.Tag.Get("doc"), Schema: s})
+					s.Enum = Enum(f.Tag.Get("enum"))
+					params = append(params, openAPIParam{Name: name, In: in, Required: in == "path" || f.Tag.Get("required") == "true", Description: f.Tag.Get("doc"), Schema: s})
 				}
 				if f.Tag.Get("body") != "" {
 					s, err := SchemaFor(f.Type)

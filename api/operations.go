@@ -63,7 +63,7 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 
 		// Projects.
 		op(Operation{ID: "projectsController_getProjects", Method: "GET", Path: "/projects", Tools: []string{"list_all_the_auth_api_projects"}, Summary: "List projects of an account", Output: outputOf[[]keyway.Project]()},
-			func(ctx context.Context, c *keyway.Caller, in *accountQuery) (any, error) {
+			func(ctx context.Context, c *keyway.Caller, in *projectsQuery) (any, error) {
 				items, next, err := svc.ListProjects(ctx, c, in.AccountID, in.page())
 				return List{Items: items, Next: next}, err
 			}),
@@ -301,8 +301,8 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 }
 
 type analyticsQuery struct {
-	ProjectID    string `query:"projectId"`
-	DateGrouping string `query:"dateGrouping" doc:"hour, day, week (ISO, from Monday) or month"`
+	ProjectID    string `query:"projectId" required:"true"`
+	DateGrouping string `query:"dateGrouping" required:"true" enum:"hour,day,week,month" doc:"hour, day, week (ISO, from Monday) or month"`
 	From         string `query:"from" doc:"ISO 8601; default: the start of the day 30 days before to"`
 	To           string `query:"to" doc:"ISO 8601; default: now; at most 400 days after from"`
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/keywayhq/keyway/invalidation"
 	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/mailer"
+	"github.com/keywayhq/keyway/mcp"
 	"github.com/keywayhq/keyway/metrics"
 	"github.com/keywayhq/keyway/password"
 	"github.com/keywayhq/keyway/pgnotify"
@@ -260,15 +261,28 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.bootstrap(ctx, svc); err != nil {
 		return err
 	}
+	ops := api.Operations(svc, a.verifier)
+	tools, err := mcp.Tools(ops)
+	if err != nil {
+		return err
+	}
+	// Tool calls on /mcp go through the REST handler itself, which exists
+	// only once built: self is set right after.
+	var self http.Handler
+	local := mcp.Local{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { self.ServeHTTP(w, r) })}
 	handler, err := httpapi.New(httpapi.Config{
-		Ops: api.Operations(svc, a.verifier), Verifier: a.verifier, Checks: checks,
+		Ops: ops, Verifier: a.verifier, Checks: checks,
 		Log: a.log, Clock: a.clock, Version: service.Version,
 		Instrument: a.metrics, Metrics: a.metrics.Handler(), Users: svc.UserCaller,
 		ClientAddressHeader: a.cfg.ClientAddressHeader,
+		MCP: func(credential string) http.Handler {
+			return mcp.HTTPHandler(tools, mcp.Backend{Doer: local, Header: "Authorization", Credential: "Bearer " + credential}, service.Version)
+		},
 	})
 	if err != nil {
 		return err
 	}
+	self = handler
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)

@@ -66,6 +66,9 @@ type Config struct {
 	// ClientAddressHeader names the header a trusted load balancer puts the
 	// client's address in; "" uses the connection's peer.
 	ClientAddressHeader string
+	// MCP, when set, serves /mcp for a request whose credential checked
+	// out; it gets that credential to act with.
+	MCP func(credential string) http.Handler
 }
 
 // Handler is the HTTP face of Keyway.
@@ -100,6 +103,9 @@ func New(cfg Config) (*Handler, error) {
 	// The fast path serves both verification routes; they share a recorder.
 	h.verifyOp = recorder("ApiKeyController_authenticateKey")
 	all := append(cfg.Ops, h.probeOperations(cfg.Metrics)...)
+	if cfg.MCP != nil {
+		all = append(all, h.mcpOperations(cfg.MCP)...)
+	}
 	for _, o := range all {
 		if o.Raw != nil {
 			h.router.handle(o.Method, o.Path, func(w http.ResponseWriter, r *http.Request, _ []string) { o.Raw.ServeHTTP(w, r) })
@@ -419,6 +425,26 @@ func (signupPage) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(http.StatusOK)
 	w.Write(signupHTML)
+}
+
+// mcpOperations mount the MCP endpoint. A request without a valid
+// credential is refused here, before any MCP exchange; tool calls then act
+// with that credential through the REST handler.
+func (h *Handler) mcpOperations(serve func(credential string) http.Handler) []api.Operation {
+	endpoint := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cred := credential(r)
+		if _, err := h.authenticate(r.Context(), cred); err != nil {
+			h.fail(w, err)
+			return
+		}
+		serve(cred).ServeHTTP(w, r)
+	})
+	var ops []api.Operation
+	for _, method := range []string{http.MethodPost, http.MethodGet, http.MethodDelete} {
+		ops = append(ops, api.Operation{ID: "mcp" + method, Method: method, Path: "/mcp",
+			Summary: "Model Context Protocol, streamable HTTP (stateless): every operation as a tool", Status: 200, Raw: endpoint})
+	}
+	return ops
 }
 
 // readiness pings every dependency; any failure is a 503 naming the

@@ -17,6 +17,7 @@ import (
 type cli struct {
 	Serve   serveCmd   `cmd:"" help:"Run the Keyway server."`
 	Migrate migrateCmd `cmd:"" help:"Bring the database schema up to date and exit (serve also does this at start)."`
+	MCP     mcpCmd     `cmd:"" name:"mcp" help:"Serve every operation as an MCP tool over stdio, calling the API at --url with KEYWAY_ACCESS_KEY (or KEYWAY_TOKEN)."`
 }
 
 type migrateCmd struct {

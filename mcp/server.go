@@ -1,0 +1,233 @@
+package mcp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// Doer sends an operation's request: an *http.Client to a remote server, or
+// Local for this process's own REST handler.
+type Doer interface {
+	Do(r *http.Request) (*http.Response, error)
+}
+
+// Local runs requests through an http.Handler in process.
+type Local struct{ Handler http.Handler }
+
+func (l Local) Do(r *http.Request) (*http.Response, error) {
+	w := &recorder{header: http.Header{}, status: http.StatusOK}
+	l.Handler.ServeHTTP(w, r)
+	return &http.Response{StatusCode: w.status, Header: w.header, Body: io.NopCloser(&w.body), Request: r}, nil
+}
+
+type recorder struct {
+	header http.Header
+	status int
+	wrote  bool
+	body   bytes.Buffer
+}
+
+func (w *recorder) Header() http.Header { return w.header }
+func (w *recorder) WriteHeader(status int) {
+	if !w.wrote {
+		w.status, w.wrote = status, true
+	}
+}
+func (w *recorder) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.body.Write(p)
+}
+
+// Backend is where tool calls go and with which credential.
+type Backend struct {
+	Doer Doer
+	// BaseURL prefixes every path ("" for Local).
+	BaseURL string
+	// Header and Credential authenticate every call: x-api-key and an
+	// access key (what every contract server accepts), or Authorization
+	// and "Bearer <token>".
+	Header, Credential string
+}
+
+// maxAnswer bounds what one tool call reads back.
+const maxAnswer = 32 << 20
+
+// NewServer is an MCP server offering tools, each call sent to b.
+func NewServer(tools []*Tool, b Backend, version string) *sdk.Server {
+	s := sdk.NewServer(&sdk.Implementation{Name: "keyway", Version: version}, nil)
+	for _, t := range tools {
+		s.AddTool(t.Def, func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+			return t.call(ctx, b, req.Params.Arguments), nil
+		})
+	}
+	return s
+}
+
+// call runs one tool call. Every failure, bad arguments included, is a
+// tool error carrying the contract's status and message: an agent reads
+// it and corrects itself, as a REST client would.
+func (t *Tool) call(ctx context.Context, b Backend, raw json.RawMessage) *sdk.CallToolResult {
+	req, err := t.request(ctx, b, raw)
+	if err != nil {
+		return failure(http.StatusBadRequest, []string{err.Error()})
+	}
+	resp, err := b.Doer.Do(req)
+	if err != nil {
+		return failure(http.StatusBadGateway, []string{"the Keyway server could not be reached"})
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return failure(http.StatusBadGateway, []string{"the Keyway server's answer could not be read"})
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			StatusCode int             `json:"statusCode"`
+			Message    json.RawMessage `json:"message"`
+		}
+		if json.Unmarshal(body, &e) != nil || e.StatusCode == 0 {
+			return failure(resp.StatusCode, []string{http.StatusText(resp.StatusCode)})
+		}
+		var one string
+		var many []string
+		if json.Unmarshal(e.Message, &one) == nil {
+			many = []string{one}
+		} else if json.Unmarshal(e.Message, &many) != nil {
+			many = []string{http.StatusText(resp.StatusCode)}
+		}
+		return failure(resp.StatusCode, many)
+	}
+	return t.success(resp, body)
+}
+
+func (t *Tool) success(resp *http.Response, body []byte) *sdk.CallToolResult {
+	switch {
+	case len(body) == 0:
+		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: "done"}}, StructuredContent: map[string]any{"ok": true}}
+	case strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv"):
+		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: string(body)}}}
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return failure(http.StatusBadGateway, []string{"the Keyway server answered something other than JSON"})
+	}
+	if t.list {
+		var next any
+		if c := resp.Header.Get("x-next-cursor"); c != "" {
+			next = c
+		}
+		v = map[string]any{"result": v, "next_cursor": next}
+	} else if _, isObject := v.(map[string]any); !isObject {
+		// Structured content must be an object.
+		v = map[string]any{"result": v}
+	}
+	text, _ := json.Marshal(v) // it was just decoded from JSON
+	return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: string(text)}}, StructuredContent: v}
+}
+
+func failure(status int, messages []string) *sdk.CallToolResult {
+	e := map[string]any{"statusCode": status, "message": strings.Join(messages, "; ")}
+	text, _ := json.Marshal(e)
+	return &sdk.CallToolResult{IsError: true, Content: []sdk.Content{&sdk.TextContent{Text: string(text)}}, StructuredContent: e}
+}
+
+// request turns tool arguments into the operation's HTTP request.
+func (t *Tool) request(ctx context.Context, b Backend, raw json.RawMessage) (*http.Request, error) {
+	args := map[string]json.RawMessage{}
+	if len(bytes.TrimSpace(raw)) > 0 && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &args); err != nil {
+			return nil, fmt.Errorf("arguments must be a JSON object")
+		}
+	}
+	path := t.Op.Path
+	query := url.Values{}
+	header := http.Header{}
+	for arg, p := range t.params {
+		v, ok := args[arg]
+		if !ok || string(v) == "null" && arg == "next_cursor" {
+			if p.in == "path" {
+				return nil, fmt.Errorf("%s should not be empty", arg)
+			}
+			if arg == "next_cursor" && t.paged {
+				query.Set("cursor", "")
+			}
+			continue
+		}
+		s, err := scalar(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s %v", arg, err)
+		}
+		switch p.in {
+		case "path":
+			if s == "" {
+				return nil, fmt.Errorf("%s should not be empty", arg)
+			}
+			path = strings.Replace(path, "{"+p.name+"}", url.PathEscape(s), 1)
+		case "query":
+			query.Set(p.name, s)
+		case "header":
+			header.Set(p.name, s)
+		}
+	}
+	var body io.Reader
+	if t.body != nil {
+		data, ok := args["body"]
+		if !ok {
+			data = json.RawMessage(`{}`)
+		}
+		body = bytes.NewReader(data)
+		header.Set("Content-Type", "application/json")
+	}
+	u := b.BaseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, t.Op.Method, u, body)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build the request: %v", err)
+	}
+	req.Header = header
+	if b.Credential != "" {
+		req.Header.Set(b.Header, b.Credential)
+	}
+	return req, nil
+}
+
+// scalar renders a JSON argument as a path, query or header value: strings
+// as they are, numbers and booleans as written, null as the literal null
+// (which the API reads as "matches a null value").
+func scalar(v json.RawMessage) (string, error) {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s, nil
+	}
+	var x any
+	if err := json.Unmarshal(v, &x); err != nil {
+		return "", fmt.Errorf("is not valid JSON")
+	}
+	switch x := x.(type) {
+	case nil:
+		return "null", nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	case float64:
+		return strings.TrimSpace(string(v)), nil
+	}
+	return "", fmt.Errorf("must be a string, a number or a boolean")
+}
+
+// HTTPHandler serves tools over streamable HTTP, stateless so that any node
+// of a cluster can answer any request, each call sent to b.
+func HTTPHandler(tools []*Tool, b Backend, version string) http.Handler {
+	s := NewServer(tools, b, version)
+	return sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return s }, &sdk.StreamableHTTPOptions{Stateless: true})
+}

@@ -127,6 +127,9 @@ func (a *AccessKey) Limit() *RateLimit {
 type Caller struct {
 	AccessKey *AccessKey
 	User      *User
+	// MCPServer is set for an MCP server's token, which may run only the
+	// tools its configuration allows (checked where operations run).
+	MCPServer *MCPServer
 	Grants    []Grant
 }
 
@@ -149,6 +152,16 @@ func AccessKeyCaller(k *AccessKey) *Caller {
 	return &Caller{AccessKey: k, Grants: []Grant{g}}
 }
 
+// MCPServerCaller is the caller an MCP server's token acts as: an admin of
+// its account, or of its project, narrowed further by the tools it allows.
+func MCPServerCaller(m *MCPServer) *Caller {
+	g := Grant{AccountID: m.AccountID, Role: RoleAdmin}
+	if m.ProjectID != nil {
+		g.ProjectID = *m.ProjectID
+	}
+	return &Caller{MCPServer: m, Grants: []Grant{g}}
+}
+
 // UserCaller is the caller a signed-in user acts as.
 func UserCaller(u *User, roles []UserRole) *Caller {
 	c := &Caller{User: u, Grants: make([]Grant, 0, len(roles))}
@@ -165,8 +178,13 @@ func UserCaller(u *User, roles []UserRole) *Caller {
 // Actor names the caller in audit fields. Access keys are secrets, so the
 // audit trail records a non-secret fingerprint rather than the key.
 func (c *Caller) Actor() (string, ActorType) {
-	if c.User != nil {
+	switch {
+	case c.User != nil:
 		return c.User.ID, ActorUser
+	case c.MCPServer != nil:
+		// The contract knows two kinds of actor; an MCP server's token is a
+		// kind of access key.
+		return "mcp-server:" + c.MCPServer.ID, ActorAccessKey
 	}
 	return "access-key:" + Fingerprint(c.AccessKey.Key), ActorAccessKey
 }

@@ -195,3 +195,12 @@ type teammatesIn struct {
 	AccountID string `query:"accountId"`
 	ProjectID string `query:"projectId"`
 }
+
+type createMCPServerIn struct {
+	Body keyway.MCPServerCreate `body:"true"`
+}
+
+type updateMCPServerIn struct {
+	ID   string                 `path:"id"`
+	Body keyway.MCPServerUpdate `body:"true"`
+}

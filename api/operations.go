@@ -263,6 +263,29 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 				return svc.MarkNotificationRead(ctx, c, in.ID)
 			}),
 
+		// MCP servers: tokens for AI agents (Keyway only; not tools).
+		op(Operation{ID: "MCPServers_list", Method: "GET", Path: "/mcp-servers", Summary: "List an account's MCP servers, without their tokens (admins)", Output: outputOf[[]keyway.MCPServer]()},
+			func(ctx context.Context, c *keyway.Caller, in *accountQuery) (any, error) {
+				items, next, err := svc.ListMCPServers(ctx, c, in.AccountID, in.page())
+				return List{Items: items, Next: next}, err
+			}),
+		op(Operation{ID: "MCPServers_create", Method: "POST", Path: "/mcp-servers", Summary: "Create an MCP server: the answer holds its token (shown once) and the url to give an agent (admins)", Output: outputOf[keyway.MCPServer]()},
+			func(ctx context.Context, c *keyway.Caller, in *createMCPServerIn) (any, error) {
+				return svc.CreateMCPServer(ctx, c, &in.Body)
+			}),
+		op(Operation{ID: "MCPServers_get", Method: "GET", Path: "/mcp-servers/{id}", Summary: "Get an MCP server, without its token (admins)", Output: outputOf[keyway.MCPServer]()},
+			func(ctx context.Context, c *keyway.Caller, in *idPath) (any, error) {
+				return svc.GetMCPServer(ctx, c, in.ID)
+			}),
+		op(Operation{ID: "MCPServers_update", Method: "PATCH", Path: "/mcp-servers/{id}", Summary: "Rename an MCP server, change its tools or expiry (admins)", Output: outputOf[keyway.MCPServer]()},
+			func(ctx context.Context, c *keyway.Caller, in *updateMCPServerIn) (any, error) {
+				return svc.UpdateMCPServer(ctx, c, in.ID, &in.Body)
+			}),
+		op(Operation{ID: "MCPServers_revoke", Method: "DELETE", Path: "/mcp-servers/{id}", Summary: "Revoke an MCP server: its token stops working at once (admins)", Output: outputOf[keyway.MCPServer]()},
+			func(ctx context.Context, c *keyway.Caller, in *idPath) (any, error) {
+				return svc.RevokeMCPServer(ctx, c, in.ID)
+			}),
+
 		// Invitations and teammates (issue: people).
 		op(Operation{ID: "InvitationsController_getInvitations", Method: "GET", Path: "/invitations", Tools: []string{"list_all_the_auth_api_invitations"}, Summary: "List an account's invitations, newest first (admins)", Output: outputOf[[]keyway.Invitation]()},
 			func(ctx context.Context, c *keyway.Caller, in *listInvitationsIn) (any, error) {

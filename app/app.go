@@ -176,6 +176,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 				a.bgDone.Wait()
 			}
 			a.closeAll()
+			if a.listener != nil {
+				a.listener.Close()
+			}
 		}
 	}()
 	dataDir, dbURL, err := a.cfg.Database()
@@ -251,12 +254,21 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// Listen before the people settings: links in emails and MCP server
+	// urls default to the address actually bound (port 0 in tests).
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
+	a.listener = ln
 	people, err := a.people(embedded, secret)
 	if err != nil {
 		return err
 	}
 	people.Store, people.Groups, people.Tokens, people.Limiter = store, store, tokens, limiter
 	svc.EnablePeople(people)
+	svc.EnableMCPServers(service.MCPServers{Store: store, PublicURL: people.PublicURL,
+		IsTool: func(name string) bool { return api.IsToolName(api.Operations(nil, nil), name) }})
 	a.svc = svc
 	if err := a.bootstrap(ctx, svc); err != nil {
 		return err
@@ -275,19 +287,24 @@ func (a *App) Start(ctx context.Context) (err error) {
 		Log: a.log, Clock: a.clock, Version: service.Version,
 		Instrument: a.metrics, Metrics: a.metrics.Handler(), Users: svc.UserCaller,
 		ClientAddressHeader: a.cfg.ClientAddressHeader,
-		MCP: func(credential string) http.Handler {
-			return mcp.HTTPHandler(tools, mcp.Backend{Doer: local, Header: "Authorization", Credential: "Bearer " + credential}, service.Version)
+		MCP: func(credential string, c *keyway.Caller) http.Handler {
+			offered := tools
+			if c.MCPServer != nil {
+				offered = nil
+				for _, t := range tools {
+					if api.Allows(c.MCPServer.Config, t.Op) {
+						offered = append(offered, t)
+					}
+				}
+			}
+			return mcp.HTTPHandler(offered, mcp.Backend{Doer: local, Header: "Authorization", Credential: "Bearer " + credential}, service.Version)
 		},
+		MCPServers: svc.MCPServerCaller,
 	})
 	if err != nil {
 		return err
 	}
 	self = handler
-	ln, err := net.Listen("tcp", a.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
-	}
-	a.listener = ln
 	a.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -368,7 +385,7 @@ func (a *App) people(embedded bool, secret []byte) (service.People, error) {
 	}
 	p := service.People{
 		Password: password.Default, Mail: queue, CodeKey: codeKey,
-		PublicURL:    cmp.Or(a.cfg.PublicURL, "http://"+a.cfg.Addr),
+		PublicURL:    cmp.Or(a.cfg.PublicURL, "http://"+a.listener.Addr().String()),
 		AddressLimit: keyway.RateLimit{RateLimit: cmp.Or(a.cfg.SigninAddressLimit, 100), RateLimitTTL: 15 * 60},
 	}
 	if a.cfg.FirebaseProjectID != "" {

@@ -67,8 +67,11 @@ type Config struct {
 	// client's address in; "" uses the connection's peer.
 	ClientAddressHeader string
 	// MCP, when set, serves /mcp for a request whose credential checked
-	// out; it gets that credential to act with.
-	MCP func(credential string) http.Handler
+	// out; it gets that credential and its caller.
+	MCP func(credential string, c *keyway.Caller) http.Handler
+	// MCPServers resolves an MCP server's token to its caller; nil refuses
+	// them.
+	MCPServers func(ctx context.Context, token string) (*keyway.Caller, error)
 }
 
 // Handler is the HTTP face of Keyway.
@@ -81,6 +84,10 @@ type Handler struct {
 	openapi  []byte
 	verifyOp OpRecorder
 	users    func(ctx context.Context, token string) (*keyway.Caller, error)
+	mcpToken func(ctx context.Context, token string) (*keyway.Caller, error)
+	// verifyOps are the operations the fast path serves, by method, for the
+	// tool check of MCP server tokens.
+	verifyOps map[string]api.Operation
 	// addressHeader is Config.ClientAddressHeader, canonicalized.
 	addressHeader string
 }
@@ -92,7 +99,7 @@ func (noRecorder) Count(int)                  {}
 
 // New builds the handler.
 func New(cfg Config) (*Handler, error) {
-	h := &Handler{verifier: cfg.Verifier, log: cfg.Log, checks: cfg.Checks, clock: cfg.Clock, router: newRouter(), verifyOp: noRecorder{}, users: cfg.Users,
+	h := &Handler{verifier: cfg.Verifier, log: cfg.Log, checks: cfg.Checks, clock: cfg.Clock, router: newRouter(), verifyOp: noRecorder{}, users: cfg.Users, mcpToken: cfg.MCPServers, verifyOps: map[string]api.Operation{},
 		addressHeader: http.CanonicalHeaderKey(cfg.ClientAddressHeader)}
 	recorder := func(id string) OpRecorder {
 		if cfg.Instrument == nil {
@@ -107,6 +114,9 @@ func New(cfg Config) (*Handler, error) {
 		all = append(all, h.mcpOperations(cfg.MCP)...)
 	}
 	for _, o := range all {
+		if o.Verification && strings.HasPrefix(o.Path, "/api-keys/auth/") {
+			h.verifyOps[o.Method] = o
+		}
 		if o.Raw != nil {
 			h.router.handle(o.Method, o.Path, func(w http.ResponseWriter, r *http.Request, _ []string) { o.Raw.ServeHTTP(w, r) })
 			continue
@@ -214,6 +224,11 @@ func (h *Handler) authenticate(ctx context.Context, cred string) (*keyway.Caller
 			return nil, keyway.ErrUnauthorized
 		}
 		return h.users(ctx, cred)
+	case strings.HasPrefix(cred, keyway.MCPTokenPrefix):
+		if h.mcpToken == nil {
+			return nil, keyway.ErrUnauthorized
+		}
+		return h.mcpToken(ctx, cred)
 	default:
 		return h.verifier.Authenticate(ctx, cred)
 	}
@@ -253,6 +268,9 @@ func (h *Handler) runOperation(w http.ResponseWriter, r *http.Request, o api.Ope
 			return h.fail(w, err)
 		}
 		caller = c
+		if !mayRun(c, o) {
+			return h.fail(w, keyway.ErrForbidden)
+		}
 		// An access key's own rate limit governs the management calls made
 		// with it; user tokens have none.
 		if !o.Verification && c.AccessKey != nil {
@@ -430,14 +448,15 @@ func (signupPage) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 // mcpOperations mount the MCP endpoint. A request without a valid
 // credential is refused here, before any MCP exchange; tool calls then act
 // with that credential through the REST handler.
-func (h *Handler) mcpOperations(serve func(credential string) http.Handler) []api.Operation {
+func (h *Handler) mcpOperations(serve func(credential string, c *keyway.Caller) http.Handler) []api.Operation {
 	endpoint := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cred := credential(r)
-		if _, err := h.authenticate(r.Context(), cred); err != nil {
+		c, err := h.authenticate(r.Context(), cred)
+		if err != nil {
 			h.fail(w, err)
 			return
 		}
-		serve(cred).ServeHTTP(w, r)
+		serve(cred, c).ServeHTTP(w, r)
 	})
 	var ops []api.Operation
 	for _, method := range []string{http.MethodPost, http.MethodGet, http.MethodDelete} {
@@ -445,6 +464,12 @@ func (h *Handler) mcpOperations(serve func(credential string) http.Handler) []ap
 			Summary: "Model Context Protocol, streamable HTTP (stateless): every operation as a tool", Status: 200, Raw: endpoint})
 	}
 	return ops
+}
+
+// mayRun is where an MCP server's token is held to the tools it allows, on
+// /mcp and on REST alike.
+func mayRun(c *keyway.Caller, o api.Operation) bool {
+	return c.MCPServer == nil || api.Allows(c.MCPServer.Config, o)
 }
 
 // readiness pings every dependency; any failure is a 503 naming the

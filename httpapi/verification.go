@@ -62,6 +62,9 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request, key string) int
 	if err != nil {
 		return h.fail(w, err)
 	}
+	if caller.MCPServer != nil && !mayRun(caller, h.verifyOps[r.Method]) {
+		return h.fail(w, keyway.ErrForbidden)
+	}
 	res, err := h.verifier.Verify(ctx, caller, key, r.Header.Get("X-Origin-Domain"))
 	if err != nil {
 		return h.fail(w, err)

@@ -22,6 +22,7 @@ type Service struct {
 	hooks      *Webhooks
 	people     *People
 	usageStore keyway.UsageStore
+	mcpServers *MCPServers
 	decoyHash  string
 	// Region is recorded as createdIn on new objects.
 	Region string

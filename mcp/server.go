@@ -72,6 +72,12 @@ func NewServer(tools []*Tool, b Backend, version string) *sdk.Server {
 	return s
 }
 
+// Call runs one call of t with raw arguments against b, as the MCP
+// server does.
+func Call(ctx context.Context, t *Tool, b Backend, raw json.RawMessage) *sdk.CallToolResult {
+	return t.call(ctx, b, raw)
+}
+
 // call runs one tool call. Every failure, bad arguments included, is a
 // tool error carrying the contract's status and message: an agent reads
 // it and corrects itself, as a REST client would.

@@ -287,7 +287,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		Log: a.log, Clock: a.clock, Version: service.Version,
 		Instrument: a.metrics, Metrics: a.metrics.Handler(), Users: svc.UserCaller,
 		ClientAddressHeader: a.cfg.ClientAddressHeader,
-		MCP: func(credential string, c *keyway.Caller) http.Handler {
+		MCP: func(r *http.Request, credential string, c *keyway.Caller) http.Handler {
 			offered := tools
 			if c.MCPServer != nil {
 				offered = nil
@@ -297,7 +297,11 @@ func (a *App) Start(ctx context.Context) (err error) {
 					}
 				}
 			}
-			return mcp.HTTPHandler(offered, mcp.Backend{Doer: local, Header: "Authorization", Credential: "Bearer " + credential}, service.Version)
+			b := mcp.Backend{Doer: local, Header: "Authorization", Credential: "Bearer " + credential, RemoteAddr: r.RemoteAddr}
+			if name := a.cfg.ClientAddressHeader; name != "" {
+				b.Forward = http.Header{http.CanonicalHeaderKey(name): r.Header.Values(name)}
+			}
+			return mcp.HTTPHandler(offered, b, service.Version)
 		},
 		MCPServers: svc.MCPServerCaller,
 	})

@@ -67,8 +67,8 @@ type Config struct {
 	// client's address in; "" uses the connection's peer.
 	ClientAddressHeader string
 	// MCP, when set, serves /mcp for a request whose credential checked
-	// out; it gets that credential and its caller.
-	MCP func(credential string, c *keyway.Caller) http.Handler
+	// out; it gets the request, that credential and its caller.
+	MCP func(r *http.Request, credential string, c *keyway.Caller) http.Handler
 	// MCPServers resolves an MCP server's token to its caller; nil refuses
 	// them.
 	MCPServers func(ctx context.Context, token string) (*keyway.Caller, error)
@@ -448,7 +448,7 @@ func (signupPage) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 // mcpOperations mount the MCP endpoint. A request without a valid
 // credential is refused here, before any MCP exchange; tool calls then act
 // with that credential through the REST handler.
-func (h *Handler) mcpOperations(serve func(credential string, c *keyway.Caller) http.Handler) []api.Operation {
+func (h *Handler) mcpOperations(serve func(r *http.Request, credential string, c *keyway.Caller) http.Handler) []api.Operation {
 	endpoint := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cred := credential(r)
 		c, err := h.authenticate(r.Context(), cred)
@@ -456,7 +456,7 @@ func (h *Handler) mcpOperations(serve func(credential string, c *keyway.Caller) 
 			h.fail(w, err)
 			return
 		}
-		serve(cred, c).ServeHTTP(w, r)
+		serve(r, cred, c).ServeHTTP(w, r)
 	})
 	var ops []api.Operation
 	for _, method := range []string{http.MethodPost, http.MethodGet, http.MethodDelete} {

@@ -56,6 +56,11 @@ type Backend struct {
 	// access key (what every contract server accepts), or Authorization
 	// and "Bearer <token>".
 	Header, Credential string
+	// RemoteAddr and Forward, for calls made on behalf of an /mcp request,
+	// carry its client's address (and the balancer header naming it), so
+	// per-address limits hold through MCP as over REST.
+	RemoteAddr string
+	Forward    http.Header
 }
 
 // maxAnswer bounds what one tool call reads back.
@@ -118,7 +123,7 @@ func (t *Tool) call(ctx context.Context, b Backend, raw json.RawMessage) *sdk.Ca
 func (t *Tool) success(resp *http.Response, body []byte) *sdk.CallToolResult {
 	switch {
 	case len(body) == 0:
-		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: "done"}}, StructuredContent: map[string]any{"ok": true}}
+		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: `{"ok":true}`}}, StructuredContent: map[string]any{"ok": true}}
 	case strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv"):
 		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: string(body)}}}
 	}
@@ -126,13 +131,16 @@ func (t *Tool) success(resp *http.Response, body []byte) *sdk.CallToolResult {
 	if err := json.Unmarshal(body, &v); err != nil {
 		return failure(http.StatusBadGateway, []string{"the Keyway server answered something other than JSON"})
 	}
+	var next any
+	if c := resp.Header.Get("x-next-cursor"); c != "" {
+		next = c
+	}
 	if t.list {
-		var next any
-		if c := resp.Header.Get("x-next-cursor"); c != "" {
-			next = c
-		}
 		v = map[string]any{"result": v, "next_cursor": next}
-	} else if _, isObject := v.(map[string]any); !isObject {
+	} else if obj, isObject := v.(map[string]any); isObject && t.paged {
+		// A paged object (a key ranking) carries its own next_cursor.
+		obj["next_cursor"] = next
+	} else if !isObject {
 		// Structured content must be an object.
 		v = map[string]any{"result": v}
 	}
@@ -201,7 +209,11 @@ func (t *Tool) request(ctx context.Context, b Backend, raw json.RawMessage) (*ht
 	if err != nil {
 		return nil, fmt.Errorf("cannot build the request: %v", err)
 	}
+	for name, values := range b.Forward {
+		header[name] = values
+	}
 	req.Header = header
+	req.RemoteAddr = b.RemoteAddr
 	if b.Credential != "" {
 		req.Header.Set(b.Header, b.Credential)
 	}
@@ -212,6 +224,9 @@ func (t *Tool) request(ctx context.Context, b Backend, raw json.RawMessage) (*ht
 // as they are, numbers and booleans as written, null as the literal null
 // (which the API reads as "matches a null value").
 func scalar(v json.RawMessage) (string, error) {
+	if string(bytes.TrimSpace(v)) == "null" {
+		return "null", nil
+	}
 	var s string
 	if json.Unmarshal(v, &s) == nil {
 		return s, nil

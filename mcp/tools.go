@@ -84,11 +84,11 @@ func newTool(o api.Operation, name string) (*Tool, error) {
 					continue
 				}
 				arg := wire
-				switch {
-				case t.list && wire == "cursor":
+				switch wire {
+				case "cursor":
 					t.paged, arg = true, "next_cursor"
-				case t.list && wire == "offset":
-					// Lists page by cursor over MCP.
+				case "offset":
+					// Tools page by cursor.
 					continue
 				}
 				s, err := api.SchemaFor(f.Type)
@@ -133,6 +133,8 @@ func describe(o api.Operation, t *Tool, required []string) string {
 	switch {
 	case t.list && t.paged:
 		b.WriteString("; returns {result: [...], next_cursor} (pass next_cursor back for the next page)")
+	case t.paged:
+		fmt.Fprintf(&b, "; returns the %s with next_cursor (pass it back for the next page)", outputName(o.Output))
 	case t.list:
 		b.WriteString("; returns {result: [...], next_cursor: null}")
 	case o.Output == reflect.TypeFor[api.Empty]():

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keywayhq/keyway"
@@ -196,7 +197,7 @@ func (s *Service) keyTotals(ctx context.Context, us keyway.UsageStore, w *window
 			continue
 		}
 		// Rows come sorted by key, then time.
-		lo, _ := slices.BinarySearchFunc(rows, r.KeyID, func(row keyway.UsageRow, id string) int { return cmpString(row.KeyID, id) })
+		lo, _ := slices.BinarySearchFunc(rows, r.KeyID, func(row keyway.UsageRow, id string) int { return strings.Compare(row.KeyID, id) })
 		hi := lo
 		for hi < len(rows) && rows[hi].KeyID == r.KeyID {
 			hi++
@@ -205,16 +206,6 @@ func (s *Service) keyTotals(ctx context.Context, us keyway.UsageStore, w *window
 		out = append(out, keyTotal{KeyTotals: keyway.KeyTotals{Key: k.Key, Name: k.Name, Total: total, Periods: periods}, key: k})
 	}
 	return out, next, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ExportHeader is the first row of the usage export.

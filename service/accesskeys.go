@@ -18,24 +18,20 @@ func (s *Service) ListAccessKeys(ctx context.Context, c *keyway.Caller, accountI
 	if accountID == "" {
 		return nil, "", keyway.Invalid("accountId should not be empty")
 	}
-	accountID, err := namedAccount(c, accountID)
+	accountID, p, err := s.queryScope(ctx, c, accountID, projectID)
 	if err != nil {
 		return nil, "", err
 	}
-	if projectID, err = projectOrOnly(c, accountID, projectID); err != nil {
-		return nil, "", err
-	}
-	if projectID != "" {
-		if _, err := s.projectIn(ctx, c, accountID, projectID); err != nil {
+	if p == nil {
+		if err := need(c, keyway.RoleAdmin, accountID, ""); err != nil {
 			return nil, "", err
 		}
-		if err := need(c, keyway.RoleUser, accountID, projectID); err != nil {
-			return nil, "", err
-		}
-	} else if err := need(c, keyway.RoleAdmin, accountID, ""); err != nil {
+		return s.store.AccessKeys(ctx, accountID, "", isActive, page)
+	}
+	if err := need(c, keyway.RoleUser, accountID, p.ID); err != nil {
 		return nil, "", err
 	}
-	return s.store.AccessKeys(ctx, accountID, projectID, isActive, page)
+	return s.store.AccessKeys(ctx, accountID, p.ID, isActive, page)
 }
 
 // CreateAccessKey mints a management credential, which is an admin's job

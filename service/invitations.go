@@ -144,18 +144,11 @@ func (s *Service) ListInvitations(ctx context.Context, c *keyway.Caller, account
 	if status != "" && !st.Valid() {
 		return nil, "", keyway.Invalid("status must be one of the following values: pending, accepted, cancelled, expired")
 	}
-	accountID, err = namedAccount(c, accountID)
+	accountID, pr, err := s.queryScope(ctx, c, accountID, projectID)
 	if err != nil {
 		return nil, "", err
 	}
-	if projectID, err = projectOrOnly(c, accountID, projectID); err != nil {
-		return nil, "", err
-	}
-	if projectID != "" {
-		if _, err := s.projectIn(ctx, c, accountID, projectID); err != nil {
-			return nil, "", err
-		}
-	}
+	projectID = scopeOf(pr)
 	if err := need(c, keyway.RoleAdmin, accountID, projectID); err != nil {
 		return nil, "", err
 	}

@@ -75,6 +75,25 @@ func (s *Service) projectIn(ctx context.Context, c *keyway.Caller, accountID, pr
 	return p, nil
 }
 
+// queryScope resolves the account and project a query or body names: the
+// account defaults to the caller's only one, the project to the only one a
+// caller narrowed to a single project reaches; each must be in reach (403
+// otherwise). The project is nil for the whole account.
+func (s *Service) queryScope(ctx context.Context, c *keyway.Caller, accountID, projectID string) (string, *keyway.Project, error) {
+	accountID, err := namedAccount(c, accountID)
+	if err != nil {
+		return "", nil, err
+	}
+	if projectID, err = projectOrOnly(c, accountID, projectID); err != nil || projectID == "" {
+		return accountID, nil, err
+	}
+	p, err := s.projectIn(ctx, c, accountID, projectID)
+	if err != nil {
+		return "", nil, err
+	}
+	return accountID, p, nil
+}
+
 // projectOrOnly is the project a query about an account means: the one it
 // names, or for a caller narrowed to a single project of the account that
 // one. A narrowed caller with several must name one; an account-wide caller
@@ -115,6 +134,14 @@ func defaultProject(c *keyway.Caller, projectID string) (string, error) {
 		return "", keyway.Invalid("projectId should not be empty")
 	}
 	return projectID, nil
+}
+
+// scopeOf is the scope of a project: its id, "" for the whole account.
+func scopeOf(p *keyway.Project) string {
+	if p == nil {
+		return ""
+	}
+	return p.ID
 }
 
 // projectOf turns a nullable project id into a scope.

@@ -33,21 +33,13 @@ func (s *Service) webhooks() (*Webhooks, error) {
 // one; the project to the caller's only project when it does not reach the
 // whole account. Another account or project is 403.
 func (s *Service) webhookScope(ctx context.Context, c *keyway.Caller, accountID, projectID string, role keyway.Role) (string, string, error) {
-	accountID, err := namedAccount(c, accountID)
+	accountID, p, err := s.queryScope(ctx, c, accountID, projectID)
 	if err != nil {
 		return "", "", err
 	}
-	if projectID, err = projectOrOnly(c, accountID, projectID); err != nil {
-		return "", "", err
-	}
-	if projectID != "" {
-		p, err := s.projectIn(ctx, c, accountID, projectID)
-		if err != nil {
-			return "", "", err
-		}
-		if !p.IsActive {
-			return "", "", keyway.Invalid("projectId refers to a deleted project")
-		}
+	projectID = scopeOf(p)
+	if p != nil && !p.IsActive {
+		return "", "", keyway.Invalid("projectId refers to a deleted project")
 	}
 	if err := need(c, role, accountID, projectID); err != nil {
 		return "", "", err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"slices"
@@ -75,5 +76,23 @@ func TestOneDeclarationEverywhere(t *testing.T) {
 	out, _ := json.Marshal(res.StructuredContent)
 	if res.IsError || string(out) != `{"id":"x2"}` {
 		t.Fatalf("tool call: %s (error %v)", out, res.IsError)
+	}
+}
+
+// A handler that aborts its answer midway fails the tool call, not the
+// MCP session.
+func TestLocalAbortIsAFailedCall(t *testing.T) {
+	aborting := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("partial"))
+		panic(http.ErrAbortHandler)
+	})
+	tools, err := mcp.Tools(api.Operations(nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := mcp.Call(context.Background(), tools[0], mcp.Backend{Doer: mcp.Local{Handler: aborting}}, nil)
+	out, _ := json.Marshal(res.StructuredContent)
+	if !res.IsError || string(out) != `{"message":"the Keyway server could not be reached","statusCode":502}` {
+		t.Fatalf("aborted answer: %s", out)
 	}
 }

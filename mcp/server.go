@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,7 +24,18 @@ type Doer interface {
 // Local runs requests through an http.Handler in process.
 type Local struct{ Handler http.Handler }
 
-func (l Local) Do(r *http.Request) (*http.Response, error) {
+func (l Local) Do(r *http.Request) (resp *http.Response, err error) {
+	// A handler aborts an answer it cannot finish (a CSV stream whose store
+	// failed midway) by panicking with ErrAbortHandler: for a tool call
+	// that is a failed request, not a crashed session.
+	defer func() {
+		if p := recover(); p != nil {
+			if p != http.ErrAbortHandler {
+				panic(p)
+			}
+			resp, err = nil, errors.New("the answer was aborted")
+		}
+	}()
 	w := &recorder{header: http.Header{}, status: http.StatusOK}
 	l.Handler.ServeHTTP(w, r)
 	return &http.Response{StatusCode: w.status, Header: w.header, Body: io.NopCloser(&w.body), Request: r}, nil

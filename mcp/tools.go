@@ -110,11 +110,19 @@ func newTool(o api.Operation, name string) (*Tool, error) {
 	}
 	slices.Sort(required)
 	schema.Required = required
+	// The description names what must be given, inside the body too.
+	needed := slices.Clone(required)
+	if b := schema.Properties["body"]; b != nil && slices.Contains(needed, "body") {
+		needed = slices.DeleteFunc(needed, func(n string) bool { return n == "body" })
+		for _, f := range b.Required {
+			needed = append(needed, "body."+f)
+		}
+	}
 	readOnly := o.Method == http.MethodGet
 	destructive := o.Method == http.MethodDelete || strings.HasSuffix(o.Path, "/rotate")
 	t.Def = &sdk.Tool{
 		Name:        name,
-		Description: describe(o, t, required),
+		Description: describe(o, t, needed),
 		InputSchema: schema,
 		Annotations: &sdk.ToolAnnotations{
 			ReadOnlyHint:    readOnly,

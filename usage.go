@@ -57,6 +57,9 @@ type UsageStore interface {
 	// KeyUsageTotals ranks a project's keys by total usage in [from, to),
 	// most used first (ties by key id), one page.
 	KeyUsageTotals(ctx context.Context, level UsageLevel, projectID string, from, to time.Time, page Page) ([]KeyUsageTotal, string, error)
+	// RankedKeys lists every key of a project with usage in [from, to),
+	// most used first (ties by key id), in one pass.
+	RankedKeys(ctx context.Context, level UsageLevel, projectID string, from, to time.Time) ([]string, error)
 	// KeysUsage reads the buckets of some keys at one level in [from, to).
 	KeysUsage(ctx context.Context, level UsageLevel, projectID string, keyIDs []string, from, to time.Time) ([]UsageRow, error)
 	// PruneUsage deletes buckets of a level older than before.

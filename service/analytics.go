@@ -171,50 +171,59 @@ type keyTotal struct {
 
 func (s *Service) keyTotals(ctx context.Context, us keyway.UsageStore, w *window, page keyway.Page) ([]keyTotal, string, error) {
 	ranked, next, err := us.KeyUsageTotals(ctx, w.level, w.project.ID, w.from, w.to, page)
-	if err != nil || len(ranked) == 0 {
-		return nil, next, err
+	if err != nil {
+		return nil, "", err
 	}
 	ids := make([]string, len(ranked))
 	for i, r := range ranked {
 		ids[i] = r.KeyID
 	}
+	out, err := s.keysTotals(ctx, us, w, ids)
+	return out, next, err
+}
+
+// keysTotals reads the periods of some keys, in the order given.
+func (s *Service) keysTotals(ctx context.Context, us keyway.UsageStore, w *window, ids []string) ([]keyTotal, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
 	rows, err := us.KeysUsage(ctx, w.level, w.project.ID, ids, w.from, w.to)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	keys, err := s.store.APIKeysByID(ctx, ids)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	byID := make(map[string]*keyway.APIKey, len(keys))
 	for _, k := range keys {
 		byID[k.ID] = k
 	}
-	out := make([]keyTotal, 0, len(ranked))
-	for _, r := range ranked {
-		k := byID[r.KeyID]
+	out := make([]keyTotal, 0, len(ids))
+	for _, id := range ids {
+		k := byID[id]
 		if k == nil {
 			continue
 		}
 		// Rows come sorted by key, then time.
-		lo, _ := slices.BinarySearchFunc(rows, r.KeyID, func(row keyway.UsageRow, id string) int { return strings.Compare(row.KeyID, id) })
+		lo, _ := slices.BinarySearchFunc(rows, id, func(row keyway.UsageRow, id string) int { return strings.Compare(row.KeyID, id) })
 		hi := lo
-		for hi < len(rows) && rows[hi].KeyID == r.KeyID {
+		for hi < len(rows) && rows[hi].KeyID == id {
 			hi++
 		}
 		total, periods := w.periods(rows[lo:hi])
 		out = append(out, keyTotal{KeyTotals: keyway.KeyTotals{Key: k.Key, Name: k.Name, Total: total, Periods: periods}, key: k})
 	}
-	return out, next, nil
+	return out, nil
 }
 
 // ExportHeader is the first row of the usage export.
 var ExportHeader = []string{"projectId", "key", "name", "customAccountId", "customUserId", "period", "successful", "failed", "rateLimited", "total"}
 
 // ExportUsage is GET /analytics/export: one CSV row per key and period,
-// written as the keys are read, a thousand at a time, most used first. The
-// first thousand are read before the answer starts, so a failing store is
-// still a clean error status rather than a cut-off stream.
+// most used keys first. The keys are ranked once, before the answer starts
+// (so a failing store is still a clean error status), then read a
+// thousand at a time as rows are written.
 func (s *Service) ExportUsage(ctx context.Context, c *keyway.Caller, q AnalyticsQuery) (func(write func(row []string) error) error, error) {
 	us, err := s.usage()
 	if err != nil {
@@ -224,15 +233,16 @@ func (s *Service) ExportUsage(ctx context.Context, c *keyway.Caller, q Analytics
 	if err != nil {
 		return nil, err
 	}
-	page := func(cursor string) ([]keyTotal, string, error) {
-		return s.keyTotals(ctx, us, w, keyway.Page{Limit: keyway.MaxPageLimit, Cursor: &cursor})
-	}
-	keys, next, err := page("")
+	ids, err := us.RankedKeys(ctx, w.level, w.project.ID, w.from, w.to)
 	if err != nil {
 		return nil, err
 	}
 	return func(write func(row []string) error) error {
-		for {
+		for batch := range slices.Chunk(ids, keyway.MaxPageLimit) {
+			keys, err := s.keysTotals(ctx, us, w, batch)
+			if err != nil {
+				return err
+			}
 			for _, k := range keys {
 				for _, p := range k.Periods {
 					if err := write([]string{w.project.ID, k.Key, k.Name, deref(k.key.CustomAccountID), deref(k.key.CustomUserID), p.Period.String(),
@@ -241,13 +251,8 @@ func (s *Service) ExportUsage(ctx context.Context, c *keyway.Caller, q Analytics
 					}
 				}
 			}
-			if next == "" {
-				return nil
-			}
-			if keys, next, err = page(next); err != nil {
-				return err
-			}
 		}
+		return nil
 	}, nil
 }
 

@@ -270,6 +270,33 @@ func (s *Store) KeyUsageTotals(ctx context.Context, level keyway.UsageLevel, pro
 	return out, next, nil
 }
 
+func (s *Store) RankedKeys(ctx context.Context, level keyway.UsageLevel, projectID string, from, to time.Time) ([]string, error) {
+	table, err := usageTable(level)
+	if err != nil {
+		return nil, keyway.Internal(err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT key_id FROM `+table+`
+		WHERE project_id = $1 AND key_id <> '' AND at >= $2 AND at < $3
+		GROUP BY key_id
+		ORDER BY SUM(successful) + SUM(failed) + SUM(rate_limited) DESC, key_id`, projectID, from.UnixMilli(), to.UnixMilli())
+	if err != nil {
+		return nil, keyway.Internal(fmt.Errorf("rank keys: %w", err))
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, keyway.Internal(fmt.Errorf("rank keys: %w", err))
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, keyway.Internal(fmt.Errorf("rank keys: %w", err))
+	}
+	return ids, nil
+}
+
 func (s *Store) PruneUsage(ctx context.Context, level keyway.UsageLevel, before time.Time) (int64, error) {
 	table, err := usageTable(level)
 	if err != nil {

@@ -351,6 +351,14 @@ func TestUsageKeyTotalsRankAndPage(t *testing.T) {
 			got, next, err := s.KeyUsageTotals(ctx, l.level, p.ID, from, to, keyway.Page{})
 			check(t, err)
 			mustEqual(t, string(l.level)+" ranking", got, want)
+			// The one-pass ranking the export reads is the same order.
+			ids, err := s.RankedKeys(ctx, l.level, p.ID, from, to)
+			check(t, err)
+			var wantIDs []string
+			for _, k := range want {
+				wantIDs = append(wantIDs, k.KeyID)
+			}
+			mustEqual(t, string(l.level)+" ranked keys", ids, wantIDs)
 			if next != "" {
 				t.Errorf("%s: one page with no cursor asked: next %q", l.level, next)
 			}

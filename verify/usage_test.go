@@ -58,6 +58,10 @@ func (r *recordingUsage) KeyUsageTotals(context.Context, keyway.UsageLevel, stri
 	return nil, "", nil
 }
 
+func (r *recordingUsage) RankedKeys(context.Context, keyway.UsageLevel, string, time.Time, time.Time) ([]string, error) {
+	return nil, nil
+}
+
 func (r *recordingUsage) KeysUsage(context.Context, keyway.UsageLevel, string, []string, time.Time, time.Time) ([]keyway.UsageRow, error) {
 	return nil, nil
 }

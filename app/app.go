@@ -267,13 +267,13 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 	people.Store, people.Groups, people.Tokens, people.Limiter = store, store, tokens, limiter
 	svc.EnablePeople(people)
-	svc.EnableMCPServers(service.MCPServers{Store: store, PublicURL: people.PublicURL,
-		IsTool: func(name string) bool { return api.IsToolName(api.Operations(nil, nil), name) }})
 	a.svc = svc
 	if err := a.bootstrap(ctx, svc); err != nil {
 		return err
 	}
 	ops := api.Operations(svc, a.verifier)
+	svc.EnableMCPServers(service.MCPServers{Store: store, PublicURL: people.PublicURL,
+		IsTool: func(name string) bool { return api.IsToolName(ops, name) }})
 	tools, err := mcp.Tools(ops)
 	if err != nil {
 		return err

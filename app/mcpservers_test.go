@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -132,5 +133,66 @@ func TestMCPServers(t *testing.T) {
 		s.call("POST", "/mcp-servers", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"everything"}}}).want(t, 400)
 		s.call("POST", "/mcp-servers", map[string]any{"name": "x", "config": map[string]any{"methods": []string{}}}).want(t, 400)
 		s.call("POST", "/mcp-servers", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"read"}, "tags": []string{"nope"}}}).want(t, 400)
+	})
+}
+
+// Changing an MCP server changes what its token may do at once; an expiry
+// ends it; the list never shows tokens; bad input is 400, nothing partial.
+func TestMCPServerChangesAndExpiry(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *server) {
+		p := s.newProject("p", keyway.EnvLive)
+		k := s.newKey(p.ID, nil)
+		expires := s.Clock.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+		var srv keyway.MCPServer
+		s.call("POST", "/mcp-servers", map[string]any{"name": "reader", "expiresAt": expires,
+			"config": map[string]any{"methods": []string{"read"}, "tags": []string{"api-keys"}}}).want(t, 201).decode(t, &srv)
+
+		// Reads of keys only: writes and other areas are refused over REST.
+		s.callAs(srv.Token, "GET", "/api-keys/"+k.Key, nil).want(t, 200)
+		s.callAs(srv.Token, "GET", "/projects/"+p.ID, nil).want(t, 403)
+		s.callAs(srv.Token, "DELETE", "/api-keys/"+k.Key, nil).want(t, 403)
+
+		// Widened to write: the same token may revoke now.
+		var changed keyway.MCPServer
+		s.call("PATCH", "/mcp-servers/"+srv.ID, map[string]any{"name": "keeper", "config": map[string]any{"methods": []string{"read", "write"}, "tags": []string{"api-keys"}}}).
+			want(t, 200).decode(t, &changed)
+		if changed.Name != "keeper" || changed.Token != "" || !slices.Equal(changed.Config.Methods, []string{"read", "write"}) {
+			t.Fatalf("changed %+v", changed)
+		}
+		s.callAs(srv.Token, "DELETE", "/api-keys/"+k.Key, nil).want(t, 200)
+
+		// Bad changes are 400 and change nothing.
+		s.call("PATCH", "/mcp-servers/"+srv.ID, map[string]any{"config": nil}).want(t, 400)
+		s.call("PATCH", "/mcp-servers/"+srv.ID, map[string]any{"config": map[string]any{"methods": []string{"delete_everything"}}}).want(t, 400)
+		s.call("PATCH", "/mcp-servers/"+srv.ID, map[string]any{"expiresAt": s.Clock.Now().Add(-time.Minute).UTC().Format(time.RFC3339)}).want(t, 400)
+		s.call("POST", "/mcp-servers", map[string]any{"name": "late", "expiresAt": s.Clock.Now().Add(-time.Minute).UTC().Format(time.RFC3339),
+			"config": map[string]any{"methods": []string{"read"}}}).want(t, 400)
+		var again keyway.MCPServer
+		s.call("GET", "/mcp-servers/"+srv.ID, nil).want(t, 200).decode(t, &again)
+		if again.Name != "keeper" || again.ExpiresAt == nil {
+			t.Fatalf("after refused changes %+v", again)
+		}
+
+		// The list shows servers without tokens.
+		r := s.call("GET", "/mcp-servers", nil).want(t, 200)
+		var all []keyway.MCPServer
+		r.decode(t, &all)
+		if len(all) != 1 || all[0].ID != srv.ID || strings.Contains(string(r.Body), srv.Token) {
+			t.Fatalf("list %s", r.Body)
+		}
+
+		// Past its expiry the token is refused, on REST and on /mcp.
+		s.Clock.Advance(time.Hour)
+		s.callAs(srv.Token, "GET", "/api-keys/"+k.Key, nil).want(t, 401)
+		if _, err := s.connectMCP("x-api-key", srv.Token); err == nil {
+			t.Fatal("an expired MCP server connected")
+		}
+
+		// Revoked twice: the second is 404; other accounts see nothing.
+		s.call("DELETE", "/mcp-servers/"+srv.ID, nil).want(t, 200)
+		s.call("DELETE", "/mcp-servers/"+srv.ID, nil).want(t, 404)
+		_, otherKey := s.seedAccount()
+		s.callAs(otherKey, "GET", "/mcp-servers/"+srv.ID, nil).want(t, 404)
+		s.callAs(otherKey, "GET", "/mcp-servers?accountId="+s.AccountID, nil).want(t, 403)
 	})
 }

@@ -36,9 +36,11 @@ type Store interface {
 	// APIKeysByID reads keys by id, revoked ones included; unknown ids are
 	// left out.
 	APIKeysByID(ctx context.Context, ids []string) ([]*APIKey, error)
-	// APIKeyForVerification reads a key and whether its project and
-	// account are both active, in one round trip.
-	APIKeyForVerification(ctx context.Context, key string) (*APIKey, bool, error)
+	// APIKeysForVerification reads the keys with the given strings, each
+	// with whether its project and account are both active, in one round
+	// trip: the verifier batches its cache misses. Keys that do not exist
+	// are left out.
+	APIKeysForVerification(ctx context.Context, keys []string) ([]VerificationKey, error)
 	// APIKeys lists keys newest first and returns the next cursor when the
 	// filter asked for cursor pagination and more remain.
 	APIKeys(ctx context.Context, f APIKeyFilter) ([]*APIKey, string, error)
@@ -52,12 +54,25 @@ type Store interface {
 	Close() error
 }
 
+// VerificationKey is a key read for verification.
+type VerificationKey struct {
+	Key *APIKey
+	// OwnersActive is whether the key's project and account are active.
+	OwnersActive bool
+}
+
 // Invalidator drops cached verification state after a change. Each call
 // covers everything that depends on what changed.
 type Invalidator interface {
 	// APIKeyChanged is called with every key string whose answer changed.
 	APIKeyChanged(keys ...string)
-	// ScopeChanged is called when a project, account or access key changed,
-	// which can change the answer for many keys at once.
+	// AccessKeyChanged is called when an access key was created or
+	// changed: only management credentials depend on access keys.
+	AccessKeyChanged()
+	// ProjectChanged is called when a project was deleted, which changes
+	// the answer for every key of it and every access key in it.
+	ProjectChanged(id string)
+	// ScopeChanged is called when an account changed, which can change the
+	// answer for any number of keys.
 	ScopeChanged()
 }

@@ -9,16 +9,33 @@ import (
 // added to the stored totals in batches. KeyID and ProjectID are empty for
 // an account's verifications of keys that do not exist (for the caller).
 type Usage struct {
-	KeyID       string
-	ProjectID   string
-	AccountID   string
-	Minute      Time
+	KeyID     string
+	ProjectID string
+	AccountID string
+	// At starts the bucket the counts fall in: a minute, or the hour or
+	// day Level names.
+	At Time
+	// Level is the finest resolution the counts are exact at: "" (or
+	// UsageByMinute) for the minute starting At. Counts that waited in
+	// memory while the store was failing may have been rolled up to save
+	// memory; they then reach only the hour and day buckets (UsageByHour),
+	// or only the day bucket (UsageByDay), never a minute one.
+	Level       UsageLevel
 	Successful  int64
 	Failed      int64
 	RateLimited int64
 	// LastSuccess is the latest successful authentication in the batch,
 	// zero when there was none; the store keeps the first and last one.
 	LastSuccess Time
+}
+
+// UsageChunk is a bounded part of a flush, written in one transaction.
+type UsageChunk struct {
+	// ID names the chunk, unique across nodes and restarts.
+	ID string
+	// At is when the chunk was cut; recorded ids are kept a while after it.
+	At   Time
+	Rows []Usage
 }
 
 // UsageLevel is a resolution the store keeps usage at.
@@ -48,10 +65,18 @@ type KeyUsageTotal struct {
 
 // UsageStore adds batched usage to the stored totals and reads them back.
 type UsageStore interface {
-	// RecordUsage adds a batch to the minute, hour and day buckets of each
-	// key, its project and (for unknown keys) its account, in one
-	// transaction: a batch counts once or not at all.
-	RecordUsage(ctx context.Context, batch []Usage) error
+	// RecordUsage adds a chunk to the minute, hour and day buckets of
+	// each key, its project and (for unknown keys) its account, and sets
+	// the keys' first and last use, in one transaction that also records
+	// the chunk's id: a chunk counts once or not at all.
+	RecordUsage(ctx context.Context, c UsageChunk) error
+	// SettleUsageChunk is for a chunk whose RecordUsage failed, possibly
+	// after its commit reached the database: it reports whether the chunk
+	// was recorded and, when it was not, makes sure it never will be (a
+	// transaction still in flight with that id is waited for or refused).
+	// Then counts of an unrecorded chunk can be retried without ever
+	// being added twice.
+	SettleUsageChunk(ctx context.Context, id string, at Time) (recorded bool, err error)
 	// ProjectUsage reads a project's buckets at one level in [from, to).
 	ProjectUsage(ctx context.Context, level UsageLevel, projectID string, from, to time.Time) ([]UsageRow, error)
 	// KeyUsageTotals ranks a project's keys by total usage in [from, to),

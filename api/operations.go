@@ -32,7 +32,7 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 		if err != nil {
 			return nil, err
 		}
-		return Verified{Result: r, Success: json.RawMessage(r.Body)}, nil
+		return Verified{Result: r, Success: json.RawMessage(r.Answer())}, nil
 	}
 	return []Operation{
 		noInput(Operation{ID: "AppController_welcomeMessage", Method: "GET", Path: "/", Tools: []string{"list_all_the_auth_api_misc"}, Summary: "Service name and version", Public: true, Output: outputOf[service.Hello]()},
@@ -191,7 +191,11 @@ func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 				}
 				out := Verified{Result: r}
 				if r.Outcome == verify.Valid {
-					out.Success = LegacyAuthentication{Authenticated: true, CustomMetaData: r.Key.CustomMetaData, CustomAccountID: r.Key.CustomAccountID, CustomUserID: r.Key.CustomUserID}
+					k, err := r.APIKey()
+					if err != nil {
+						return nil, keyway.Internal(err)
+					}
+					out.Success = LegacyAuthentication{Authenticated: true, CustomMetaData: k.CustomMetaData, CustomAccountID: k.CustomAccountID, CustomUserID: k.CustomUserID}
 				}
 				return out, nil
 			}),

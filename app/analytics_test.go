@@ -884,12 +884,22 @@ func TestLastUsedAt(t *testing.T) {
 		if len(list) != 1 || list[0]["lastUsedAt"] != iso(t3) {
 			t.Errorf("listed key: %v", list)
 		}
+		// It is exact to a minute: a success less than a minute after the
+		// recorded one leaves the row alone.
+		s.Clock.Set(t3.Add(30 * time.Second))
+		anVerify(t, s, k.Key, 200)
+		anWaitTotal(t, s, "", totals, 6)
+		if v, _ := lastUsed(); v != iso(t3) {
+			t.Fatalf("lastUsedAt %q after a success 30 s later, want %s still", v, iso(t3))
+		}
 		// A verification answer freshly loaded from the store (the update
 		// drops the cached one) still leaves it out.
+		t4 := t3.Add(2 * time.Minute)
+		s.Clock.Set(t4)
 		s.call("PATCH", "/api-keys/"+k.Key, map[string]any{"name": "lu2"}).want(t, 200)
 		noLastUsed("POST verification after a reload", anVerify(t, s, k.Key, 200))
 		noLastUsed("GET verification after a reload", s.call("GET", "/api-keys/auth/"+k.Key, nil).want(t, 200))
-		waitLastUsed(iso(t3.Add(time.Second)))
+		waitLastUsed(iso(t4))
 	})
 }
 

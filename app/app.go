@@ -13,11 +13,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/api"
@@ -45,6 +48,7 @@ type Config struct {
 	Addr                 string        `default:"127.0.0.1:8080" env:"KEYWAY_ADDR" help:"Address to listen on."`
 	DataDir              string        `default:"./keyway-data" env:"KEYWAY_DATA_DIR" help:"Directory for the embedded database and generated secret."`
 	DatabaseURL          string        `env:"KEYWAY_DATABASE_URL" help:"sqlite:///abs/path.db (default: keyway.db in the data dir)."`
+	DatabaseMaxConns     int           `env:"KEYWAY_DATABASE_MAX_CONNS" help:"Connections to the database, kept open and reused (default: 16 on PostgreSQL; SQLite readers: max(4, cores))."`
 	LogLevel             string        `default:"info" enum:"debug,info,warn,error" env:"KEYWAY_LOG_LEVEL" help:"debug, info, warn or error."`
 	RedisURL             string        `env:"KEYWAY_REDIS_URL" help:"redis://host:port/db: rate limits shared by all nodes and cross-node cache invalidation (optional)."`
 	RedisOutage          string        `default:"open" enum:"open,closed" env:"KEYWAY_REDIS_OUTAGE" help:"When Redis is unreachable: open (rate limits hold per node) or closed (rate-limited keys answer 503)."`
@@ -62,6 +66,10 @@ type Config struct {
 	ClientAddressHeader  string        `env:"KEYWAY_CLIENT_ADDRESS_HEADER" help:"Header a trusted load balancer puts the client address in (X-Forwarded-For: its last entry); empty uses the connection's address."`
 	ExpiryNoticeInterval time.Duration `default:"1h" env:"KEYWAY_EXPIRY_NOTICE_INTERVAL" help:"How often to look for API keys expiring within 7 days and notify their accounts."`
 	UsageFlushInterval   time.Duration `default:"10s" env:"KEYWAY_USAGE_FLUSH_INTERVAL" help:"How often counted verifications are written to the database; a crash loses at most this much counting, a clean stop nothing."`
+	UsageMaxPending      int           `default:"1048576" env:"KEYWAY_USAGE_MAX_PENDING" help:"Usage rows (a key's counts in one minute) kept in memory while the database refuses them; past it the oldest minutes are rolled up into hours, then days, never dropped."`
+	CacheMaxBytes        string        `default:"1GiB" env:"KEYWAY_CACHE_MAX_BYTES" help:"Memory for cached API keys (about 650 bytes each), e.g. 512MiB or 4GiB; the least used keys are evicted past it."`
+	CacheRefresh         time.Duration `default:"10m" env:"KEYWAY_CACHE_REFRESH" help:"How long after its load a cached key's next use reloads it in the background; changes reach the cache at once anyway, this bounds staleness should one ever be missed."`
+	DebugAddr            string        `env:"KEYWAY_DEBUG_ADDR" help:"Address for a separate listener serving /debug/pprof/ (e.g. 127.0.0.1:6060, or :6060 for loopback); empty: none."`
 	UsageMinuteRetention time.Duration `default:"48h" env:"KEYWAY_USAGE_MINUTE_RETENTION" help:"How long per-minute usage is kept (0 keeps it forever)."`
 	UsageHourRetention   time.Duration `default:"2160h" env:"KEYWAY_USAGE_HOUR_RETENTION" help:"How long hourly usage is kept, which bounds dateGrouping=hour (0 keeps it forever)."`
 	UsageDayRetention    time.Duration `default:"0s" env:"KEYWAY_USAGE_DAY_RETENTION" help:"How long daily usage is kept, which bounds day, week and month (0 keeps it forever)."`
@@ -107,13 +115,14 @@ type App struct {
 	stderr     io.Writer
 	clock      keyway.Clock
 
-	store    *sqlstore.Store
-	svc      *service.Service
-	verifier *verify.Verifier
-	limiter  *ratelimit.Memory
-	metrics  *metrics.Metrics
-	server   *http.Server
-	listener net.Listener
+	store     *sqlstore.Store
+	svc       *service.Service
+	verifier  *verify.Verifier
+	limiter   *ratelimit.Memory
+	metrics   *metrics.Metrics
+	server    *http.Server
+	listener  net.Listener
+	debugAddr string
 	// closers close what Start opened, in reverse order.
 	closers []func() error
 
@@ -194,7 +203,10 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	store, err := sqlstore.Open(ctx, dbURL, sealer)
+	if a.cfg.DatabaseMaxConns < 0 {
+		return errors.New("KEYWAY_DATABASE_MAX_CONNS must not be negative")
+	}
+	store, err := sqlstore.Open(ctx, dbURL, sealer, sqlstore.WithMaxConns(a.cfg.DatabaseMaxConns))
 	if err != nil {
 		return err
 	}
@@ -230,7 +242,19 @@ func (a *App) Start(ctx context.Context) (err error) {
 		bus = pb
 	}
 
-	a.verifier = verify.New(store, limiter, a.clock, store, verify.Config{})
+	cacheBytes, err := humanize.ParseBytes(cmp.Or(a.cfg.CacheMaxBytes, "1GiB"))
+	if err != nil || cacheBytes < 1<<20 || cacheBytes > 1<<40 {
+		return fmt.Errorf("KEYWAY_CACHE_MAX_BYTES %q: want a size from 1MiB to 1TiB, like 512MiB", a.cfg.CacheMaxBytes)
+	}
+	if a.cfg.UsageMaxPending < 0 || a.cfg.CacheRefresh < 0 {
+		return errors.New("KEYWAY_USAGE_MAX_PENDING and KEYWAY_CACHE_REFRESH must not be negative")
+	}
+	a.verifier = verify.New(store, limiter, a.clock, store, verify.Config{
+		MaxBytes: int64(cacheBytes), RefreshInterval: a.cfg.CacheRefresh,
+		Flush: verify.FlushConfig{MaxPending: a.cfg.UsageMaxPending, OnFlush: a.metrics.UsageFlushes()},
+	})
+	a.closers = append(a.closers, func() error { a.verifier.Close(); return nil })
+	checks = append(checks, httpapi.Check{Name: "usage", Degraded: a.verifier.FlushFailing})
 	a.metrics.Verifier(a.verifier)
 	var invalidator keyway.Invalidator = a.verifier
 	a.bg, a.stopBG = context.WithCancel(context.Background())
@@ -320,14 +344,60 @@ func (a *App) Start(ctx context.Context) (err error) {
 	go func() { a.serveErr <- a.server.Serve(ln) }()
 
 	a.bgDone.Add(1)
-	go a.background()
+	go func() {
+		defer a.bgDone.Done()
+		a.verifier.RunFlusher(a.bg, a.flushEvery, a.log)
+	}()
+	a.bgDone.Add(1)
+	go a.sweepLimits()
 	a.bgDone.Add(1)
 	go a.noticeExpiringKeys()
 	a.bgDone.Add(1)
 	go a.pruneUsage()
+	if err := a.startDebug(); err != nil {
+		return err
+	}
 	a.log.Info("keyway listening", "addr", ln.Addr().String(), "database", redactURL(dbURL), "redis", a.cfg.RedisURL != "")
 	return nil
 }
+
+// startDebug serves the profiler on its own listener, if configured:
+// never on the API's, where anyone who reaches the service would reach it.
+// A bare port binds loopback.
+func (a *App) startDebug() error {
+	addr := a.cfg.DebugAddr
+	if addr == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("KEYWAY_DEBUG_ADDR %q: %w", addr, err)
+	}
+	if host == "" {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("debug listener on %s: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "" && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		a.log.Warn("the profiler listens beyond loopback: anyone reaching it can read this process's memory profile", "addr", ln.Addr().String())
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.debugAddr = ln.Addr().String()
+	go srv.Serve(ln)
+	a.closers = append(a.closers, srv.Close)
+	return nil
+}
+
+// DebugAddr is the profiler's address, "" without one.
+func (a *App) DebugAddr() string { return a.debugAddr }
 
 // startWebhooks wires the webhook operations and starts this node's
 // dispatcher.
@@ -444,6 +514,11 @@ func (a *App) pruneUsage() {
 			}
 			cancel()
 		}
+		ctx, cancel := context.WithTimeout(a.bg, time.Minute)
+		if _, err := a.store.PruneUsageChunks(ctx, now.Add(-24*time.Hour)); err != nil && a.bg.Err() == nil {
+			a.log.Error("pruning usage chunk ids failed; will retry", "error", err.Error())
+		}
+		cancel()
 		select {
 		case <-a.bg.Done():
 			return
@@ -495,7 +570,7 @@ func (a *App) close(ctx context.Context) error {
 		a.bgDone.Wait()
 	}
 	if a.verifier != nil {
-		if err := a.verifier.Flush(ctx); err != nil {
+		if err := a.finalFlush(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("flush usage: %w", err))
 		}
 	}
@@ -517,7 +592,9 @@ func (a *App) closeAll() error {
 	return errors.Join(errs...)
 }
 
-func (a *App) background() {
+// sweepLimits forgets the in-memory rate-limit windows that ended, each
+// flush interval.
+func (a *App) sweepLimits() {
 	defer a.bgDone.Done()
 	t := time.NewTicker(a.flushEvery)
 	defer t.Stop()
@@ -526,12 +603,35 @@ func (a *App) background() {
 		case <-a.bg.Done():
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), a.flushEvery+5*time.Second)
-			if err := a.verifier.Flush(ctx); err != nil {
-				a.log.Error("flush usage failed; will retry", "error", err.Error())
-			}
-			cancel()
 			a.limiter.Sweep(a.clock.Now())
+		}
+	}
+}
+
+// finalFlushBudget is how long a stopping node keeps trying to write its
+// counts. It is separate from the HTTP drain's deadline: a slow drain must
+// not cost the counts.
+const finalFlushBudget = 30 * time.Second
+
+// finalFlush writes every count before the store closes, retrying a store
+// that fails until the budget is spent; what is still unwritten then is
+// lost, and logged as such.
+func (a *App) finalFlush(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalFlushBudget)
+	defer cancel()
+	wait := 100 * time.Millisecond
+	for {
+		err := a.verifier.Flush(ctx)
+		if err == nil {
+			return nil
+		}
+		a.log.Error("final usage flush failed; retrying", "error", err.Error(), "pending_rows", a.verifier.FlushStats().Pending)
+		select {
+		case <-ctx.Done():
+			a.log.Error("stopping with usage unwritten", "pending_rows", a.verifier.FlushStats().Pending)
+			return err
+		case <-time.After(wait):
+			wait = min(2*wait, 2*time.Second)
 		}
 	}
 }

@@ -13,7 +13,7 @@ func TestPublicRoutes(t *testing.T) {
 	forEachServer(t, func(t *testing.T, s *server) {
 		hello := js(map[string]any{"message": "Hello World!", "name": "keyway", "version": service.Version})
 		ok := `{"status":"ok"}`
-		ready := `{"status":"ok","checks":{"database":"ok"}}`
+		ready := `{"status":"ok","checks":{"database":"ok","usage":"ok"}}`
 		run(t, s, []scenario{
 			{name: "root without credential", as: anonymous, method: "GET", path: "/", wantStatus: 200, wantJSON: hello},
 			{name: "root with credential", method: "GET", path: "/", wantStatus: 200, wantJSON: hello},

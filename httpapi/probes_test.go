@@ -41,3 +41,28 @@ func TestReadyz(t *testing.T) {
 		})
 	}
 }
+
+// Work that falls behind (usage flushes failing) shows as degraded with
+// its reason, at 200: the node still verifies and must stay in rotation.
+func TestReadyzDegraded(t *testing.T) {
+	why := "3 usage flushes in a row failed; 12 rows wait in memory"
+	reason := why
+	h, err := httpapi.New(httpapi.Config{Ops: api.Operations(nil, nil), Checks: []httpapi.Check{
+		{Name: "database", Pinger: pinger{nil}},
+		{Name: "usage", Degraded: func() string { return reason }},
+	}, Log: slog.New(slog.DiscardHandler), Clock: keyway.SystemClock{}, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ reason, body string }{
+		{why, `{"status":"degraded","checks":{"database":"ok","usage":"` + why + `"}}`},
+		{"", `{"status":"ok","checks":{"database":"ok","usage":"ok"}}`},
+	} {
+		reason = c.reason
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+		if rec.Code != 200 || strings.TrimSpace(rec.Body.String()) != c.body {
+			t.Fatalf("GET /readyz: %d %s, want 200 %s", rec.Code, rec.Body, c.body)
+		}
+	}
+}

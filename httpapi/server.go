@@ -29,10 +29,17 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Check is one dependency /readyz reports on.
+// Check is one dependency /readyz reports on: a Pinger it pings, or a
+// Degraded function for work that can fall behind without making the node
+// unfit to serve (usage flushes).
 type Check struct {
-	Name string // "database", "redis"
+	Name string // "database", "redis", "usage"
 	Pinger
+	// Degraded describes what is wrong, "" when all is well. A degraded
+	// check leaves /readyz at 200 with status "degraded": verification
+	// still works, and taking every node out of a load balancer because
+	// their flushes fail would stop it.
+	Degraded func() string
 }
 
 // Instrument receives what the handler measures; nil measures nothing.
@@ -265,24 +272,24 @@ func (h *Handler) runOperation(w http.ResponseWriter, r *http.Request, o api.Ope
 		cred := credential(r)
 		c, err := h.authenticate(ctx, cred)
 		if err != nil {
-			return h.fail(w, err)
+			return h.fail(w, r, err)
 		}
 		caller = c
 		if !mayRun(c, o) {
-			return h.fail(w, keyway.ErrForbidden)
+			return h.fail(w, r, keyway.ErrForbidden)
 		}
 		// An access key's own rate limit governs the management calls made
 		// with it; user tokens have none.
 		if !o.Verification && c.AccessKey != nil {
 			res, limited, err := h.verifier.Limit(ctx, cred)
 			if err != nil {
-				return h.fail(w, err)
+				return h.fail(w, r, err)
 			}
 			if limited {
 				setRateHeaders(w.Header(), res)
 				if !res.Allowed {
 					w.Header().Set("retry-after-seconds", h.retryAfter(res))
-					return h.fail(w, verify.ErrTooManyCalls)
+					return h.fail(w, r, verify.ErrTooManyCalls)
 				}
 			}
 		}
@@ -291,18 +298,18 @@ func (h *Handler) runOperation(w http.ResponseWriter, r *http.Request, o api.Ope
 	if b != nil {
 		v, err := b.bind(r, params)
 		if err != nil {
-			return h.fail(w, err)
+			return h.fail(w, r, err)
 		}
 		in = v
 	}
 	out, err := o.Call(ctx, caller, in)
 	if err != nil {
-		return h.fail(w, err)
+		return h.fail(w, r, err)
 	}
 	if v, ok := out.(api.Verified); ok {
 		h.verdictHeaders(w.Header(), v.Result)
 		if err := v.Result.Err(); err != nil {
-			return h.fail(w, err)
+			return h.fail(w, r, err)
 		}
 		out = v.Success
 	}
@@ -332,7 +339,16 @@ func (h *Handler) clientAddress(r *http.Request) string {
 	return host
 }
 
-func (h *Handler) fail(w http.ResponseWriter, err error) int {
+// statusClientGone is recorded for a request whose client went away
+// before it was answered (nginx's 499): not a server failure, and nobody
+// reads the answer.
+const statusClientGone = 499
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) int {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		h.log.Debug("client went away before the answer", "error", err.Error())
+		return statusClientGone
+	}
 	var e *keyway.Error
 	if errors.As(err, &e) && e.RetryAfter > 0 {
 		w.Header().Set("retry-after-seconds", strconv.Itoa(max(int((e.RetryAfter+time.Second-1)/time.Second), 1)))
@@ -453,7 +469,7 @@ func (h *Handler) mcpOperations(serve func(r *http.Request, credential string, c
 		cred := credential(r)
 		c, err := h.authenticate(r.Context(), cred)
 		if err != nil {
-			h.fail(w, err)
+			h.fail(w, r, err)
 			return
 		}
 		serve(r, cred, c).ServeHTTP(w, r)
@@ -480,6 +496,14 @@ func (h *Handler) readiness(ctx context.Context) (any, error) {
 	r := readiness{Status: "ok", Checks: map[string]string{}}
 	var down []string
 	for _, c := range h.checks {
+		if c.Degraded != nil {
+			if why := c.Degraded(); why != "" {
+				r.Status, r.Checks[c.Name] = "degraded", why
+				continue
+			}
+			r.Checks[c.Name] = "ok"
+			continue
+		}
 		if err := c.Ping(ctx); err != nil {
 			h.log.Error("readiness check failed", "check", c.Name, "error", err.Error())
 			r.Checks[c.Name] = "unreachable"

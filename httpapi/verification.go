@@ -60,19 +60,21 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request, key string) int
 	ctx := r.Context()
 	caller, err := h.authenticate(ctx, credential(r))
 	if err != nil {
-		return h.fail(w, err)
+		return h.fail(w, r, err)
 	}
 	if caller.MCPServer != nil && !mayRun(caller, h.verifyOps[r.Method]) {
-		return h.fail(w, keyway.ErrForbidden)
+		return h.fail(w, r, keyway.ErrForbidden)
 	}
 	res, err := h.verifier.Verify(ctx, caller, key, r.Header.Get("X-Origin-Domain"))
 	if err != nil {
-		return h.fail(w, err)
+		return h.fail(w, r, err)
 	}
 	h.verdictHeaders(w.Header(), res)
 	switch res.Outcome {
 	case verify.Valid:
-		writePrepared(w, http.StatusOK, res.Body)
+		w.Header()["Content-Type"] = jsonContentType
+		w.WriteHeader(http.StatusOK)
+		res.WriteAnswer(w)
 		return http.StatusOK
 	case verify.OriginDenied:
 		writePrepared(w, http.StatusForbidden, originDeniedBody)

@@ -32,6 +32,8 @@ type Bus interface {
 type Local interface {
 	keyway.Invalidator
 	ForgetDigests(digests ...keycrypt.Hash)
+	ForgetAccessKeys()
+	ForgetProject(id string)
 	ForgetAll()
 	SetDegraded(down bool)
 }
@@ -58,8 +60,9 @@ func New(local Local, bus Bus, node string, log *slog.Logger) *Broadcaster {
 // the write still succeeds and the others rely on their bounded TTL.
 const publishTimeout = 500 * time.Millisecond
 
-// Messages: "<node>|k|<hex digest>,<hex digest>…" for changed keys and
-// "<node>|s" for a scope change (project, account or access key).
+// Messages: "<node>|k|<hex digest>,<hex digest>…" for changed keys,
+// "<node>|a" for a changed access key, "<node>|p|<project id>" for a
+// deleted project and "<node>|s" for a scope change (an account).
 
 func (b *Broadcaster) APIKeyChanged(keys ...string) {
 	b.local.APIKeyChanged(keys...)
@@ -74,6 +77,16 @@ func (b *Broadcaster) APIKeyChanged(keys ...string) {
 		sb.WriteString(hex.EncodeToString(h[:]))
 	}
 	b.publish(sb.String())
+}
+
+func (b *Broadcaster) AccessKeyChanged() {
+	b.local.AccessKeyChanged()
+	b.publish(b.node + "|a")
+}
+
+func (b *Broadcaster) ProjectChanged(id string) {
+	b.local.ProjectChanged(id)
+	b.publish(b.node + "|p|" + id)
 }
 
 func (b *Broadcaster) ScopeChanged() {
@@ -116,6 +129,10 @@ func (b *Broadcaster) deliver(msg string) {
 	switch {
 	case rest == "s":
 		b.local.ForgetAll()
+	case rest == "a":
+		b.local.ForgetAccessKeys()
+	case strings.HasPrefix(rest, "p|") && len(rest) > 2:
+		b.local.ForgetProject(rest[2:])
 	case strings.HasPrefix(rest, "k|"):
 		var digests []keycrypt.Hash
 		for _, hx := range strings.Split(rest[2:], ",") {
@@ -129,6 +146,8 @@ func (b *Broadcaster) deliver(msg string) {
 		}
 		b.local.ForgetDigests(digests...)
 	default:
-		b.log.Warn("ignoring an unknown invalidation message")
+		// A newer node's message: be safe rather than fast.
+		b.log.Warn("unknown invalidation message; dropping every cached answer")
+		b.local.ForgetAll()
 	}
 }

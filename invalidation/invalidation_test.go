@@ -26,7 +26,11 @@ func (l *local) APIKeyChanged(keys ...string) {
 		l.add("key " + k)
 	}
 }
-func (l *local) ScopeChanged() { l.add("scope") }
+func (l *local) ScopeChanged()            { l.add("scope") }
+func (l *local) AccessKeyChanged()        { l.add("access") }
+func (l *local) ProjectChanged(id string) { l.add("project " + id) }
+func (l *local) ForgetAccessKeys()        { l.add("all access") }
+func (l *local) ForgetProject(id string)  { l.add("forget project " + id) }
 func (l *local) ForgetDigests(d ...keycrypt.Hash) {
 	l.mu.Lock()
 	l.digests = append(l.digests, d...)
@@ -113,12 +117,22 @@ func TestBroadcast(t *testing.T) {
 	waitCalls(t, &lb, []string{"down", "up", "digests", "scope"})
 	waitCalls(t, &la, []string{"down", "up", "key live_old", "key live_new", "all"})
 
-	// A message that cannot be read flushes everything rather than risk
-	// a stale answer; unknown kinds are ignored.
+	// An access key or a project travels as such: the other node drops
+	// only what depends on it.
+	b.AccessKeyChanged()
+	b.ProjectChanged("prj-1")
+	waitCalls(t, &lb, []string{"down", "up", "digests", "scope", "access", "project prj-1"})
+	waitCalls(t, &la, []string{"down", "up", "key live_old", "key live_new", "all", "all access", "forget project prj-1"})
+	seen := []string{"down", "up", "key live_old", "key live_new", "all", "all access", "forget project prj-1"}
+
+	// A message that cannot be read, or of a kind this node does not know
+	// (a newer node's), flushes everything rather than risk a stale
+	// answer; one without a node is ignored.
 	bus.Publish(ctx, "node-x|k|nothex")
 	bus.Publish(ctx, "node-x|zzz")
 	bus.Publish(ctx, "no separator")
-	waitCalls(t, &la, []string{"down", "up", "key live_old", "key live_new", "all", "all"})
+	seen = append(seen, "all", "all")
+	waitCalls(t, &la, seen)
 
 	// A failed publish still invalidates locally and is counted.
 	bus.fail = errors.New("bus down")
@@ -126,7 +140,7 @@ func TestBroadcast(t *testing.T) {
 	if a.PublishFailures.Load() != 1 {
 		t.Fatalf("publish failures %d, want 1", a.PublishFailures.Load())
 	}
-	waitCalls(t, &la, []string{"down", "up", "key live_old", "key live_new", "all", "all", "scope"})
+	waitCalls(t, &la, append(seen, "scope"))
 
 	cancel()
 	<-done

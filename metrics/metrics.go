@@ -110,6 +110,47 @@ func (m *Metrics) Verifier(v *verify.Verifier) {
 	}
 	m.counter("keyway_invalidations_received_total", "Cache invalidations received from other nodes.", nil,
 		func() uint64 { return v.Stats().RemoteInvalidations })
+	for _, g := range []struct {
+		name, help, cache string
+		read              func(verify.Stats) float64
+	}{
+		{"keyway_cache_entries", "Entries in the verification caches: known API keys, and keys remembered as unknown.", "api_key",
+			func(s verify.Stats) float64 { return float64(s.KeyEntries) }},
+		{"keyway_cache_entries", "Entries in the verification caches: known API keys, and keys remembered as unknown.", "unknown_key",
+			func(s verify.Stats) float64 { return float64(s.UnknownEntries) }},
+		{"keyway_cache_weight_bytes", "Estimated memory of the cached API keys, which KEYWAY_CACHE_MAX_BYTES bounds.", "api_key",
+			func(s verify.Stats) float64 { return float64(s.KeyBytes) }},
+	} {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: g.name, Help: g.help, ConstLabels: prometheus.Labels{"cache": g.cache}},
+			func() float64 { return g.read(v.Stats()) }))
+	}
+	for _, c := range []struct {
+		name, help string
+		labels     prometheus.Labels
+		read       func(verify.FlushStats) uint64
+	}{
+		{"keyway_usage_flushes_total", "Usage flushes that had counts to write, by result.", prometheus.Labels{"result": "ok"},
+			func(s verify.FlushStats) uint64 { return s.Flushes - s.Failures }},
+		{"keyway_usage_flushes_total", "Usage flushes that had counts to write, by result.", prometheus.Labels{"result": "failed"},
+			func(s verify.FlushStats) uint64 { return s.Failures }},
+		{"keyway_usage_rows_written_total", "Usage rows (a key's counts in one minute) written to the store.", nil,
+			func(s verify.FlushStats) uint64 { return s.Rows }},
+		{"keyway_usage_rolled_up_rows_total", "Pending usage rows merged into hour or day rows to bound memory while flushes failed.", nil,
+			func(s verify.FlushStats) uint64 { return s.RolledUp }},
+	} {
+		m.counter(c.name, c.help, c.labels, func() uint64 { return c.read(v.FlushStats()) })
+	}
+	for _, g := range []struct {
+		name, help string
+		read       func(verify.FlushStats) float64
+	}{
+		{"keyway_usage_pending_rows", "Usage rows counted but not yet written.", func(s verify.FlushStats) float64 { return float64(s.Pending) }},
+		{"keyway_usage_flush_consecutive_failures", "Usage flushes failed in a row (0 after a success); /readyz says degraded from 3.",
+			func(s verify.FlushStats) float64 { return float64(s.Consecutive) }},
+	} {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: g.name, Help: g.help},
+			func() float64 { return g.read(v.FlushStats()) }))
+	}
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "keyway_invalidation_degraded",
 		Help: "1 while the invalidation channel to other nodes is down and cache entries live at most the degraded TTL.",
@@ -119,6 +160,19 @@ func (m *Metrics) Verifier(v *verify.Verifier) {
 		}
 		return 0
 	}))
+}
+
+// UsageFlushes returns what the verifier calls after each usage flush: it
+// records the flush's duration.
+func (m *Metrics) UsageFlushes() func(verify.FlushReport) {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "keyway_usage_flush_duration_seconds",
+		Help: "Time to write one usage flush (every chunk), failed ones included.",
+		// From 1 ms to about 30 s.
+		Buckets: prometheus.ExponentialBuckets(1e-3, 2, 16),
+	})
+	m.reg.MustRegister(h)
+	return func(r verify.FlushReport) { h.Observe(r.Duration.Seconds()) }
 }
 
 // Webhooks exports delivery attempts by outcome.

@@ -80,7 +80,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, c *keyway.Caller, in *key
 	if err := s.store.CreateAccessKey(ctx, k, s.accessKeyEvent(keyway.TopicAccessKeyCreated, k)); err != nil {
 		return nil, err
 	}
-	s.invalidate.ScopeChanged()
+	s.invalidate.AccessKeyChanged()
 	return k, nil
 }
 
@@ -169,6 +169,6 @@ func (s *Service) setAccessKeyActive(ctx context.Context, k *keyway.AccessKey, a
 	if err := s.store.UpdateAccessKey(ctx, k, s.accessKeyEvent(topic, k)); err != nil {
 		return err
 	}
-	s.invalidate.ScopeChanged()
+	s.invalidate.AccessKeyChanged()
 	return nil
 }

@@ -114,7 +114,7 @@ func (s *Service) deleteProject(ctx context.Context, c *keyway.Caller, id string
 	if err := s.store.UpdateProject(ctx, p, s.event(keyway.TopicProjectUpdated, p.AccountID, p.ID, p)); err != nil {
 		return nil, err
 	}
-	s.invalidate.ScopeChanged()
+	s.invalidate.ProjectChanged(p.ID)
 	return p, nil
 }
 

@@ -107,28 +107,30 @@ func (s *Store) APIKey(ctx context.Context, key string) (*keyway.APIKey, error) 
 }
 
 func (s *Store) APIKeysByID(ctx context.Context, ids []string) ([]*keyway.APIKey, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	var q query
-	ins := make([]string, len(ids))
+	return apiKeysByID(ctx, s, s.r, ids)
+}
+
+var keysByID = rowSetStatement{cols: []string{"vid"}, types: []colType{textCol},
+	build: func(*query) string {
+		return `SELECT ` + apiKeySelect + ` FROM api_keys WHERE id IN (SELECT vid FROM v)`
+	}}
+
+// apiKeysByID reads keys by id through db, a pool or a transaction, in
+// one statement per rowSetRows ids.
+func apiKeysByID(ctx context.Context, s *Store, db querier, ids []string) ([]*keyway.APIKey, error) {
+	rows := make([][]any, len(ids))
 	for i, id := range ids {
-		ins[i] = q.arg(id)
+		rows[i] = []any{id}
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+apiKeySelect+` FROM api_keys WHERE id IN (`+strings.Join(ins, ", ")+`)`, q.args...)
-	if err != nil {
-		return nil, keyway.Internal(fmt.Errorf("get api keys: %w", err))
-	}
-	defer rows.Close()
 	var out []*keyway.APIKey
-	for rows.Next() {
-		k, _, err := s.scanAPIKey(rows)
-		if err != nil {
-			return nil, keyway.Internal(fmt.Errorf("get api keys: %w", err))
+	err := keysByID.query(ctx, s.d, db, rows, func(r *sql.Rows) error {
+		k, _, err := s.scanAPIKey(r)
+		if err == nil {
+			out = append(out, k)
 		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, keyway.Internal(fmt.Errorf("get api keys: %w", err))
 	}
 	return out, nil
@@ -152,24 +154,44 @@ type withExtra struct {
 
 func (w withExtra) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra...)...) }
 
-// APIKeyForVerification reads a key and whether its project and account are
-// both active in one query: the verifier's cache-miss path, where every
-// round trip shows in the latency of a cold verification.
-func (s *Store) APIKeyForVerification(ctx context.Context, key string) (*keyway.APIKey, bool, error) {
-	var projectActive, accountActive bool
-	row := s.r.QueryRowContext(ctx, `SELECT `+qualifiedAPIKeyCols+`, p.is_active, a.is_active
-		FROM api_keys k
-		JOIN projects p ON p.id = k.project_id
-		JOIN accounts a ON a.id = k.account_id
-		WHERE k.key_hash = $1`, lookupHash(key))
-	k, _, err := s.scanAPIKey(withExtra{row, []any{&projectActive, &accountActive}})
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, keyway.ErrAPIKeyNotFound
+// APIKeysForVerification reads keys and whether their project and account
+// are both active, in one query: the verifier's cache-miss path, which
+// batches concurrent misses so that a cold node pays one round trip for
+// many keys rather than one each.
+func (s *Store) APIKeysForVerification(ctx context.Context, keys []string) ([]keyway.VerificationKey, error) {
+	out := make([]keyway.VerificationKey, 0, len(keys))
+	for len(keys) > 0 {
+		n := min(len(keys), s.d.valuesRows(1))
+		var q query
+		hashes := make([]string, n)
+		for i, k := range keys[:n] {
+			hashes[i] = q.arg(lookupHash(k))
+		}
+		keys = keys[n:]
+		rows, err := s.r.QueryContext(ctx, `SELECT `+qualifiedAPIKeyCols+`, p.is_active, a.is_active
+			FROM api_keys k
+			JOIN projects p ON p.id = k.project_id
+			JOIN accounts a ON a.id = k.account_id
+			WHERE k.key_hash IN (`+strings.Join(hashes, ", ")+`)`, q.args...)
+		if err != nil {
+			return nil, keyway.Internal(fmt.Errorf("get api keys for verification: %w", err))
+		}
+		for rows.Next() {
+			var projectActive, accountActive bool
+			k, _, err := s.scanAPIKey(withExtra{rows, []any{&projectActive, &accountActive}})
+			if err != nil {
+				rows.Close()
+				return nil, keyway.Internal(fmt.Errorf("get api keys for verification: %w", err))
+			}
+			out = append(out, keyway.VerificationKey{Key: k, OwnersActive: projectActive && accountActive})
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, keyway.Internal(fmt.Errorf("get api keys for verification: %w", err))
+		}
 	}
-	if err != nil {
-		return nil, false, keyway.Internal(fmt.Errorf("get api key for verification: %w", err))
-	}
-	return k, projectActive && accountActive, nil
+	return out, nil
 }
 
 // APIKeys lists the keys of f.ProjectID matching f, newest first.

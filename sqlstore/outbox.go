@@ -30,11 +30,16 @@ func (s *Store) write(ctx context.Context, events []keyway.Event, fn func(tx *sq
 		return keyway.Internal(fmt.Errorf("commit: %w", err))
 	}
 	if len(events) > 0 {
-		if f := s.onEvents.Load(); f != nil {
-			(*f)()
-		}
+		s.notifyEvents()
 	}
 	return nil
+}
+
+// notifyEvents tells OnEvents' function that a commit wrote events.
+func (s *Store) notifyEvents() {
+	if f := s.onEvents.Load(); f != nil {
+		(*f)()
+	}
 }
 
 // OnEvents sets a function called after each commit that wrote events, so
@@ -42,24 +47,55 @@ func (s *Store) write(ctx context.Context, events []keyway.Event, fn func(tx *sq
 func (s *Store) OnEvents(f func()) { s.onEvents.Store(&f) }
 
 // emit stores an event, sealed (its data may hold a key), and queues one
-// delivery for every live webhook subscribed to its topic in its scope: an
-// account-wide webhook hears the whole account, a project webhook only its
-// project. A delivery's id is derived from the event and the webhook, so
-// it is stable across retries and restarts.
+// delivery for every live webhook subscribed to its topic in its scope.
 func (s *Store) emit(ctx context.Context, tx *sql.Tx, ev keyway.Event) error {
-	sealed := s.sealer.Seal(string(ev.Data), keycrypt.HashKey(ev.ID))
-	at := ev.CreatedAt.Millis()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, topic, account_id, project_id, payload_sealed, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, ev.ID, ev.Topic, ev.AccountID, ev.ProjectID, sealed, at); err != nil {
-		return keyway.Internal(fmt.Errorf("emit %s: %w", ev.Topic, err))
+	return s.emitMany(ctx, tx, []keyway.Event{ev})
+}
+
+// Storing events takes two set-based statements whatever their number.
+var (
+	insertEvents = rowSetStatement{
+		cols:  []string{"eid", "etopic", "eaccount", "eproject", "esealed", "eat"},
+		types: []colType{textCol, textCol, textCol, textCol, byteaCol, bigintCol},
+		build: func(*query) string {
+			return `INSERT INTO events (id, topic, account_id, project_id, payload_sealed, created_at)
+				SELECT eid, etopic, eaccount, eproject, esealed, eat FROM v`
+		},
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, event_id, webhook_id, state, attempts, next_attempt_at, created_at, updated_at)
-		SELECT CAST($1 AS TEXT) || ':' || w.id, $1, w.id, 'pending', 0, $2, $2, $2
-		FROM webhooks w JOIN webhook_topics t ON t.webhook_id = w.id
-		WHERE t.topic = $3 AND w.account_id = $4 AND w.is_active = $5 AND w.status = 'live'
-			AND (w.project_id IS NULL OR w.project_id = $6)`,
-		ev.ID, at, ev.Topic, ev.AccountID, true, ev.ProjectID); err != nil {
-		return keyway.Internal(fmt.Errorf("queue deliveries of %s: %w", ev.Topic, err))
+	// queueDeliveries: an account-wide webhook hears the whole account, a
+	// project webhook only its project. A delivery's id is derived from the
+	// event and the webhook, so it is stable across retries and restarts.
+	queueDeliveries = rowSetStatement{
+		cols:  []string{"eid", "etopic", "eaccount", "eproject", "eat"},
+		types: []colType{textCol, textCol, textCol, textCol, bigintCol},
+		build: func(q *query) string {
+			return `INSERT INTO deliveries (id, event_id, webhook_id, state, attempts, next_attempt_at, created_at, updated_at)
+				SELECT v.eid || ':' || w.id, v.eid, w.id, 'pending', 0, v.eat, v.eat, v.eat
+				FROM v JOIN webhooks w ON w.account_id = v.eaccount AND (w.project_id IS NULL OR w.project_id = v.eproject)
+				JOIN webhook_topics t ON t.webhook_id = w.id AND t.topic = v.etopic
+				WHERE w.is_active = ` + q.arg(true) + ` AND w.status = 'live'`
+		},
+	}
+)
+
+// emitMany stores events, sealed (their data may hold a key), and queues
+// their deliveries.
+func (s *Store) emitMany(ctx context.Context, tx *sql.Tx, events []keyway.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	rows, refs := make([][]any, len(events)), make([][]any, len(events))
+	for i, ev := range events {
+		sealed := s.sealer.Seal(string(ev.Data), keycrypt.HashKey(ev.ID))
+		at := ev.CreatedAt.Millis()
+		rows[i] = []any{ev.ID, ev.Topic, ev.AccountID, ev.ProjectID, sealed, at}
+		refs[i] = []any{ev.ID, ev.Topic, ev.AccountID, ev.ProjectID, at}
+	}
+	if err := insertEvents.exec(ctx, s.d, tx, rows); err != nil {
+		return keyway.Internal(fmt.Errorf("emit %s: %w", events[0].Topic, err))
+	}
+	if err := queueDeliveries.exec(ctx, s.d, tx, refs); err != nil {
+		return keyway.Internal(fmt.Errorf("queue deliveries of %s: %w", events[0].Topic, err))
 	}
 	return nil
 }

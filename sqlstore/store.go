@@ -47,15 +47,30 @@ type Store struct {
 	onEvents atomic.Pointer[func()]
 }
 
+// Option tunes how Open connects.
+type Option func(*options)
+
+type options struct {
+	maxConns int
+}
+
+// WithMaxConns sets how many connections the store keeps open: the whole
+// pool on PostgreSQL (default 16), the reader pool on SQLite (default
+// max(4, GOMAXPROCS); SQLite's writer is always one connection). n <= 0
+// keeps the default.
+func WithMaxConns(n int) Option {
+	return func(o *options) { o.maxConns = n }
+}
+
 // Open connects to the database named by rawURL and brings its schema up to
 // date. rawURL is sqlite:///abs/path.db, sqlite://relative/path.db or a
 // postgres:// (postgresql://) connection URL. The SQLite file is created,
 // with mode 0600, if missing; its directory must exist.
-func Open(ctx context.Context, rawURL string, sealer *keycrypt.Sealer) (*Store, error) {
+func Open(ctx context.Context, rawURL string, sealer *keycrypt.Sealer, opts ...Option) (*Store, error) {
 	if sealer == nil {
 		return nil, errors.New("sqlstore: open: a key sealer is required")
 	}
-	s, err := openURL(ctx, rawURL)
+	s, err := openURL(ctx, rawURL, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -78,19 +93,23 @@ func MigrateURL(ctx context.Context, rawURL string) error {
 	return s.Migrate(ctx)
 }
 
-func openURL(ctx context.Context, rawURL string) (*Store, error) {
+func openURL(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	switch {
 	case strings.HasPrefix(rawURL, "sqlite:"):
-		return openSQLite(ctx, rawURL)
+		return openSQLite(ctx, rawURL, o)
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
-		return openPostgres(ctx, rawURL)
+		return openPostgres(ctx, rawURL, o)
 	default:
 		scheme, _, _ := strings.Cut(rawURL, ":")
 		return nil, fmt.Errorf("sqlstore: open: unsupported database URL scheme %q (want sqlite:// or postgres://)", scheme)
 	}
 }
 
-func openSQLite(ctx context.Context, rawURL string) (*Store, error) {
+func openSQLite(ctx context.Context, rawURL string, o options) (*Store, error) {
 	path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//")
 	if path == "" {
 		return nil, fmt.Errorf("open sqlite: URL %q names no file", rawURL)
@@ -131,9 +150,23 @@ func openSQLite(ctx context.Context, rawURL string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
 	}
-	n := max(4, runtime.GOMAXPROCS(0))
+	n := o.maxConns
+	if n <= 0 {
+		// Reads are CPU-bound once their pages are cached, so readers
+		// beyond the cores gain little; at least four so that on a small
+		// machine one slow read (a long analytics range) does not hold up
+		// the others.
+		n = max(4, runtime.GOMAXPROCS(0))
+	}
+	// As many idle as open, and no lifetime: a reader returned to the pool
+	// is kept, so no load ever closes one only to open another (each opening
+	// parses the schema and runs the DSN's pragmas again). An idle SQLite
+	// connection costs only its page cache, and keeping that warm is the
+	// point.
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
+	r.SetConnMaxLifetime(0)
+	r.SetConnMaxIdleTime(0)
 	if err := connectSQLite(ctx, r); err != nil {
 		r.Close()
 		w.Close()
@@ -181,7 +214,9 @@ func sqliteDSN(path string, writer bool) string {
 		"_pragma=foreign_keys(1)",
 	}
 	if writer {
-		q = append(q, "_txlock=immediate")
+		// A usage flush chunk touches thousands of pages; a page cache of
+		// SQLite's default 2 MB would spill them to the WAL mid-transaction.
+		q = append(q, "_txlock=immediate", "_pragma=cache_size(-65536)")
 	} else {
 		q = append(q, "_pragma=query_only(1)")
 	}
@@ -189,14 +224,47 @@ func sqliteDSN(path string, writer bool) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + strings.Join(q, "&")
 }
 
-func openPostgres(ctx context.Context, rawURL string) (*Store, error) {
+// defaultPostgresConns is the PostgreSQL pool size of one node. A node's
+// need for concurrent queries is bounded elsewhere: the verifier batches its
+// cache misses onto a few loader goroutines, and management requests are few
+// and short. More connections would not make a busy node faster, as
+// PostgreSQL runs no more queries at once than it has cores, while several
+// nodes share the server's max_connections, 100 by default: five nodes at
+// 16, plus each node's LISTEN connection when invalidation goes through
+// PostgreSQL, leave room for migrations, backups and a psql session.
+const defaultPostgresConns = 16
+
+// postgresConnLifetime is how long a connection serves before it is
+// replaced. A backend never gives its caches (catalog, plans, pgx's
+// prepared statements) back while it lives; half an hour returns that memory
+// at the cost of one reconnection per connection per half hour, nothing
+// like the churn of a pool that closes what it cannot keep idle.
+const postgresConnLifetime = 30 * time.Minute
+
+func openPostgres(ctx context.Context, rawURL string, o options) (*Store, error) {
 	name := redactURL(rawURL)
 	db, err := sql.Open("pgx", rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres %s: %w", name, err)
 	}
-	db.SetMaxIdleConns(10)
-	db.SetConnMaxIdleTime(5 * time.Minute)
+	n := o.maxConns
+	if n <= 0 {
+		n = defaultPostgresConns
+	}
+	// Open and idle limits together: with more open than idle connections
+	// allowed, every connection released while the idle slots are full is
+	// closed, and the next query opens a new backend (a fork, authentication,
+	// cold caches), which under load means thousands of connections a
+	// minute. With both at n, a busy pool hands connections from one query
+	// to the next and only ever opens n.
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	// No idle timeout: a quiet spell would otherwise shrink the pool and make
+	// the next burst pay for reconnecting, on the cold verification path
+	// where it shows. The connections are counted against max_connections
+	// at full size anyway.
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(postgresConnLifetime)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", name, err)

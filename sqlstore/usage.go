@@ -38,44 +38,170 @@ func usageTable(level keyway.UsageLevel) (string, error) {
 	return "", fmt.Errorf("sqlstore: no usage level %q", level)
 }
 
-// RecordUsage adds a batch to the minute, hour and day buckets in one
-// transaction, so a batch counts once or not at all; nodes flushing the
-// same key add to the same rows. A key's first successful use is recorded
-// here too, with its api-key.firstUsed event in the same transaction: the
-// verification path itself never writes, and the event is emitted exactly
-// once because only the write that sets first_used_at emits it.
-func (s *Store) RecordUsage(ctx context.Context, batch []keyway.Usage) error {
-	return s.write(ctx, nil, func(tx *sql.Tx) error {
-		for _, b := range usageBuckets(batch) {
-			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO `+b.table+` (project_id, key_id, account_id, at, successful, failed, rate_limited)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)
-				ON CONFLICT (project_id, key_id, account_id, at) DO UPDATE SET
-					successful = `+b.table+`.successful + excluded.successful,
-					failed = `+b.table+`.failed + excluded.failed,
-					rate_limited = `+b.table+`.rate_limited + excluded.rate_limited`,
-				b.projectID, b.keyID, b.accountID, b.at, b.successful, b.failed, b.rateLimited); err != nil {
+// usageBucketStatements upsert bucket rows, one statement per level table.
+var usageBucketStatements = func() map[string]rowSetStatement {
+	out := map[string]rowSetStatement{}
+	for _, l := range usageLevels {
+		t := l.table
+		out[t] = rowSetStatement{
+			cols:  []string{"project_id", "key_id", "account_id", "at", "successful", "failed", "rate_limited"},
+			types: []colType{textCol, textCol, textCol, bigintCol, bigintCol, bigintCol, bigintCol},
+			build: func(*query) string {
+				return `INSERT INTO ` + t + ` (project_id, key_id, account_id, at, successful, failed, rate_limited)
+					SELECT project_id, key_id, account_id, at, successful, failed, rate_limited FROM v WHERE true
+					ON CONFLICT (project_id, key_id, account_id, at) DO UPDATE SET
+						successful = ` + t + `.successful + excluded.successful,
+						failed = ` + t + `.failed + excluded.failed,
+						rate_limited = ` + t + `.rate_limited + excluded.rate_limited`
+			},
+		}
+	}
+	return out
+}()
+
+// lastUseStep is how far a key's last use must move on before its row is
+// written again: a key in constant use costs its api_keys row one write a
+// minute, not one every flush (on PostgreSQL a new row version, and its
+// index entries when the page is full). lastUsedAt is exact to that.
+const lastUseStep = time.Minute
+
+// The api_keys statements of a chunk. The columns of v are named apart
+// from api_keys' own, so that the statements can name those unqualified.
+var (
+	// usedKeys reads which of the chunk's keys' rows setUses will write,
+	// in key order, and whether each is a first use; on PostgreSQL it also
+	// locks them in that order, since flushes of different nodes share
+	// keys and an UPDATE … FROM visits rows in whatever order its plan
+	// takes.
+	usedKeys = rowSetStatement{cols: []string{"vid", "vfirst", "vlast"}, types: []colType{textCol, bigintCol, bigintCol},
+		build: func(q *query) string {
+			return `SELECT api_keys.id, api_keys.first_used_at IS NULL FROM api_keys JOIN v ON api_keys.id = v.vid
+				WHERE ` + usesToWrite(q) + ` ORDER BY api_keys.id`
+		}}
+	// setUses sets first uses where unset and last uses that moved on by
+	// lastUseStep (or were unset), in one write per key.
+	setUses = rowSetStatement{cols: []string{"vid", "vfirst", "vlast"}, types: []colType{textCol, bigintCol, bigintCol},
+		build: func(q *query) string {
+			return `UPDATE api_keys SET first_used_at = COALESCE(api_keys.first_used_at, v.vfirst),
+					last_used_at = CASE WHEN api_keys.last_used_at IS NULL OR api_keys.last_used_at < v.vlast THEN v.vlast ELSE api_keys.last_used_at END
+				FROM v WHERE api_keys.id = v.vid AND ` + usesToWrite(q)
+		}}
+)
+
+// usesToWrite is the condition under which a key's row is written: only
+// those rows are locked, and then updated.
+func usesToWrite(q *query) string {
+	return `(api_keys.first_used_at IS NULL OR api_keys.last_used_at IS NULL OR api_keys.last_used_at <= v.vlast - ` + q.arg(lastUseStep.Milliseconds()) + `)`
+}
+
+// RecordUsage adds a chunk to the minute, hour and day buckets in one
+// transaction, so a chunk counts once or not at all; nodes flushing the
+// same key add to the same rows. The chunk's id goes in first: it is what
+// SettleUsageChunk looks for, and inserting it first makes a settle that
+// runs meanwhile wait for this transaction's end.
+//
+// A key's first successful use is recorded here too, with its
+// api-key.firstUsed event in the same transaction: the verification path
+// itself never writes, and the event is emitted exactly once because only
+// the write that sets first_used_at emits it.
+//
+// Every statement is set-based (a multi-row VALUES list on SQLite, arrays
+// unnested on PostgreSQL), so a chunk costs a few statements per level
+// whatever its size.
+func (s *Store) RecordUsage(ctx context.Context, c keyway.UsageChunk) error {
+	buckets := usageBuckets(c.Rows)
+	uses := keyUses(c.Rows)
+	var firstUsed []keyway.Event
+	err := s.write(ctx, nil, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_chunks (id, at) VALUES ($1, $2)`, c.ID, c.At.Millis()); err != nil {
+			return keyway.Internal(fmt.Errorf("record usage chunk: %w", err))
+		}
+		for _, l := range usageLevels {
+			rows := buckets[l.table]
+			if len(rows) == 0 {
+				continue
+			}
+			if err := usageBucketStatements[l.table].exec(ctx, s.d, tx, rows); err != nil {
 				return keyway.Internal(fmt.Errorf("record usage: %w", err))
 			}
 		}
-		for _, u := range keyUses(batch) {
-			first, err := execOne(ctx, tx, `UPDATE api_keys SET first_used_at = $2 WHERE id = $1 AND first_used_at IS NULL`, u.keyID, u.first.Millis())
-			if err != nil {
-				return keyway.Internal(fmt.Errorf("record first use: %w", err))
-			}
-			if first {
-				if err := s.emitFirstUsed(ctx, tx, u.keyID, u.first); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.ExecContext(ctx, `
-				UPDATE api_keys SET last_used_at = $2
-				WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`, u.keyID, u.last.Millis()); err != nil {
-				return keyway.Internal(fmt.Errorf("record key use: %w", err))
-			}
+		if len(uses) == 0 {
+			return nil
 		}
-		return nil
+		times := make([][]any, len(uses))
+		firstAt := make(map[string]keyway.Time, len(uses))
+		for i, u := range uses {
+			firstAt[u.keyID] = u.first
+			times[i] = []any{u.keyID, u.first.Millis(), u.last.Millis()}
+		}
+		lock := usedKeys
+		if s.d.lockRow != "" {
+			lock.build = func(q *query) string { return usedKeys.build(q) + s.d.lockRow + " OF api_keys" }
+		}
+		var fresh []string
+		err := lock.query(ctx, s.d, tx, times, func(r *sql.Rows) error {
+			var id string
+			var unused bool
+			if err := r.Scan(&id, &unused); err != nil {
+				return err
+			}
+			if unused {
+				fresh = append(fresh, id)
+			}
+			return nil
+		})
+		if err != nil {
+			return keyway.Internal(fmt.Errorf("read key uses: %w", err))
+		}
+		if err := setUses.exec(ctx, s.d, tx, times); err != nil {
+			return keyway.Internal(fmt.Errorf("record key use: %w", err))
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		keys, err := apiKeysByID(ctx, s, tx, fresh)
+		if err != nil {
+			return keyway.Internal(fmt.Errorf("record first use: %w", err))
+		}
+		for _, k := range keys {
+			ev, err := firstUsedEvent(k, firstAt[k.ID])
+			if err != nil {
+				return keyway.Internal(err)
+			}
+			firstUsed = append(firstUsed, ev)
+		}
+		return s.emitMany(ctx, tx, firstUsed)
 	})
+	if err == nil && len(firstUsed) > 0 {
+		s.notifyEvents()
+	}
+	return err
+}
+
+// SettleUsageChunk inserts the chunk's id itself: a conflict means the
+// chunk was recorded; success means it was not, and now cannot be. On
+// PostgreSQL the insert waits for a transaction still holding that id.
+func (s *Store) SettleUsageChunk(ctx context.Context, id string, at keyway.Time) (bool, error) {
+	res, err := s.w.ExecContext(ctx, `INSERT INTO usage_chunks (id, at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, id, at.Millis())
+	if err != nil {
+		return false, keyway.Internal(fmt.Errorf("settle usage chunk: %w", err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, keyway.Internal(fmt.Errorf("settle usage chunk: %w", err))
+	}
+	return n == 0, nil
+}
+
+// PruneUsageChunks forgets the ids of chunks cut before before; a flusher
+// settles a chunk within minutes, so a day is plenty.
+func (s *Store) PruneUsageChunks(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM usage_chunks WHERE at < $1`, before.UnixMilli())
+	if err != nil {
+		return 0, keyway.Internal(fmt.Errorf("prune usage chunks: %w", err))
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
 }
 
 // keyUse is when a key of a batch succeeded: the last success of its
@@ -98,10 +224,10 @@ func keyUses(batch []keyway.Usage) []keyUse {
 		k := uses[u.KeyID]
 		if k == nil {
 			k = &keyUse{keyID: u.KeyID, first: u.LastSuccess, last: u.LastSuccess}
-			uses[u.KeyID], firstMinute[u.KeyID] = k, u.Minute.Millis()
+			uses[u.KeyID], firstMinute[u.KeyID] = k, u.At.Millis()
 			continue
 		}
-		if m := u.Minute.Millis(); m < firstMinute[u.KeyID] {
+		if m := u.At.Millis(); m < firstMinute[u.KeyID] {
 			k.first, firstMinute[u.KeyID] = u.LastSuccess, m
 		}
 		if u.LastSuccess.After(k.last.Time) {
@@ -115,38 +241,36 @@ func keyUses(batch []keyway.Usage) []keyUse {
 	return out
 }
 
-// usageBucket is one row's worth of a batch at one level.
-type usageBucket struct {
-	table                           string
-	projectID, keyID, accountID     string
-	at                              int64
-	successful, failed, rateLimited int64
-}
-
-// usageBuckets spreads a batch over every level, for each key and for its
-// project's total row, adding up what lands in the same row. The buckets
-// come sorted by table and key: every node's flush then locks rows in one
-// order, where the batch's own order (a map's) would let two flushes that
-// share a project's total row deadlock on PostgreSQL.
-func usageBuckets(batch []keyway.Usage) []usageBucket {
+// usageBuckets spreads a chunk over the levels each row reaches, for each
+// key and for its project's total row, adding up what lands in the same
+// row, and returns each table's rows (project_id, key_id, account_id, at,
+// successful, failed, rate_limited). They come sorted by key: every node's
+// flush then locks rows in one order, where the chunk's own order (a
+// map's) would let two flushes that share a project's total row deadlock
+// on PostgreSQL.
+func usageBuckets(rows []keyway.Usage) map[string][][]any {
 	type rowKey struct {
 		level                       int
 		projectID, keyID, accountID string
 		at                          int64
 	}
-	sums := map[rowKey]*usageBucket{}
-	for _, u := range batch {
+	type sum struct{ successful, failed, rateLimited int64 }
+	sums := map[rowKey]*sum{}
+	for _, u := range rows {
 		owners := []string{u.KeyID}
 		if u.KeyID != "" {
 			owners = append(owners, "")
 		}
 		for i, l := range usageLevels {
-			at := u.Minute.Truncate(l.width).UnixMilli()
+			if !reaches(u.Level, l.level) {
+				continue
+			}
+			at := u.At.Truncate(l.width).UnixMilli()
 			for _, key := range owners {
 				k := rowKey{i, u.ProjectID, key, u.AccountID, at}
 				b := sums[k]
 				if b == nil {
-					b = &usageBucket{table: l.table, projectID: u.ProjectID, keyID: key, accountID: u.AccountID, at: at}
+					b = &sum{}
 					sums[k] = b
 				}
 				b.successful += u.Successful
@@ -159,11 +283,19 @@ func usageBuckets(batch []keyway.Usage) []usageBucket {
 		return cmp.Or(cmp.Compare(a.level, b.level), cmp.Compare(a.projectID, b.projectID), cmp.Compare(a.keyID, b.keyID),
 			cmp.Compare(a.accountID, b.accountID), cmp.Compare(a.at, b.at))
 	})
-	out := make([]usageBucket, len(keys))
-	for i, k := range keys {
-		out[i] = *sums[k]
+	out := map[string][][]any{}
+	for _, k := range keys {
+		b, t := sums[k], usageLevels[k.level].table
+		out[t] = append(out[t], []any{k.projectID, k.keyID, k.accountID, k.at, b.successful, b.failed, b.rateLimited})
 	}
 	return out
+}
+
+// reaches reports whether counts exact at resolution have a bucket at
+// level: minute counts reach every level, rolled-up ones only the coarser.
+func reaches(resolution, level keyway.UsageLevel) bool {
+	rank := map[keyway.UsageLevel]int{"": 0, keyway.UsageByMinute: 0, keyway.UsageByHour: 1, keyway.UsageByDay: 2}
+	return rank[level] >= rank[resolution]
 }
 
 func scanUsageRows(rows *sql.Rows, err error) ([]keyway.UsageRow, error) {
@@ -310,15 +442,14 @@ func (s *Store) PruneUsage(ctx context.Context, level keyway.UsageLevel, before 
 	return n, nil
 }
 
-func (s *Store) emitFirstUsed(ctx context.Context, tx *sql.Tx, keyID string, at keyway.Time) error {
-	k, _, err := s.scanAPIKey(tx.QueryRowContext(ctx, `SELECT `+apiKeySelect+` FROM api_keys WHERE id = $1`, keyID))
-	if err != nil {
-		return keyway.Internal(fmt.Errorf("load key for first use: %w", err))
-	}
+// firstUsedEvent is the api-key.firstUsed event of k, first used at at:
+// the key as it was just before, never used.
+func firstUsedEvent(k *keyway.APIKey, at keyway.Time) (keyway.Event, error) {
+	k.LastUsedAt = nil
 	data, err := json.Marshal(k)
 	if err != nil {
-		return keyway.Internal(fmt.Errorf("encode key for first use: %w", err))
+		return keyway.Event{}, fmt.Errorf("encode key for first use: %w", err)
 	}
-	return s.emit(ctx, tx, keyway.Event{ID: keyway.NewEventID(), Topic: keyway.TopicAPIKeyFirstUsed,
-		AccountID: k.AccountID, ProjectID: k.ProjectID, Data: data, CreatedAt: at})
+	return keyway.Event{ID: keyway.NewEventID(), Topic: keyway.TopicAPIKeyFirstUsed,
+		AccountID: k.AccountID, ProjectID: k.ProjectID, Data: data, CreatedAt: at}, nil
 }

@@ -32,9 +32,14 @@ var utLevels = []struct {
 	{keyway.UsageByDay, 24 * time.Hour},
 }
 
+// recordUsage records rows as one chunk of their own.
+func recordUsage(ctx context.Context, s *sqlstore.Store, rows []keyway.Usage) error {
+	return s.RecordUsage(ctx, keyway.UsageChunk{ID: uniqueID("uc"), At: keyway.NewTime(time.Now()), Rows: rows})
+}
+
 // utUsage is one key-minute of a batch.
 func utUsage(k *keyway.APIKey, minute time.Time, successful, failed, rateLimited int64) keyway.Usage {
-	u := keyway.Usage{KeyID: k.ID, ProjectID: k.ProjectID, AccountID: k.AccountID, Minute: keyway.Time{Time: minute},
+	u := keyway.Usage{KeyID: k.ID, ProjectID: k.ProjectID, AccountID: k.AccountID, At: keyway.Time{Time: minute},
 		Successful: successful, Failed: failed, RateLimited: rateLimited}
 	if successful > 0 {
 		u.LastSuccess = keyway.NewTime(minute.Add(17 * time.Second))
@@ -63,7 +68,7 @@ func (m utModel) add(batch ...keyway.Usage) {
 			if m[l.level] == nil {
 				m[l.level] = map[utBucket]*keyway.UsageRow{}
 			}
-			at := u.Minute.Time.UTC().Truncate(l.width)
+			at := u.At.Time.UTC().Truncate(l.width)
 			for _, key := range owners {
 				b := utBucket{u.ProjectID, key, at}
 				r := m[l.level][b]
@@ -111,7 +116,7 @@ func utRows(rows []keyway.UsageRow) []keyway.UsageRow {
 
 func utRecord(t *testing.T, s *sqlstore.Store, m utModel, batch ...keyway.Usage) {
 	t.Helper()
-	check(t, s.RecordUsage(ctx, batch))
+	check(t, recordUsage(ctx, s, batch))
 	m.add(batch...)
 }
 
@@ -138,13 +143,13 @@ func TestUsageRecordAndReadLevels(t *testing.T) {
 			utUsage(a, d.Add(10*time.Hour+59*time.Minute), 1, 0, 2),
 			utUsage(b, d.Add(10*time.Hour+5*time.Minute), 7, 0, 0),
 			utUsage(c, d.Add(10*time.Hour+5*time.Minute), 100, 0, 0),
-			keyway.Usage{AccountID: acc.ID, Minute: keyway.Time{Time: d.Add(10*time.Hour + 5*time.Minute)}, Failed: 9},
+			keyway.Usage{AccountID: acc.ID, At: keyway.Time{Time: d.Add(10*time.Hour + 5*time.Minute)}, Failed: 9},
 		)
 		// Node 2's flush: the same minutes add up.
 		utRecord(t, s, m,
 			utUsage(a, d.Add(10*time.Hour+5*time.Minute), 2, 0, 1),
 			utUsage(b, d.Add(10*time.Hour+5*time.Minute), 0, 4, 0),
-			keyway.Usage{AccountID: acc.ID, Minute: keyway.Time{Time: d.Add(10*time.Hour + 5*time.Minute)}, Failed: 1},
+			keyway.Usage{AccountID: acc.ID, At: keyway.Time{Time: d.Add(10*time.Hour + 5*time.Minute)}, Failed: 1},
 		)
 		// Later hours and days, and one batch holding a key-minute twice.
 		utRecord(t, s, m,
@@ -154,7 +159,7 @@ func TestUsageRecordAndReadLevels(t *testing.T) {
 			utUsage(a, d.Add(24*time.Hour), 1, 0, 0),
 			utUsage(b, d.Add(60*time.Hour+30*time.Minute), 1, 0, 0),
 		)
-		check(t, s.RecordUsage(ctx, nil)) // an empty batch is fine
+		check(t, recordUsage(ctx, s, nil)) // an empty batch is fine
 
 		all := func(from, to time.Time) func(utBucket) bool {
 			return func(bk utBucket) bool { return bk.projectID == p.ID && utInWindow(bk.at, from, to) }
@@ -272,17 +277,17 @@ func TestUsageRecordIsAllOrNothing(t *testing.T) {
 		k := minimalAPIKey(p, at(1))
 		check(t, s.CreateAPIKey(ctx, k))
 		d := utDay.Add(9 * time.Hour)
-		check(t, s.RecordUsage(ctx, []keyway.Usage{utUsage(k, d, 1, 0, 0)}))
+		check(t, recordUsage(ctx, s, []keyway.Usage{utUsage(k, d, 1, 0, 0)}))
 		cancelled, cancel := context.WithCancel(ctx)
 		cancel()
-		if err := s.RecordUsage(cancelled, []keyway.Usage{utUsage(k, d, 5, 0, 0), utUsage(k, d.Add(time.Hour), 5, 0, 0)}); err == nil {
+		if err := recordUsage(cancelled, s, []keyway.Usage{utUsage(k, d, 5, 0, 0), utUsage(k, d.Add(time.Hour), 5, 0, 0)}); err == nil {
 			t.Fatal("RecordUsage with a cancelled context: no error")
 		}
 		// A batch whose second row fails halfway through the transaction
 		// (its counter would overflow) leaves the first row unadded too.
 		far := utDay.AddDate(0, 0, 3)
-		check(t, s.RecordUsage(ctx, []keyway.Usage{utUsage(k, far, math.MaxInt64-1, 0, 0)}))
-		if err := s.RecordUsage(ctx, []keyway.Usage{utUsage(k, d, 5, 0, 0), utUsage(k, far, 5, 0, 0)}); err == nil {
+		check(t, recordUsage(ctx, s, []keyway.Usage{utUsage(k, far, math.MaxInt64-1, 0, 0)}))
+		if err := recordUsage(ctx, s, []keyway.Usage{utUsage(k, d, 5, 0, 0), utUsage(k, far, 5, 0, 0)}); err == nil {
 			t.Fatal("RecordUsage overflowing a counter: no error")
 		}
 		for _, l := range utLevels {
@@ -334,9 +339,9 @@ func TestUsageKeyTotalsRankAndPage(t *testing.T) {
 		ok := minimalAPIKey(other, at(99))
 		check(t, s.CreateAPIKey(ctx, ok))
 		batch = append(batch, utUsage(ok, d.Add(time.Hour), 10_000, 0, 0),
-			keyway.Usage{AccountID: acc.ID, Minute: keyway.Time{Time: d.Add(time.Hour)}, Failed: 10_000})
+			keyway.Usage{AccountID: acc.ID, At: keyway.Time{Time: d.Add(time.Hour)}, Failed: 10_000})
 		rand.Shuffle(len(batch), func(i, j int) { batch[i], batch[j] = batch[j], batch[i] })
-		check(t, s.RecordUsage(ctx, batch))
+		check(t, recordUsage(ctx, s, batch))
 		slices.SortStableFunc(want, func(a, b keyway.KeyUsageTotal) int {
 			if a.Total != b.Total {
 				if a.Total > b.Total {
@@ -438,8 +443,8 @@ func TestUsagePruneOnlyOlderRows(t *testing.T) {
 			utUsage(k, d.Add(10*time.Hour+59*time.Minute), 2, 0, 0),
 			utUsage(k, d.Add(11*time.Hour), 4, 0, 0),
 			utUsage(k, d.Add(36*time.Hour), 8, 0, 0),
-			keyway.Usage{AccountID: acc.ID, Minute: keyway.Time{Time: d.Add(10 * time.Hour)}, Failed: 16},
-			keyway.Usage{AccountID: acc.ID, Minute: keyway.Time{Time: d.Add(11 * time.Hour)}, Failed: 32},
+			keyway.Usage{AccountID: acc.ID, At: keyway.Time{Time: d.Add(10 * time.Hour)}, Failed: 16},
+			keyway.Usage{AccountID: acc.ID, At: keyway.Time{Time: d.Add(11 * time.Hour)}, Failed: 32},
 		)
 		cut := d.Add(11 * time.Hour)
 		// Minute rows before 11:00: 10:00 and 10:59, each for the key and
@@ -524,9 +529,9 @@ func TestUsageConcurrentBatchesAdd(t *testing.T) {
 							batch = append(batch, utUsage(k, mi, rng.Int64N(5)+1, rng.Int64N(3), rng.Int64N(2)))
 						}
 					}
-					batch = append(batch, keyway.Usage{AccountID: acc.ID, Minute: keyway.Time{Time: minutes[0]}, Failed: 1})
+					batch = append(batch, keyway.Usage{AccountID: acc.ID, At: keyway.Time{Time: minutes[0]}, Failed: 1})
 					rng.Shuffle(len(batch), func(i, j int) { batch[i], batch[j] = batch[j], batch[i] })
-					err := s.RecordUsage(ctx, batch)
+					err := recordUsage(ctx, s, batch)
 					mu.Lock()
 					if err != nil {
 						failed = append(failed, err)

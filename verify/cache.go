@@ -1,138 +1,97 @@
 package verify
 
 import (
-	"hash/maphash"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/maypok86/otter/v2"
 
 	"github.com/keywayhq/keyway/keycrypt"
 )
 
-const cacheShards = 64
-
-// cache is a sharded map from a key string to an immutable entry. Entries
-// are replaced, never mutated, so readers need no lock beyond the lookup.
-// It is keyed by the string itself rather than its SHA-256: the process
-// holds the keys in memory anyway (the answers contain them), and a map
-// hash costs a fraction of a SHA-256 on every request.
+// keyCache holds the answers for keys by the SHA-256 of the key string.
+// Other nodes name changed keys by that digest (never in plaintext), so it
+// is the cache's own key and a remote invalidation is one lookup; and the
+// process keeps no second copy of key strings beyond the answers'.
 //
-// Other nodes name changed keys by digest, never in plaintext, so the cache
-// also keeps a digest → key index, written only when an entry is filled.
-type cache[E any] struct {
-	seed       maphash.Seed
-	shards     [cacheShards]cacheShard[E]
-	index      [cacheShards]indexShard
-	maxPerShrd int
+// Known keys and unknown ones are kept apart: known keys in a cache bounded
+// by memory (W-TinyLFU eviction, which admits a newcomer only over a
+// colder resident, so a burst of one-off keys does not flush the busy
+// ones), unknown keys in a small cache of their own with a short life, so
+// a flood of invented key strings can neither grow memory nor push out
+// the keys in use.
+type keyCache struct {
+	known   *otter.Cache[keycrypt.Hash, *keyEntry]
+	unknown *otter.Cache[keycrypt.Hash, int64] // epoch ms until which the key is known not to exist
 
 	hits, misses atomic.Uint64
 }
 
-type cacheShard[E any] struct {
-	mu sync.RWMutex
-	m  map[string]cached[E]
-}
-
-type indexShard struct {
-	mu sync.Mutex
-	m  map[keycrypt.Hash]string
-}
-
-type cached[E any] struct {
-	val     *E
-	expires time.Time
-	digest  keycrypt.Hash
-}
-
-func newCache[E any](maxEntries int) *cache[E] {
-	c := &cache[E]{seed: maphash.MakeSeed(), maxPerShrd: max(maxEntries/cacheShards, 1)}
-	for i := range c.shards {
-		c.shards[i].m = make(map[string]cached[E])
-		c.index[i].m = make(map[keycrypt.Hash]string)
+func newKeyCache(maxBytes uint64, maxUnknown int, unknownTTL time.Duration) *keyCache {
+	return &keyCache{
+		known: otter.Must(&otter.Options[keycrypt.Hash, *keyEntry]{
+			MaximumWeight: maxBytes,
+			Weigher:       func(_ keycrypt.Hash, e *keyEntry) uint32 { return e.weight() },
+		}),
+		unknown: otter.Must(&otter.Options[keycrypt.Hash, int64]{
+			MaximumSize: maxUnknown,
+			// The verifier checks the time itself (with its clock); this
+			// only frees the memory of entries nobody asks for again.
+			ExpiryCalculator: otter.ExpiryWriting[keycrypt.Hash, int64](unknownTTL),
+		}),
 	}
-	return c
 }
 
-func (c *cache[E]) shard(key string) *cacheShard[E] {
-	return &c.shards[maphash.String(c.seed, key)%cacheShards]
+func (c *keyCache) put(h keycrypt.Hash, e *keyEntry) {
+	c.known.Set(h, e)
+	c.unknown.Invalidate(h)
 }
 
-func (c *cache[E]) indexShard(h keycrypt.Hash) *indexShard { return &c.index[h[0]%cacheShards] }
-
-// get returns the entry for key unless it is missing or past its TTL.
-func (c *cache[E]) get(key string, now time.Time) (*E, bool) {
-	s := c.shard(key)
-	s.mu.RLock()
-	e, ok := s.m[key]
-	s.mu.RUnlock()
-	if !ok || !now.Before(e.expires) {
-		return nil, false
-	}
-	return e.val, true
+func (c *keyCache) putUnknown(h keycrypt.Hash, until int64) {
+	c.known.Invalidate(h)
+	c.unknown.Set(h, until)
 }
 
-func (c *cache[E]) put(key string, v *E, expires time.Time) {
-	h := keycrypt.HashKey(key)
-	s := c.shard(key)
-	s.mu.Lock()
-	// A flood of random keys must not grow memory without bound: a full
-	// shard starts over, which costs a reload per live key and nothing else.
-	var dropped []keycrypt.Hash
-	if len(s.m) >= c.maxPerShrd {
-		for _, e := range s.m {
-			dropped = append(dropped, e.digest)
+// replace swaps old for e (nil: removes old) only if old is still the
+// cached entry: a background reload must not bring back an answer that an
+// invalidation dropped, or overwrite one loaded after it.
+func (c *keyCache) replace(h keycrypt.Hash, old, e *keyEntry) {
+	c.known.ComputeIfPresent(h, func(cur *keyEntry) (*keyEntry, otter.ComputeOp) {
+		switch {
+		case cur != old:
+			return cur, otter.CancelOp
+		case e == nil:
+			return nil, otter.InvalidateOp
 		}
-		clear(s.m)
-	}
-	s.m[key] = cached[E]{val: v, expires: expires, digest: h}
-	s.mu.Unlock()
-	for _, d := range dropped {
-		c.unindex(d)
-	}
-	ix := c.indexShard(h)
-	ix.mu.Lock()
-	ix.m[h] = key
-	ix.mu.Unlock()
+		return e, otter.WriteOp
+	})
 }
 
-func (c *cache[E]) unindex(h keycrypt.Hash) {
-	ix := c.indexShard(h)
-	ix.mu.Lock()
-	delete(ix.m, h)
-	ix.mu.Unlock()
+func (c *keyCache) delete(h keycrypt.Hash) {
+	c.known.Invalidate(h)
+	c.unknown.Invalidate(h)
 }
 
-func (c *cache[E]) delete(key string) {
-	s := c.shard(key)
-	s.mu.Lock()
-	e, ok := s.m[key]
-	delete(s.m, key)
-	s.mu.Unlock()
-	if ok {
-		c.unindex(e.digest)
-	}
+func (c *keyCache) clear() {
+	c.known.InvalidateAll()
+	c.unknown.InvalidateAll()
 }
 
-// deleteDigest drops the entry whose key has digest h, if cached.
-func (c *cache[E]) deleteDigest(h keycrypt.Hash) {
-	ix := c.indexShard(h)
-	ix.mu.Lock()
-	key, ok := ix.m[h]
-	ix.mu.Unlock()
-	if ok {
-		c.delete(key)
-	}
+func (c *keyCache) close() {
+	c.known.StopAllGoroutines()
+	c.unknown.StopAllGoroutines()
 }
 
-func (c *cache[E]) clear() {
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		clear(s.m)
-		s.mu.Unlock()
-		ix := &c.index[i]
-		ix.mu.Lock()
-		clear(ix.m)
-		ix.mu.Unlock()
-	}
+// generations count invalidations, per stripe of the digest space and for
+// everything at once. A load notes its key's generation before reading
+// the store and only fills the cache if it has not moved meanwhile, so a
+// slow load can never put back an answer a write has just dropped; the
+// stripes keep invalidations of other keys from voiding it.
+type generations struct {
+	all     atomic.Uint64
+	stripes [256]atomic.Uint64
 }
+
+func (g *generations) of(h keycrypt.Hash) uint64 { return g.all.Load() + g.stripes[h[0]].Load() }
+func (g *generations) bump(h keycrypt.Hash)      { g.stripes[h[0]].Add(1) }
+func (g *generations) bumpAll()                  { g.all.Add(1) }

@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,42 +8,60 @@ import (
 	"github.com/keywayhq/keyway"
 )
 
-// usageCounters counts one key's verification outcomes (or, with an empty
+// usageCounters count one key's verification outcomes (or, with an empty
 // keyID, an account's verifications of unknown keys) per minute since the
-// last flush. The hot path loads the current minute and does atomic adds;
-// cache entries for the key point at the same counters across reloads.
+// last flush. The hot path loads the current minute and does atomic adds.
+//
+// Counters live in the key's cache entry, so a key costs nothing here
+// until it is used. A key in use is registered with the buffer (the dirty
+// list), and only registered counters are drained: a flush costs the keys
+// used since the last one, not every key ever cached. A reloaded entry
+// brings fresh counters; the old ones stay registered until drained.
 type usageCounters struct {
-	keyID, projectID, accountID string
-	cur                         atomic.Pointer[minuteCounts]
+	keyID string
+	owner *owner
+	cur   atomic.Pointer[minuteCounts]
+	// lastSuccess is the latest successful verification, epoch ms: it is
+	// what lastUsedAt and firstUsed (to a flush interval) come from.
+	lastSuccess atomic.Int64
 
-	mu sync.Mutex // guards the rotation of cur and retired
+	mu sync.Mutex // guards the rotation of cur, retired and the flags below
 	// retired are past minutes. A flush drains each twice before dropping
 	// it, so an add that loaded the minute just before it retired still
-	// reaches the store.
-	retired []*minuteCounts
+	// reaches the store. Behind a pointer, as most counters have none and
+	// every cached key pays for the field.
+	retired *[]retiredMinute
+	// registered: on the buffer's dirty list. idleDrains counts drains
+	// since the current minute ended; after two the counters leave the
+	// list and drop the minute, and their next use registers them again.
+	registered bool
+	idleDrains uint8
+}
+
+type retiredMinute struct {
+	mc      *minuteCounts
+	drained bool
 }
 
 // minuteCounts are one minute's outcomes of one key.
 type minuteCounts struct {
 	minute                      int64 // epoch ms of its start
 	successful, failed, limited atomic.Int64
-	lastSuccess                 atomic.Int64 // epoch ms
-	drained                     bool         // under usageCounters.mu
 }
 
 // at returns the counts of now's minute. A verification whose clock read
 // is a hair older than a minute another goroutine already started counts
 // in the newer minute: attribution is exact to the minute, not beyond.
-func (c *usageCounters) at(now time.Time) *minuteCounts {
+func (c *usageCounters) at(b *usageBuffer, now time.Time) *minuteCounts {
 	ms := now.UnixMilli()
 	m := ms - ms%60_000
 	if mc := c.cur.Load(); mc != nil && mc.minute >= m {
 		return mc
 	}
-	return c.rotate(m)
+	return c.rotate(b, m)
 }
 
-func (c *usageCounters) rotate(m int64) *minuteCounts {
+func (c *usageCounters) rotate(b *usageBuffer, m int64) *minuteCounts {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	mc := c.cur.Load()
@@ -52,162 +69,148 @@ func (c *usageCounters) rotate(m int64) *minuteCounts {
 		return mc
 	}
 	if mc != nil {
-		c.retired = append(c.retired, mc)
+		if c.retired == nil {
+			c.retired = new([]retiredMinute)
+		}
+		*c.retired = append(*c.retired, retiredMinute{mc: mc})
 	}
 	n := &minuteCounts{minute: m}
 	c.cur.Store(n)
+	c.idleDrains = 0
+	if !c.registered {
+		c.registered = true
+		b.register(c)
+	}
 	return n
 }
 
-func (c *usageCounters) success(now time.Time) {
-	mc := c.at(now)
-	mc.successful.Add(1)
+func (c *usageCounters) success(b *usageBuffer, now time.Time) {
+	c.at(b, now).successful.Add(1)
 	// Many successes share a millisecond: writing the time only when it
 	// moves on keeps the cache line shared (a store on every success cost
 	// a third of counting), and the loop keeps the latest time when
 	// goroutines race.
 	ms := now.UnixMilli()
 	for {
-		last := mc.lastSuccess.Load()
-		if last >= ms || mc.lastSuccess.CompareAndSwap(last, ms) {
+		last := c.lastSuccess.Load()
+		if last >= ms || c.lastSuccess.CompareAndSwap(last, ms) {
 			return
 		}
 	}
 }
 
-func (c *usageCounters) fail(now time.Time)  { c.at(now).failed.Add(1) }
-func (c *usageCounters) limit(now time.Time) { c.at(now).limited.Add(1) }
+func (c *usageCounters) fail(b *usageBuffer, now time.Time)  { c.at(b, now).failed.Add(1) }
+func (c *usageCounters) limit(b *usageBuffer, now time.Time) { c.at(b, now).limited.Add(1) }
 
-// drain takes what every minute counted since the last flush.
-func (c *usageCounters) drain(into map[usageKey]*keyway.Usage) {
+// drain adds what every minute counted since the last drain to p, at
+// flush time nowMs, and reports whether the counters stay registered.
+func (c *usageCounters) drain(p *pending, nowMs int64) (keep bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	kept := c.retired[:0]
-	for _, mc := range c.retired {
-		c.take(mc, into)
-		if !mc.drained {
-			mc.drained = true
-			kept = append(kept, mc)
+	var retired []retiredMinute
+	if c.retired != nil {
+		retired = *c.retired
+	}
+	kept := retired[:0]
+	for _, r := range retired {
+		c.take(r.mc, p)
+		if !r.drained {
+			r.drained = true
+			kept = append(kept, r)
 		}
 	}
-	clear(c.retired[len(kept):])
-	c.retired = kept
-	if mc := c.cur.Load(); mc != nil {
-		c.take(mc, into)
+	clear(retired[len(kept):])
+	if len(kept) == 0 {
+		c.retired = nil
+	} else {
+		*c.retired = kept
 	}
+	mc := c.cur.Load()
+	if mc != nil {
+		c.take(mc, p)
+	}
+	if c.retired != nil || (mc != nil && mc.minute+60_000 > nowMs) {
+		return true
+	}
+	// The current minute is over: once drained twice more, nothing can
+	// still be adding to it, and the counters leave the list. An add in a
+	// later minute rotates and registers them again.
+	if c.idleDrains++; mc != nil && c.idleDrains < 2 {
+		return true
+	}
+	c.cur.Store(nil)
+	c.retired = nil
+	c.registered = false
+	return false
 }
 
-func (c *usageCounters) take(mc *minuteCounts, into map[usageKey]*keyway.Usage) {
-	u := keyway.Usage{KeyID: c.keyID, ProjectID: c.projectID, AccountID: c.accountID, Minute: keyway.TimeFromMillis(mc.minute),
+func (c *usageCounters) take(mc *minuteCounts, p *pending) {
+	u := keyway.Usage{KeyID: c.keyID, ProjectID: c.owner.projectID, AccountID: c.owner.accountID, At: keyway.TimeFromMillis(mc.minute),
 		Successful: mc.successful.Swap(0), Failed: mc.failed.Swap(0), RateLimited: mc.limited.Swap(0)}
 	if u.Successful == 0 && u.Failed == 0 && u.RateLimited == 0 {
 		return
 	}
 	if u.Successful > 0 {
-		u.LastSuccess = keyway.TimeFromMillis(mc.lastSuccess.Load())
+		u.LastSuccess = keyway.TimeFromMillis(c.lastSuccess.Load())
 	}
-	merge(into, u)
-}
-
-type usageKey struct {
-	accountID, keyID string
-	minute           int64
+	p.add(u)
 }
 
 // usageBuffer keeps usage in memory so the hot path never writes to the
-// database; flush hands the totals to the store in one batch.
+// database; the flusher hands it to the store in chunks (flush.go).
 type usageBuffer struct {
 	store keyway.UsageStore
 
-	mu    sync.Mutex
-	byKey map[string]*usageCounters
+	mu sync.Mutex
+	// dirty are the counters used since their last drain.
+	dirty []*usageCounters
 	// unknown counts, per account, verifications of keys that do not exist
 	// for the caller.
 	unknown sync.Map // account id → *usageCounters
-	// retry holds batches the store refused, merged per key and minute so
-	// an outage costs memory per key, not per request.
-	retry map[usageKey]*keyway.Usage
+
+	flush flushState
 }
 
-func newUsageBuffer(store keyway.UsageStore) *usageBuffer {
-	return &usageBuffer{store: store, byKey: make(map[string]*usageCounters), retry: make(map[usageKey]*keyway.Usage)}
+func newUsageBuffer(store keyway.UsageStore, cfg FlushConfig) *usageBuffer {
+	cfg.defaults()
+	return &usageBuffer{store: store, flush: flushState{cfg: cfg, pending: newPending()}}
 }
 
-// counters returns the counters of a key, creating them on first use. It
-// runs on cache misses only.
-func (b *usageBuffer) counters(k *keyway.APIKey) *usageCounters {
+func (b *usageBuffer) register(c *usageCounters) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	c := b.byKey[k.ID]
-	if c == nil {
-		c = &usageCounters{keyID: k.ID, projectID: k.ProjectID, accountID: k.AccountID}
-		b.byKey[k.ID] = c
-	}
-	return c
+	b.dirty = append(b.dirty, c)
+	b.mu.Unlock()
 }
 
 // unknownFor returns the counters of an account's unknown-key attempts.
-func (b *usageBuffer) unknownFor(accountID string) *usageCounters {
+func (b *usageBuffer) unknownFor(accountID string, o *owners) *usageCounters {
 	if c, ok := b.unknown.Load(accountID); ok {
 		return c.(*usageCounters)
 	}
-	c, _ := b.unknown.LoadOrStore(accountID, &usageCounters{accountID: accountID})
+	c, _ := b.unknown.LoadOrStore(accountID, &usageCounters{owner: o.of(accountID, "")})
 	return c.(*usageCounters)
 }
 
-// flush writes what was counted since the last flush, and any batch that
-// failed before. On failure the batch is kept for the next flush.
-func (b *usageBuffer) flush(ctx context.Context) error {
-	if b.store == nil {
-		return nil
-	}
+// drainInto moves everything counted since the last drain into p.
+func (b *usageBuffer) drainInto(p *pending, nowMs int64) {
 	b.mu.Lock()
-	for _, c := range b.byKey {
-		c.drain(b.retry)
+	taken := b.dirty
+	b.dirty = nil
+	b.mu.Unlock()
+	kept := taken[:0]
+	for _, c := range taken {
+		if c.drain(p, nowMs) {
+			kept = append(kept, c)
+		}
 	}
-	b.unknown.Range(func(_, c any) bool {
-		c.(*usageCounters).drain(b.retry)
-		return true
-	})
-	if len(b.retry) == 0 {
+	clear(taken[len(kept):])
+	if len(kept) > 0 {
+		b.mu.Lock()
+		if len(b.dirty) == 0 {
+			b.dirty = kept
+		} else {
+			b.dirty = append(b.dirty, kept...)
+		}
 		b.mu.Unlock()
-		return nil
-	}
-	taken := b.retry
-	b.retry = make(map[usageKey]*keyway.Usage)
-	b.mu.Unlock()
-
-	batch := make([]keyway.Usage, 0, len(taken))
-	for _, u := range taken {
-		batch = append(batch, *u)
-	}
-	err := b.store.RecordUsage(ctx, batch)
-	if err == nil {
-		return nil
-	}
-	b.mu.Lock()
-	for _, u := range batch {
-		merge(b.retry, u)
-	}
-	b.mu.Unlock()
-	return err
-}
-
-func merge(into map[usageKey]*keyway.Usage, u keyway.Usage) {
-	k := usageKey{accountID: u.AccountID, keyID: u.KeyID, minute: u.Minute.Millis()}
-	have := into[k]
-	if have == nil {
-		into[k] = &u
-		return
-	}
-	have.Successful += u.Successful
-	have.Failed += u.Failed
-	have.RateLimited += u.RateLimited
-	if u.LastSuccess.After(have.LastSuccess.Time) {
-		have.LastSuccess = u.LastSuccess
 	}
 }
-
-// Flush writes buffered usage to the store now. The server calls it on a
-// timer and once more on shutdown.
-func (v *Verifier) Flush(ctx context.Context) error { return v.usage.flush(ctx) }

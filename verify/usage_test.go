@@ -23,22 +23,29 @@ import (
 	"github.com/keywayhq/keyway/verify"
 )
 
-// recordingUsage is an in-memory keyway.UsageStore that keeps every batch
-// it accepted. While failing is set it refuses batches, recording nothing,
-// as a store whose transaction rolled back would.
+// recordingUsage is an in-memory keyway.UsageStore that keeps every chunk
+// it accepted, as the SQL store does: by id, each once. While failing is
+// set it refuses chunks (and settles nothing), recording nothing, as a
+// store whose transaction rolled back would.
 type recordingUsage struct {
 	mu      sync.Mutex
 	batches [][]keyway.Usage
 	calls   int
 	refused int
+	settles int
 	failing atomic.Bool
 	// failEvery, when > 0, refuses every failEvery-th call.
 	failEvery int
+	// loseAnswers, when > 0, records that many chunks but answers each
+	// with an error, as a commit whose reply never arrived.
+	loseAnswers int
+	// ids are the chunks recorded (true) or settled as never (false).
+	ids map[string]bool
 }
 
 var errUsageStoreDown = errors.New("usage store down")
 
-func (r *recordingUsage) RecordUsage(_ context.Context, batch []keyway.Usage) error {
+func (r *recordingUsage) RecordUsage(_ context.Context, c keyway.UsageChunk) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls++
@@ -46,8 +53,36 @@ func (r *recordingUsage) RecordUsage(_ context.Context, batch []keyway.Usage) er
 		r.refused++
 		return errUsageStoreDown
 	}
-	r.batches = append(r.batches, append([]keyway.Usage(nil), batch...))
+	if r.ids == nil {
+		r.ids = map[string]bool{}
+	}
+	if _, seen := r.ids[c.ID]; seen {
+		return fmt.Errorf("chunk %s written twice", c.ID)
+	}
+	r.ids[c.ID] = true
+	r.batches = append(r.batches, append([]keyway.Usage(nil), c.Rows...))
+	if r.loseAnswers > 0 {
+		r.loseAnswers--
+		return errors.New("connection lost during commit")
+	}
 	return nil
+}
+
+func (r *recordingUsage) SettleUsageChunk(_ context.Context, id string, _ keyway.Time) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.settles++
+	if r.failing.Load() {
+		return false, errUsageStoreDown
+	}
+	if r.ids == nil {
+		r.ids = map[string]bool{}
+	}
+	recorded, seen := r.ids[id]
+	if !seen {
+		r.ids[id] = false
+	}
+	return recorded, nil
 }
 
 func (r *recordingUsage) ProjectUsage(context.Context, keyway.UsageLevel, string, time.Time, time.Time) ([]keyway.UsageRow, error) {
@@ -121,9 +156,9 @@ func (r *recordingUsage) perMinute() map[usageOwner]map[time.Time]usageCounts {
 		if out[o] == nil {
 			out[o] = map[time.Time]usageCounts{}
 		}
-		c := out[o][u.Minute.Time]
+		c := out[o][u.At.Time]
 		c.add(u)
-		out[o][u.Minute.Time] = c
+		out[o][u.At.Time] = c
 	}
 	return out
 }
@@ -360,7 +395,7 @@ func TestUsageExactUnderConcurrency(t *testing.T) {
 			first, last := usageMinuteOf(start), usageMinuteOf(end)
 			minutes := map[time.Time]bool{}
 			for _, u := range us.all() {
-				m := u.Minute.Time.UTC()
+				m := u.At.Time.UTC()
 				minutes[m] = true
 				if !m.Equal(usageMinuteOf(m)) || m.Before(first) || m.After(last) {
 					t.Errorf("row in minute %v, outside the run's minutes %v..%v", m, first, last)
@@ -447,11 +482,11 @@ func TestUsageAttributionToMinutes(t *testing.T) {
 	// The last success of minute 0 is its last millisecond.
 	var last keyway.Time
 	for _, u := range us.all() {
-		if u.Minute.Equal(m0) && u.LastSuccess.After(last.Time) {
+		if u.At.Equal(m0) && u.LastSuccess.After(last.Time) {
 			last = u.LastSuccess
 		}
-		if u.Minute.Time.Before(m0) || u.Minute.Time.After(m2) {
-			t.Errorf("row in minute %v", u.Minute)
+		if u.At.Time.Before(m0) || u.At.Time.After(m2) {
+			t.Errorf("row in minute %v", u.At)
 		}
 	}
 	if !last.Equal(lastInM0) {
@@ -497,8 +532,10 @@ func TestUsageFailingStoreKeepsBatch(t *testing.T) {
 	if n := len(us.all()); n != 0 {
 		t.Fatalf("a failing store recorded %d rows", n)
 	}
-	if us.refused < 4 {
-		t.Fatalf("store saw %d refused batches, want >= 4", us.refused)
+	// The first flush's chunk could not be settled either (the store is
+	// down), so each later flush asks about it again before writing.
+	if us.refused < 1 || us.refused+us.settles < 5 {
+		t.Fatalf("store saw %d refused chunks and %d settles, want every flush to try it", us.refused, us.settles)
 	}
 
 	us.failing.Store(false)
@@ -618,8 +655,8 @@ func TestUsageUnknownKeysCountForAccount(t *testing.T) {
 		if u.KeyID == "" && (u.ProjectID != "" || u.AccountID != account || u.Successful != 0 || !u.LastSuccess.IsZero()) {
 			t.Errorf("unknown-key row %+v, want only failures for account %s with no project", u, account)
 		}
-		if !u.Minute.Equal(usageMinuteOf(f.clock.Now())) {
-			t.Errorf("row in minute %v, want %v", u.Minute, usageMinuteOf(f.clock.Now()))
+		if !u.At.Equal(usageMinuteOf(f.clock.Now())) {
+			t.Errorf("row in minute %v, want %v", u.At, usageMinuteOf(f.clock.Now()))
 		}
 	}
 }

@@ -6,14 +6,17 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"sync/atomic"
 	"time"
 
+	"github.com/maypok86/otter/v2"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/keywayhq/keyway"
@@ -35,45 +38,82 @@ const (
 	RateLimited
 )
 
-// Result is the answer to one verification. Body is shared and must not be
-// modified.
+// Result is the answer to one verification.
 type Result struct {
 	Outcome Outcome
-	// Body is the pre-encoded ApiKey JSON when the key was found.
-	Body []byte
-	Key  *keyway.APIKey
 	// Rate is set when the key has a rate limit.
 	Rate    keyway.RateResult
 	HasRate bool
+
+	// The answer, when the key was found: written by WriteAnswer.
+	key   string
+	entry *keyEntry
+}
+
+// WriteAnswer writes the ApiKey JSON of a found key to w; it writes
+// nothing for a key that was not found.
+func (r Result) WriteAnswer(w io.Writer) {
+	if r.entry != nil {
+		r.entry.writeAnswer(w, r.key)
+	}
+}
+
+// Answer is the ApiKey JSON of a found key, nil otherwise.
+func (r Result) Answer() []byte {
+	if r.entry == nil {
+		return nil
+	}
+	return r.entry.appendAnswer(nil, r.key)
+}
+
+// APIKey decodes the answer of a found key.
+func (r Result) APIKey() (*keyway.APIKey, error) {
+	var k keyway.APIKey
+	if err := json.Unmarshal(r.Answer(), &k); err != nil {
+		return nil, fmt.Errorf("decode verified key: %w", err)
+	}
+	return &k, nil
 }
 
 // Config tunes the caches. Zero values take the defaults.
 type Config struct {
-	// PositiveTTL bounds how long a cached answer may live without an
-	// invalidation; on one node invalidation is immediate, so this only
-	// matters when invalidations can be missed.
-	PositiveTTL time.Duration
+	// MaxBytes bounds the memory of cached keys: about 650 bytes for a key
+	// with a little custom metadata, more with more.
+	MaxBytes int64
+	// RefreshInterval is how long after its load a cached key's next use
+	// reloads it in the background. Invalidations, local and from other
+	// nodes, are what keep answers current; this only bounds how long an
+	// answer could be wrong if one were ever missed.
+	RefreshInterval time.Duration
+	// MaxAge bounds how long an entry is served at all without a reload;
+	// keys busy enough to be refreshed never reach it.
+	MaxAge time.Duration
 	// NegativeTTL is how long an unknown key is remembered as unknown.
 	NegativeTTL time.Duration
+	// MaxUnknown bounds how many unknown keys are remembered.
+	MaxUnknown int
 	// DegradedTTL bounds an entry's life while the invalidation channel to
 	// other nodes is down, so a missed invalidation is stale at most this long.
 	DegradedTTL time.Duration
-	MaxEntries  int
+	// Loaders is how many goroutines read cache misses from the store at
+	// once, each a batch of misses per query.
+	Loaders int
+	// Flush tunes how usage reaches the store.
+	Flush FlushConfig
 }
 
+// DefaultMaxBytes is the default bound of the key cache: room for about
+// 1.6 million typical keys.
+const DefaultMaxBytes = 1 << 30
+
 func (c *Config) defaults() {
-	if c.PositiveTTL <= 0 {
-		c.PositiveTTL = time.Minute
-	}
-	if c.NegativeTTL <= 0 {
-		c.NegativeTTL = 5 * time.Second
-	}
-	if c.DegradedTTL <= 0 {
-		c.DegradedTTL = time.Second
-	}
-	if c.MaxEntries <= 0 {
-		c.MaxEntries = 1 << 20
-	}
+	c.MaxBytes = cmp.Or(c.MaxBytes, DefaultMaxBytes)
+	c.RefreshInterval = cmp.Or(c.RefreshInterval, 10*time.Minute)
+	c.MaxAge = cmp.Or(c.MaxAge, 3*c.RefreshInterval)
+	c.NegativeTTL = cmp.Or(c.NegativeTTL, 5*time.Second)
+	c.MaxUnknown = cmp.Or(c.MaxUnknown, 100_000)
+	c.DegradedTTL = cmp.Or(c.DegradedTTL, time.Second)
+	c.Loaders = cmp.Or(c.Loaders, 4)
 }
 
 // Verifier implements verification and credential checks over a Store.
@@ -84,13 +124,17 @@ type Verifier struct {
 	usage   *usageBuffer
 	cfg     Config
 
-	keys   *cache[keyEntry]
-	access *cache[accessEntry]
-	// gen counts invalidations. A load records it before reading the store
-	// and only fills the cache if no invalidation happened meanwhile, so a
-	// slow load can never put back an answer a write has just dropped.
-	gen   atomic.Uint64
-	group singleflight.Group
+	keys   *keyCache
+	loads  *loader
+	owners owners
+	gens   generations
+
+	access *otter.Cache[string, *accessEntry]
+	// accessGen counts invalidations of access entries, as gens does keys.
+	accessGen                atomic.Uint64
+	group                    singleflight.Group
+	accessHits, accessMisses atomic.Uint64
+
 	// degraded is set while invalidations from other nodes may be missed.
 	degraded atomic.Bool
 	stats    counters
@@ -107,6 +151,10 @@ type Stats struct {
 	// Key cache (API keys) and credential cache (access keys).
 	KeyHits, KeyMisses       uint64
 	AccessHits, AccessMisses uint64
+	// KeyEntries and KeyBytes are the cached keys and their weight;
+	// UnknownEntries the keys remembered as unknown.
+	KeyEntries, UnknownEntries int
+	KeyBytes                   uint64
 	// Outcomes counts verifications by outcome (index: Outcome).
 	Outcomes [RateLimited + 1]uint64
 	// RemoteInvalidations counts invalidations received from other nodes.
@@ -117,7 +165,9 @@ type Stats struct {
 func (v *Verifier) Stats() Stats {
 	st := Stats{
 		KeyHits: v.keys.hits.Load(), KeyMisses: v.keys.misses.Load(),
-		AccessHits: v.access.hits.Load(), AccessMisses: v.access.misses.Load(),
+		AccessHits: v.accessHits.Load(), AccessMisses: v.accessMisses.Load(),
+		KeyEntries: v.keys.known.EstimatedSize(), UnknownEntries: v.keys.unknown.EstimatedSize(),
+		KeyBytes:            v.keys.known.WeightedSize(),
 		RemoteInvalidations: v.stats.remoteInvalid.Load(), Degraded: v.degraded.Load(),
 	}
 	for i := range st.Outcomes {
@@ -141,43 +191,40 @@ func (o Outcome) String() string {
 	return "unknown"
 }
 
-// keyEntry is everything needed to answer for one key string.
-type keyEntry struct {
-	found bool
-	// usable folds in the key's, its project's and its account's active
-	// state; expiry is checked per request against the clock.
-	usable bool
-	key    *keyway.APIKey
-	body   []byte
-	// bucket identifies the key's rate-limit window by its stable row id,
-	// so rotating a key does not hand it a fresh window.
-	bucket [32]byte
-	usage  *usageCounters
-}
-
 type accessEntry struct {
 	caller *keyway.Caller // nil when the credential is not valid
 	limit  *keyway.RateLimit
 	bucket [32]byte
+	// validUntil is the epoch ms past which the entry is loaded again.
+	validUntil int64
 }
 
 var _ keyway.Invalidator = (*Verifier)(nil)
 
 func New(store keyway.Store, limiter keyway.RateLimiter, clock keyway.Clock, usage keyway.UsageStore, cfg Config) *Verifier {
 	cfg.defaults()
-	return &Verifier{
+	v := &Verifier{
 		store:   store,
 		limiter: limiter,
 		clock:   clock,
-		usage:   newUsageBuffer(usage),
+		usage:   newUsageBuffer(usage, cfg.Flush),
 		cfg:     cfg,
-		keys:    newCache[keyEntry](cfg.MaxEntries),
-		access:  newCache[accessEntry](cfg.MaxEntries),
+		keys:    newKeyCache(uint64(cfg.MaxBytes), cfg.MaxUnknown, cfg.NegativeTTL),
+		access:  otter.Must(&otter.Options[string, *accessEntry]{MaximumSize: 100_000}),
 	}
+	v.loads = newLoader(v, cfg.Loaders)
+	return v
+}
+
+// Close stops the caches' background work.
+func (v *Verifier) Close() {
+	v.keys.close()
+	v.access.StopAllGoroutines()
 }
 
 // Verify checks key for caller. origin is the x-origin-domain header, ""
-// when absent. Only a store failure on a cache miss returns an error.
+// when absent. Only a store failure on a cache miss (or the caller's
+// context ending while it waits for one) returns an error.
 func (v *Verifier) Verify(ctx context.Context, caller *keyway.Caller, key, origin string) (Result, error) {
 	r, err := v.verify(ctx, caller, key, origin)
 	if err == nil {
@@ -192,41 +239,45 @@ func (v *Verifier) verify(ctx context.Context, caller *keyway.Caller, key, origi
 	if err != nil {
 		return Result{}, err
 	}
-	if !e.found || !inScope(caller, e.key) {
+	if e == nil || !inScope(caller, e.owner) {
 		// Unknown to the caller: counted for its account, not for a key.
 		if a := singleAccount(caller); a != "" {
-			v.usage.unknownFor(a).fail(now)
+			v.usage.unknownFor(a, &v.owners).fail(v.usage, now)
 		}
 		return Result{Outcome: Invalid}, nil
 	}
-	if !e.usable || e.key.Expired(keyway.Time{Time: now}) {
-		e.usage.fail(now)
+	if !e.usable || (e.expires != 0 && now.UnixMilli() >= e.expires) {
+		e.fail(v.usage, now)
 		return Result{Outcome: Invalid}, nil
 	}
-	res := Result{Outcome: Valid, Body: e.body, Key: e.key}
-	lim := e.key.RateLimit
-	if origin != "" && !keyway.DomainAllowed(e.key.AllowedDomains, origin) {
-		res.Outcome = OriginDenied
-		if lim != nil {
-			res.Rate, err = v.limiter.Peek(ctx, e.bucket, *lim, now)
-			res.HasRate = err == nil
-		}
-		e.usage.fail(now)
+	res := Result{Outcome: Valid, key: key, entry: e}
+	p := e.policy
+	if p == nil {
+		e.success(v.usage, now)
 		return res, nil
 	}
-	if lim != nil {
-		res.Rate, err = v.limiter.Take(ctx, e.bucket, *lim, now)
+	if origin != "" && !keyway.DomainAllowed(p.domains, origin) {
+		res.Outcome = OriginDenied
+		if p.limit != nil {
+			res.Rate, err = v.limiter.Peek(ctx, p.bucket, *p.limit, now)
+			res.HasRate = err == nil
+		}
+		e.fail(v.usage, now)
+		return res, nil
+	}
+	if p.limit != nil {
+		res.Rate, err = v.limiter.Take(ctx, p.bucket, *p.limit, now)
 		if err != nil {
 			return Result{}, fmt.Errorf("rate limit: %w", err)
 		}
 		res.HasRate = true
 		if !res.Rate.Allowed {
 			res.Outcome = RateLimited
-			e.usage.limit(now)
+			e.limit(v.usage, now)
 			return res, nil
 		}
 	}
-	e.usage.success(now)
+	e.success(v.usage, now)
 	return res, nil
 }
 
@@ -250,73 +301,32 @@ func singleAccount(c *keyway.Caller) string {
 	return a
 }
 
-func inScope(c *keyway.Caller, k *keyway.APIKey) bool {
-	return c.Role(k.AccountID, k.ProjectID) != ""
+func inScope(c *keyway.Caller, o *owner) bool {
+	return c.Role(o.accountID, o.projectID) != ""
 }
 
+// keyEntry answers from the cache, or loads on a miss; nil means the key
+// does not exist. A hit past its refresh time queues a background reload.
 func (v *Verifier) keyEntry(ctx context.Context, key string, now time.Time) (*keyEntry, error) {
-	return lookup(v, v.keys, "k", key, now, func() (*keyEntry, bool, error) {
-		e, err := v.loadKey(ctx, key)
-		return e, err == nil && e.found, err
-	})
-}
-
-// lookup answers from c, or loads on a miss. Concurrent misses for one key
-// share a single load (singleflight), and the flight is per invalidation
-// generation: a caller arriving after an invalidation must not join a load
-// that started before it, nor may such a load fill the cache. load reports
-// whether its entry is positive, which decides the entry's TTL. Strings no
-// key can be get the zero entry without a load or a cache slot.
-func lookup[E any](v *Verifier, c *cache[E], kind, key string, now time.Time, load func() (*E, bool, error)) (*E, error) {
-	if e, ok := c.get(key, now); ok {
-		c.hits.Add(1)
-		return e, nil
-	}
-	c.misses.Add(1)
 	if !plausibleKey(key) {
-		return new(E), nil
+		v.keys.misses.Add(1)
+		return nil, nil
 	}
-	gen := v.gen.Load()
-	r, err, _ := v.group.Do(kind+strconv.FormatUint(gen, 36)+":"+key, func() (any, error) {
-		e, positive, err := load()
-		if err != nil {
-			return nil, err
-		}
-		ttl := v.cfg.NegativeTTL
-		if positive {
-			ttl = v.cfg.PositiveTTL
-		}
-		if v.degraded.Load() {
-			ttl = min(ttl, v.cfg.DegradedTTL)
-		}
-		if v.gen.Load() == gen {
-			c.put(key, e, now.Add(ttl))
+	h := keycrypt.HashKey(key)
+	nowMs := now.UnixMilli()
+	if e, ok := v.keys.known.GetIfPresent(h); ok && nowMs < e.validUntil {
+		v.keys.hits.Add(1)
+		if r := e.refreshAt.Load(); nowMs >= r && e.refreshAt.CompareAndSwap(r, refreshQueued) {
+			v.loads.reload(key, h, e, nowMs)
 		}
 		return e, nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return r.(*E), nil
-}
-
-func (v *Verifier) loadKey(ctx context.Context, key string) (*keyEntry, error) {
-	k, ownersActive, err := v.store.APIKeyForVerification(ctx, key)
-	if errors.Is(err, keyway.ErrAPIKeyNotFound) {
-		return &keyEntry{}, nil
+	if until, ok := v.keys.unknown.GetIfPresent(h); ok && nowMs < until {
+		v.keys.hits.Add(1)
+		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("load api key: %w", err)
-	}
-	// The cached answer would freeze lastUsedAt, which every flush moves
-	// on: verification answers leave it out.
-	k.LastUsedAt = nil
-	body, err := json.Marshal(k)
-	if err != nil {
-		return nil, fmt.Errorf("encode api key: %w", err)
-	}
-	return &keyEntry{found: true, usable: k.IsActive && ownersActive, key: k, body: body,
-		bucket: keycrypt.HashKey("api-key:" + k.ID), usage: v.usage.counters(k)}, nil
+	v.keys.misses.Add(1)
+	return v.loads.load(ctx, key, h)
 }
 
 // ownersActive reports whether an account and (if given) a project are
@@ -369,11 +379,41 @@ func (v *Verifier) Limit(ctx context.Context, credential string) (res keyway.Rat
 	return res, true, err
 }
 
+// accessEntry answers from the credential cache, or loads on a miss.
+// Concurrent misses for one credential share a single load, per
+// invalidation generation: a caller arriving after an invalidation must
+// not join a load that started before it, nor may such a load fill the
+// cache.
 func (v *Verifier) accessEntry(ctx context.Context, credential string) (*accessEntry, error) {
-	return lookup(v, v.access, "a", credential, v.clock.Now(), func() (*accessEntry, bool, error) {
+	nowMs := v.clock.Now().UnixMilli()
+	if e, ok := v.access.GetIfPresent(credential); ok && nowMs < e.validUntil {
+		v.accessHits.Add(1)
+		return e, nil
+	}
+	v.accessMisses.Add(1)
+	if !plausibleKey(credential) {
+		return &accessEntry{}, nil
+	}
+	gen := v.accessGen.Load()
+	r, err, _ := v.group.Do(strconv.FormatUint(gen, 36)+":"+credential, func() (any, error) {
 		e, err := v.loadAccess(ctx, credential)
-		return e, err == nil && e.caller != nil, err
+		if err != nil {
+			return nil, err
+		}
+		ttl := v.cfg.NegativeTTL
+		if e.caller != nil {
+			ttl = v.cfg.MaxAge
+		}
+		e.validUntil = nowMs + min(ttl, v.positiveTTLDuration()).Milliseconds()
+		if v.accessGen.Load() == gen {
+			v.access.Set(credential, e)
+		}
+		return e, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return r.(*accessEntry), nil
 }
 
 func (v *Verifier) loadAccess(ctx context.Context, credential string) (*accessEntry, error) {
@@ -404,9 +444,10 @@ func (v *Verifier) loadAccess(ctx context.Context, credential string) (*accessEn
 
 // APIKeyChanged drops the cached answers for the given key strings.
 func (v *Verifier) APIKeyChanged(keys ...string) {
-	v.gen.Add(1)
 	for _, k := range keys {
-		v.keys.delete(k)
+		h := keycrypt.HashKey(k)
+		v.gens.bump(h)
+		v.keys.delete(h)
 	}
 }
 
@@ -414,10 +455,46 @@ func (v *Verifier) APIKeyChanged(keys ...string) {
 // which names them by SHA-256 digest.
 func (v *Verifier) ForgetDigests(digests ...keycrypt.Hash) {
 	v.stats.remoteInvalid.Add(1)
-	v.gen.Add(1)
 	for _, h := range digests {
-		v.keys.deleteDigest(h)
+		v.gens.bump(h)
+		v.keys.delete(h)
 	}
+}
+
+// AccessKeyChanged drops the cached credentials: API key answers do not
+// depend on access keys, so a new or changed access key leaves them be.
+func (v *Verifier) AccessKeyChanged() {
+	v.accessGen.Add(1)
+	v.access.InvalidateAll()
+}
+
+// ProjectChanged drops the answers for the keys of a project, and the
+// cached credentials (some may be the project's). Loads running meanwhile
+// do not fill the cache, whatever their key.
+func (v *Verifier) ProjectChanged(id string) {
+	v.gens.bumpAll()
+	v.AccessKeyChanged()
+	var drop []keycrypt.Hash
+	for h, e := range v.keys.known.All() {
+		if e.owner.projectID == id {
+			drop = append(drop, h)
+		}
+	}
+	for _, h := range drop {
+		v.keys.known.Invalidate(h)
+	}
+}
+
+// ForgetAccessKeys is AccessKeyChanged, told by another node.
+func (v *Verifier) ForgetAccessKeys() {
+	v.stats.remoteInvalid.Add(1)
+	v.AccessKeyChanged()
+}
+
+// ForgetProject is ProjectChanged, told by another node.
+func (v *Verifier) ForgetProject(id string) {
+	v.stats.remoteInvalid.Add(1)
+	v.ProjectChanged(id)
 }
 
 // ForgetAll drops every cached answer after a scope change on another node.
@@ -435,12 +512,12 @@ func (v *Verifier) SetDegraded(down bool) {
 	v.ScopeChanged()
 }
 
-// ScopeChanged drops every cached answer: a project, account or access key
-// change can affect any number of keys, and such changes are rare.
+// ScopeChanged drops every cached answer: an account change can affect any
+// number of keys, and such changes are rare.
 func (v *Verifier) ScopeChanged() {
-	v.gen.Add(1)
+	v.gens.bumpAll()
+	v.AccessKeyChanged()
 	v.keys.clear()
-	v.access.clear()
 }
 
 // Public answers for the verification outcomes, shared by every transport.

@@ -28,13 +28,13 @@ type countingStore struct {
 	entered chan struct{}
 }
 
-func (c *countingStore) APIKeyForVerification(ctx context.Context, key string) (*keyway.APIKey, bool, error) {
+func (c *countingStore) APIKeysForVerification(ctx context.Context, keys []string) ([]keyway.VerificationKey, error) {
 	c.reads.Add(1)
 	if c.gate != nil {
 		c.entered <- struct{}{}
 		<-c.gate
 	}
-	return c.Store.APIKeyForVerification(ctx, key)
+	return c.Store.APIKeysForVerification(ctx, keys)
 }
 
 func (c *countingStore) AccessKey(ctx context.Context, key string) (*keyway.AccessKey, error) {

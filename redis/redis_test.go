@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/rueidis"
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/keycrypt"
@@ -23,7 +23,7 @@ import (
 
 var log = slog.New(slog.DiscardHandler)
 
-func open(t *testing.T) *redis.Client {
+func open(t testing.TB) *redis.Client {
 	t.Helper()
 	url := os.Getenv(keywaytest.RedisEnv)
 	if url == "" {
@@ -247,24 +247,30 @@ func busClient(t *testing.T) (*redis.Client, string) {
 // killClients kills the server-side connections named name.
 func killClients(t *testing.T, name string) int {
 	t.Helper()
-	admin, err := goredis.ParseURL(os.Getenv(keywaytest.RedisEnv))
+	opt, err := rueidis.ParseURL(os.Getenv(keywaytest.RedisEnv))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rdb := goredis.NewClient(admin)
-	defer rdb.Close()
+	opt.ForceSingleClient, opt.DisableCache = true, true
+	rc, err := rueidis.NewClient(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
 	ctx := context.Background()
-	list, err := rdb.ClientList(ctx).Result()
+	list, err := rc.Do(ctx, rc.B().ClientList().Build()).ToString()
 	if err != nil {
 		t.Fatal(err)
 	}
+	// RESP3 answers a verbatim string, which rueidis keeps its "txt:" on.
+	list = strings.TrimPrefix(list, "txt:")
 	n := 0
 	for _, line := range strings.Split(list, "\n") {
 		if !strings.Contains(line, " name="+name+" ") {
 			continue
 		}
 		id := strings.TrimPrefix(strings.Fields(line)[0], "id=")
-		if err := rdb.Do(ctx, "CLIENT", "KILL", "ID", id).Err(); err != nil {
+		if err := rc.Do(ctx, rc.B().Arbitrary("CLIENT", "KILL", "ID", id).Build()).Error(); err != nil {
 			t.Fatal(err)
 		}
 		n++
@@ -320,5 +326,148 @@ func TestBusReportsLossAndRecovers(t *testing.T) {
 	case <-ended:
 	case <-time.After(2 * time.Second):
 		t.Fatal("Run did not end within 2 s of cancellation")
+	}
+}
+
+// Thousands of concurrent hits on one bucket share script calls, and the
+// window still hands out each count exactly once, in 1..limit, refuses
+// the rest, and gives everyone the same end.
+func TestRateLimiterCoalescedExact(t *testing.T) {
+	l := redis.NewRateLimiter(open(t), nil, log)
+	ctx := context.Background()
+	b := bucket()
+	const hits, limit = 2000, 700
+	lim := keyway.RateLimit{RateLimit: limit, RateLimitTTL: 60}
+	now := time.Now()
+	results := make([]keyway.RateResult, hits)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range hits {
+		wg.Go(func() {
+			<-start
+			r, err := l.Take(ctx, b, lim, now)
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = r
+		})
+	}
+	close(start)
+	wg.Wait()
+	wantReset := time.UnixMilli(now.UnixMilli()).Add(60 * time.Second)
+	seen := make([]bool, limit+1)
+	allowed := 0
+	for _, r := range results {
+		if !r.Reset.Equal(wantReset) {
+			t.Fatalf("window ends %v, want %v", r.Reset, wantReset)
+		}
+		if !r.Allowed {
+			if r.Consumed != limit || r.Remaining() != 0 {
+				t.Fatalf("refused hit reports %+v", r)
+			}
+			continue
+		}
+		if r.Consumed < 1 || r.Consumed > limit || seen[r.Consumed] {
+			t.Fatalf("allowed hit reports count %d (seen before: %v)", r.Consumed, r.Consumed <= limit && r.Consumed >= 1 && seen[r.Consumed])
+		}
+		seen[r.Consumed] = true
+		allowed++
+	}
+	if allowed != limit {
+		t.Fatalf("%d hits allowed, want exactly %d", allowed, limit)
+	}
+	// Refused hits consumed nothing.
+	if r, err := l.Peek(ctx, b, lim, now); err != nil || r.Allowed || r.Consumed != limit {
+		t.Fatalf("peek after: %+v, %v", r, err)
+	}
+}
+
+// Concurrent hits on many buckets, from two clients standing in for two
+// nodes, stay exact per bucket.
+func TestRateLimiterManyBucketsExact(t *testing.T) {
+	limiters := []*redis.RateLimiter{redis.NewRateLimiter(open(t), nil, log), redis.NewRateLimiter(open(t), nil, log)}
+	ctx := context.Background()
+	const buckets, hitsPer, limit = 200, 25, 10
+	lim := keyway.RateLimit{RateLimit: limit, RateLimitTTL: 60}
+	ids := make([][32]byte, buckets)
+	counts := make([][hitsPer]int, buckets)
+	for i := range ids {
+		ids[i] = bucket()
+	}
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range buckets {
+		for j := range hitsPer {
+			wg.Go(func() {
+				<-start
+				r, err := limiters[j%2].Take(ctx, ids[i], lim, time.Now())
+				if err != nil {
+					t.Error(err)
+				}
+				if r.Allowed {
+					counts[i][j] = r.Consumed
+				}
+			})
+		}
+	}
+	close(start)
+	wg.Wait()
+	for i, cs := range counts {
+		seen := map[int]bool{}
+		for _, c := range cs {
+			if c == 0 {
+				continue
+			}
+			if c > limit || seen[c] {
+				t.Fatalf("bucket %d: count %d out of range or handed out twice", i, c)
+			}
+			seen[c] = true
+		}
+		if len(seen) != limit {
+			t.Fatalf("bucket %d: %d hits allowed, want exactly %d", i, len(seen), limit)
+		}
+	}
+}
+
+// Peeks, however many and concurrent, neither consume nor open a window:
+// the window starts at the first take.
+func TestRateLimiterPeekConsumesNothing(t *testing.T) {
+	l := redis.NewRateLimiter(open(t), nil, log)
+	ctx := context.Background()
+	b := bucket()
+	lim := keyway.RateLimit{RateLimit: 5, RateLimitTTL: 60}
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() {
+			if r, err := l.Peek(ctx, b, lim, t0); err != nil || !r.Allowed || r.Consumed != 0 || r.Remaining() != 5 {
+				t.Errorf("peek before any take: %+v, %v", r, err)
+			}
+		})
+	}
+	wg.Wait()
+	t1 := t0.Add(5 * time.Second)
+	r, err := l.Take(ctx, b, lim, t1)
+	if want := time.UnixMilli(t1.UnixMilli()).Add(60 * time.Second); err != nil || !r.Allowed || r.Consumed != 1 || !r.Reset.Equal(want) {
+		t.Fatalf("first take: %+v, %v; want count 1 and end %v", r, err, want)
+	}
+	// Takes and peeks mixed: only the takes count.
+	for range 4 {
+		wg.Go(func() {
+			if r, err := l.Take(ctx, b, lim, t1); err != nil || !r.Allowed || r.Consumed < 2 || r.Consumed > 5 {
+				t.Errorf("take: %+v, %v", r, err)
+			}
+		})
+	}
+	for range 50 {
+		wg.Go(func() {
+			if r, err := l.Peek(ctx, b, lim, t1); err != nil || r.Consumed < 1 || r.Consumed > 5 || r.Allowed != (r.Consumed < 5) {
+				t.Errorf("peek: %+v, %v", r, err)
+			}
+		})
+	}
+	wg.Wait()
+	if r, err := l.Peek(ctx, b, lim, t1); err != nil || r.Allowed || r.Consumed != 5 {
+		t.Fatalf("peek after five takes: %+v, %v", r, err)
 	}
 }

@@ -17,6 +17,24 @@ import (
 	"github.com/keywayhq/keyway/httpapi"
 )
 
+// lockedBuffer is a log sink the server writes while the test reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 type statusLog struct {
 	mu       sync.Mutex
 	statuses []int
@@ -38,7 +56,7 @@ func (s *statusLog) Count(status int) {
 // same cancellation error while the client is still there is answered.
 func TestClientGoneIsNotAFailure(t *testing.T) {
 	entered := make(chan struct{})
-	var logs bytes.Buffer
+	var logs lockedBuffer
 	rec := &statusLog{}
 	h, err := httpapi.New(httpapi.Config{
 		Ops: []api.Operation{{ID: "slow", Method: "GET", Path: "/slow", Public: true, Status: 200,

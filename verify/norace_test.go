@@ -2,7 +2,11 @@
 
 package verify_test
 
+import "time"
+
 const (
 	raceEnabled = false
-	scaleKeys   = 150_000
+	// chunkTimeout is the default.
+	chunkTimeout = 10 * time.Second
+	scaleKeys    = 150_000
 )

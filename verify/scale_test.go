@@ -200,7 +200,7 @@ func (f *scaleFixture) rawDB(t *testing.T) *sql.DB {
 func TestUsageManyKeysInOneInterval(t *testing.T) {
 	keywaytest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
 		f := newScaleFixture(t, dbURL, scaleKeys)
-		v := verify.New(f.store, ratelimit.NewMemory(), f.clock, f.store, verify.Config{})
+		v := verify.New(f.store, ratelimit.NewMemory(), f.clock, f.store, verify.Config{Flush: verify.FlushConfig{ChunkTimeout: chunkTimeout}})
 		defer v.Close()
 		start := time.Now()
 		total := f.verifyAll(t, v)
@@ -282,7 +282,7 @@ func TestUsageFailingFlushesEndExact(t *testing.T) {
 	keywaytest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
 		f := newScaleFixture(t, dbURL, 12_000)
 		us := &flakyUsage{Store: f.store, refuse: map[int]bool{2: true, 4: true}, lose: map[int]bool{3: true}}
-		v := verify.New(f.store, ratelimit.NewMemory(), f.clock, us, verify.Config{Flush: verify.FlushConfig{ChunkRows: 5000}})
+		v := verify.New(f.store, ratelimit.NewMemory(), f.clock, us, verify.Config{Flush: verify.FlushConfig{ChunkRows: 5000, ChunkTimeout: chunkTimeout}})
 		defer v.Close()
 		ctx := context.Background()
 		total := f.verifyAll(t, v)

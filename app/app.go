@@ -608,31 +608,34 @@ func (a *App) sweepLimits() {
 	}
 }
 
-// finalFlushBudget is how long a stopping node keeps trying to write its
-// counts. It is separate from the HTTP drain's deadline: a slow drain must
-// not cost the counts.
-const finalFlushBudget = 30 * time.Second
+// finalFlushStall is how long a stopping node keeps retrying its flush
+// without a single chunk written before it gives up. It has no overall
+// deadline: a node stopped with a large backlog writes it all as long as
+// the database takes it, and the HTTP drain's deadline does not cut it.
+const finalFlushStall = 30 * time.Second
 
 // finalFlush writes every count before the store closes, retrying a store
-// that fails until the budget is spent; what is still unwritten then is
-// lost, and logged as such.
+// that fails; counts are lost only when the store has taken nothing for
+// finalFlushStall, and that is logged with how many.
 func (a *App) finalFlush(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalFlushBudget)
-	defer cancel()
-	wait := 100 * time.Millisecond
+	ctx = context.WithoutCancel(ctx)
+	wait, progress, written := 100*time.Millisecond, time.Now(), a.verifier.FlushStats().Rows
 	for {
 		err := a.verifier.Flush(ctx)
 		if err == nil {
 			return nil
 		}
-		a.log.Error("final usage flush failed; retrying", "error", err.Error(), "pending_rows", a.verifier.FlushStats().Pending)
-		select {
-		case <-ctx.Done():
-			a.log.Error("stopping with usage unwritten", "pending_rows", a.verifier.FlushStats().Pending)
-			return err
-		case <-time.After(wait):
-			wait = min(2*wait, 2*time.Second)
+		st := a.verifier.FlushStats()
+		if st.Rows > written {
+			written, progress, wait = st.Rows, time.Now(), 100*time.Millisecond
 		}
+		if time.Since(progress) > finalFlushStall {
+			a.log.Error("stopping with usage unwritten: the database took nothing for 30 s", "error", err.Error(), "pending_rows", st.Pending)
+			return err
+		}
+		a.log.Error("final usage flush failed; retrying", "error", err.Error(), "pending_rows", st.Pending)
+		time.Sleep(wait)
+		wait = min(2*wait, 2*time.Second)
 	}
 }
 

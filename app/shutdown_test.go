@@ -110,7 +110,7 @@ func TestShutdownFlushesUsage(t *testing.T) {
 	defer db.Close()
 	var ok, limited int
 	var firstUsed sql.NullInt64
-	if err := db.QueryRow(`SELECT COALESCE(SUM(successful),0), COALESCE(SUM(rate_limited),0) FROM usage_minute WHERE key_id <> ''`).Scan(&ok, &limited); err != nil {
+	if err := db.QueryRow(`SELECT COALESCE(SUM(successful),0), COALESCE(SUM(rate_limited),0) FROM usage_hour WHERE key_id <> ''`).Scan(&ok, &limited); err != nil {
 		t.Fatal(err)
 	}
 	if ok != 3 || limited != 2 {

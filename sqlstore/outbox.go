@@ -78,18 +78,67 @@ var (
 	}
 )
 
+// eventScope is where an event is heard: its topic in its account and
+// project.
+type eventScope struct{ topic, account, project string }
+
+// heardScopes selects, of the scopes in v, those a live webhook hears.
+var heardScopes = rowSetStatement{
+	cols:  []string{"etopic", "eaccount", "eproject"},
+	types: []colType{textCol, textCol, textCol},
+	build: func(q *query) string {
+		return `SELECT DISTINCT v.etopic, v.eaccount, v.eproject
+			FROM v JOIN webhooks w ON w.account_id = v.eaccount AND (w.project_id IS NULL OR w.project_id = v.eproject)
+			JOIN webhook_topics t ON t.webhook_id = w.id AND t.topic = v.etopic
+			WHERE w.is_active = ` + q.arg(true) + ` AND w.status = 'live'`
+	},
+}
+
+// heard reports which of the scopes some live webhook is subscribed to, in
+// one statement however many there are.
+func (s *Store) heard(ctx context.Context, tx *sql.Tx, scopes map[eventScope]bool) error {
+	rows := make([][]any, 0, len(scopes))
+	for sc := range scopes {
+		rows = append(rows, []any{sc.topic, sc.account, sc.project})
+	}
+	return heardScopes.query(ctx, s.d, tx, rows, func(r *sql.Rows) error {
+		var sc eventScope
+		if err := r.Scan(&sc.topic, &sc.account, &sc.project); err != nil {
+			return err
+		}
+		scopes[sc] = true
+		return nil
+	})
+}
+
 // emitMany stores events, sealed (their data may hold a key), and queues
-// their deliveries.
+// their deliveries. An event no webhook hears is not stored: events are
+// read only through their deliveries, and one without any would be a
+// sealed copy of a key kept for nobody (a million first uses would be a
+// million of them).
 func (s *Store) emitMany(ctx context.Context, tx *sql.Tx, events []keyway.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	rows, refs := make([][]any, len(events)), make([][]any, len(events))
-	for i, ev := range events {
+	scopes := map[eventScope]bool{}
+	for _, ev := range events {
+		scopes[eventScope{ev.Topic, ev.AccountID, ev.ProjectID}] = false
+	}
+	if err := s.heard(ctx, tx, scopes); err != nil {
+		return keyway.Internal(fmt.Errorf("find webhooks for %s: %w", events[0].Topic, err))
+	}
+	var rows, refs [][]any
+	for _, ev := range events {
+		if !scopes[eventScope{ev.Topic, ev.AccountID, ev.ProjectID}] {
+			continue
+		}
 		sealed := s.sealer.Seal(string(ev.Data), keycrypt.HashKey(ev.ID))
 		at := ev.CreatedAt.Millis()
-		rows[i] = []any{ev.ID, ev.Topic, ev.AccountID, ev.ProjectID, sealed, at}
-		refs[i] = []any{ev.ID, ev.Topic, ev.AccountID, ev.ProjectID, at}
+		rows = append(rows, []any{ev.ID, ev.Topic, ev.AccountID, ev.ProjectID, sealed, at})
+		refs = append(refs, []any{ev.ID, ev.Topic, ev.AccountID, ev.ProjectID, at})
+	}
+	if len(rows) == 0 {
+		return nil
 	}
 	if err := insertEvents.exec(ctx, s.d, tx, rows); err != nil {
 		return keyway.Internal(fmt.Errorf("emit %s: %w", events[0].Topic, err))

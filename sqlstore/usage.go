@@ -129,9 +129,9 @@ func (s *Store) RecordUsage(ctx context.Context, c keyway.UsageChunk) error {
 			return nil
 		}
 		times := make([][]any, len(uses))
-		firstAt := make(map[string]keyway.Time, len(uses))
+		byID := make(map[string]keyUse, len(uses))
 		for i, u := range uses {
-			firstAt[u.keyID] = u.first
+			byID[u.keyID] = u
 			times[i] = []any{u.keyID, u.first.Millis(), u.last.Millis()}
 		}
 		lock := usedKeys
@@ -156,15 +156,34 @@ func (s *Store) RecordUsage(ctx context.Context, c keyway.UsageChunk) error {
 		if err := setUses.exec(ctx, s.d, tx, times); err != nil {
 			return keyway.Internal(fmt.Errorf("record key use: %w", err))
 		}
-		if len(fresh) == 0 {
+		// A first use is an event only where a webhook hears it: the full
+		// rows (and their keys, unsealed) are read for those keys alone.
+		scopes := map[eventScope]bool{}
+		for _, id := range fresh {
+			u := byID[id]
+			scopes[eventScope{keyway.TopicAPIKeyFirstUsed, u.accountID, u.projectID}] = false
+		}
+		if len(scopes) == 0 {
 			return nil
 		}
-		keys, err := apiKeysByID(ctx, s, tx, fresh)
+		if err := s.heard(ctx, tx, scopes); err != nil {
+			return keyway.Internal(fmt.Errorf("find webhooks for first uses: %w", err))
+		}
+		heard := fresh[:0]
+		for _, id := range fresh {
+			if u := byID[id]; scopes[eventScope{keyway.TopicAPIKeyFirstUsed, u.accountID, u.projectID}] {
+				heard = append(heard, id)
+			}
+		}
+		if len(heard) == 0 {
+			return nil
+		}
+		keys, err := apiKeysByID(ctx, s, tx, heard)
 		if err != nil {
 			return keyway.Internal(fmt.Errorf("record first use: %w", err))
 		}
 		for _, k := range keys {
-			ev, err := firstUsedEvent(k, firstAt[k.ID])
+			ev, err := firstUsedEvent(k, byID[k.ID].first)
 			if err != nil {
 				return keyway.Internal(err)
 			}
@@ -208,8 +227,8 @@ func (s *Store) PruneUsageChunks(ctx context.Context, before time.Time) (int64, 
 // earliest minute with one (its first use, if it has none yet) and its
 // latest success.
 type keyUse struct {
-	keyID       string
-	first, last keyway.Time
+	keyID, accountID, projectID string
+	first, last                 keyway.Time
 }
 
 // keyUses gathers a batch's successes per key, sorted by key so that
@@ -223,7 +242,7 @@ func keyUses(batch []keyway.Usage) []keyUse {
 		}
 		k := uses[u.KeyID]
 		if k == nil {
-			k = &keyUse{keyID: u.KeyID, first: u.LastSuccess, last: u.LastSuccess}
+			k = &keyUse{keyID: u.KeyID, accountID: u.AccountID, projectID: u.ProjectID, first: u.LastSuccess, last: u.LastSuccess}
 			uses[u.KeyID], firstMinute[u.KeyID] = k, u.At.Millis()
 			continue
 		}
@@ -241,8 +260,8 @@ func keyUses(batch []keyway.Usage) []keyUse {
 	return out
 }
 
-// usageBuckets spreads a chunk over the levels each row reaches, for each
-// key and for its project's total row, adding up what lands in the same
+// usageBuckets spreads a chunk over the levels each row reaches, for its
+// project's total row and (by hour and day) for each key, adding up what lands in the same
 // row, and returns each table's rows (project_id, key_id, account_id, at,
 // successful, failed, rate_limited). They come sorted by key: every node's
 // flush then locks rows in one order, where the chunk's own order (a
@@ -257,15 +276,20 @@ func usageBuckets(rows []keyway.Usage) map[string][][]any {
 	type sum struct{ successful, failed, rateLimited int64 }
 	sums := map[rowKey]*sum{}
 	for _, u := range rows {
-		owners := []string{u.KeyID}
-		if u.KeyID != "" {
-			owners = append(owners, "")
-		}
 		for i, l := range usageLevels {
 			if !reaches(u.Level, l.level) {
 				continue
 			}
 			at := u.At.Truncate(l.width).UnixMilli()
+			// Every level has the project's (or the account's) total row;
+			// keys have hour and day rows only. Nothing reads a key by the
+			// minute, and at 100,000 busy keys those rows would be 288
+			// million in the minute table's 48 hours, and a third of every
+			// flush's writes.
+			owners := []string{""}
+			if u.KeyID != "" && l.level != keyway.UsageByMinute {
+				owners = append(owners, u.KeyID)
+			}
 			for _, key := range owners {
 				k := rowKey{i, u.ProjectID, key, u.AccountID, at}
 				b := sums[k]

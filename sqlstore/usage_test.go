@@ -60,13 +60,14 @@ type utModel map[keyway.UsageLevel]map[utBucket]*keyway.UsageRow
 
 func (m utModel) add(batch ...keyway.Usage) {
 	for _, u := range batch {
-		owners := []string{u.KeyID}
-		if u.KeyID != "" {
-			owners = append(owners, "")
-		}
 		for _, l := range utLevels {
 			if m[l.level] == nil {
 				m[l.level] = map[utBucket]*keyway.UsageRow{}
+			}
+			// Keys have no minute rows; their projects do.
+			owners := []string{""}
+			if u.KeyID != "" && l.level != keyway.UsageByMinute {
+				owners = append(owners, u.KeyID)
 			}
 			at := u.At.Time.UTC().Truncate(l.width)
 			for _, key := range owners {
@@ -184,7 +185,14 @@ func TestUsageRecordAndReadLevels(t *testing.T) {
 				want = m.rows(l.level, func(bk utBucket) bool { return bk.keyID != "" && all(w.from, w.to)(bk) })
 				mustEqual(t, "KeysUsage "+name, utRows(got), utRows(want))
 
-				// The project's row of each bucket is the sum of its keys'.
+				// The project's row of each bucket is the sum of its keys'
+				// (which have none by the minute).
+				if l.level == keyway.UsageByMinute {
+					if len(got) != 0 {
+						t.Errorf("%s: %d key rows by the minute, want none", name, len(got))
+					}
+					continue
+				}
 				sum := map[time.Time]keyway.UsageRow{}
 				for _, r := range got {
 					x := sum[r.At.UTC()]
@@ -222,14 +230,11 @@ func TestUsageRecordAndReadLevels(t *testing.T) {
 			{KeyID: a.ID, At: d.Add(10 * time.Hour), Successful: 6, Failed: 1, RateLimited: 3},
 			{KeyID: a.ID, At: d.Add(11 * time.Hour), Successful: 4},
 		})
-		minute, err := s.KeysUsage(ctx, keyway.UsageByMinute, p.ID, []string{a.ID, b.ID}, d.Add(10*time.Hour+5*time.Minute), d.Add(10*time.Hour+6*time.Minute))
+		minute, err := s.ProjectUsage(ctx, keyway.UsageByMinute, p.ID, d.Add(10*time.Hour+5*time.Minute), d.Add(10*time.Hour+6*time.Minute))
 		check(t, err)
-		want := []keyway.UsageRow{
-			{KeyID: a.ID, At: d.Add(10*time.Hour + 5*time.Minute), Successful: 5, Failed: 1, RateLimited: 1},
-			{KeyID: b.ID, At: d.Add(10*time.Hour + 5*time.Minute), Successful: 7, Failed: 4},
-		}
-		slices.SortFunc(want, func(x, y keyway.UsageRow) int { return strings.Compare(x.KeyID, y.KeyID) })
-		mustEqual(t, "one minute of both keys (two nodes' batches added)", utRows(minute), want)
+		mustEqual(t, "one minute of both keys (two nodes' batches added)", utRows(minute), []keyway.UsageRow{
+			{At: d.Add(10*time.Hour + 5*time.Minute), Successful: 5 + 7, Failed: 1 + 4, RateLimited: 1},
+		})
 
 		// The other project sees only its key.
 		op, err := s.ProjectUsage(ctx, keyway.UsageByDay, other.ID, d, d.AddDate(0, 0, 5))
@@ -294,6 +299,9 @@ func TestUsageRecordIsAllOrNothing(t *testing.T) {
 			rows, err := s.ProjectUsage(ctx, l.level, p.ID, utDay, utDay.AddDate(0, 0, 1))
 			check(t, err)
 			mustEqual(t, string(l.level)+" rows after failed batches", utRows(rows), []keyway.UsageRow{{At: d.Truncate(l.width), Successful: 1}})
+			if l.level == keyway.UsageByMinute {
+				continue // keys have no minute rows
+			}
 			rows, err = s.KeysUsage(ctx, l.level, p.ID, []string{k.ID}, utDay, utDay.AddDate(0, 0, 1))
 			check(t, err)
 			mustEqual(t, string(l.level)+" key rows after failed batches", utRows(rows), []keyway.UsageRow{{KeyID: k.ID, At: d.Truncate(l.width), Successful: 1}})
@@ -353,6 +361,9 @@ func TestUsageKeyTotalsRankAndPage(t *testing.T) {
 		})
 
 		for _, l := range utLevels {
+			if l.level == keyway.UsageByMinute {
+				continue // keys are ranked by the hour or the day
+			}
 			got, next, err := s.KeyUsageTotals(ctx, l.level, p.ID, from, to, keyway.Page{})
 			check(t, err)
 			mustEqual(t, string(l.level)+" ranking", got, want)
@@ -447,12 +458,12 @@ func TestUsagePruneOnlyOlderRows(t *testing.T) {
 			keyway.Usage{AccountID: acc.ID, At: keyway.Time{Time: d.Add(11 * time.Hour)}, Failed: 32},
 		)
 		cut := d.Add(11 * time.Hour)
-		// Minute rows before 11:00: 10:00 and 10:59, each for the key and
-		// the project, and the unknown-key row of 10:00.
+		// Minute rows before 11:00: the project's of 10:00 and 10:59, and
+		// the unknown-key row of 10:00.
 		n, err := s.PruneUsage(ctx, keyway.UsageByMinute, cut)
 		check(t, err)
-		if n != 5 {
-			t.Errorf("PruneUsage(minute, 11:00) deleted %d rows, want 5", n)
+		if n != 3 {
+			t.Errorf("PruneUsage(minute, 11:00) deleted %d rows, want 3", n)
 		}
 		if n, err := s.PruneUsage(ctx, keyway.UsageByMinute, cut); err != nil || n != 0 {
 			t.Errorf("pruning again: %d rows, %v; want 0", n, err)
@@ -462,10 +473,6 @@ func TestUsagePruneOnlyOlderRows(t *testing.T) {
 			check(t, err)
 			return utRows(rows)
 		}
-		mustEqual(t, "minutes kept", win(keyway.UsageByMinute), []keyway.UsageRow{
-			{KeyID: k.ID, At: d.Add(11 * time.Hour), Successful: 4},
-			{KeyID: k.ID, At: d.Add(36 * time.Hour), Successful: 8},
-		})
 		proj, err := s.ProjectUsage(ctx, keyway.UsageByMinute, p.ID, d.AddDate(0, 0, -1), d.AddDate(0, 0, 3))
 		check(t, err)
 		mustEqual(t, "project minutes kept", utRows(proj), []keyway.UsageRow{

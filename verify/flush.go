@@ -27,7 +27,9 @@ type FlushConfig struct {
 	// Past it the oldest minutes are rolled up into hours, then hours into
 	// days: counts are never dropped, they lose resolution.
 	MaxPending int
-	// ChunkTimeout bounds one chunk's transaction.
+	// ChunkTimeout bounds one chunk's transaction: long enough for a
+	// database starved of CPU to finish one (about 0.5 s when it is not),
+	// short enough to notice one that hangs.
 	ChunkTimeout time.Duration
 	// FailingAfter is how many flushes in a row must fail before
 	// FlushFailing reports it (and /readyz says degraded).
@@ -39,7 +41,7 @@ type FlushConfig struct {
 func (c *FlushConfig) defaults() {
 	c.ChunkRows = cmp.Or(c.ChunkRows, 5000)
 	c.MaxPending = cmp.Or(c.MaxPending, 1<<20)
-	c.ChunkTimeout = cmp.Or(c.ChunkTimeout, 10*time.Second)
+	c.ChunkTimeout = cmp.Or(c.ChunkTimeout, 30*time.Second)
 	c.FailingAfter = cmp.Or(c.FailingAfter, 3)
 }
 

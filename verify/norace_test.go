@@ -7,6 +7,6 @@ import "time"
 const (
 	raceEnabled = false
 	// chunkTimeout is the default.
-	chunkTimeout = 10 * time.Second
+	chunkTimeout = 30 * time.Second
 	scaleKeys    = 150_000
 )

@@ -117,8 +117,8 @@ func (f *scaleFixture) verifyAll(t *testing.T, v *verify.Verifier) int64 {
 }
 
 // checkExact reads back, after rounds rounds of verifyAll, the project's
-// totals at every level, every key's at every level and every key's first
-// and last use, and fails on any difference.
+// totals at every level, every key's by the hour and the day and every
+// key's first and last use, and fails on any difference.
 func (f *scaleFixture) checkExact(t *testing.T, total int64, rounds int) {
 	t.Helper()
 	ctx := context.Background()
@@ -143,7 +143,14 @@ func (f *scaleFixture) checkExact(t *testing.T, total int64, rounds int) {
 	// The rows themselves, straight from the tables: an oracle independent
 	// of the store's read paths.
 	db := f.rawDB(t)
-	for _, table := range []string{"usage_minute", "usage_hour", "usage_day"} {
+	var minuteKeys int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM usage_minute WHERE key_id <> ''`).Scan(&minuteKeys); err != nil {
+		t.Fatal(err)
+	}
+	if minuteKeys != 0 {
+		t.Fatalf("%d key rows by the minute, want only the project's", minuteKeys)
+	}
+	for _, table := range []string{"usage_hour", "usage_day"} {
 		rows, err := db.QueryContext(ctx, `SELECT key_id, SUM(successful), SUM(failed) + SUM(rate_limited) FROM `+table+`
 			WHERE project_id = $1 AND key_id <> '' GROUP BY key_id`, f.project.ID)
 		if err != nil {

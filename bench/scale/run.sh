@@ -89,7 +89,10 @@ else
   seed_url="sqlite://$work/data/keyway.db"
 fi
 has_debug=false
-"$work/keyway" serve --help | grep -q -- --debug-addr && has_debug=true
+# Through a variable: grep -q would close the pipe early and, under
+# pipefail, fail the test with keyway's SIGPIPE.
+help=$("$work/keyway" serve --help)
+grep -q -- --debug-addr <<<"$help" && has_debug=true
 
 redact() { sed -E 's#(//[^:@/]*):[^@/]*@#\1:…@#' <<<"$1"; }
 command_line="KEYS=$KEYS ROUNDS=$ROUNDS DURATION=$DURATION CONNS=$CONNS THREADS=$THREADS BUSY=$BUSY"

@@ -59,6 +59,8 @@ type VerificationKey struct {
 	Key *APIKey
 	// OwnersActive is whether the key's project and account are active.
 	OwnersActive bool
+	// Used is whether the key's first use is recorded.
+	Used bool
 }
 
 // Invalidator drops cached verification state after a change. Each call

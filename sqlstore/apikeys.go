@@ -168,7 +168,7 @@ func (s *Store) APIKeysForVerification(ctx context.Context, keys []string) ([]ke
 			hashes[i] = q.arg(lookupHash(k))
 		}
 		keys = keys[n:]
-		rows, err := s.r.QueryContext(ctx, `SELECT `+qualifiedAPIKeyCols+`, p.is_active, a.is_active
+		rows, err := s.r.QueryContext(ctx, `SELECT `+qualifiedAPIKeyCols+`, p.is_active, a.is_active, k.first_used_at IS NOT NULL
 			FROM api_keys k
 			JOIN projects p ON p.id = k.project_id
 			JOIN accounts a ON a.id = k.account_id
@@ -177,13 +177,13 @@ func (s *Store) APIKeysForVerification(ctx context.Context, keys []string) ([]ke
 			return nil, keyway.Internal(fmt.Errorf("get api keys for verification: %w", err))
 		}
 		for rows.Next() {
-			var projectActive, accountActive bool
-			k, _, err := s.scanAPIKey(withExtra{rows, []any{&projectActive, &accountActive}})
+			var projectActive, accountActive, used bool
+			k, _, err := s.scanAPIKey(withExtra{rows, []any{&projectActive, &accountActive, &used}})
 			if err != nil {
 				rows.Close()
 				return nil, keyway.Internal(fmt.Errorf("get api keys for verification: %w", err))
 			}
-			out = append(out, keyway.VerificationKey{Key: k, OwnersActive: projectActive && accountActive})
+			out = append(out, keyway.VerificationKey{Key: k, OwnersActive: projectActive && accountActive, Used: used})
 		}
 		err = rows.Err()
 		rows.Close()

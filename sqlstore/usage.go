@@ -62,7 +62,9 @@ var usageBucketStatements = func() map[string]rowSetStatement {
 // lastUseStep is how far a key's last use must move on before its row is
 // written again: a key in constant use costs its api_keys row one write a
 // minute, not one every flush (on PostgreSQL a new row version, and its
-// index entries when the page is full). lastUsedAt is exact to that.
+// index entries when the page is full). lastUsedAt is exact to that. The
+// verifier already leaves out most such successes (verify's lastUseStep);
+// this covers several nodes reporting the same key.
 const lastUseStep = time.Minute
 
 // The api_keys statements of a chunk. The columns of v are named apart
@@ -237,7 +239,9 @@ func keyUses(batch []keyway.Usage) []keyUse {
 	uses := map[string]*keyUse{}
 	firstMinute := map[string]int64{}
 	for _, u := range batch {
-		if u.Successful == 0 || u.KeyID == "" {
+		// Rows whose successes the verifier does not report (lastUsedAt
+		// moved on by less than a minute) leave api_keys alone.
+		if u.Successful == 0 || u.KeyID == "" || u.LastSuccess.IsZero() {
 			continue
 		}
 		k := uses[u.KeyID]

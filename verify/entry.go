@@ -93,6 +93,7 @@ func (v *Verifier) newKeyEntry(vk keyway.VerificationKey, nowMs, ttl, refresh in
 	k := vk.Key
 	// The cached answer would freeze lastUsedAt, which every flush moves
 	// on: verification answers leave it out.
+	lastUsed := k.LastUsedAt
 	k.LastUsedAt = nil
 	body, err := json.Marshal(k)
 	if err != nil {
@@ -100,6 +101,10 @@ func (v *Verifier) newKeyEntry(vk keyway.VerificationKey, nowMs, ttl, refresh in
 	}
 	e := &keyEntry{usable: k.IsActive && vk.OwnersActive, validUntil: nowMs + ttl}
 	e.owner = v.owners.of(k.AccountID, k.ProjectID)
+	e.used = vk.Used
+	if lastUsed != nil {
+		e.reported = lastUsed.Millis()
+	}
 	// A key that JSON writes as is (every key a caller may choose is
 	// such) is spliced back in from the request.
 	answer := body

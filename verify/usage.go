@@ -36,7 +36,18 @@ type usageCounters struct {
 	// list and drop the minute, and their next use registers them again.
 	registered bool
 	idleDrains uint8
+	// reported is the last success handed to a flush (from the stored
+	// lastUsedAt at load), epoch ms, and used whether the key's first use
+	// is known recorded: a success is handed on only when it is the first
+	// or moves lastUsedAt on by lastUseStep, so a key in constant use costs
+	// its api_keys row one write a minute, and most flushed keys none.
+	reported int64
+	used     bool
 }
+
+// lastUseStep is how far a key's last use must move on before it is
+// written again: lastUsedAt is exact to it.
+const lastUseStep = 60_000 // ms
 
 type retiredMinute struct {
 	mc      *minuteCounts
@@ -150,8 +161,9 @@ func (c *usageCounters) take(mc *minuteCounts, p *pending) {
 	if u.Successful == 0 && u.Failed == 0 && u.RateLimited == 0 {
 		return
 	}
-	if u.Successful > 0 {
-		u.LastSuccess = keyway.TimeFromMillis(c.lastSuccess.Load())
+	if last := c.lastSuccess.Load(); u.Successful > 0 && (!c.used || last-c.reported >= lastUseStep) {
+		u.LastSuccess = keyway.TimeFromMillis(last)
+		c.reported, c.used = last, true
 	}
 	p.add(u)
 }

@@ -262,8 +262,12 @@ for round in $(seq 1 "$ROUNDS"); do
     wait_ready "$base_url"
   fi
 
+  # Every measured run starts once the node's usage flushes are idle: a
+  # run's counts are flushed after it (its flush shares the two cores),
+  # and the next run, the baseline's included, must not pay for them.
   node_run cold 0 "$KEYS" "$active"
   ck=$w_rps ch=$r_hit cs=$r_sess
+  settle_flushes
   run_wrk "$base_url" 0 "$KEYS" "$active"
   cb=$w_rps
 
@@ -275,21 +279,22 @@ for round in $(seq 1 "$ROUNDS"); do
   [[ $db_kind == postgres ]] && ws=$(sessions_delta "$s0" "$(pg_sessions)")
   client_ok=$((client_ok + wok))
   ((wbad + werr == 0)) || failures+=("node $nodes, warming: $wbad non-2xx answers and $werr transport errors of $KEYS")
+
+  # The warming pass leaves a backlog of first uses to flush (a million
+  # keys take about a minute): "warm" is measured once it is written, as a
+  # node in service would be. Memory too: pending counts are not cache.
+  settle_start=$(now_ns)
+  settle_flushes
+  settled=$(awk -v a="$settle_start" -v b="$(now_ns)" 'BEGIN {printf "%.0f", (b - a) / 1e9}')
   entries=$(cached_entries)
   heap1=$(heap_bytes)
   rss1=$(rss_kib)
   hk=$(awk -v a="$heap0" -v b="$heap1" -v e="${entries%\*}" 'BEGIN {if (e > 0) printf "%.0f", (b - a) / e; else print "n/a"}')
   $has_debug || hk="≈$hk"
 
-  # The warming pass leaves a backlog of first uses to flush (a million
-  # keys take about a minute): "warm" is measured once it is written, as a
-  # node in service would be, not while the flush shares the cores.
-  settle_start=$(now_ns)
-  settle_flushes
-  settled=$(awk -v a="$settle_start" -v b="$(now_ns)" 'BEGIN {printf "%.0f", (b - a) / 1e9}')
-
   node_run warm 0 "$KEYS" "$active"
   wk=$w_rps wh=$r_hit wss=$r_sess
+  settle_flushes
   run_wrk "$base_url" 0 "$KEYS" "$active"
   wb=$w_rps
 
@@ -355,7 +360,7 @@ $command_line
 \`\`\`
 
 Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); wrk, nodes, baseline$([[ $db_kind == postgres ]] && echo " and PostgreSQL") on the same cores (load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end: shared with other work, compare ratios within a run). $(go env GOVERSION), $(date -u +%Y-%m-%d), code $code.
-Seeded $(fmt_int "$KEYS") keys through ImportAPIKeys in $SEED_SECONDS s ($(awk -v n="$KEYS" -v s="$SEED_SECONDS" 'BEGIN {printf "%.0f", n / s}') keys/s). wrk -t$THREADS -c$CONNS, ${active} s per run, POST /api-keys/auth/<key> with keys uniform over all $(fmt_int "$KEYS"); baseline body $size bytes. Warming: one pass over every key, $WARM_CONNS concurrent; the warm run starts once the usage flushes have written the warming's backlog (no flush with anything to write for 12 s).
+Seeded $(fmt_int "$KEYS") keys through ImportAPIKeys in $SEED_SECONDS s ($(awk -v n="$KEYS" -v s="$SEED_SECONDS" 'BEGIN {printf "%.0f", n / s}') keys/s). wrk -t$THREADS -c$CONNS, ${active} s per run, POST /api-keys/auth/<key> with keys uniform over all $(fmt_int "$KEYS"); baseline body $size bytes. Warming: one pass over every key, $WARM_CONNS concurrent; every measured run (baselines included) starts once the node's usage flushes are idle (no flush with anything to write for 12 s), so no run pays for the one before it.
 
 | round | cold keyway req/s | cold baseline req/s | cold ratio | cold hit % | warm keyway req/s | warm baseline req/s | warm ratio | warm hit % | warming | cached entries | RSS MiB fresh → warm | heap/key B | new DB sessions cold / warming / warm | usage flushes (n, mean, max) | flush errors |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|

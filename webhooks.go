@@ -330,9 +330,9 @@ type DeliveryStore interface {
 	Delivery(ctx context.Context, id string) (*Delivery, error)
 	// RetryDelivery makes a delivery pending and due at now.
 	RetryDelivery(ctx context.Context, id string, now time.Time) error
-	// Notifications lists the notifications the grants reach, newest
-	// first; a project grant reaches its project's and account-wide ones.
-	Notifications(ctx context.Context, scopes []Grant, page Page) ([]*Notification, string, error)
+	// Notifications lists the notifications any of the scopes covers,
+	// newest first.
+	Notifications(ctx context.Context, scopes []NotificationScope, page Page) ([]*Notification, string, error)
 	Notification(ctx context.Context, id string) (*Notification, error)
 	// MarkNotificationRead sets readAt once; later calls keep the first.
 	MarkNotificationRead(ctx context.Context, id string, at Time) error
@@ -392,6 +392,15 @@ func NormalizeTopics(ts []string) []string {
 		}
 	}
 	return out
+}
+
+// NotificationScope is a part of one account's notifications: all of them
+// when ProjectID is "", else that project's, and with AccountWide also the
+// account's own, which name no project.
+type NotificationScope struct {
+	AccountID   string
+	ProjectID   string
+	AccountWide bool
 }
 
 // Notification is a message for the people of an account (GET

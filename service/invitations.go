@@ -350,8 +350,9 @@ func (s *Service) rolesIn(ctx context.Context, p *People, userID, accountID stri
 }
 
 // Teammates lists who holds roles in an account, or over one project of it
-// (its own roles and the account-wide ones). A caller narrowed to projects
-// sees the account-wide roles and those over its projects.
+// (its own roles and the account-wide ones). A person narrowed to projects
+// sees the account-wide roles and those over its projects; a credential
+// narrowed to a project sees no one (peopleOf).
 func (s *Service) Teammates(ctx context.Context, c *keyway.Caller, accountID, projectID string) ([]keyway.Teammate, error) {
 	p, err := s.peopleOn()
 	if err != nil {
@@ -359,6 +360,9 @@ func (s *Service) Teammates(ctx context.Context, c *keyway.Caller, accountID, pr
 	}
 	accountID, err = namedAccount(c, accountID)
 	if err != nil {
+		return nil, err
+	}
+	if err := peopleOf(c, accountID); err != nil {
 		return nil, err
 	}
 	if projectID != "" {

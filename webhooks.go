@@ -1,6 +1,7 @@
 package keyway
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -183,7 +184,8 @@ type WebhookCreate struct {
 	ProjectID     string            `json:"projectId,omitempty"`
 	AccountID     string            `json:"accountId,omitempty"`
 	CustomHeaders map[string]string `json:"customHeaders,omitempty"`
-	Status        WebhookStatus     `json:"status,omitempty"`
+	// Status is live when absent or null; "" is not a status.
+	Status *WebhookStatus `json:"status,omitempty"`
 }
 
 func (in *WebhookCreate) Validate() error {
@@ -196,13 +198,18 @@ func (in *WebhookCreate) Validate() error {
 	p.id("projectId", in.ProjectID)
 	p.id("accountId", in.AccountID)
 	p.headers("customHeaders", in.CustomHeaders)
-	if in.Status == "" {
-		in.Status = WebhookLive
+	if in.Status == nil {
+		live := WebhookLive
+		in.Status = &live
 	}
-	if in.Status != WebhookLive && in.Status != WebhookPaused {
+	p.status(*in.Status)
+	return p.err()
+}
+
+func (p *problems) status(v WebhookStatus) {
+	if v != WebhookLive && v != WebhookPaused {
 		p.add("status must be one of the following values: live, paused")
 	}
-	return p.err()
 }
 
 // WebhookUpdate is the body of PATCH /webhooks/{id}: every field optional.
@@ -233,8 +240,8 @@ func (in *WebhookUpdate) Validate() error {
 	if in.CustomHeaders.Set && !in.CustomHeaders.Null {
 		p.headers("customHeaders", in.CustomHeaders.Value)
 	}
-	if in.Status.Set && in.Status.Value != WebhookLive && in.Status.Value != WebhookPaused {
-		p.add("status must be one of the following values: live, paused")
+	if in.Status.Set {
+		p.status(in.Status.Value)
 	}
 	return p.err()
 }
@@ -253,6 +260,14 @@ func (in *WebhookPing) Validate() error {
 	in.HTTPMethod = normalizeMethod(in.HTTPMethod)
 	p.webhookURL(in.URL)
 	p.method(in.HTTPMethod)
+	// body is an object (TestWebhookDTO); null is no body, and the
+	// default one is sent.
+	if bytes.Equal(bytes.TrimSpace(in.Body), []byte("null")) {
+		in.Body = nil
+	}
+	if len(in.Body) > 0 && !isJSONObject(in.Body) {
+		p.add("body must be an object")
+	}
 	p.headers("headers", in.Headers)
 	p.headers("customHeaders", in.CustomHeaders)
 	return p.err()

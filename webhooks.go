@@ -181,7 +181,7 @@ type WebhookCreate struct {
 	URL           string            `json:"url"`
 	Topics        []string          `json:"topics" enum:"topics"`
 	HTTPMethod    string            `json:"httpMethod" enum:"methods"`
-	ProjectID     string            `json:"projectId,omitempty"`
+	ProjectID     *string           `json:"projectId,omitempty"`
 	AccountID     string            `json:"accountId,omitempty"`
 	CustomHeaders map[string]string `json:"customHeaders,omitempty"`
 	// Status is live when absent or null; "" is not a status.
@@ -195,7 +195,7 @@ func (in *WebhookCreate) Validate() error {
 	p.webhookURL(in.URL)
 	p.topics(in.Topics)
 	p.method(in.HTTPMethod)
-	p.id("projectId", in.ProjectID)
+	p.narrowingID("projectId", in.ProjectID)
 	p.id("accountId", in.AccountID)
 	p.headers("customHeaders", in.CustomHeaders)
 	if in.Status == nil {

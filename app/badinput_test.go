@@ -365,3 +365,80 @@ func TestRefreshBadInput(t *testing.T) {
 		}
 	})
 }
+
+// TestEmptyReferencesRefused: where leaving projectId out means the whole
+// account (an access key, a webhook, an MCP server, a role, removing a
+// role), a blank projectId is 400, not the account: a blank variable on
+// the caller's side must not widen what it makes or takes away. A blank
+// custom key is no key to generate from either. Null stays "absent", and
+// nothing refused is stored or changed.
+func TestEmptyReferencesRefused(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *server) {
+		rcv := newReceiver(t)
+		p := s.newProject("p", "live")
+		admin, acct := s.founder(t, "blank-admin@example.com")
+		var q keyway.Project
+		admin.as(s, t, "POST", "/projects", map[string]any{"name": "q", "accountId": acct, "env": "live"}).want(t, 201).decode(t, &q)
+		member := s.member(t, admin, acct, "blank-member@example.com", keyway.RoleViewer)
+		admin.as(s, t, "PATCH", "/users/"+member.ID+"/roles", map[string]any{"accountId": acct, "projectId": q.ID, "role": "user"}).want(t, 200)
+		roles := "/users/" + member.ID + "/roles"
+		before := string(admin.as(s, t, "GET", "/teammates?accountId="+acct, nil).want(t, 200).Body)
+		teamSame := func(t *testing.T) {
+			t.Helper()
+			if after := string(admin.as(s, t, "GET", "/teammates?accountId="+acct, nil).want(t, 200).Body); after != before {
+				t.Fatalf("a refused request changed the team: %s, was %s", after, before)
+			}
+		}
+		empty := badRequest("projectId should not be empty")
+		run(t, s, []scenario{
+			{name: "an access key", method: "POST", path: "/access-keys", body: `{"name":"x","projectId":""}`, wantStatus: 400, wantJSON: empty},
+			{name: "a webhook", method: "POST", path: "/webhooks", body: whRaw(rcv.URL, `,"projectId":""`), wantStatus: 400, wantJSON: empty},
+			{name: "an MCP server", method: "POST", path: "/mcp-servers", body: `{"name":"x","projectId":"","config":{"methods":["read"]}}`, wantStatus: 400, wantJSON: empty},
+			{name: "an API key of a blank key", method: "POST", path: "/api-keys", body: `{"name":"x","projectId":"` + p.ID + `","key":""}`, wantStatus: 400, wantJSON: badRequest(msgKey)},
+			{name: "no access key was made", method: "GET", path: "/access-keys?accountId=" + s.AccountID, wantStatus: 200,
+				check: func(t *testing.T, r *response) {
+					var ks []keyway.AccessKey
+					r.decode(t, &ks)
+					if len(ks) != 1 || ks[0].Key != s.AccessKey {
+						t.Fatalf("access keys %s, want only the bootstrap one", r.Body)
+					}
+				}},
+			{name: "no webhook was made", method: "GET", path: "/webhooks", wantStatus: 200, wantJSON: `[]`},
+			{name: "no MCP server was made", method: "GET", path: "/mcp-servers", wantStatus: 200, wantJSON: `[]`},
+			{name: "no API key was made", method: "GET", path: "/api-keys?projectId=" + p.ID, wantStatus: 200, wantJSON: `[]`},
+			// Null is absent: the account's, and a generated key.
+			{name: "an access key of null project", method: "POST", path: "/access-keys", body: `{"name":"x","projectId":null}`, wantStatus: 201,
+				check: func(t *testing.T, r *response) {
+					var k keyway.AccessKey
+					r.decode(t, &k)
+					if k.ProjectID != nil || k.AccountID != s.AccountID {
+						t.Fatalf("access key %+v", k)
+					}
+				}},
+			{name: "an API key of null key", method: "POST", path: "/api-keys", body: `{"name":"x","projectId":"` + p.ID + `","key":null}`, wantStatus: 201,
+				wantJSON: s.apiKeyWant(p.ID, map[string]any{"name": "x"})},
+		})
+		// Roles, as the admin of the second account.
+		for _, rq := range []struct {
+			name, method, path string
+			body               any
+		}{
+			{"a role", "PATCH", roles, map[string]any{"accountId": acct, "projectId": "", "role": "admin"}},
+			{"removing a role", "DELETE", roles + "?accountId=" + acct + "&projectId=", nil},
+		} {
+			r := admin.as(s, t, rq.method, rq.path, rq.body).want(t, 400)
+			matchJSON(t, r.Body, empty)
+			teamSame(t)
+		}
+		// Without the blank, each does what it says.
+		admin.as(s, t, "DELETE", roles+"?accountId="+acct+"&projectId="+q.ID, nil).want(t, 200)
+		admin.as(s, t, "DELETE", roles+"?accountId="+acct, nil).want(t, 200)
+		var after []keyway.Teammate
+		admin.as(s, t, "GET", "/teammates?accountId="+acct, nil).want(t, 200).decode(t, &after)
+		for _, m := range after {
+			if m.UserID == member.ID {
+				t.Fatalf("the member is still in the account: %+v", after)
+			}
+		}
+	})
+}

@@ -171,6 +171,8 @@ func whBadCreateCases(url string) []struct {
 		{"status a boolean", whBody(url, map[string]any{"status": raw(`true`)}), bad("status must be a string")},
 		// projectId and accountId.
 		{"projectId a number", whBody(url, map[string]any{"projectId": raw(`5`)}), bad("projectId must be a string")},
+		// Blank is not "the whole account", which leaving it out means.
+		{"projectId empty", whBody(url, map[string]any{"projectId": ""}), bad("projectId should not be empty")},
 		{"accountId with NUL", whBody(url, map[string]any{"accountId": raw(`"a\u0000"`)}), bad("accountId must be valid UTF-8 text without NUL characters")},
 		// Every problem is listed, in a fixed order.
 		{"every problem listed", map[string]any{"name": "", "url": "ftp://x", "topics": []string{"nope"}, "httpMethod": "GET",
@@ -267,7 +269,7 @@ func TestWebhookUpdateBadInput(t *testing.T) {
 				continue // a valid, empty update
 			case "name missing", "url missing", "topics missing", "httpMethod missing":
 				continue // a valid partial update
-			case "projectId a number", "accountId with NUL":
+			case "projectId a number", "projectId empty", "accountId with NUL":
 				continue // not fields of an update: ignored
 			}
 			if m, ok := body.(map[string]any); ok {

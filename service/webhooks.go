@@ -70,7 +70,7 @@ func (s *Service) CreateWebhook(ctx context.Context, c *keyway.Caller, in *keywa
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	accountID, projectID, err := s.webhookScope(ctx, c, in.AccountID, in.ProjectID, keyway.RoleUser)
+	accountID, projectID, err := s.webhookScope(ctx, c, in.AccountID, keyway.Deref(in.ProjectID), keyway.RoleUser)
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,28 @@ func (p *problems) id(field, v string) {
 	}
 }
 
+// narrowingID checks an optional id whose absence widens the scope (no
+// projectId means the whole account): absent or null is that, but "" is
+// refused rather than read as absent, so a blank variable on the caller's
+// side cannot turn a project's credential or role into the account's.
+func (p *problems) narrowingID(field string, v *string) {
+	switch {
+	case v == nil:
+	case *v == "":
+		p.add("%s should not be empty", field)
+	default:
+		p.id(field, *v)
+	}
+}
+
+// Deref is the string v points to, "" for nil.
+func Deref(v *string) string {
+	if v == nil {
+		return ""
+	}
+	return *v
+}
+
 // ValidText reports whether s is valid UTF-8 without NUL characters, the
 // text every store can hold (PostgreSQL refuses NUL and invalid UTF-8).
 func ValidText(s string) bool {
@@ -150,9 +172,10 @@ func isJSONObject(b json.RawMessage) bool {
 
 // APIKeyCreate is the body of POST /api-keys.
 type APIKeyCreate struct {
-	Name             string          `json:"name"`
-	ProjectID        string          `json:"projectId,omitempty"`
-	Key              string          `json:"key,omitempty"`
+	Name      string `json:"name"`
+	ProjectID string `json:"projectId,omitempty"`
+	// Key is the caller's own key string; absent or null generates one.
+	Key              *string         `json:"key,omitempty"`
 	CustomMetaData   json.RawMessage `json:"customMetaData,omitempty"`
 	CustomAccountID  *string         `json:"customAccountId,omitempty"`
 	CustomUserID     *string         `json:"customUserId,omitempty"`
@@ -166,8 +189,8 @@ func (in *APIKeyCreate) Validate() error {
 	var p problems
 	p.name("name", in.Name)
 	p.id("projectId", in.ProjectID)
-	if in.Key != "" {
-		p.customKey(in.Key)
+	if in.Key != nil {
+		p.customKey(*in.Key)
 	}
 	p.metaData(in.CustomMetaData)
 	p.customID("customAccountId", in.CustomAccountID)
@@ -259,18 +282,18 @@ func (in *Rename) Validate() error {
 }
 
 type AccessKeyCreate struct {
-	Name         string `json:"name"`
-	AccountID    string `json:"accountId,omitempty"`
-	ProjectID    string `json:"projectId,omitempty"`
-	RateLimit    *int   `json:"rateLimit,omitempty"`
-	RateLimitTTL *int   `json:"rateLimitTtl,omitempty"`
+	Name         string  `json:"name"`
+	AccountID    string  `json:"accountId,omitempty"`
+	ProjectID    *string `json:"projectId,omitempty"`
+	RateLimit    *int    `json:"rateLimit,omitempty"`
+	RateLimitTTL *int    `json:"rateLimitTtl,omitempty"`
 }
 
 func (in *AccessKeyCreate) Validate() error {
 	var p problems
 	p.name("name", in.Name)
 	p.id("accountId", in.AccountID)
-	p.id("projectId", in.ProjectID)
+	p.narrowingID("projectId", in.ProjectID)
 	if in.RateLimit != nil && *in.RateLimit < 1 {
 		p.add("rateLimit must be a positive integer")
 	}

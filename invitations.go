@@ -156,9 +156,9 @@ func (in *AccountInvite) Validate() error {
 
 // RoleChange is the body of PATCH /users/{id}/roles.
 type RoleChange struct {
-	AccountID string `json:"accountId"`
-	Role      Role   `json:"role"`
-	ProjectID string `json:"projectId,omitempty"`
+	AccountID string  `json:"accountId"`
+	Role      Role    `json:"role"`
+	ProjectID *string `json:"projectId,omitempty"`
 }
 
 func (in *RoleChange) Validate() error {
@@ -167,7 +167,7 @@ func (in *RoleChange) Validate() error {
 		p.add("accountId should not be empty")
 	}
 	p.id("accountId", in.AccountID)
-	p.id("projectId", in.ProjectID)
+	p.narrowingID("projectId", in.ProjectID)
 	p.role(in.Role)
 	return p.err()
 }

@@ -54,7 +54,7 @@ func (m *MCPServer) Usable(now Time) bool {
 type MCPServerCreate struct {
 	Name      string    `json:"name"`
 	AccountID string    `json:"accountId,omitempty"`
-	ProjectID string    `json:"projectId,omitempty"`
+	ProjectID *string   `json:"projectId,omitempty"`
 	Config    MCPConfig `json:"config"`
 	ExpiresAt *Time     `json:"expiresAt,omitempty"`
 }
@@ -81,7 +81,7 @@ func (in *MCPServerCreate) Validate(known func(string) bool) error {
 	var p problems
 	p.name("name", in.Name)
 	p.id("accountId", in.AccountID)
-	p.id("projectId", in.ProjectID)
+	p.narrowingID("projectId", in.ProjectID)
 	p.mcpConfig(in.Config, known)
 	return p.err()
 }

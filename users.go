@@ -124,6 +124,11 @@ type TokenRefresh struct {
 
 func (in *TokenRefresh) Validate() error {
 	var p problems
+	// Both are required (UserAccessTokenDto), though only the refresh
+	// token is spent: the access token may have expired long ago.
+	if in.AccessToken == "" {
+		p.add("access_token should not be empty")
+	}
 	if in.RefreshToken == "" {
 		p.add("refresh_token should not be empty")
 	}

@@ -1,6 +1,7 @@
 package keyway
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -180,10 +181,11 @@ type WebhookCreate struct {
 	URL           string            `json:"url"`
 	Topics        []string          `json:"topics" enum:"topics"`
 	HTTPMethod    string            `json:"httpMethod" enum:"methods"`
-	ProjectID     string            `json:"projectId,omitempty"`
+	ProjectID     *string           `json:"projectId,omitempty"`
 	AccountID     string            `json:"accountId,omitempty"`
 	CustomHeaders map[string]string `json:"customHeaders,omitempty"`
-	Status        WebhookStatus     `json:"status,omitempty"`
+	// Status is live when absent or null; "" is not a status.
+	Status *WebhookStatus `json:"status,omitempty"`
 }
 
 func (in *WebhookCreate) Validate() error {
@@ -193,16 +195,21 @@ func (in *WebhookCreate) Validate() error {
 	p.webhookURL(in.URL)
 	p.topics(in.Topics)
 	p.method(in.HTTPMethod)
-	p.id("projectId", in.ProjectID)
+	p.narrowingID("projectId", in.ProjectID)
 	p.id("accountId", in.AccountID)
 	p.headers("customHeaders", in.CustomHeaders)
-	if in.Status == "" {
-		in.Status = WebhookLive
+	if in.Status == nil {
+		live := WebhookLive
+		in.Status = &live
 	}
-	if in.Status != WebhookLive && in.Status != WebhookPaused {
+	p.status(*in.Status)
+	return p.err()
+}
+
+func (p *problems) status(v WebhookStatus) {
+	if v != WebhookLive && v != WebhookPaused {
 		p.add("status must be one of the following values: live, paused")
 	}
-	return p.err()
 }
 
 // WebhookUpdate is the body of PATCH /webhooks/{id}: every field optional.
@@ -233,8 +240,8 @@ func (in *WebhookUpdate) Validate() error {
 	if in.CustomHeaders.Set && !in.CustomHeaders.Null {
 		p.headers("customHeaders", in.CustomHeaders.Value)
 	}
-	if in.Status.Set && in.Status.Value != WebhookLive && in.Status.Value != WebhookPaused {
-		p.add("status must be one of the following values: live, paused")
+	if in.Status.Set {
+		p.status(in.Status.Value)
 	}
 	return p.err()
 }
@@ -253,6 +260,14 @@ func (in *WebhookPing) Validate() error {
 	in.HTTPMethod = normalizeMethod(in.HTTPMethod)
 	p.webhookURL(in.URL)
 	p.method(in.HTTPMethod)
+	// body is an object (TestWebhookDTO); null is no body, and the
+	// default one is sent.
+	if bytes.Equal(bytes.TrimSpace(in.Body), []byte("null")) {
+		in.Body = nil
+	}
+	if len(in.Body) > 0 && !isJSONObject(in.Body) {
+		p.add("body must be an object")
+	}
 	p.headers("headers", in.Headers)
 	p.headers("customHeaders", in.CustomHeaders)
 	return p.err()
@@ -330,9 +345,9 @@ type DeliveryStore interface {
 	Delivery(ctx context.Context, id string) (*Delivery, error)
 	// RetryDelivery makes a delivery pending and due at now.
 	RetryDelivery(ctx context.Context, id string, now time.Time) error
-	// Notifications lists the notifications the grants reach, newest
-	// first; a project grant reaches its project's and account-wide ones.
-	Notifications(ctx context.Context, scopes []Grant, page Page) ([]*Notification, string, error)
+	// Notifications lists the notifications any of the scopes covers,
+	// newest first.
+	Notifications(ctx context.Context, scopes []NotificationScope, page Page) ([]*Notification, string, error)
 	Notification(ctx context.Context, id string) (*Notification, error)
 	// MarkNotificationRead sets readAt once; later calls keep the first.
 	MarkNotificationRead(ctx context.Context, id string, at Time) error
@@ -392,6 +407,15 @@ func NormalizeTopics(ts []string) []string {
 		}
 	}
 	return out
+}
+
+// NotificationScope is a part of one account's notifications: all of them
+// when ProjectID is "", else that project's, and with AccountWide also the
+// account's own, which name no project.
+type NotificationScope struct {
+	AccountID   string
+	ProjectID   string
+	AccountWide bool
 }
 
 // Notification is a message for the people of an account (GET

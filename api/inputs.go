@@ -155,7 +155,9 @@ type setRoleIn struct {
 type removeRoleIn struct {
 	ID        string `path:"id"`
 	AccountID string `query:"accountId"`
-	ProjectID string `query:"projectId"`
+	// A blank projectId= is refused, not read as absent, which would take
+	// the member out of the whole account.
+	ProjectID *string `query:"projectId" empty:"keep" doc:"absent removes every role in the account"`
 }
 
 type inviteToAccountIn struct {

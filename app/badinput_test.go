@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/keywayhq/keyway"
 )
 
 const (
@@ -266,5 +268,177 @@ func TestPathBadInput(t *testing.T) {
 			{name: "access key body with NUL", method: "POST", path: "/access-keys", body: `{"name":"x","projectId":"\u0000"}`,
 				wantStatus: 400, wantJSON: badRequest(fmt.Sprintf(msgText, "projectId"))},
 		})
+	})
+}
+
+const msgUTF8 = "body must be valid UTF-8"
+
+// TestBodyInvalidUTF8: a body with invalid UTF-8 anywhere (a name, a key
+// or value nested in customMetaData, a field nobody reads) is 400 for
+// every operation, before anything is stored; encoding/json alone would
+// have stored U+FFFD in its place. Valid UTF-8 of any length passes.
+func TestBodyInvalidUTF8(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *server) {
+		rcv := newReceiver(t)
+		p := s.newProject("p", "live")
+		k := s.createKey(p.ID, map[string]any{"name": "orig"})
+		pid := `"projectId":"` + p.ID + `"`
+		bad := func(name, as, method, path, body string) scenario {
+			return scenario{name: name, as: as, method: method, path: path, body: body, wantStatus: 400, wantJSON: badRequest(msgUTF8)}
+		}
+		const email = "utf8@example.com"
+		run(t, s, []scenario{
+			bad("a byte that starts nothing", "", "POST", "/api-keys", `{"name":"a`+"\xff"+`b",`+pid+`}`),
+			bad("a lone continuation byte", "", "POST", "/api-keys", `{"name":"`+"\x80"+`",`+pid+`}`),
+			bad("an overlong slash", "", "POST", "/api-keys", `{"name":"`+"\xc0\xaf"+`",`+pid+`}`),
+			bad("a surrogate encoded", "", "POST", "/api-keys", `{"name":"`+"\xed\xa0\x80"+`",`+pid+`}`),
+			bad("beyond U+10FFFF", "", "POST", "/api-keys", `{"name":"`+"\xf4\x90\x80\x80"+`",`+pid+`}`),
+			bad("a sequence cut short", "", "POST", "/api-keys", `{"name":"ключ`+"\xd0"+`",`+pid+`}`),
+			bad("a key of customMetaData", "", "POST", "/api-keys", `{"name":"x",`+pid+`,"customMetaData":{"`+"\xfe"+`":"v"}}`),
+			bad("a value nested deep", "", "POST", "/api-keys", `{"name":"x",`+pid+`,"customMetaData":{"a":[{"b":{"c":["ok","`+"\xff"+`"]}}]}}`),
+			bad("a field nobody reads", "", "POST", "/api-keys", `{"name":"x",`+pid+`,"ignored":"`+"\xff"+`"}`),
+			bad("between the members", "", "POST", "/api-keys", `{"name":"x",`+"\xff"+pid+`}`),
+			bad("a rename of a key", "", "PATCH", "/api-keys/"+k.Key, `{"name":"`+"\xff"+`"}`),
+			bad("a project", "", "POST", "/projects", `{"name":"`+"\xff"+`","accountId":"`+s.AccountID+`","env":"live"}`),
+			bad("a project's env", "", "POST", "/projects", `{"name":"x","accountId":"`+s.AccountID+`","env":"live`+"\xff"+`"}`),
+			bad("a rename of a project", "", "PATCH", "/projects/"+p.ID, `{"name":"`+"\xff"+`"}`),
+			bad("an access key", "", "POST", "/access-keys", `{"name":"`+"\xff"+`",`+pid+`}`),
+			bad("a webhook's header", "", "POST", "/webhooks", whRaw(rcv.URL, `,"customHeaders":{"X-A":"`+"\xff"+`"}`)),
+			bad("a ping's body", "", "POST", "/webhooks/ping", `{"url":"`+rcv.URL+`","httpMethod":"POST","body":{"a":"`+"\xff"+`"}}`),
+			bad("a sign-up", anonymous, "POST", "/auth/signup", `{"email":"`+email+`","password":"long enough pw","name":"`+"\xff"+`"}`),
+			// Nothing of it was stored.
+			unchanged("the key", "/api-keys/"+k.Key, keyWant(k)),
+			{name: "no key was made", method: "GET", path: "/api-keys?projectId=" + p.ID, wantStatus: 200, wantJSON: "[" + keyWant(k) + "]"},
+			{name: "no project was made or renamed", method: "GET", path: "/projects?accountId=" + s.AccountID, wantStatus: 200,
+				check: func(t *testing.T, r *response) {
+					var ps []keyway.Project
+					r.decode(t, &ps)
+					if len(ps) != 1 || ps[0].ID != p.ID || ps[0].Name != "p" {
+						t.Fatalf("projects %+v", ps)
+					}
+				}},
+			{name: "no access key was made", method: "GET", path: "/access-keys?accountId=" + s.AccountID, wantStatus: 200,
+				check: func(t *testing.T, r *response) {
+					if strings.Contains(string(r.Body), "\ufffd") || strings.Contains(string(r.Body), p.ID) {
+						t.Fatalf("access keys %s", r.Body)
+					}
+				}},
+			{name: "no webhook was made", method: "GET", path: "/webhooks", wantStatus: 200, wantJSON: `[]`},
+			// The address is still free, so no user was stored.
+			{name: "the sign-up stored no one", as: anonymous, method: "POST", path: "/auth/signup",
+				body: map[string]any{"email": email, "password": "long enough pw", "name": "Ютф 🔑"}, wantStatus: 201, wantEmpty: true},
+			// Valid UTF-8, raw or escaped, is kept as sent.
+			{name: "raw multi-byte text", method: "POST", path: "/api-keys", body: `{"name":"ключ 🔑 é",` + pid + `,"customMetaData":{"ключ":["🔑"]}}`,
+				wantStatus: 201, wantJSON: s.apiKeyWant(p.ID, map[string]any{"name": "ключ 🔑 é", "customMetaData": map[string]any{"ключ": []string{"🔑"}}})},
+			{name: "escaped multi-byte text", method: "POST", path: "/api-keys", body: `{"name":"\u043a\ud83d\udd11",` + pid + `}`,
+				wantStatus: 201, wantJSON: s.apiKeyWant(p.ID, map[string]any{"name": "к🔑"})},
+		})
+		if n := len(rcv.deliveries()); n != 0 {
+			t.Fatalf("a refused ping sent %d requests", n)
+		}
+	})
+}
+
+// TestRefreshBadInput: POST /auth/refresh-access-token needs both tokens
+// (UserAccessTokenDto); a refused call spends nothing, so the refresh
+// token works afterwards.
+func TestRefreshBadInput(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *server) {
+		p, _ := s.founder(t, "refresh@example.com")
+		rt := p.Tokens.RefreshToken
+		bad := func(name string, body any, want ...string) scenario {
+			return scenario{name: name, as: anonymous, method: "POST", path: "/auth/refresh-access-token", body: body, wantStatus: 400, wantJSON: badRequest(want...)}
+		}
+		run(t, s, []scenario{
+			bad("access_token missing", map[string]any{"refresh_token": rt}, "access_token should not be empty"),
+			bad("access_token empty", map[string]any{"access_token": "", "refresh_token": rt}, "access_token should not be empty"),
+			bad("access_token null", `{"access_token":null,"refresh_token":"`+rt+`"}`, "access_token should not be empty"),
+			bad("access_token a number", `{"access_token":5,"refresh_token":"`+rt+`"}`, "access_token must be a string"),
+			bad("both missing", `{}`, "access_token should not be empty", "refresh_token should not be empty"),
+			bad("no body", nil, "access_token should not be empty", "refresh_token should not be empty"),
+			bad("refresh_token missing", map[string]any{"access_token": p.Tokens.AccessToken}, "refresh_token should not be empty"),
+		})
+		var tok keyway.Tokens
+		s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": p.Tokens.AccessToken, "refresh_token": rt}).want(t, 201).decode(t, &tok)
+		if tok.RefreshToken == "" || tok.RefreshToken == rt {
+			t.Fatalf("refresh gave %+v", tok)
+		}
+	})
+}
+
+// TestEmptyReferencesRefused: where leaving projectId out means the whole
+// account (an access key, a webhook, an MCP server, a role, removing a
+// role), a blank projectId is 400, not the account: a blank variable on
+// the caller's side must not widen what it makes or takes away. A blank
+// custom key is no key to generate from either. Null stays "absent", and
+// nothing refused is stored or changed.
+func TestEmptyReferencesRefused(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *server) {
+		rcv := newReceiver(t)
+		p := s.newProject("p", "live")
+		admin, acct := s.founder(t, "blank-admin@example.com")
+		var q keyway.Project
+		admin.as(s, t, "POST", "/projects", map[string]any{"name": "q", "accountId": acct, "env": "live"}).want(t, 201).decode(t, &q)
+		member := s.member(t, admin, acct, "blank-member@example.com", keyway.RoleViewer)
+		admin.as(s, t, "PATCH", "/users/"+member.ID+"/roles", map[string]any{"accountId": acct, "projectId": q.ID, "role": "user"}).want(t, 200)
+		roles := "/users/" + member.ID + "/roles"
+		before := string(admin.as(s, t, "GET", "/teammates?accountId="+acct, nil).want(t, 200).Body)
+		teamSame := func(t *testing.T) {
+			t.Helper()
+			if after := string(admin.as(s, t, "GET", "/teammates?accountId="+acct, nil).want(t, 200).Body); after != before {
+				t.Fatalf("a refused request changed the team: %s, was %s", after, before)
+			}
+		}
+		empty := badRequest("projectId should not be empty")
+		run(t, s, []scenario{
+			{name: "an access key", method: "POST", path: "/access-keys", body: `{"name":"x","projectId":""}`, wantStatus: 400, wantJSON: empty},
+			{name: "a webhook", method: "POST", path: "/webhooks", body: whRaw(rcv.URL, `,"projectId":""`), wantStatus: 400, wantJSON: empty},
+			{name: "an MCP server", method: "POST", path: "/mcp-servers", body: `{"name":"x","projectId":"","config":{"methods":["read"]}}`, wantStatus: 400, wantJSON: empty},
+			{name: "an API key of a blank key", method: "POST", path: "/api-keys", body: `{"name":"x","projectId":"` + p.ID + `","key":""}`, wantStatus: 400, wantJSON: badRequest(msgKey)},
+			{name: "no access key was made", method: "GET", path: "/access-keys?accountId=" + s.AccountID, wantStatus: 200,
+				check: func(t *testing.T, r *response) {
+					var ks []keyway.AccessKey
+					r.decode(t, &ks)
+					if len(ks) != 1 || ks[0].Key != s.AccessKey {
+						t.Fatalf("access keys %s, want only the bootstrap one", r.Body)
+					}
+				}},
+			{name: "no webhook was made", method: "GET", path: "/webhooks", wantStatus: 200, wantJSON: `[]`},
+			{name: "no MCP server was made", method: "GET", path: "/mcp-servers", wantStatus: 200, wantJSON: `[]`},
+			{name: "no API key was made", method: "GET", path: "/api-keys?projectId=" + p.ID, wantStatus: 200, wantJSON: `[]`},
+			// Null is absent: the account's, and a generated key.
+			{name: "an access key of null project", method: "POST", path: "/access-keys", body: `{"name":"x","projectId":null}`, wantStatus: 201,
+				check: func(t *testing.T, r *response) {
+					var k keyway.AccessKey
+					r.decode(t, &k)
+					if k.ProjectID != nil || k.AccountID != s.AccountID {
+						t.Fatalf("access key %+v", k)
+					}
+				}},
+			{name: "an API key of null key", method: "POST", path: "/api-keys", body: `{"name":"x","projectId":"` + p.ID + `","key":null}`, wantStatus: 201,
+				wantJSON: s.apiKeyWant(p.ID, map[string]any{"name": "x"})},
+		})
+		// Roles, as the admin of the second account.
+		for _, rq := range []struct {
+			name, method, path string
+			body               any
+		}{
+			{"a role", "PATCH", roles, map[string]any{"accountId": acct, "projectId": "", "role": "admin"}},
+			{"removing a role", "DELETE", roles + "?accountId=" + acct + "&projectId=", nil},
+		} {
+			r := admin.as(s, t, rq.method, rq.path, rq.body).want(t, 400)
+			matchJSON(t, r.Body, empty)
+			teamSame(t)
+		}
+		// Without the blank, each does what it says.
+		admin.as(s, t, "DELETE", roles+"?accountId="+acct+"&projectId="+q.ID, nil).want(t, 200)
+		admin.as(s, t, "DELETE", roles+"?accountId="+acct, nil).want(t, 200)
+		var after []keyway.Teammate
+		admin.as(s, t, "GET", "/teammates?accountId="+acct, nil).want(t, 200).decode(t, &after)
+		for _, m := range after {
+			if m.UserID == member.ID {
+				t.Fatalf("the member is still in the account: %+v", after)
+			}
+		}
 	})
 }

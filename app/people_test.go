@@ -86,9 +86,9 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	}
 	s.callAs("", "GET", "/accounts", nil, "Authorization", "Bearer "+next.AccessToken).want(t, 200)
 	// Replaying the spent token is refused and kills the newer one too.
-	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"refresh_token": tok.RefreshToken}).want(t, 401)
-	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"refresh_token": next.RefreshToken}).want(t, 401)
-	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"refresh_token": "rt_not-a-real-token"}).want(t, 401)
+	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": tok.AccessToken, "refresh_token": tok.RefreshToken}).want(t, 401)
+	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": next.AccessToken, "refresh_token": next.RefreshToken}).want(t, 401)
+	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": next.AccessToken, "refresh_token": "rt_not-a-real-token"}).want(t, 401)
 	// Access tokens expire.
 	s.Clock.Advance(16 * 60e9)
 	s.callAs("", "GET", "/accounts", nil, "Authorization", "Bearer "+next.AccessToken).want(t, 401)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/app"
+	"github.com/keywayhq/keyway/keywaytest"
 )
 
 // The role matrix: every management operation against every kind of
@@ -26,12 +28,13 @@ import (
 //
 // Rules the table proves: a viewer reads; a user also manages API keys and
 // webhooks; an admin also access keys, projects, people, invitations and
-// the account. An object named in the path that the caller cannot see is
-// 404 with that object's body, one it sees but may not change 403; an
-// account or project named in a query or body outside the caller's reach
-// is 403; creations refuse a caller lacking the role anywhere with 403
-// before validating the body. Every refused write is checked to have
-// changed nothing.
+// the account. A project-level key reaches nothing of the account as a
+// whole: not its people, not its account-wide notifications. An object
+// named in the path that the caller cannot see is 404 with that object's
+// body, one it sees but may not change 403; an account or project named
+// in a query or body outside the caller's reach is 403; creations refuse
+// a caller lacking the role anywhere with 403 before validating the body.
+// Every refused write is checked to have changed nothing.
 
 type rmCaller int
 
@@ -247,6 +250,31 @@ func (fx *rmFixture) newNotification(t *testing.T) keyway.Notification {
 	}
 	t.Fatalf("no notification of %s joining in %+v", email, ns)
 	return keyway.Notification{}
+}
+
+// newNoticeOf makes a key of a project of A that expires in three days and
+// returns the unread notice of it the server writes (every 50 ms here).
+func (fx *rmFixture) newNoticeOf(t *testing.T, projectID string) keyway.Notification {
+	t.Helper()
+	name := fx.name("expiring key")
+	fx.adm(t, "POST", "/api-keys", map[string]any{"name": name, "projectId": projectID, "expiry": iso(fx.s.Clock.Now().Add(3 * 24 * time.Hour))}, 201)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var ns []keyway.Notification
+		fx.adm(t, "GET", "/notifications?limit=1000", nil, 200).decode(t, &ns)
+		for _, n := range ns {
+			if n.Title == "API key expiring: "+name {
+				if n.ProjectID == nil || *n.ProjectID != projectID || n.ReadAt != nil {
+					t.Fatalf("notice of a key of %s: %+v", projectID, n)
+				}
+				return n
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no notice of %s expiring in %+v", name, ns)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // settledDelivery waits until hook's one delivery is delivered, so a
@@ -521,14 +549,28 @@ func (fx *rmFixture) ops() []rmOp {
 			same := rmAll(fx.same(t, "/invitations/"+inv.ID), fx.same(t, teammates))
 			return fx.as(t, c, "POST", "/invitations/"+inv.ID+"/accept", nil), same
 		}},
-		{"GET /teammates?accountId=A", rmW(200, 200, 200, 200, 403, 200, 403), "", fx.read("/teammates?accountId=" + A)},
-		{"GET /teammates?accountId=A&projectId=P", rmW(200, 200, 200, 403, 403, 200, 403), "", fx.read("/teammates?accountId=" + A + "&projectId=" + P)},
+		// The people of A are A's own, not a project's: a project-level
+		// key sees none of them (see projectKeyReach).
+		{"GET /teammates?accountId=A", rmW(200, 200, 200, 200, 403, 403, 403), "", fx.read("/teammates?accountId=" + A)},
+		{"GET /teammates?accountId=A&projectId=P", rmW(200, 200, 200, 403, 403, 403, 403), "", fx.read("/teammates?accountId=" + A + "&projectId=" + P)},
 
 		// Notifications: whoever sees one may mark it read (an
-		// acknowledgement, which a viewer may make too).
+		// acknowledgement, which a viewer may make too). One of a project
+		// is seen by whoever reaches the project; one of the account as a
+		// whole by its people and account-wide keys, not by a project key.
 		{"GET /notifications", rmAllW(200), "", fx.read("/notifications")},
-		{"PATCH /notifications/{id}", rmW(200, 200, 200, 200, 404, 200, 404), rmErrNotificationNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+		{"PATCH /notifications/{id of the account's}", rmW(200, 200, 200, 200, 404, 404, 404), rmErrNotificationNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
 			n := fx.newNotification(t)
+			same := fx.same(t, "/notifications?limit=1000")
+			return fx.as(t, c, "PATCH", "/notifications/"+n.ID, nil), same
+		}},
+		{"PATCH /notifications/{id of P's}", rmW(200, 200, 200, 404, 404, 200, 404), rmErrNotificationNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			n := fx.newNoticeOf(t, P)
+			same := fx.same(t, "/notifications?limit=1000")
+			return fx.as(t, c, "PATCH", "/notifications/"+n.ID, nil), same
+		}},
+		{"PATCH /notifications/{id of Q's}", rmW(200, 200, 200, 200, 404, 404, 404), rmErrNotificationNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
+			n := fx.newNoticeOf(t, fx.Q.ID)
 			same := fx.same(t, "/notifications?limit=1000")
 			return fx.as(t, c, "PATCH", "/notifications/"+n.ID, nil), same
 		}},
@@ -582,13 +624,18 @@ func (fx *rmFixture) ops() []rmOp {
 
 // TestRoleMatrix runs every management operation as every kind of caller.
 func TestRoleMatrix(t *testing.T) {
-	forEachServer(t, func(t *testing.T, s *server) {
+	keywaytest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		// Notices of expiring keys are written every 50 ms, so rows can
+		// have notifications of a project.
+		s := startServerWith(t, dbURL, nil, func(c *app.Config) { c.ExpiryNoticeInterval = 50 * time.Millisecond })
 		fx := rmNewFixture(t, s)
 		t.Run("viewer sees no access keys", fx.viewerSeesNoAccessKeys)
 		t.Run("narrowed user sees P not at all and manages Q", fx.narrowedToQ)
 		t.Run("other accounts find nothing of A", fx.otherAccounts)
 		t.Run("effective role is the strongest grant", fx.strongestGrant)
 		t.Run("admin narrowed to Q", fx.adminOfQ)
+		// It makes keys in P and Q, which narrowedToQ counts: after it.
+		t.Run("project-level credentials reach only their project", fx.projectKeyReach)
 		ops := fx.ops()
 		rows := 0
 		t.Run("matrix", func(t *testing.T) {
@@ -666,6 +713,102 @@ func (fx *rmFixture) viewerSeesNoAccessKeys(t *testing.T) {
 	if len(got) != 1 || got[0].Key != akQ.Key {
 		t.Errorf("a user lists Q's access keys as %+v, want only %s", got, akQ.Key)
 	}
+}
+
+// projectKeyReach: a credential narrowed to P (a project-level access
+// key, an MCP server's token of P) sees P's notifications and nothing of
+// the account as a whole: not its notifications (which quote teammates'
+// emails), not Q's, not its people. A person narrowed to Q still sees the
+// account's notifications and Q's, never P's. Refusals change nothing.
+func (fx *rmFixture) projectKeyReach(t *testing.T) {
+	account := fx.newNotification(t)
+	ofP, ofQ := fx.newNoticeOf(t, fx.P.ID), fx.newNoticeOf(t, fx.Q.ID)
+	var mcp keyway.MCPServer
+	fx.adm(t, "POST", "/mcp-servers", map[string]any{"name": "mcp of P", "accountId": fx.A, "projectId": fx.P.ID,
+		"config": map[string]any{"methods": []string{"read", "write"}}}, 201).decode(t, &mcp)
+	// Every address of A's people, and the ids of what P's credentials
+	// must not see.
+	var team []keyway.Teammate
+	fx.adm(t, "GET", "/teammates?accountId="+fx.A, nil, 200).decode(t, &team)
+	if len(team) < 5 {
+		t.Fatalf("teammates %+v", team)
+	}
+	// A's name is A's, which P's credentials read (GET /accounts/{A}); the
+	// harness names it after its founder, address and all.
+	var acct keyway.Account
+	fx.adm(t, "GET", "/accounts/"+fx.A, nil, 200).decode(t, &acct)
+	ids := func(ns []keyway.Notification) map[string]bool {
+		m := map[string]bool{}
+		for _, n := range ns {
+			m[n.ID] = true
+		}
+		return m
+	}
+	notices := func(t *testing.T, get func(path string) *response) []keyway.Notification {
+		t.Helper()
+		var ns []keyway.Notification
+		get("/notifications?limit=1000").want(t, 200).decode(t, &ns)
+		return ns
+	}
+	unchanged := fx.same(t, "/notifications?limit=1000")
+	for _, cred := range []struct{ name, key string }{{"project key", fx.pkey}, {"MCP server of P", mcp.Token}} {
+		t.Run(cred.name, func(t *testing.T) {
+			get := func(path string) *response { return fx.s.withT(t).callAs(cred.key, "GET", path, nil) }
+			ns := notices(t, get)
+			if seen := ids(ns); !seen[ofP.ID] || seen[ofQ.ID] || seen[account.ID] {
+				t.Errorf("lists %+v; want %s of P, neither %s of Q nor %s of the account", ns, ofP.ID, ofQ.ID, account.ID)
+			}
+			for _, n := range ns {
+				if n.AccountID != fx.A || n.ProjectID == nil || *n.ProjectID != fx.P.ID {
+					t.Errorf("lists a notification not of P: %+v", n)
+				}
+			}
+			for _, path := range []string{"/teammates?accountId=" + fx.A, "/teammates?accountId=" + fx.A + "&projectId=" + fx.P.ID, "/teammates"} {
+				r := get(path).want(t, 403)
+				matchJSON(t, r.Body, errForbidden)
+			}
+			// Nothing it reads shows a teammate's address or Q.
+			for _, path := range []string{"/notifications?limit=1000", "/accounts", "/accounts/" + fx.A, "/projects?accountId=" + fx.A, "/projects/" + fx.P.ID,
+				"/user-roles", "/webhooks", "/api-keys?projectId=" + fx.P.ID, "/access-keys?accountId=" + fx.A} {
+				r := get(path)
+				if r.Status != 200 && r.Status != 403 {
+					t.Errorf("GET %s: status %d; body %s", path, r.Status, r.Body)
+				}
+				body := strings.ReplaceAll(string(r.Body), acct.Name, "")
+				for _, m := range team {
+					if strings.Contains(body, m.Email) {
+						t.Errorf("GET %s shows %s: %s", path, m.Email, r.Body)
+					}
+				}
+				if strings.Contains(string(r.Body), fx.Q.ID) || strings.Contains(string(r.Body), ofQ.ID) {
+					t.Errorf("GET %s shows something of Q: %s", path, r.Body)
+				}
+			}
+		})
+	}
+	// The project key marks P's read, and the others do not exist for it.
+	for _, n := range []keyway.Notification{account, ofQ} {
+		r := fx.as(t, rmProjectKey, "PATCH", "/notifications/"+n.ID, nil).want(t, 404)
+		matchJSON(t, r.Body, rmErrNotificationNotFound)
+	}
+	unchanged(t)
+	var read keyway.Notification
+	fx.as(t, rmProjectKey, "PATCH", "/notifications/"+ofP.ID, nil).want(t, 200).decode(t, &read)
+	if read.ID != ofP.ID || read.ReadAt == nil {
+		t.Errorf("marked %+v", read)
+	}
+	// A person narrowed to Q: the account's and Q's, not P's.
+	var ns []keyway.Notification
+	fx.as(t, rmNarrowed, "GET", "/notifications?limit=1000", nil).want(t, 200).decode(t, &ns)
+	if seen := ids(ns); seen[ofP.ID] || !seen[ofQ.ID] || !seen[account.ID] {
+		t.Errorf("the user narrowed to Q lists %+v; want %s of Q and %s of the account, not %s of P", ns, ofQ.ID, account.ID, ofP.ID)
+	}
+	// An account-level key, an admin of A, sees all three.
+	ak := fx.newAccessKey(t, "")
+	if seen := ids(notices(t, func(path string) *response { return fx.s.withT(t).callAs(ak.Key, "GET", path, nil) })); !seen[ofP.ID] || !seen[ofQ.ID] || !seen[account.ID] {
+		t.Errorf("an account-level key misses one of %s, %s, %s", ofP.ID, ofQ.ID, account.ID)
+	}
+	fx.s.withT(t).callAs(ak.Key, "GET", "/teammates?accountId="+fx.A, nil).want(t, 200)
 }
 
 // narrowedToQ: a user narrowed to Q does not see P at all (404 by path, 403

@@ -887,7 +887,7 @@ func TestExpiredAccessToken(t *testing.T) {
 		s.Clock.Advance(2 * time.Second)
 		p.as(s, t, "GET", "/accounts", nil).want(t, 401).wantJSON(t, errUnauthorized)
 		p.as(s, t, "GET", "/user-roles", nil).want(t, 401)
-		tok := wantTokens(t, s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"refresh_token": p.Tokens.RefreshToken}))
+		tok := wantTokens(t, s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": p.Tokens.AccessToken, "refresh_token": p.Tokens.RefreshToken}))
 		s.callAs("", "GET", "/accounts", nil, bearer(tok)...).want(t, 200)
 	})
 }

@@ -25,6 +25,7 @@ const (
 	whMsgHeaderN   = "%s must contain no more than 20 headers"
 	whMsgHeaderLen = "%s must be smaller than 4096 bytes"
 	whMsgStatus    = "status must be one of the following values: live, paused"
+	whMsgPingBody  = "body must be an object"
 )
 
 // whManyHeaders is n distinct valid headers.
@@ -163,10 +164,15 @@ func whBadCreateCases(url string) []struct {
 		{"customHeaders with a number value", whBody(url, map[string]any{"customHeaders": raw(`{"X-A":1}`)}), bad("customHeaders must be a string")},
 		// status.
 		{"status unknown", whBody(url, map[string]any{"status": "deleted"}), bad(whMsgStatus)},
+		// "" is not a status, nor a way of asking for the default one.
+		{"status empty", whBody(url, map[string]any{"status": ""}), bad(whMsgStatus)},
+		{"status blank", whBody(url, map[string]any{"status": " "}), bad(whMsgStatus)},
 		{"status upper case", whBody(url, map[string]any{"status": "LIVE"}), bad(whMsgStatus)},
 		{"status a boolean", whBody(url, map[string]any{"status": raw(`true`)}), bad("status must be a string")},
 		// projectId and accountId.
 		{"projectId a number", whBody(url, map[string]any{"projectId": raw(`5`)}), bad("projectId must be a string")},
+		// Blank is not "the whole account", which leaving it out means.
+		{"projectId empty", whBody(url, map[string]any{"projectId": ""}), bad("projectId should not be empty")},
 		{"accountId with NUL", whBody(url, map[string]any{"accountId": raw(`"a\u0000"`)}), bad("accountId must be valid UTF-8 text without NUL characters")},
 		// Every problem is listed, in a fixed order.
 		{"every problem listed", map[string]any{"name": "", "url": "ftp://x", "topics": []string{"nope"}, "httpMethod": "GET",
@@ -221,6 +227,10 @@ func TestWebhookCreateBadInput(t *testing.T) {
 				wantStatus: 201, wantJSON: s.whFreshWant(map[string]any{"url": url, "customHeaders": whManyHeaders(20), "projectId": p.ID, "status": "paused"})},
 			{name: "customHeaders null is {}", method: "POST", path: "/webhooks", body: whBody(url, map[string]any{"customHeaders": raw(`null`)}),
 				wantStatus: 201, wantJSON: s.whFreshWant(map[string]any{"url": url})},
+			{name: "status null is live", method: "POST", path: "/webhooks", body: whBody(url, map[string]any{"status": raw(`null`)}),
+				wantStatus: 201, wantJSON: s.whFreshWant(map[string]any{"url": url})},
+			{name: "status live", method: "POST", path: "/webhooks", body: whBody(url, map[string]any{"status": "live"}),
+				wantStatus: 201, wantJSON: s.whFreshWant(map[string]any{"url": url})},
 			{name: "naming its own account", method: "POST", path: "/webhooks", body: whBody(url, map[string]any{"accountId": s.AccountID}),
 				wantStatus: 201, wantJSON: s.whFreshWant(map[string]any{"url": url})},
 			{name: "https", method: "POST", path: "/webhooks", body: whBody(url, map[string]any{"url": strings.Replace(url, "http://", "https://", 1)}),
@@ -259,7 +269,7 @@ func TestWebhookUpdateBadInput(t *testing.T) {
 				continue // a valid, empty update
 			case "name missing", "url missing", "topics missing", "httpMethod missing":
 				continue // a valid partial update
-			case "projectId a number", "accountId with NUL":
+			case "projectId a number", "projectId empty", "accountId with NUL":
 				continue // not fields of an update: ignored
 			}
 			if m, ok := body.(map[string]any); ok {
@@ -451,6 +461,13 @@ func TestWebhookPingBadInput(t *testing.T) {
 			bad("headers too many", ping(map[string]any{"headers": whManyHeaders(21)}), fmt.Sprintf(whMsgHeaderN, "headers")),
 			bad("customHeaders too many", ping(map[string]any{"customHeaders": whManyHeaders(21)}), fmt.Sprintf(whMsgHeaderN, "customHeaders")),
 			bad("headers a string", `{"url":"`+url+`","httpMethod":"POST","headers":"X-A: 1"}`, "headers must be an object"),
+			// body is an object (TestWebhookDTO), nothing else.
+			bad("body a string", ping(map[string]any{"body": "ping"}), whMsgPingBody),
+			bad("body an empty string", ping(map[string]any{"body": ""}), whMsgPingBody),
+			bad("body a number", ping(map[string]any{"body": 42}), whMsgPingBody),
+			bad("body a boolean", ping(map[string]any{"body": true}), whMsgPingBody),
+			bad("body an array", ping(map[string]any{"body": []any{map[string]any{"ping": true}}}), whMsgPingBody),
+			bad("body an empty array", ping(map[string]any{"body": []any{}}), whMsgPingBody),
 			bad("an unreachable target", ping(map[string]any{"url": "http://192.168.0.1/"}),
 				"url host is a private, loopback, link-local or reserved address (192.168.0.1), which webhooks may not reach"),
 			bad("every problem listed", map[string]any{"url": "ftp://x", "httpMethod": "GET", "headers": map[string]string{"a b": "1"}, "customHeaders": whManyHeaders(21)},
@@ -468,6 +485,18 @@ func TestWebhookPingBadInput(t *testing.T) {
 		got := rcv.await(t, 1)
 		if len(got) != 1 || got[0].method != "POST" || string(got[0].body) != `{"ping":true}` {
 			t.Fatalf("ping sent %+v", got)
+		}
+		// A null body is no body; an object is sent as given.
+		for i, c := range []struct{ body, sent string }{
+			{`null`, `{"ping":true}`},
+			{`{}`, `{}`},
+			{`{"hello":["world",1]}`, `{"hello":["world",1]}`},
+		} {
+			s.call("POST", "/webhooks/ping", `{"url":"`+url+`","httpMethod":"POST","body":`+c.body+`}`).want(t, 200)
+			got := rcv.await(t, i+2)
+			if sent := string(got[i+1].body); sent != c.sent {
+				t.Errorf("body %s sent as %s, want %s", c.body, sent, c.sent)
+			}
 		}
 	})
 }

@@ -407,8 +407,8 @@ func TestWebhookScopeBetweenProjects(t *testing.T) {
 						t.Fatalf("b's deliveries %s", r.Body)
 					}
 				}},
-			// A project-level key cannot make an account-wide webhook: an
-			// empty or null projectId is its own project.
+			// A project-level key cannot make an account-wide webhook: a
+			// null projectId is its own project.
 			{name: "projectId null is its project", as: pa, method: "POST", path: "/webhooks", body: valid(map[string]any{"projectId": nil}), wantStatus: 201,
 				check: func(t *testing.T, r *response) {
 					var w keyway.Webhook
@@ -417,14 +417,10 @@ func TestWebhookScopeBetweenProjects(t *testing.T) {
 						t.Fatalf("webhook %s, want project %s", r.Body, a.ID)
 					}
 				}},
-			{name: "projectId empty is its project", as: pa, method: "POST", path: "/webhooks", body: valid(map[string]any{"projectId": "", "accountId": s.AccountID}), wantStatus: 201,
-				check: func(t *testing.T, r *response) {
-					var w keyway.Webhook
-					r.decode(t, &w)
-					if w.ProjectID == nil || *w.ProjectID != a.ID {
-						t.Fatalf("webhook %s, want project %s", r.Body, a.ID)
-					}
-				}},
+			// A blank projectId is refused, as for every caller: only
+			// leaving it out (or null) means the default.
+			{name: "projectId empty is refused", as: pa, method: "POST", path: "/webhooks", body: valid(map[string]any{"projectId": "", "accountId": s.AccountID}), wantStatus: 400,
+				wantJSON: badRequest("projectId should not be empty")},
 		})
 
 		// hookA2 listens to project.updated only.

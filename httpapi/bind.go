@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"reflect"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/keywayhq/keyway"
 )
@@ -165,8 +166,9 @@ func setQuery(fv reflect.Value, name, raw string) string {
 	return ""
 }
 
-// decodeBody reads a JSON object into dst. An empty body is an empty
-// object, so required-field checks answer instead of a parse error.
+// decodeBody reads a JSON object into dst; every operation's body comes
+// through here (MCP tool calls too, as HTTP requests). An empty body is an
+// empty object, so required-field checks answer instead of a parse error.
 func decodeBody(r *http.Request, dst any) error {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -178,6 +180,13 @@ func decodeBody(r *http.Request, dst any) error {
 	}
 	if len(data) == 0 {
 		data = []byte("{}")
+	}
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD, so a
+	// mangled name or key would be stored as if it had been sent that way.
+	// One pass over the raw bytes (ASCII runs go eight bytes at a time)
+	// covers every string, key and value, however nested.
+	if !utf8.Valid(data) {
+		return keyway.Invalid("body must be valid UTF-8")
 	}
 	err = json.Unmarshal(data, dst)
 	if err == nil {

@@ -97,6 +97,8 @@ type Handler struct {
 	verifyOps map[string]api.Operation
 	// addressHeader is Config.ClientAddressHeader, canonicalized.
 	addressHeader string
+	// quiet thins out the lines of answers callers can repeat at will.
+	quiet *quietLog
 }
 
 type noRecorder struct{}
@@ -107,7 +109,7 @@ func (noRecorder) Count(int)                  {}
 // New builds the handler.
 func New(cfg Config) (*Handler, error) {
 	h := &Handler{verifier: cfg.Verifier, log: cfg.Log, checks: cfg.Checks, clock: cfg.Clock, router: newRouter(), verifyOp: noRecorder{}, users: cfg.Users, mcpToken: cfg.MCPServers, verifyOps: map[string]api.Operation{},
-		addressHeader: http.CanonicalHeaderKey(cfg.ClientAddressHeader)}
+		addressHeader: http.CanonicalHeaderKey(cfg.ClientAddressHeader), quiet: newQuietLog(cfg.Clock, quietWindow)}
 	recorder := func(id string) OpRecorder {
 		if cfg.Instrument == nil {
 			return noRecorder{}
@@ -247,6 +249,17 @@ func (h *Handler) serveOperation(o api.Operation, b *binder, rec OpRecorder) fun
 		status := h.runOperation(w, r, o, b, params)
 		d := time.Since(start)
 		rec.Observe(status, d)
+		if status == http.StatusNotImplemented {
+			// A feature turned off answers anyone who asks: at most one
+			// line per operation a minute, so callers cannot fill the log.
+			ok, suppressed := h.quiet.allow(o.ID)
+			if ok {
+				h.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+					slog.String("op", o.ID), slog.String("method", o.Method), slog.String("route", o.Path),
+					slog.Int("status", status), slog.Duration("duration", d), slog.Int("suppressed", suppressed))
+			}
+			return
+		}
 		h.log.LogAttrs(r.Context(), levelFor(status), "request",
 			slog.String("op", o.ID), slog.String("method", o.Method), slog.String("route", o.Path),
 			slog.Int("status", status), slog.Duration("duration", d))
@@ -254,7 +267,7 @@ func (h *Handler) serveOperation(o api.Operation, b *binder, rec OpRecorder) fun
 }
 
 func levelFor(status int) slog.Level {
-	if status >= 500 {
+	if serverFault(status) {
 		return slog.LevelError
 	}
 	return slog.LevelInfo
@@ -354,7 +367,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) int {
 		w.Header().Set("retry-after-seconds", strconv.Itoa(max(int((e.RetryAfter+time.Second-1)/time.Second), 1)))
 	}
 	status, body := encodeError(err)
-	if status >= 500 {
+	if serverFault(status) {
 		h.log.Error("request failed", "error", err.Error())
 	}
 	writeJSON(w, status, body)

@@ -51,8 +51,8 @@ func (s *Service) CreateAccessKey(ctx context.Context, c *keyway.Caller, in *key
 	}
 	env := keyway.EnvLive
 	var projectID *string
-	if in.ProjectID != "" {
-		p, err := s.projectIn(ctx, c, accountID, in.ProjectID)
+	if in.ProjectID != nil {
+		p, err := s.projectIn(ctx, c, accountID, *in.ProjectID)
 		if err != nil {
 			return nil, err
 		}

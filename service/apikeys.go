@@ -73,7 +73,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *keyway.Caller, in *keyway
 	k := &keyway.APIKey{
 		ID:              newID(),
 		AccountID:       p.AccountID,
-		Key:             in.Key,
+		Key:             keyway.Deref(in.Key),
 		Name:            in.Name,
 		ProjectID:       p.ID,
 		Env:             p.Env,

@@ -280,14 +280,14 @@ func (s *Service) SetUserRole(ctx context.Context, c *keyway.Caller, userID stri
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	pr, err := s.roleScope(ctx, c, in.AccountID, in.ProjectID)
+	pr, err := s.roleScope(ctx, c, in.AccountID, keyway.Deref(in.ProjectID))
 	if err != nil {
 		return nil, err
 	}
 	if pr != nil && !pr.IsActive {
 		return nil, keyway.Invalid("projectId refers to a deleted project")
 	}
-	if err := p.Groups.SetUserRole(ctx, userID, keyway.Grant{AccountID: in.AccountID, ProjectID: in.ProjectID, Role: in.Role}); err != nil {
+	if err := p.Groups.SetUserRole(ctx, userID, keyway.Grant{AccountID: in.AccountID, ProjectID: keyway.Deref(in.ProjectID), Role: in.Role}); err != nil {
 		return nil, err
 	}
 	return s.rolesIn(ctx, p, userID, in.AccountID)
@@ -295,7 +295,7 @@ func (s *Service) SetUserRole(ctx context.Context, c *keyway.Caller, userID stri
 
 // RemoveUserRoles takes a user's role over one project, or, without a
 // project, every role in the account: the user leaves it.
-func (s *Service) RemoveUserRoles(ctx context.Context, c *keyway.Caller, userID, accountID, projectID string) ([]keyway.UserRole, error) {
+func (s *Service) RemoveUserRoles(ctx context.Context, c *keyway.Caller, userID, accountID string, project *string) ([]keyway.UserRole, error) {
 	p, err := s.peopleOn()
 	if err != nil {
 		return nil, err
@@ -303,6 +303,12 @@ func (s *Service) RemoveUserRoles(ctx context.Context, c *keyway.Caller, userID,
 	if err := guard(c, keyway.RoleAdmin); err != nil {
 		return nil, err
 	}
+	// Without a project the member leaves the account: that takes
+	// leaving projectId out, not a blank one.
+	if project != nil && *project == "" {
+		return nil, keyway.Invalid("projectId should not be empty")
+	}
+	projectID := keyway.Deref(project)
 	accountID, err = namedAccount(c, accountID)
 	if err != nil {
 		return nil, err
@@ -350,8 +356,9 @@ func (s *Service) rolesIn(ctx context.Context, p *People, userID, accountID stri
 }
 
 // Teammates lists who holds roles in an account, or over one project of it
-// (its own roles and the account-wide ones). A caller narrowed to projects
-// sees the account-wide roles and those over its projects.
+// (its own roles and the account-wide ones). A person narrowed to projects
+// sees the account-wide roles and those over its projects; a credential
+// narrowed to a project sees no one (peopleOf).
 func (s *Service) Teammates(ctx context.Context, c *keyway.Caller, accountID, projectID string) ([]keyway.Teammate, error) {
 	p, err := s.peopleOn()
 	if err != nil {
@@ -359,6 +366,9 @@ func (s *Service) Teammates(ctx context.Context, c *keyway.Caller, accountID, pr
 	}
 	accountID, err = namedAccount(c, accountID)
 	if err != nil {
+		return nil, err
+	}
+	if err := peopleOf(c, accountID); err != nil {
 		return nil, err
 	}
 	if projectID != "" {

@@ -48,8 +48,8 @@ func (s *Service) CreateMCPServer(ctx context.Context, c *keyway.Caller, in *key
 		return nil, err
 	}
 	var projectID *string
-	if in.ProjectID != "" {
-		p, err := s.projectIn(ctx, c, accountID, in.ProjectID)
+	if in.ProjectID != nil {
+		p, err := s.projectIn(ctx, c, accountID, *in.ProjectID)
 		if err != nil {
 			return nil, err
 		}

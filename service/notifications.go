@@ -6,17 +6,18 @@ import (
 	"github.com/keywayhq/keyway"
 )
 
-// Notifications lists the notifications of the caller's accounts; a
-// caller narrowed to projects sees account-wide ones and its projects'.
+// Notifications lists the notifications of the caller's accounts that its
+// scope covers (notificationScopes).
 func (s *Service) Notifications(ctx context.Context, c *keyway.Caller, page keyway.Page) ([]*keyway.Notification, string, error) {
 	h, err := s.webhooks()
 	if err != nil {
 		return nil, "", err
 	}
-	return h.Store.Notifications(ctx, c.Grants, page)
+	return h.Store.Notifications(ctx, notificationScopes(c), page)
 }
 
-// MarkNotificationRead marks one of the caller's notifications read.
+// MarkNotificationRead marks one of the caller's notifications read; one
+// it does not see does not exist for it.
 func (s *Service) MarkNotificationRead(ctx context.Context, c *keyway.Caller, id string) (*keyway.Notification, error) {
 	h, err := s.webhooks()
 	if err != nil {
@@ -26,7 +27,7 @@ func (s *Service) MarkNotificationRead(ctx context.Context, c *keyway.Caller, id
 	if err != nil {
 		return nil, err
 	}
-	if n.ProjectID == nil && !c.InAccount(n.AccountID) || n.ProjectID != nil && c.Role(n.AccountID, *n.ProjectID) == "" {
+	if !seesNotification(c, n) {
 		return nil, keyway.ErrNotificationNotFound
 	}
 	if err := h.Store.MarkNotificationRead(ctx, id, s.now()); err != nil {

@@ -151,3 +151,49 @@ func projectOf(id *string) string {
 	}
 	return *id
 }
+
+// A credential narrowed to a project (a project-level access key, an MCP
+// server's token of one project) reaches only that project (CONTRACT.md:
+// "a project-level one reaches only its project"). What belongs to the
+// account as a whole rather than to any project stays out of its reach:
+// the account's people, whose names and emails GET /teammates and the
+// account-wide notifications (a teammate joined, with their email; an
+// account-wide webhook failing) show. A person narrowed to projects is
+// still a member of the account and keeps seeing its team.
+
+// seesAccountPrivate reports whether the caller may see what belongs to
+// the account as a whole: anyone reaching the whole account, and the
+// account's people however narrowed.
+func seesAccountPrivate(c *keyway.Caller, accountID string) bool {
+	return c.AccountWide(accountID) || c.User != nil && c.InAccount(accountID)
+}
+
+// peopleOf refuses a caller the people of an account (GET /teammates)
+// unless it sees the account's private data. The account is named in the
+// query, so the refusal is 403, like any other account out of reach.
+func peopleOf(c *keyway.Caller, accountID string) error {
+	if !seesAccountPrivate(c, accountID) {
+		return keyway.ErrForbidden
+	}
+	return nil
+}
+
+// notificationScopes are the parts of the notifications the caller sees:
+// a whole account's for an account-wide grant; for a project grant that
+// project's, with the account-wide ones only for the account's people.
+func notificationScopes(c *keyway.Caller) []keyway.NotificationScope {
+	scopes := make([]keyway.NotificationScope, 0, len(c.Grants))
+	for _, g := range c.Grants {
+		scopes = append(scopes, keyway.NotificationScope{AccountID: g.AccountID, ProjectID: g.ProjectID, AccountWide: seesAccountPrivate(c, g.AccountID)})
+	}
+	return scopes
+}
+
+// seesNotification reports whether one notification is among those
+// notificationScopes covers.
+func seesNotification(c *keyway.Caller, n *keyway.Notification) bool {
+	if n.ProjectID == nil {
+		return seesAccountPrivate(c, n.AccountID)
+	}
+	return c.Role(n.AccountID, *n.ProjectID) != ""
+}

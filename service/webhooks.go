@@ -70,7 +70,7 @@ func (s *Service) CreateWebhook(ctx context.Context, c *keyway.Caller, in *keywa
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	accountID, projectID, err := s.webhookScope(ctx, c, in.AccountID, in.ProjectID, keyway.RoleUser)
+	accountID, projectID, err := s.webhookScope(ctx, c, in.AccountID, keyway.Deref(in.ProjectID), keyway.RoleUser)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (s *Service) CreateWebhook(ctx context.Context, c *keyway.Caller, in *keywa
 	actor, actorType := c.Actor()
 	w := &keyway.Webhook{
 		ID: newID(), Name: in.Name, URL: in.URL, HTTPMethod: in.HTTPMethod, Topics: keyway.NormalizeTopics(in.Topics),
-		AccountID: accountID, CustomHeaders: headersOrEmpty(in.CustomHeaders), Status: in.Status, IsActive: true,
+		AccountID: accountID, CustomHeaders: headersOrEmpty(in.CustomHeaders), Status: *in.Status, IsActive: true,
 		Secret: keyway.NewWebhookSecret(), CreatedBy: actor, CreatedByType: actorType, CreatedAt: now, UpdatedAt: now,
 	}
 	if projectID != "" {

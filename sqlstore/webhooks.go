@@ -447,19 +447,21 @@ func scanNotification(row scanner) (*keyway.Notification, position, error) {
 	return &n, position{createdAt: created, tie: n.ID}, nil
 }
 
-// Notifications lists the notifications the grants reach, newest first: a
-// whole account's for an account-wide grant, and for a project grant its
-// project's and the account-wide ones.
-func (s *Store) Notifications(ctx context.Context, scopes []keyway.Grant, page keyway.Page) ([]*keyway.Notification, string, error) {
+// Notifications lists the notifications the scopes cover, newest first.
+func (s *Store) Notifications(ctx context.Context, scopes []keyway.NotificationScope, page keyway.Page) ([]*keyway.Notification, string, error) {
 	var q query
 	if len(scopes) == 0 {
 		return []*keyway.Notification{}, "", nil
 	}
 	var ors []string
-	for _, g := range scopes {
-		cond := "account_id = " + q.arg(g.AccountID)
-		if g.ProjectID != "" {
-			cond = "(" + cond + " AND (project_id IS NULL OR project_id = " + q.arg(g.ProjectID) + "))"
+	for _, sc := range scopes {
+		cond := "account_id = " + q.arg(sc.AccountID)
+		switch {
+		case sc.ProjectID == "":
+		case sc.AccountWide:
+			cond = "(" + cond + " AND (project_id IS NULL OR project_id = " + q.arg(sc.ProjectID) + "))"
+		default:
+			cond = "(" + cond + " AND project_id = " + q.arg(sc.ProjectID) + ")"
 		}
 		ors = append(ors, cond)
 	}

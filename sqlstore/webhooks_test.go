@@ -238,7 +238,7 @@ func TestMarkWebhookFailing(t *testing.T) {
 		if got.FailingAt != nil || got.FailingSince != nil {
 			t.Fatalf("a success left failingSince %v, failingAt %v", got.FailingSince, got.FailingAt)
 		}
-		ns, _, err := s.Notifications(ctx, []keyway.Grant{{AccountID: a.ID, Role: keyway.RoleAdmin}}, keyway.Page{})
+		ns, _, err := s.Notifications(ctx, []keyway.NotificationScope{{AccountID: a.ID}}, keyway.Page{})
 		check(t, err)
 		if len(ns) != 1 || ns[0].Type != "webhook.failing" || ns[0].Title != "Webhook failing: hook" || !ns[0].CreatedAt.Equal(at(100).Time) {
 			t.Fatalf("notifications %+v, want one webhook.failing", ns)

@@ -600,7 +600,7 @@ func TestUsageUnknownKeysCountForAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ak, err := f.svc.CreateAccessKey(context.Background(), f.caller, &keyway.AccessKeyCreate{Name: "scoped", AccountID: account, ProjectID: f.project.ID})
+	ak, err := f.svc.CreateAccessKey(context.Background(), f.caller, &keyway.AccessKeyCreate{Name: "scoped", AccountID: account, ProjectID: &f.project.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,8 @@ func (h *Hasher) Reserve() (*Turn, error) {
 	}
 }
 
-// Turn is a reserved place for one computation.
+// Turn is a reserved place for one computation. It serves once: after
+// Hash, Check or Release it must not be used again.
 type Turn struct {
 	h    *Hasher
 	once sync.Once

@@ -244,9 +244,9 @@ func (s *Service) RefreshTokens(ctx context.Context, in *keyway.TokenRefresh) (k
 
 // throttle spends one attempt of a sign-in action (signup, login,
 // email-otc, validate-login-code) for the client's address, shared by all
-// of them, and, when given, for the email it names in that action; past either limit it answers 429
-// with the time to wait. Successful and failed attempts count alike, so the
-// limits are ceilings on guesses either way.
+// of them, and, when given, for the email it names in that action; past
+// either limit it answers 429 with the time to wait. Successful and failed
+// attempts count alike, so the limits are ceilings on guesses either way.
 func (s *Service) throttle(ctx context.Context, p *People, action, email string) error {
 	if p.Limiter == nil {
 		return nil

@@ -72,10 +72,10 @@ type Options struct {
 
 // Latencies summarises one probe's answers.
 type Latencies struct {
-	N        int           `json:"n"`
-	Failed   int           `json:"failed"` // an error or an unexpected status
-	P50, P99 time.Duration `json:"-"`
-	Max      time.Duration `json:"-"`
+	N        int
+	Failed   int // an error or an unexpected status
+	P50, P99 time.Duration
+	Max      time.Duration
 }
 
 func (l Latencies) String() string {
@@ -111,6 +111,18 @@ func (r *Result) String() string {
 		}
 		b.WriteString("\n")
 	}
+	if len(r.RetryAfter) > 0 {
+		after := make([]string, 0, len(r.RetryAfter))
+		for a := range r.RetryAfter {
+			after = append(after, a)
+		}
+		slices.Sort(after)
+		b.WriteString("429 by Retry-After:")
+		for _, a := range after {
+			fmt.Fprintf(&b, " %q×%d", a, r.RetryAfter[a])
+		}
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(&b, "rss: start %s, peak %s, high-water mark %s", MiB(r.RSSStart), MiB(r.RSSPeak), MiB(r.HWM))
 	if r.StoppedAtRSS {
 		b.WriteString(" (flood stopped early: RSS limit reached)")
@@ -127,8 +139,10 @@ type Load struct {
 	// Statuses counts the answers by operation ("signup", "login") and
 	// status; a transport error counts as status 0.
 	Statuses map[string]map[int]int
-	// RetryAfterMissing counts 429s without a Retry-After header.
-	RetryAfterMissing int
+	// RetryAfter counts the 429s by their Retry-After header ("" when
+	// missing): 1 s from a full hashing queue, the rest of the window
+	// from the sign-in limits.
+	RetryAfter map[string]int
 }
 
 // Generate runs the flood's clients only: Workers of them for Duration,
@@ -146,7 +160,7 @@ func Generate(ctx context.Context, o Options) (*Load, error) {
 	// The flood's own connections, one per worker, kept open.
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Workers, DisableCompression: true}}
 	defer client.CloseIdleConnections()
-	load := &Load{Statuses: map[string]map[int]int{"signup": {}, "login": {}}}
+	load := &Load{Statuses: map[string]map[int]int{"signup": {}, "login": {}}, RetryAfter: map[string]int{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	run := fmt.Sprintf("%x", time.Now().UnixNano())
@@ -185,8 +199,8 @@ func Generate(ctx context.Context, o Options) (*Load, error) {
 				}
 				mu.Lock()
 				load.Statuses[op][status]++
-				if status == http.StatusTooManyRequests && h.Get("Retry-After") == "" {
-					load.RetryAfterMissing++
+				if status == http.StatusTooManyRequests {
+					load.RetryAfter[h.Get("Retry-After")]++
 				}
 				mu.Unlock()
 			}

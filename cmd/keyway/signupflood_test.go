@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,8 @@ import (
 
 // 500 anonymous clients, each from an address of its own and each keeping
 // a sign-up or a login in flight back to back, flood a real keyway process
-// for 8 s with the production argon2id parameters (19 MiB a hash).
+// for three rounds of 3 s with the production argon2id parameters (19 MiB
+// a hash).
 // Password hashing is bounded, so meanwhile key verification and
 // management calls keep answering and the process stays small; the
 // refused sign-ins get 429 with Retry-After, and some still get through.
@@ -33,13 +35,17 @@ import (
 // quiet machine), doubled otherwise, as in CI where other packages' tests
 // share the two cores; and since there even a flood that costs no hashing
 // at all can take verification past that, the same flood of requests
-// refused by validation (400, before any limit or hash) is measured first
-// and the sign-up flood may then take twice its p99: hashing must add no
-// more than the requests themselves. Under the race detector latency is
+// refused by validation (400, before any limit or hash) runs in rounds
+// alternating with it, and the sign-up flood may take three times its
+// p99 (on a machine loaded past its cores the one slot's hashing does
+// take a share of the node's CPU: 1 to 2.5 times the baseline's p99 was
+// seen at load averages of 6 to 25; the code before the bound took
+// seconds). Strict, every
+// round's p99 must be under 50 ms. Under the race detector latency is
 // only logged.
 func TestSignupFloodBounded(t *testing.T) {
 	if testing.Short() {
-		t.Skip("two 8 s floods")
+		t.Skip("six 3 s floods")
 	}
 	keywaytest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
 		secret := make([]byte, 32)
@@ -64,25 +70,47 @@ func TestSignupFloodBounded(t *testing.T) {
 
 		opts := flood.Options{
 			URL: n.url, AccessKey: access, Key: key.Key, AccountID: accounts[0].ID, PID: n.cmd.Process.Pid,
-			Workers: 500, Duration: 8 * time.Second, Grace: 10 * time.Second,
+			Workers: 500, Duration: 3 * time.Second, Grace: 10 * time.Second,
 			AddressHeader: "X-Forwarded-For", StopRSS: 2 << 30, Generator: floodProcess,
 		}
-		baselineOpts := opts
-		baselineOpts.Refused = true
-		baseline, err := flood.Run(context.Background(), baselineOpts)
-		if err != nil {
-			t.Fatal(err)
+		// Rounds alternate the baseline and the sign-up flood, so both see
+		// the same machine noise (bench/load.sh alternates for the same
+		// reason); the figure of each is the median of its rounds' p99s.
+		const rounds = 3
+		var baseP99, floodP99 []time.Duration
+		res := &flood.Result{Load: flood.Load{Statuses: map[string]map[int]int{"signup": {}, "login": {}}, RetryAfter: map[string]int{}}}
+		for round := range rounds {
+			baselineOpts := opts
+			baselineOpts.Refused = true
+			baseline, err := flood.Run(context.Background(), baselineOpts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("round %d, baseline, the same flood refused by validation:\n%v", round+1, baseline)
+			if len(baseline.Statuses["signup"]) != 1 || len(baseline.Statuses["login"]) != 1 ||
+				baseline.Statuses["signup"][400] == 0 || baseline.Statuses["login"][400] == 0 || baseline.Verify.Failed > 0 {
+				t.Fatalf("the baseline flood did not run as meant: %v", baseline.Statuses)
+			}
+			r, err := flood.Run(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("round %d, 500 concurrent sign-ups and logins:\n%v", round+1, r)
+			baseP99, floodP99 = append(baseP99, baseline.Verify.P99), append(floodP99, r.Verify.P99)
+			for op, statuses := range r.Statuses {
+				for status, count := range statuses {
+					res.Statuses[op][status] += count
+				}
+			}
+			for after, count := range r.RetryAfter {
+				res.RetryAfter[after] += count
+			}
+			res.Verify.N += r.Verify.N
+			res.Verify.Failed += r.Verify.Failed
+			res.Manage.Failed += r.Manage.Failed
+			res.RSSPeak = max(res.RSSPeak, r.RSSPeak, baseline.RSSPeak)
+			res.StoppedAtRSS = res.StoppedAtRSS || r.StoppedAtRSS
 		}
-		t.Logf("baseline, the same flood refused by validation:\n%v", baseline)
-		if len(baseline.Statuses["signup"]) != 1 || len(baseline.Statuses["login"]) != 1 ||
-			baseline.Statuses["signup"][400] == 0 || baseline.Statuses["login"][400] == 0 || baseline.Verify.Failed > 0 {
-			t.Fatalf("the baseline flood did not run as meant: %v", baseline.Statuses)
-		}
-		res, err := flood.Run(context.Background(), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("500 concurrent sign-ups and logins:\n%v", res)
 
 		if res.StoppedAtRSS || res.RSSPeak > 600<<20 {
 			t.Errorf("RSS peaked at %s, want under 600 MiB", flood.MiB(res.RSSPeak))
@@ -91,7 +119,7 @@ func TestSignupFloodBounded(t *testing.T) {
 			t.Errorf("probes failed during the flood: verification %d, management %d", res.Verify.Failed, res.Manage.Failed)
 		}
 		if res.Verify.N < 100 {
-			t.Errorf("only %d verifications in 10 s", res.Verify.N)
+			t.Errorf("only %d verifications in %d rounds", res.Verify.N, rounds)
 		}
 		for op, statuses := range res.Statuses {
 			for status, count := range statuses {
@@ -118,14 +146,18 @@ func TestSignupFloodBounded(t *testing.T) {
 			t.Errorf("no request was refused by the hashing bound: %v", res.RetryAfter)
 		}
 
-		limit := max(100*time.Millisecond, 2*baseline.Verify.P99)
+		slices.Sort(baseP99)
+		slices.Sort(floodP99)
+		base, p99 := baseP99[rounds/2], floodP99[rounds/2]
+		t.Logf("verification p99, median of %d rounds: %v under the sign-up flood, %v under the baseline flood (rounds: %v and %v)", rounds, p99, base, floodP99, baseP99)
+		limit := max(100*time.Millisecond, 3*base)
 		if os.Getenv("KEYWAY_TEST_STRICT_TIMING") != "" {
-			limit = 50 * time.Millisecond
+			limit, p99 = 50*time.Millisecond, floodP99[rounds-1]
 		}
 		if raceEnabled {
-			t.Logf("race detector: verification p99 %v not checked against %v", res.Verify.P99, limit)
-		} else if res.Verify.P99 > limit {
-			t.Errorf("verification p99 %v during the flood, want under %v (baseline flood without hashing: %v)", res.Verify.P99, limit, baseline.Verify.P99)
+			t.Logf("race detector: verification p99 %v not checked against %v", p99, limit)
+		} else if p99 > limit {
+			t.Errorf("verification p99 %v during the flood, want under %v (baseline flood without hashing: %v)", p99, limit, base)
 		}
 	})
 }

@@ -123,6 +123,9 @@ func (r *Result) String() string {
 		}
 		b.WriteString("\n")
 	}
+	if r.BadBodies > 0 {
+		fmt.Fprintf(&b, "429s without the contract's body: %d\n", r.BadBodies)
+	}
 	fmt.Fprintf(&b, "rss: start %s, peak %s, high-water mark %s", MiB(r.RSSStart), MiB(r.RSSPeak), MiB(r.HWM))
 	if r.StoppedAtRSS {
 		b.WriteString(" (flood stopped early: RSS limit reached)")
@@ -143,7 +146,12 @@ type Load struct {
 	// missing): 1 s from a full hashing queue, the rest of the window
 	// from the sign-in limits.
 	RetryAfter map[string]int
+	// BadBodies counts 429s whose body is not the contract's
+	// {"statusCode":429,"message":"Too many requests"}.
+	BadBodies int
 }
+
+const tooMany = `{"statusCode":429,"message":"Too many requests"}`
 
 // Generate runs the flood's clients only: Workers of them for Duration,
 // requests in flight cut at ctx's end. Run calls it in-process unless
@@ -193,7 +201,7 @@ func Generate(ctx context.Context, o Options) (*Load, error) {
 				if o.AddressHeader != "" {
 					hdr = append(hdr, o.AddressHeader, addr)
 				}
-				status, h, err := send(ctx, client, "POST", o.URL+"/auth/"+op, "", body, hdr...)
+				status, h, answer, err := send(ctx, client, "POST", o.URL+"/auth/"+op, "", body, hdr...)
 				if err != nil {
 					status = 0
 				}
@@ -201,6 +209,9 @@ func Generate(ctx context.Context, o Options) (*Load, error) {
 				load.Statuses[op][status]++
 				if status == http.StatusTooManyRequests {
 					load.RetryAfter[h.Get("Retry-After")]++
+					if string(answer) != tooMany {
+						load.BadBodies++
+					}
 				}
 				mu.Unlock()
 			}
@@ -252,7 +263,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			case <-time.After(o.ProbeEvery):
 			}
 			t0 := time.Now()
-			status, _, err := send(ctx, c, method, o.URL+path, o.AccessKey, nil)
+			status, _, _, err := send(ctx, c, method, o.URL+path, o.AccessKey, nil)
 			took = append(took, time.Since(t0))
 			if err != nil || status != want {
 				failed++
@@ -319,19 +330,19 @@ func summarise(took []time.Duration, failed int) Latencies {
 	return l
 }
 
-// send makes one request and reads its answer through.
-func send(ctx context.Context, c *http.Client, method, url, accessKey string, body any, hdr ...string) (int, http.Header, error) {
+// send makes one request and reads its answer.
+func send(ctx context.Context, c *http.Client, method, url, accessKey string, body any, hdr ...string) (int, http.Header, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -344,13 +355,14 @@ func send(ctx context.Context, c *http.Client, method, url, accessKey string, bo
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return 0, nil, err
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, nil, err
 	}
-	return resp.StatusCode, resp.Header, nil
+	return resp.StatusCode, resp.Header, answer, nil
 }
 
 // memory reads a process's resident set and its high-water mark.

@@ -105,6 +105,7 @@ func TestSignupFloodBounded(t *testing.T) {
 			for after, count := range r.RetryAfter {
 				res.RetryAfter[after] += count
 			}
+			res.BadBodies += r.BadBodies
 			res.Verify.N += r.Verify.N
 			res.Verify.Failed += r.Verify.Failed
 			res.Manage.Failed += r.Manage.Failed
@@ -136,6 +137,9 @@ func TestSignupFloodBounded(t *testing.T) {
 		}
 		if res.Statuses["signup"][201] == 0 || res.Statuses["login"][401] == 0 {
 			t.Errorf("no sign-up or login was served during the flood: %v", res.Statuses)
+		}
+		if res.BadBodies > 0 {
+			t.Errorf("%d 429s without the contract's body %s", res.BadBodies, `{"statusCode":429,"message":"Too many requests"}`)
 		}
 		if n := res.RetryAfter[""]; n > 0 {
 			t.Errorf("%d 429s without Retry-After", n)

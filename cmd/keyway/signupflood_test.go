@@ -73,6 +73,12 @@ func TestSignupFloodBounded(t *testing.T) {
 			Workers: 500, Duration: 3 * time.Second, Grace: 10 * time.Second,
 			AddressHeader: "X-Forwarded-For", StopRSS: 2 << 30, Generator: floodProcess,
 		}
+		if raceEnabled {
+			// The detector slows argon2 and the clients about tenfold: a
+			// smaller flood, with more time for its last answers, still
+			// races the same paths.
+			opts.Workers, opts.Grace = 100, 30*time.Second
+		}
 		// Rounds alternate the baseline and the sign-up flood, so both see
 		// the same machine noise (bench/load.sh alternates for the same
 		// reason); the figure of each is the median of its rounds' p99s.
@@ -95,7 +101,7 @@ func TestSignupFloodBounded(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("round %d, 500 concurrent sign-ups and logins:\n%v", round+1, r)
+			t.Logf("round %d, %d concurrent sign-ups and logins:\n%v", round+1, opts.Workers, r)
 			baseP99, floodP99 = append(baseP99, baseline.Verify.P99), append(floodP99, r.Verify.P99)
 			for op, statuses := range r.Statuses {
 				for status, count := range statuses {
@@ -135,7 +141,10 @@ func TestSignupFloodBounded(t *testing.T) {
 				t.Errorf("%s: no request was refused: the flood did not reach the bound", op)
 			}
 		}
-		if res.Statuses["signup"][201] == 0 || res.Statuses["login"][401] == 0 {
+		// Some get through: sign-ups and logins alike (under the race
+		// detector, a few sign-ins in all).
+		if served := res.Statuses["signup"][201] + res.Statuses["login"][401]; served == 0 ||
+			!raceEnabled && (res.Statuses["signup"][201] == 0 || res.Statuses["login"][401] == 0) {
 			t.Errorf("no sign-up or login was served during the flood: %v", res.Statuses)
 		}
 		if res.BadBodies > 0 {
@@ -214,7 +223,8 @@ func generateFlood(opts string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), o.Duration+o.Grace)
+	// Done within half the grace, before Run's deadline kills the process.
+	ctx, cancel := context.WithTimeout(context.Background(), o.Duration+o.Grace/2)
 	defer cancel()
 	load, err := flood.Generate(ctx, o)
 	if err != nil {

@@ -62,7 +62,8 @@ type Config struct {
 	MailFrom             string        `default:"keyway@localhost" env:"KEYWAY_MAIL_FROM" help:"From address of the email Keyway sends."`
 	FirebaseProjectID    string        `env:"KEYWAY_FIREBASE_PROJECT_ID" help:"Firebase project whose ID tokens sign people in (POST /auth/add-user-from-firebase); empty turns it off."`
 	FirebaseCertsURL     string        `env:"KEYWAY_FIREBASE_CERTS_URL" help:"Where the certificates that sign Firebase ID tokens are published (default: Google's)."`
-	SigninAddressLimit   int           `default:"100" env:"KEYWAY_SIGNIN_ADDRESS_LIMIT" help:"Sign-in attempts (login, email-otc, validate-login-code) one client address may make per 15 minutes."`
+	SigninAddressLimit   int           `default:"100" env:"KEYWAY_SIGNIN_ADDRESS_LIMIT" help:"Sign-in attempts (signup, login, email-otc, validate-login-code) one client address may make per 15 minutes."`
+	PasswordHashSlots    int           `env:"KEYWAY_PASSWORD_HASH_SLOTS" help:"Password hashes (argon2id, 19 MiB and a core each) computed at once; 4 more per slot may wait, past that sign-ups and logins answer 429 (default: cores - 1, at least 1)."`
 	ClientAddressHeader  string        `env:"KEYWAY_CLIENT_ADDRESS_HEADER" help:"Header a trusted load balancer puts the client address in (X-Forwarded-For: its last entry); empty uses the connection's address."`
 	ExpiryNoticeInterval time.Duration `default:"1h" env:"KEYWAY_EXPIRY_NOTICE_INTERVAL" help:"How often to look for API keys expiring within 7 days and notify their accounts."`
 	UsageFlushInterval   time.Duration `default:"10s" env:"KEYWAY_USAGE_FLUSH_INTERVAL" help:"How often counted verifications are written to the database; a crash loses at most this much counting, a clean stop nothing."`
@@ -457,8 +458,13 @@ func (a *App) people(embedded bool, secret []byte) (service.People, error) {
 	if err != nil {
 		return service.People{}, err
 	}
+	if a.cfg.PasswordHashSlots < 0 {
+		return service.People{}, errors.New("KEYWAY_PASSWORD_HASH_SLOTS must not be negative")
+	}
+	hasher := password.NewHasher(password.Default, a.cfg.PasswordHashSlots)
+	a.log.Info("password hashing bounded", "slots", hasher.Slots(), "queue", hasher.Queue(), "maxMemoryMiB", hasher.MaxMemory()>>20)
 	p := service.People{
-		Password: password.Default, Mail: queue, CodeKey: codeKey,
+		Passwords: hasher, Mail: queue, CodeKey: codeKey,
 		PublicURL:    cmp.Or(a.cfg.PublicURL, "http://"+a.listener.Addr().String()),
 		AddressLimit: keyway.RateLimit{RateLimit: cmp.Or(a.cfg.SigninAddressLimit, 100), RateLimitTTL: 15 * 60},
 	}

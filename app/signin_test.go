@@ -804,6 +804,52 @@ func wantThrottled(t testing.TB, r *response, what string) {
 	if got := r.Header.Get("retry-after-seconds"); got != "900" {
 		t.Fatalf("%s: retry-after-seconds %q, want 900", what, got)
 	}
+	if got := r.Header.Get("Retry-After"); got != "900" {
+		t.Fatalf("%s: Retry-After %q, want 900", what, got)
+	}
+}
+
+// A sign-up needs no credential and costs a password hash, so it spends
+// the sign-in budgets: the client address's, shared with logins, and the
+// email's, of its own.
+func TestSignupThrottled(t *testing.T) {
+	keywaytest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		s := startServerWith(t, dbURL, nil, func(c *app.Config) {
+			c.SigninAddressLimit = 14
+			c.ClientAddressHeader = "X-Forwarded-For"
+		})
+		signup := func(email, from string) *response {
+			return s.callAs("", "POST", "/auth/signup", map[string]any{"email": email, "password": "correct horse battery", "name": "N"}, "X-Forwarded-For", from)
+		}
+		// Per email: 10 attempts per 15 minutes, whatever their answer and
+		// however the address is written, then 429 even from elsewhere.
+		signup("taken@example.com", "203.0.113.1").want(t, 201)
+		for i := range 9 {
+			signup("taken@example.com", fmt.Sprintf("203.0.113.%d", 2+i)).want(t, 409)
+		}
+		wantThrottled(t, signup(" TAKEN@example.com", "203.0.113.50"), "11th sign-up for one email")
+		// Logging in has its own per-email budget.
+		s.callAs("", "POST", "/auth/login", map[string]any{"email": "taken@example.com", "password": "correct horse battery"},
+			"X-Forwarded-For", "203.0.113.51").want(t, 201)
+
+		// Per address: sign-ups and logins share the address's 14.
+		for i := range 10 {
+			signup(fmt.Sprintf("new%d@example.com", i), "198.51.100.9").want(t, 201)
+		}
+		for i := range 4 {
+			s.callAs("", "POST", "/auth/login", map[string]any{"email": fmt.Sprintf("new%d@example.com", i), "password": "wrong password"},
+				"X-Forwarded-For", "198.51.100.9").want(t, 401)
+		}
+		wantThrottled(t, signup("fresh@example.com", "198.51.100.9"), "sign-up past the address's budget")
+		wantThrottled(t, s.callAs("", "POST", "/auth/login", map[string]any{"email": "new0@example.com", "password": "correct horse battery"},
+			"X-Forwarded-For", "198.51.100.9"), "login after the sign-ups")
+		// A refused sign-up created nothing: the address is free elsewhere.
+		signup("fresh@example.com", "198.51.100.10").want(t, 201)
+
+		s.Clock.Advance(15 * time.Minute)
+		signup("fresher@example.com", "198.51.100.9").want(t, 201)
+		signup("taken@example.com", "198.51.100.9").want(t, 409)
+	})
 }
 
 // One client address may make SigninAddressLimit sign-in attempts per 15

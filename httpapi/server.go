@@ -364,7 +364,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) int {
 	}
 	var e *keyway.Error
 	if errors.As(err, &e) && e.RetryAfter > 0 {
-		w.Header().Set("retry-after-seconds", strconv.Itoa(max(int((e.RetryAfter+time.Second-1)/time.Second), 1)))
+		// The contract's header, and HTTP's own for clients and proxies
+		// that know only that one.
+		secs := strconv.Itoa(max(int((e.RetryAfter+time.Second-1)/time.Second), 1))
+		w.Header().Set("retry-after-seconds", secs)
+		w.Header().Set("Retry-After", secs)
 	}
 	status, body := encodeError(err)
 	if serverFault(status) {

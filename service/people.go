@@ -16,10 +16,12 @@ import (
 
 // People wires signup, login, user tokens and what people do together.
 type People struct {
-	Store    keyway.UserStore
-	Groups   keyway.PeopleStore
-	Tokens   *usertoken.Issuer
-	Password password.Params
+	Store  keyway.UserStore
+	Groups keyway.PeopleStore
+	Tokens *usertoken.Issuer
+	// Passwords hashes and checks every password, a bounded number at a
+	// time (password.Hasher); nil: password.Default in DefaultSlots.
+	Passwords *password.Hasher
 	// RefreshTTL is how long a refresh token may wait to be used.
 	RefreshTTL time.Duration
 	// Limiter throttles sign-in attempts per email (LoginLimit) and per
@@ -63,10 +65,14 @@ func (s *Service) EnablePeople(p People) {
 	if p.InvitationTTL <= 0 {
 		p.InvitationTTL = keyway.DefaultInvitationTTL
 	}
+	if p.Passwords == nil {
+		p.Passwords = password.NewHasher(password.Default, 0)
+	}
 	s.people = &p
 	// A login for an unknown email still checks a password against this
-	// hash, so the answer takes as long as for a known one.
-	s.decoyHash, _ = password.Hash(keycrypt.RandomString(16), p.Password)
+	// hash, so the answer takes as long as for a known one. Nothing else
+	// hashes yet, so this turn is never refused.
+	s.decoyHash, _ = p.Passwords.Hash(context.Background(), keycrypt.RandomString(16))
 }
 
 func (s *Service) peopleOn() (*People, error) {
@@ -87,9 +93,14 @@ func (s *Service) Signup(ctx context.Context, in *keyway.Signup) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	hash, err := password.Hash(in.Password, p.Password)
+	// A sign-up needs no credential and costs a hash: it spends the same
+	// budgets as a login, per address and per email.
+	if err := s.throttle(ctx, p, "signup", in.Email); err != nil {
+		return err
+	}
+	hash, err := p.Passwords.Hash(ctx, in.Password)
 	if err != nil {
-		return keyway.Internal(err)
+		return hashFailed(err)
 	}
 	now := s.now()
 	u := &keyway.User{ID: newID(), Email: in.Email, Name: in.Name, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
@@ -163,6 +174,13 @@ func (s *Service) Login(ctx context.Context, in *keyway.Login) (keyway.Tokens, e
 	if err := s.throttle(ctx, p, "login", in.Email); err != nil {
 		return keyway.Tokens{}, err
 	}
+	// The place in the hashing queue comes first: a login refused for
+	// want of one costs no database read.
+	turn, err := p.Passwords.Reserve()
+	if err != nil {
+		return keyway.Tokens{}, hashFailed(err)
+	}
+	defer turn.Release()
 	u, err := p.Store.UserByEmail(ctx, in.Email)
 	if err != nil && !errors.Is(err, keyway.ErrUserNotFound) {
 		return keyway.Tokens{}, err
@@ -174,14 +192,33 @@ func (s *Service) Login(ctx context.Context, in *keyway.Login) (keyway.Tokens, e
 		// A user who signed in only through Firebase has no password.
 		u = nil
 	}
-	ok, err := password.Check(in.Password, stored)
+	ok, err := turn.Check(ctx, in.Password, stored)
 	if err != nil {
-		return keyway.Tokens{}, keyway.Internal(fmt.Errorf("check password: %w", err))
+		return keyway.Tokens{}, hashFailed(fmt.Errorf("check password: %w", err))
 	}
 	if !ok || u == nil {
 		return keyway.Tokens{}, keyway.ErrUnauthorized
 	}
 	return s.issueTokens(ctx, p, u.ID, keycrypt.RandomString(24))
+}
+
+// busyRetry is the Retry-After of a sign-in refused because every hashing
+// slot and queue place is taken: the queue drains in a fraction of that.
+const busyRetry = time.Second
+
+// hashFailed maps a Hasher error to the caller's answer: a full queue is
+// 429 with a time to wait (the sign-in throttle's answer; a 5xx would be
+// logged as a server failure for every refused anonymous request), a
+// client gone while waiting stays context.Canceled, anything else is a
+// server failure.
+func hashFailed(err error) error {
+	switch {
+	case errors.Is(err, password.ErrBusy):
+		return &keyway.Error{Code: keyway.CodeRateLimited, Message: "Too many requests", RetryAfter: busyRetry, Err: err}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return keyway.Internal(err)
 }
 
 // RefreshTokens spends a refresh token for a new pair; a replayed one
@@ -205,10 +242,11 @@ func (s *Service) RefreshTokens(ctx context.Context, in *keyway.TokenRefresh) (k
 	return s.issueTokens(ctx, p, userID, family)
 }
 
-// throttle spends one attempt of a sign-in action for the client's address
-// and, when given, for the email it names; past either limit it answers 429
-// with the time to wait. Successful and failed attempts count alike, so the
-// limits are ceilings on guesses either way.
+// throttle spends one attempt of a sign-in action (signup, login,
+// email-otc, validate-login-code) for the client's address, shared by all
+// of them, and, when given, for the email it names in that action; past
+// either limit it answers 429 with the time to wait. Successful and failed
+// attempts count alike, so the limits are ceilings on guesses either way.
 func (s *Service) throttle(ctx context.Context, p *People, action, email string) error {
 	if p.Limiter == nil {
 		return nil

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
+	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/keywayhq/keyway/app"
 )
 
 func TestConfigFlagsWinOverEnv(t *testing.T) {
@@ -48,5 +53,29 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		if _, _, err := parse(args); err == nil {
 			t.Errorf("%v accepted", args)
 		}
+	}
+}
+
+// KEYWAY_PASSWORD_HASH_SLOTS is read like every setting, and a negative
+// number of slots is refused at start rather than taken as the default.
+func TestPasswordHashSlotsSetting(t *testing.T) {
+	t.Setenv("KEYWAY_PASSWORD_HASH_SLOTS", "3")
+	_, c, err := parse([]string{"serve"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Serve.Config.PasswordHashSlots; got != 3 {
+		t.Fatalf("PasswordHashSlots = %d, want 3", got)
+	}
+	cfg := c.Serve.Config
+	cfg.Addr, cfg.DataDir, cfg.DatabaseURL, cfg.RedisURL, cfg.PasswordHashSlots = "127.0.0.1:0", t.TempDir(), "", "", -1
+	a := app.New(cfg, app.Options{Stderr: io.Discard})
+	err = a.Start(context.Background())
+	if err == nil {
+		a.Close(context.Background())
+		t.Fatal("a negative KEYWAY_PASSWORD_HASH_SLOTS was accepted")
+	}
+	if !strings.Contains(err.Error(), "KEYWAY_PASSWORD_HASH_SLOTS") {
+		t.Fatalf("error %q does not name the setting", err)
 	}
 }

@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
+	if o := os.Getenv(floodEnv); o != "" {
+		os.Exit(generateFlood(o))
+	}
 	os.Exit(m.Run())
 }
 

@@ -40,7 +40,7 @@ type call struct {
 	account string
 	key     string
 	h       keycrypt.Hash
-	gen uint64
+	gen     uint64
 	// old is the entry a background reload replaces; nil for a miss.
 	old  *keyEntry
 	done chan struct{}

@@ -92,8 +92,10 @@ func TestAccountKeyHash(t *testing.T) {
 	for _, tc := range []struct{ account, key string }{
 		{"acc-1", "acme-prod"},
 		{"019a0000-0000-7000-8000-000000000000", NewKey("live_")},
-		{strings.Repeat("a", 63), strings.Repeat("k", 256)},  // 320 bytes: the stack buffer exactly
-		{strings.Repeat("a", 64), strings.Repeat("k", 256)},  // one past it
+		{strings.Repeat("a", 36), strings.Repeat("k", 91)},   // 128 bytes: the short buffer exactly
+		{strings.Repeat("a", 36), strings.Repeat("k", 92)},   // one past it
+		{strings.Repeat("a", 127), strings.Repeat("k", 256)}, // 384 bytes: the long buffer exactly
+		{strings.Repeat("a", 128), strings.Repeat("k", 256)}, // one past it
 		{strings.Repeat("a", 300), strings.Repeat("k", 300)}, // far past it
 	} {
 		want := sha256.Sum256([]byte(tc.account + "\x00" + tc.key))
@@ -114,9 +116,11 @@ func TestAccountKeyHash(t *testing.T) {
 }
 
 func TestAccountKeyHashAllocates(t *testing.T) {
-	account, key := "019a0000-0000-7000-8000-000000000000", NewKey("live_")
-	if n := testing.AllocsPerRun(100, func() { AccountKeyHash(account, key) }); n != 0 {
-		t.Fatalf("AccountKeyHash allocates %v times per call, want 0", n)
+	account := "019a0000-0000-7000-8000-000000000000"
+	for _, key := range []string{NewKey("live_"), strings.Repeat("k", 256)} { // 256: keyway.MaxCustomKeyLen
+		if n := testing.AllocsPerRun(100, func() { AccountKeyHash(account, key) }); n != 0 {
+			t.Fatalf("AccountKeyHash of a %d-byte key allocates %v times per call, want 0", len(key), n)
+		}
 	}
 }
 

@@ -310,7 +310,7 @@ func inScope(c *keyway.Caller, o *owner) bool {
 // are unique per account, not across accounts, so the key is looked up in
 // each of the caller's accounts (one for every access key and MCP token;
 // a person's, in the order of their grants) and nowhere else: another
-// tenant's key of the same string is never read, cached or timed.
+// tenant's key of the same string is never read or cached for this caller.
 func (v *Verifier) callerKeyEntry(ctx context.Context, c *keyway.Caller, key string, now time.Time) (*keyEntry, error) {
 	for i, g := range c.Grants {
 		if seenAccount(c.Grants[:i], g.AccountID) {

@@ -349,3 +349,56 @@ func TestNoKeyExistenceOracle(t *testing.T) {
 		}
 	})
 }
+
+// TestKeyStringInTwoOfMyAccounts: a person in two accounts that each hold
+// one key string acts on the copy in the first account (by id) they have
+// the role for: reading and verifying take the first they can see, a
+// change the first they may change; a change only the other account's
+// copy would allow is refused (403), never applied to it.
+func TestKeyStringInTwoOfMyAccounts(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *server) {
+		// First (the smaller id): Fay's, where Al is a viewer.
+		fay, first := s.founder(t, "fay@example.com")
+		al, second := s.founder(t, "al@example.com")
+		if first >= second {
+			t.Fatalf("account ids %s, %s are not in creation order", first, second)
+		}
+		var inv []keyway.Invitation
+		fay.as(s, t, "POST", "/invitations", map[string]any{"emails": []string{al.Email}, "role": keyway.RoleViewer, "accountId": first}).want(t, 201).decode(t, &inv)
+		al.as(s, t, "POST", "/invitations/"+inv[0].ID+"/accept", nil).want(t, 201)
+		var pf, ps keyway.Project
+		fay.as(s, t, "POST", "/projects", map[string]any{"name": "f", "accountId": first, "env": "live"}).want(t, 201).decode(t, &pf)
+		al.as(s, t, "POST", "/projects", map[string]any{"name": "s", "accountId": second, "env": "live"}).want(t, 201).decode(t, &ps)
+		const shared = "shared-key-0001"
+		fay.as(s, t, "POST", "/api-keys", map[string]any{"name": "fay's", "projectId": pf.ID, "key": shared}).want(t, 201)
+		al.as(s, t, "POST", "/api-keys", map[string]any{"name": "al's", "projectId": ps.ID, "key": shared}).want(t, 201)
+		fay.as(s, t, "POST", "/api-keys", map[string]any{"name": "fay only", "projectId": pf.ID, "key": "fay-only-00001"}).want(t, 201)
+
+		name := func(r *response) string {
+			var k keyway.APIKey
+			r.decode(t, &k)
+			return k.Name
+		}
+		if got := name(al.as(s, t, "GET", "/api-keys/"+shared, nil).want(t, 200)); got != "fay's" {
+			t.Fatalf("Al reads %q, want the first account's copy", got)
+		}
+		if got := name(al.as(s, t, "POST", "/api-keys/auth/"+shared, nil).want(t, 200)); got != "fay's" {
+			t.Fatalf("Al verifies %q, want the first account's copy", got)
+		}
+		// A viewer of the first account changes the copy in his own.
+		if got := name(al.as(s, t, "PATCH", "/api-keys/"+shared, map[string]any{"name": "renamed"}).want(t, 200)); got != "renamed" {
+			t.Fatalf("Al's rename answered %q", got)
+		}
+		var mine []keyway.APIKey
+		al.as(s, t, "GET", "/api-keys?projectId="+ps.ID, nil).want(t, 200).decode(t, &mine)
+		if len(mine) != 1 || mine[0].Name != "renamed" {
+			t.Fatalf("Al's own copy after the rename: %+v", mine)
+		}
+		if got := name(fay.as(s, t, "GET", "/api-keys/"+shared, nil).want(t, 200)); got != "fay's" {
+			t.Fatalf("Fay's copy became %q", got)
+		}
+		// A key only the first account holds: seen, not changeable.
+		al.as(s, t, "DELETE", "/api-keys/fay-only-00001", nil).want(t, 403).wantJSON(t, errForbidden)
+		fay.as(s, t, "POST", "/api-keys/auth/fay-only-00001", nil).want(t, 200)
+	})
+}

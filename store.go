@@ -30,28 +30,36 @@ type Store interface {
 	AccessKeys(ctx context.Context, accountID, projectID string, isActive *bool, page Page) ([]*AccessKey, string, error)
 	UpdateAccessKey(ctx context.Context, k *AccessKey, events ...Event) error
 
-	// CreateAPIKey fails with CodeConflict if the key string exists.
+	// CreateAPIKey fails with CodeConflict if the key string exists in
+	// k's account. Key strings are unique per account only: whether a
+	// string is taken in another account must not be observable.
 	CreateAPIKey(ctx context.Context, k *APIKey, events ...Event) error
-	APIKey(ctx context.Context, key string) (*APIKey, error)
+	// APIKey finds a key by its string within one account.
+	APIKey(ctx context.Context, accountID, key string) (*APIKey, error)
 	// APIKeysByID reads keys by id, revoked ones included; unknown ids are
 	// left out.
 	APIKeysByID(ctx context.Context, ids []string) ([]*APIKey, error)
-	// APIKeysForVerification reads the keys with the given strings, each
-	// with whether its project and account are both active, in one round
-	// trip: the verifier batches its cache misses. Keys that do not exist
-	// are left out.
-	APIKeysForVerification(ctx context.Context, keys []string) ([]VerificationKey, error)
+	// APIKeysForVerification reads the keys with the given strings in the
+	// given accounts, each with whether its project and account are both
+	// active, in one round trip: the verifier batches its cache misses.
+	// Keys that do not exist are left out.
+	APIKeysForVerification(ctx context.Context, keys []AccountKey) ([]VerificationKey, error)
 	// APIKeys lists keys newest first and returns the next cursor when the
 	// filter asked for cursor pagination and more remain.
 	APIKeys(ctx context.Context, f APIKeyFilter) ([]*APIKey, string, error)
 	// UpdateAPIKey stores k over the row with k.ID; k.Key may differ from the
 	// stored key (rotation, custom rename) and then fails with CodeConflict
-	// if the new key string is taken.
+	// if the new key string is taken in k's account.
 	UpdateAPIKey(ctx context.Context, k *APIKey, events ...Event) error
 
 	// Ping checks the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// AccountKey names an API key: its string within its account.
+type AccountKey struct {
+	AccountID, Key string
 }
 
 // VerificationKey is a key read for verification.
@@ -66,8 +74,9 @@ type VerificationKey struct {
 // Invalidator drops cached verification state after a change. Each call
 // covers everything that depends on what changed.
 type Invalidator interface {
-	// APIKeyChanged is called with every key string whose answer changed.
-	APIKeyChanged(keys ...string)
+	// APIKeyChanged is called with every key string of one account whose
+	// answer changed.
+	APIKeyChanged(accountID string, keys ...string)
 	// AccessKeyChanged is called when an access key was created or
 	// changed: only management credentials depend on access keys.
 	AccessKeyChanged()

@@ -2,7 +2,7 @@
 // A write invalidates the local caches at once and then publishes the
 // change on a Bus (Redis pub/sub, or PostgreSQL LISTEN/NOTIFY); every other
 // node drops the same entries when the message arrives. Keys travel as
-// SHA-256 digests, never in plaintext.
+// SHA-256 digests of account and key, never in plaintext.
 package invalidation
 
 import (
@@ -60,12 +60,13 @@ func New(local Local, bus Bus, node string, log *slog.Logger) *Broadcaster {
 // the write still succeeds and the others rely on their bounded TTL.
 const publishTimeout = 500 * time.Millisecond
 
-// Messages: "<node>|k|<hex digest>,<hex digest>…" for changed keys,
+// Messages: "<node>|k|<hex digest>,<hex digest>…" for changed keys (each
+// digest keycrypt.AccountKeyHash, the verifier cache's key),
 // "<node>|a" for a changed access key, "<node>|p|<project id>" for a
 // deleted project and "<node>|s" for a scope change (an account).
 
-func (b *Broadcaster) APIKeyChanged(keys ...string) {
-	b.local.APIKeyChanged(keys...)
+func (b *Broadcaster) APIKeyChanged(accountID string, keys ...string) {
+	b.local.APIKeyChanged(accountID, keys...)
 	var sb strings.Builder
 	sb.WriteString(b.node)
 	sb.WriteString("|k|")
@@ -73,7 +74,7 @@ func (b *Broadcaster) APIKeyChanged(keys ...string) {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
-		h := keycrypt.HashKey(k)
+		h := keycrypt.AccountKeyHash(accountID, k)
 		sb.WriteString(hex.EncodeToString(h[:]))
 	}
 	b.publish(sb.String())

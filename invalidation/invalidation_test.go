@@ -21,9 +21,9 @@ type local struct {
 }
 
 func (l *local) add(s string) { l.mu.Lock(); l.calls = append(l.calls, s); l.mu.Unlock() }
-func (l *local) APIKeyChanged(keys ...string) {
+func (l *local) APIKeyChanged(accountID string, keys ...string) {
 	for _, k := range keys {
-		l.add("key " + k)
+		l.add("key " + accountID + " " + k)
 	}
 }
 func (l *local) ScopeChanged()            { l.add("scope") }
@@ -106,24 +106,26 @@ func TestBroadcast(t *testing.T) {
 	waitCalls(t, &la, []string{"down", "up"})
 	waitCalls(t, &lb, []string{"down", "up"})
 
-	a.APIKeyChanged("live_old", "live_new")
-	waitCalls(t, &la, []string{"down", "up", "key live_old", "key live_new"})
+	a.APIKeyChanged("acc-1", "live_old", "live_new")
+	waitCalls(t, &la, []string{"down", "up", "key acc-1 live_old", "key acc-1 live_new"})
 	waitCalls(t, &lb, []string{"down", "up", "digests"})
-	if want := []keycrypt.Hash{keycrypt.HashKey("live_old"), keycrypt.HashKey("live_new")}; !slices.Equal(lb.digests, want) {
+	// Keys travel as their digest within their account: the verifier's
+	// cache key on every node.
+	if want := []keycrypt.Hash{keycrypt.AccountKeyHash("acc-1", "live_old"), keycrypt.AccountKeyHash("acc-1", "live_new")}; !slices.Equal(lb.digests, want) {
 		t.Fatalf("digests %x, want %x", lb.digests, want)
 	}
 
 	b.ScopeChanged()
 	waitCalls(t, &lb, []string{"down", "up", "digests", "scope"})
-	waitCalls(t, &la, []string{"down", "up", "key live_old", "key live_new", "all"})
+	waitCalls(t, &la, []string{"down", "up", "key acc-1 live_old", "key acc-1 live_new", "all"})
 
 	// An access key or a project travels as such: the other node drops
 	// only what depends on it.
 	b.AccessKeyChanged()
 	b.ProjectChanged("prj-1")
 	waitCalls(t, &lb, []string{"down", "up", "digests", "scope", "access", "project prj-1"})
-	waitCalls(t, &la, []string{"down", "up", "key live_old", "key live_new", "all", "all access", "forget project prj-1"})
-	seen := []string{"down", "up", "key live_old", "key live_new", "all", "all access", "forget project prj-1"}
+	waitCalls(t, &la, []string{"down", "up", "key acc-1 live_old", "key acc-1 live_new", "all", "all access", "forget project prj-1"})
+	seen := []string{"down", "up", "key acc-1 live_old", "key acc-1 live_new", "all", "all access", "forget project prj-1"}
 
 	// A message that cannot be read, or of a kind this node does not know
 	// (a newer node's), flushes everything rather than risk a stale

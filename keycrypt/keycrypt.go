@@ -60,6 +60,44 @@ func HashKey(key string) Hash {
 	return sha256.Sum256(unsafe.Slice(unsafe.StringData(key), len(key)))
 }
 
+// AccountKeyHash is the digest that names an API key within its account:
+// SHA-256 over the account id, a NUL and the key string. Key strings are
+// unique per account, not across accounts (no tenant can learn whether
+// another holds a string), so this digest, not HashKey, is the key's
+// identity wherever one is needed without the account beside it: the
+// verifier's cache and the invalidations between nodes. Account ids hold no
+// NUL, so no two (account, key) pairs share an input. It is the one place
+// that digest is computed.
+//
+// The verification path calls it once per request: the input is built on
+// the stack (no allocation), and for a generated key (69 bytes) and an id
+// of up to 49 bytes (Keyway's are 36) it stays within the two SHA-256
+// blocks that HashKey of the key alone already costs.
+func AccountKeyHash(accountID, key string) Hash {
+	// 128 bytes fit a 36-byte id with a generated key (69) or a custom
+	// one of up to 91 characters; the stack buffer is zeroed on every
+	// call, so it is no larger than that.
+	var buf [128]byte
+	if n := len(accountID) + 1 + len(key); n <= len(buf) {
+		copy(buf[copy(buf[:], accountID)+1:], key)
+		return sha256.Sum256(buf[:n])
+	}
+	return accountKeyHashLong(accountID, key)
+}
+
+// accountKeyHashLong is AccountKeyHash for longer inputs, still without
+// allocating up to the longest caller-chosen key (256) with a long id.
+//
+//go:noinline
+func accountKeyHashLong(accountID, key string) Hash {
+	var buf [384]byte
+	if n := len(accountID) + 1 + len(key); n <= len(buf) {
+		copy(buf[copy(buf[:], accountID)+1:], key)
+		return sha256.Sum256(buf[:n])
+	}
+	return sha256.Sum256([]byte(accountID + "\x00" + key))
+}
+
 // Equal compares two digests in constant time.
 func (h Hash) Equal(o Hash) bool { return subtle.ConstantTimeCompare(h[:], o[:]) == 1 }
 

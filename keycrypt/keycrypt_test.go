@@ -2,6 +2,7 @@ package keycrypt
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"strings"
 	"testing"
 )
@@ -81,5 +82,58 @@ func TestDeriveKey(t *testing.T) {
 	fromOtherSecret, _ := DeriveKey(NewSecret(), "jwt")
 	if !bytes.Equal(a, again) || bytes.Equal(a, other) || bytes.Equal(a, fromOtherSecret) || bytes.Equal(a, secret) {
 		t.Fatal("derived keys are not stable per purpose and secret, or leak the secret")
+	}
+}
+
+// AccountKeyHash is SHA-256 over "account\x00key", built on the stack or,
+// past the buffer, on the heap: both must give the same digest, and the
+// same key in two accounts two digests.
+func TestAccountKeyHash(t *testing.T) {
+	for _, tc := range []struct{ account, key string }{
+		{"acc-1", "acme-prod"},
+		{"019a0000-0000-7000-8000-000000000000", NewKey("live_")},
+		{strings.Repeat("a", 36), strings.Repeat("k", 91)},   // 128 bytes: the short buffer exactly
+		{strings.Repeat("a", 36), strings.Repeat("k", 92)},   // one past it
+		{strings.Repeat("a", 127), strings.Repeat("k", 256)}, // 384 bytes: the long buffer exactly
+		{strings.Repeat("a", 128), strings.Repeat("k", 256)}, // one past it
+		{strings.Repeat("a", 300), strings.Repeat("k", 300)}, // far past it
+	} {
+		want := sha256.Sum256([]byte(tc.account + "\x00" + tc.key))
+		if got := AccountKeyHash(tc.account, tc.key); got != Hash(want) {
+			t.Errorf("AccountKeyHash(%d bytes, %d bytes) is not SHA-256 of account NUL key", len(tc.account), len(tc.key))
+		}
+	}
+	if AccountKeyHash("acc-1", "acme-prod") == AccountKeyHash("acc-2", "acme-prod") {
+		t.Fatal("one key string in two accounts has one digest")
+	}
+	if AccountKeyHash("acc-1", "acme-prod") == HashKey("acme-prod") {
+		t.Fatal("the account digest is the plain key digest")
+	}
+	// "ab" + "c" and "a" + "bc" must not meet.
+	if AccountKeyHash("ab", "c") == AccountKeyHash("a", "bc") {
+		t.Fatal("the separator does not separate")
+	}
+}
+
+func TestAccountKeyHashAllocates(t *testing.T) {
+	account := "019a0000-0000-7000-8000-000000000000"
+	for _, key := range []string{NewKey("live_"), strings.Repeat("k", 256)} { // 256: keyway.MaxCustomKeyLen
+		if n := testing.AllocsPerRun(100, func() { AccountKeyHash(account, key) }); n != 0 {
+			t.Fatalf("AccountKeyHash of a %d-byte key allocates %v times per call, want 0", len(key), n)
+		}
+	}
+}
+
+func BenchmarkHashKey(b *testing.B) {
+	key := NewKey("live_")
+	for b.Loop() {
+		HashKey(key)
+	}
+}
+
+func BenchmarkAccountKeyHash(b *testing.B) {
+	account, key := "019a0000-0000-7000-8000-000000000000", NewKey("live_")
+	for b.Loop() {
+		AccountKeyHash(account, key)
 	}
 }

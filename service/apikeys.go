@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/keycrypt"
@@ -95,25 +96,43 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *keyway.Caller, in *keyway
 		return nil, err
 	}
 	// A negative cache entry may remember this key string as unknown.
-	s.invalidate.APIKeyChanged(k.Key)
+	s.invalidate.APIKeyChanged(k.AccountID, k.Key)
 	return k, nil
 }
 
 // pathAPIKey loads a key named in the path (an active one when wantActive)
 // for a caller that needs role over it: a key the caller cannot see is 404,
 // one it sees but may not change 403.
+//
+// Key strings are unique per account, so the key is looked up only in the
+// caller's own accounts: another account's key of the same string is
+// never read. A person in several accounts that each hold the string acts
+// on the first copy (in the order of their grants) they hold role over, or
+// else on the first they can see.
 func (s *Service) pathAPIKey(ctx context.Context, c *keyway.Caller, key string, wantActive bool, role keyway.Role) (*keyway.APIKey, error) {
-	k, err := s.store.APIKey(ctx, key)
-	if err != nil {
-		return nil, err
+	var seen *keyway.APIKey
+	for _, accountID := range c.Accounts() {
+		k, err := s.store.APIKey(ctx, accountID, key)
+		if errors.Is(err, keyway.ErrAPIKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if c.Role(k.AccountID, k.ProjectID) == "" || (wantActive && !k.IsActive) {
+			continue
+		}
+		if need(c, role, k.AccountID, k.ProjectID) == nil {
+			return k, nil
+		}
+		if seen == nil {
+			seen = k
+		}
 	}
-	if c.Role(k.AccountID, k.ProjectID) == "" || (wantActive && !k.IsActive) {
+	if seen == nil {
 		return nil, keyway.ErrAPIKeyNotFound
 	}
-	if err := need(c, role, k.AccountID, k.ProjectID); err != nil {
-		return nil, err
-	}
-	return k, nil
+	return nil, need(c, role, seen.AccountID, seen.ProjectID)
 }
 
 func (s *Service) GetAPIKey(ctx context.Context, c *keyway.Caller, key string) (*keyway.APIKey, error) {
@@ -161,7 +180,7 @@ func (s *Service) updateAPIKey(ctx context.Context, c *keyway.Caller, key string
 	if err := s.store.UpdateAPIKey(ctx, k, s.keyEvent(keyway.TopicAPIKeyUpdated, k)); err != nil {
 		return nil, err
 	}
-	s.invalidate.APIKeyChanged(oldKey, k.Key)
+	s.invalidate.APIKeyChanged(k.AccountID, oldKey, k.Key)
 	return k, nil
 }
 
@@ -180,7 +199,7 @@ func (s *Service) deleteAPIKey(ctx context.Context, c *keyway.Caller, key string
 	if err := s.store.UpdateAPIKey(ctx, k, s.keyEvent(keyway.TopicAPIKeyDeleted, k)); err != nil {
 		return false, err
 	}
-	s.invalidate.APIKeyChanged(k.Key)
+	s.invalidate.APIKeyChanged(k.AccountID, k.Key)
 	return true, nil
 }
 
@@ -210,7 +229,7 @@ func (s *Service) reactivateAPIKey(ctx context.Context, c *keyway.Caller, key st
 	if err := s.store.UpdateAPIKey(ctx, k, s.keyEvent(keyway.TopicAPIKeyReactivated, k)); err != nil {
 		return nil, err
 	}
-	s.invalidate.APIKeyChanged(k.Key)
+	s.invalidate.APIKeyChanged(k.AccountID, k.Key)
 	return k, nil
 }
 
@@ -231,7 +250,7 @@ func (s *Service) rotateAPIKey(ctx context.Context, c *keyway.Caller, key string
 	if err := s.store.UpdateAPIKey(ctx, k, s.keyEvent(keyway.TopicAPIKeyRotated, k)); err != nil {
 		return nil, err
 	}
-	s.invalidate.APIKeyChanged(oldKey, k.Key)
+	s.invalidate.APIKeyChanged(k.AccountID, oldKey, k.Key)
 	return k, nil
 }
 

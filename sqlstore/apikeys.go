@@ -93,9 +93,10 @@ func apiKeyWriteError(op string, k *keyway.APIKey, err error) error {
 	return keyway.Internal(fmt.Errorf("%s api key %s: %w", op, k.ID, err))
 }
 
-// APIKey finds a key by its string.
-func (s *Store) APIKey(ctx context.Context, key string) (*keyway.APIKey, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+apiKeySelect+` FROM api_keys WHERE key_hash = $1`, lookupHash(key))
+// APIKey finds a key by its string within one account: key strings are
+// unique per account (migration 00012), not across accounts.
+func (s *Store) APIKey(ctx context.Context, accountID, key string) (*keyway.APIKey, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+apiKeySelect+` FROM api_keys WHERE key_hash = $1 AND account_id = $2`, lookupHash(key), accountID)
 	k, _, err := s.scanAPIKey(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, keyway.ErrAPIKeyNotFound
@@ -154,45 +155,40 @@ type withExtra struct {
 
 func (w withExtra) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra...)...) }
 
-// APIKeysForVerification reads keys and whether their project and account
-// are both active, in one query: the verifier's cache-miss path, which
-// batches concurrent misses so that a cold node pays one round trip for
-// many keys rather than one each.
-func (s *Store) APIKeysForVerification(ctx context.Context, keys []string) ([]keyway.VerificationKey, error) {
+// APIKeysForVerification reads keys, each in its account, and whether
+// their project and account are both active, in one query per row set:
+// the verifier's cache-miss path, which batches concurrent misses so that
+// a cold node pays one round trip for many keys rather than one each.
+// Only the (digest, account) pairs asked for are read: another account's
+// key of the same string never leaves the database.
+func (s *Store) APIKeysForVerification(ctx context.Context, keys []keyway.AccountKey) ([]keyway.VerificationKey, error) {
+	rows := make([][]any, len(keys))
+	for i, k := range keys {
+		rows[i] = []any{lookupHash(k.Key), k.AccountID}
+	}
 	out := make([]keyway.VerificationKey, 0, len(keys))
-	for len(keys) > 0 {
-		n := min(len(keys), s.d.valuesRows(1))
-		var q query
-		hashes := make([]string, n)
-		for i, k := range keys[:n] {
-			hashes[i] = q.arg(lookupHash(k))
-		}
-		keys = keys[n:]
-		rows, err := s.r.QueryContext(ctx, `SELECT `+qualifiedAPIKeyCols+`, p.is_active, a.is_active, k.first_used_at IS NOT NULL
-			FROM api_keys k
-			JOIN projects p ON p.id = k.project_id
-			JOIN accounts a ON a.id = k.account_id
-			WHERE k.key_hash IN (`+strings.Join(hashes, ", ")+`)`, q.args...)
-		if err != nil {
-			return nil, keyway.Internal(fmt.Errorf("get api keys for verification: %w", err))
-		}
-		for rows.Next() {
-			var projectActive, accountActive, used bool
-			k, _, err := s.scanAPIKey(withExtra{rows, []any{&projectActive, &accountActive, &used}})
-			if err != nil {
-				rows.Close()
-				return nil, keyway.Internal(fmt.Errorf("get api keys for verification: %w", err))
-			}
+	err := keysForVerification.query(ctx, s.d, s.r, rows, func(r *sql.Rows) error {
+		var projectActive, accountActive, used bool
+		k, _, err := s.scanAPIKey(withExtra{r, []any{&projectActive, &accountActive, &used}})
+		if err == nil {
 			out = append(out, keyway.VerificationKey{Key: k, OwnersActive: projectActive && accountActive, Used: used})
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, keyway.Internal(fmt.Errorf("get api keys for verification: %w", err))
-		}
+		return err
+	})
+	if err != nil {
+		return nil, keyway.Internal(fmt.Errorf("get api keys for verification: %w", err))
 	}
 	return out, nil
 }
+
+var keysForVerification = rowSetStatement{cols: []string{"vhash", "vaccount"}, types: []colType{byteaCol, textCol},
+	build: func(*query) string {
+		return `SELECT ` + qualifiedAPIKeyCols + `, p.is_active, a.is_active, k.first_used_at IS NOT NULL
+			FROM v
+			JOIN api_keys k ON k.key_hash = v.vhash AND k.account_id = v.vaccount
+			JOIN projects p ON p.id = k.project_id
+			JOIN accounts a ON a.id = k.account_id`
+	}}
 
 // APIKeys lists the keys of f.ProjectID matching f, newest first.
 func (s *Store) APIKeys(ctx context.Context, f keyway.APIKeyFilter) ([]*keyway.APIKey, string, error) {

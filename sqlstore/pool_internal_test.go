@@ -64,7 +64,7 @@ func TestPoolSizes(t *testing.T) {
 					errs := make(chan error, 4*tc.want)
 					for range cap(errs) {
 						wg.Go(func() {
-							if _, err := s.APIKey(ctx, keycrypt.NewKey("live_")); !errors.Is(err, keyway.ErrAPIKeyNotFound) {
+							if _, err := s.APIKey(ctx, "acc-none", keycrypt.NewKey("live_")); !errors.Is(err, keyway.ErrAPIKeyNotFound) {
 								errs <- err
 							}
 						})

@@ -90,8 +90,8 @@ func TestPostgresPoolReusesConnections(t *testing.T) {
 			wg.Go(func() {
 				var err error
 				if (round+w)%2 == 0 {
-					_, err = s.APIKey(ctx, keys[(round*workers+w)%len(keys)].Key)
-				} else if _, err = s.APIKey(ctx, keycrypt.NewKey("live_")); errors.Is(err, keyway.ErrAPIKeyNotFound) {
+					_, err = s.APIKey(ctx, a.ID, keys[(round*workers+w)%len(keys)].Key)
+				} else if _, err = s.APIKey(ctx, a.ID, keycrypt.NewKey("live_")); errors.Is(err, keyway.ErrAPIKeyNotFound) {
 					err = nil
 				}
 				errs <- err

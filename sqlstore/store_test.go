@@ -304,13 +304,13 @@ func TestAPIKeyRoundTrip(t *testing.T) {
 
 		full := fullAPIKey(p, at(1))
 		check(t, s.CreateAPIKey(ctx, full))
-		got, err := s.APIKey(ctx, full.Key)
+		got, err := s.APIKey(ctx, full.AccountID, full.Key)
 		check(t, err)
 		mustEqual(t, "full key", got, full)
 
 		bare := minimalAPIKey(p, at(2))
 		check(t, s.CreateAPIKey(ctx, bare))
-		got, err = s.APIKey(ctx, bare.Key)
+		got, err = s.APIKey(ctx, bare.AccountID, bare.Key)
 		check(t, err)
 		mustEqual(t, "minimal key", got, readBack(bare))
 		if b, _ := json.Marshal(got); !strings.Contains(string(b), `"allowedDomains":[]`) {
@@ -323,7 +323,7 @@ func TestAPIKeyRoundTrip(t *testing.T) {
 		upd.IsActive = false
 		upd.CustomMetaData = json.RawMessage(`{"a":[1,2,{"b":null}]}`)
 		check(t, s.UpdateAPIKey(ctx, upd))
-		got, err = s.APIKey(ctx, bare.Key)
+		got, err = s.APIKey(ctx, bare.AccountID, bare.Key)
 		check(t, err)
 		mustEqual(t, "updated key", got, upd)
 
@@ -331,7 +331,7 @@ func TestAPIKeyRoundTrip(t *testing.T) {
 		cleared.ID, cleared.Key = full.ID, full.Key
 		cleared.CustomMetaData = json.RawMessage(`null`)
 		check(t, s.UpdateAPIKey(ctx, cleared))
-		got, err = s.APIKey(ctx, full.Key)
+		got, err = s.APIKey(ctx, full.AccountID, full.Key)
 		check(t, err)
 		mustEqual(t, "cleared key", got, readBack(cleared))
 	})
@@ -346,7 +346,7 @@ func TestAPIKeyErrors(t *testing.T) {
 		check(t, s.CreateAPIKey(ctx, k1))
 		check(t, s.CreateAPIKey(ctx, k2))
 
-		_, err := s.APIKey(ctx, "live_missing")
+		_, err := s.APIKey(ctx, a.ID, "live_missing")
 		mustIs(t, err, keyway.ErrAPIKeyNotFound)
 		missing := fullAPIKey(p, at(3))
 		mustIs(t, s.UpdateAPIKey(ctx, missing), keyway.ErrAPIKeyNotFound)
@@ -363,10 +363,10 @@ func TestAPIKeyErrors(t *testing.T) {
 		taken := *k2
 		taken.Key, taken.Name = k1.Key, "stolen"
 		mustCode(t, s.UpdateAPIKey(ctx, &taken), keyway.CodeConflict)
-		got, err := s.APIKey(ctx, k2.Key)
+		got, err := s.APIKey(ctx, k2.AccountID, k2.Key)
 		check(t, err)
 		mustEqual(t, "k2 after refused update", got, k2)
-		got, err = s.APIKey(ctx, k1.Key)
+		got, err = s.APIKey(ctx, k1.AccountID, k1.Key)
 		check(t, err)
 		mustEqual(t, "k1 after refused update", got, k1)
 
@@ -385,9 +385,9 @@ func TestAPIKeyRotation(t *testing.T) {
 
 		k.Key, k.UpdatedAt = keycrypt.NewKey("live_"), at(2)
 		check(t, s.UpdateAPIKey(ctx, k))
-		_, err := s.APIKey(ctx, old)
+		_, err := s.APIKey(ctx, a.ID, old)
 		mustIs(t, err, keyway.ErrAPIKeyNotFound)
-		got, err := s.APIKey(ctx, k.Key)
+		got, err := s.APIKey(ctx, k.AccountID, k.Key)
 		check(t, err)
 		mustEqual(t, "rotated key", got, k)
 
@@ -639,7 +639,7 @@ func TestReopenAndMigrateTwice(t *testing.T) {
 		check(t, s1.Close())
 
 		s2 := openStore(t, dbURL)
-		got, err := s2.APIKey(ctx, k.Key)
+		got, err := s2.APIKey(ctx, k.AccountID, k.Key)
 		check(t, err)
 		mustEqual(t, "key after reopen", got, k)
 		check(t, s2.Migrate(ctx))
@@ -693,7 +693,7 @@ func TestConcurrentWrites(t *testing.T) {
 					if err := s.UpdateAPIKey(ctx, k); err != nil {
 						errs <- err
 					}
-					if _, err := s.APIKey(ctx, k.Key); err != nil {
+					if _, err := s.APIKey(ctx, k.AccountID, k.Key); err != nil {
 						errs <- err
 					}
 				}
@@ -832,7 +832,9 @@ func TestSQLiteWriteSurvivesKill(t *testing.T) {
 	check(t, err)
 	check(t, cmd.Start())
 	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || line != "written\n" {
+	// The child says which account it wrote the key in.
+	accountID, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "written ")
+	if err != nil || !ok || accountID == "" {
 		cmd.Process.Kill()
 		cmd.Wait()
 		t.Fatalf("child said %q, %v", line, err)
@@ -843,7 +845,7 @@ func TestSQLiteWriteSurvivesKill(t *testing.T) {
 	s, err := sqlstore.Open(ctx, dbURL, sealer)
 	check(t, err)
 	defer s.Close()
-	got, err := s.APIKey(ctx, key)
+	got, err := s.APIKey(ctx, accountID, key)
 	check(t, err)
 	if got.Key != key {
 		t.Fatalf("read back %q", got.Key)
@@ -866,6 +868,6 @@ func TestSQLiteKillChild(t *testing.T) {
 	k := minimalAPIKey(p, at(1))
 	k.Key = os.Getenv("KEYWAY_KILL_KEY")
 	check(t, s.CreateAPIKey(ctx, k))
-	fmt.Println("written")
+	fmt.Println("written", a.ID)
 	time.Sleep(time.Minute) // killed long before; never closes the store
 }

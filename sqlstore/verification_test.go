@@ -16,7 +16,7 @@ func TestAPIKeysForVerification(t *testing.T) {
 		check(t, s.CreateAPIKey(ctx, k))
 		one := func(key string) (*keyway.APIKey, bool) {
 			t.Helper()
-			got, err := s.APIKeysForVerification(ctx, []string{key})
+			got, err := s.APIKeysForVerification(ctx, []keyway.AccountKey{{AccountID: a.ID, Key: key}})
 			check(t, err)
 			switch len(got) {
 			case 0:
@@ -65,13 +65,14 @@ func TestAPIKeysForVerificationBatch(t *testing.T) {
 			keys = append(keys, k)
 		}
 		check(t, s.ImportAPIKeys(ctx, keys))
-		var ask []string
+		var ask []keyway.AccountKey
 		for i, k := range keys {
-			ask = append(ask, k.Key, fmt.Sprintf("live_missing_%05d_xxxxxxxx", i))
+			ask = append(ask, keyway.AccountKey{AccountID: a.ID, Key: k.Key},
+				keyway.AccountKey{AccountID: a.ID, Key: fmt.Sprintf("live_missing_%05d_xxxxxxxx", i)})
 		}
 		// Past one statement's bind limit, with duplicates.
 		for len(ask) < 40_000 {
-			ask = append(ask, keys[len(ask)%len(keys)].Key)
+			ask = append(ask, keyway.AccountKey{AccountID: a.ID, Key: keys[len(ask)%len(keys)].Key})
 		}
 		got, err := s.APIKeysForVerification(ctx, ask)
 		check(t, err)

@@ -47,7 +47,7 @@ func TestEntriesLiveUntilRefreshedInBackground(t *testing.T) {
 	}
 
 	// Behind the cache's back: no invalidation.
-	stored, err := f.store.APIKey(context.Background(), k.Key)
+	stored, err := f.store.APIKey(context.Background(), k.AccountID, k.Key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,11 +35,12 @@ type loader struct {
 	maxReloads int
 }
 
-// call is one key's read.
+// call is one key's read: key in account, h their digest.
 type call struct {
-	key string
-	h   keycrypt.Hash
-	gen uint64
+	account string
+	key     string
+	h       keycrypt.Hash
+	gen     uint64
 	// old is the entry a background reload replaces; nil for a miss.
 	old  *keyEntry
 	done chan struct{}
@@ -55,14 +56,14 @@ func newLoader(v *Verifier, workers int) *loader {
 	return &loader{v: v, calls: map[keycrypt.Hash]*call{}, maxBatch: 256, workers: workers, maxReloads: 4096}
 }
 
-// load reads key, joining a read of it already queued or running that
-// began after the key's last invalidation.
-func (l *loader) load(ctx context.Context, key string, h keycrypt.Hash) (*keyEntry, error) {
+// load reads key in account, joining a read of it already queued or
+// running that began after the key's last invalidation.
+func (l *loader) load(ctx context.Context, account, key string, h keycrypt.Hash) (*keyEntry, error) {
 	gen := l.v.gens.of(h)
 	l.mu.Lock()
 	c := l.calls[h]
 	if c == nil || c.old != nil || c.gen != gen {
-		c = &call{key: key, h: h, gen: gen, done: make(chan struct{})}
+		c = &call{account: account, key: key, h: h, gen: gen, done: make(chan struct{})}
 		l.calls[h] = c
 		l.misses = append(l.misses, c)
 		l.startWorker()
@@ -78,7 +79,7 @@ func (l *loader) load(ctx context.Context, key string, h keycrypt.Hash) (*keyEnt
 
 // reload queues a background reload of e, unless one is running for the
 // key or the queue is full.
-func (l *loader) reload(key string, h keycrypt.Hash, e *keyEntry, nowMs int64) {
+func (l *loader) reload(account, key string, h keycrypt.Hash, e *keyEntry, nowMs int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.calls[h] != nil {
@@ -88,7 +89,7 @@ func (l *loader) reload(key string, h keycrypt.Hash, e *keyEntry, nowMs int64) {
 		e.refreshAt.Store(nowMs + 1000)
 		return
 	}
-	c := &call{key: key, h: h, old: e, done: make(chan struct{})}
+	c := &call{account: account, key: key, h: h, old: e, done: make(chan struct{})}
 	l.calls[h] = c
 	l.reloads = append(l.reloads, c)
 	l.startWorker()
@@ -133,22 +134,22 @@ func take(q *[]*call, n int) []*call {
 // run reads one batch and answers its calls.
 func (l *loader) run(batch []*call) {
 	v := l.v
-	keys := make([]string, len(batch))
+	keys := make([]keyway.AccountKey, len(batch))
 	for i, c := range batch {
-		keys[i] = c.key
+		keys[i] = keyway.AccountKey{AccountID: c.account, Key: c.key}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 	found, err := v.store.APIKeysForVerification(ctx, keys)
 	cancel()
-	byKey := make(map[string]keyway.VerificationKey, len(found))
+	byKey := make(map[keyway.AccountKey]keyway.VerificationKey, len(found))
 	for _, vk := range found {
-		byKey[vk.Key.Key] = vk
+		byKey[keyway.AccountKey{AccountID: vk.Key.AccountID, Key: vk.Key.Key}] = vk
 	}
 	nowMs := v.clock.Now().UnixMilli()
 	for _, c := range batch {
 		if err != nil {
 			c.err = fmt.Errorf("load api key: %w", err)
-		} else if vk, ok := byKey[c.key]; ok {
+		} else if vk, ok := byKey[keyway.AccountKey{AccountID: c.account, Key: c.key}]; ok {
 			c.e, c.err = v.newKeyEntry(vk, nowMs, v.positiveTTL(), v.refreshAfter())
 		}
 		if c.err == nil {

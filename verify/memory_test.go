@@ -26,10 +26,11 @@ func syntheticKey(i int) string {
 	return fmt.Sprintf("live_mem_%010d_%s", i, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM")
 }
 
-func (s *syntheticStore) APIKeysForVerification(_ context.Context, keys []string) ([]keyway.VerificationKey, error) {
+func (s *syntheticStore) APIKeysForVerification(_ context.Context, keys []keyway.AccountKey) ([]keyway.VerificationKey, error) {
 	out := make([]keyway.VerificationKey, len(keys))
 	created := keyway.NewTime(time.Date(2026, 11, 1, 9, 30, 0, 0, time.UTC))
-	for i, k := range keys {
+	for i, ak := range keys {
+		k := ak.Key
 		out[i] = keyway.VerificationKey{OwnersActive: true, Key: &keyway.APIKey{
 			ID: fmt.Sprintf("019ac3f2-7a10-7%03x-8%03x-%012x", i%4096, i%4096, i), AccountID: s.account, ProjectID: s.project,
 			Key: k, Name: "customer " + k[9:19], Env: keyway.EnvLive, CustomMetaData: json.RawMessage(`{"plan":"pro"}`),

@@ -235,11 +235,11 @@ func (v *Verifier) Verify(ctx context.Context, caller *keyway.Caller, key, origi
 
 func (v *Verifier) verify(ctx context.Context, caller *keyway.Caller, key, origin string) (Result, error) {
 	now := v.clock.Now()
-	e, err := v.keyEntry(ctx, key, now)
+	e, err := v.callerKeyEntry(ctx, caller, key, now)
 	if err != nil {
 		return Result{}, err
 	}
-	if e == nil || !inScope(caller, e.owner) {
+	if e == nil {
 		// Unknown to the caller: counted for its account, not for a key.
 		if a := singleAccount(caller); a != "" {
 			v.usage.unknownFor(a, &v.owners).fail(v.usage, now)
@@ -305,19 +305,51 @@ func inScope(c *keyway.Caller, o *owner) bool {
 	return c.Role(o.accountID, o.projectID) != ""
 }
 
-// keyEntry answers from the cache, or loads on a miss; nil means the key
-// does not exist. A hit past its refresh time queues a background reload.
-func (v *Verifier) keyEntry(ctx context.Context, key string, now time.Time) (*keyEntry, error) {
+// callerKeyEntry finds key among the caller's keys: nil when no account
+// the caller holds a grant in has it within the caller's reach. Key strings
+// are unique per account, not across accounts, so the key is looked up in
+// each of the caller's accounts (one for every access key and MCP token;
+// a person's, in the order of their grants) and nowhere else: another
+// tenant's key of the same string is never read or cached for this caller.
+func (v *Verifier) callerKeyEntry(ctx context.Context, c *keyway.Caller, key string, now time.Time) (*keyEntry, error) {
+	for i, g := range c.Grants {
+		if seenAccount(c.Grants[:i], g.AccountID) {
+			continue
+		}
+		e, err := v.keyEntry(ctx, g.AccountID, key, now)
+		if err != nil {
+			return nil, err
+		}
+		if e != nil && inScope(c, e.owner) {
+			return e, nil
+		}
+	}
+	return nil, nil
+}
+
+func seenAccount(grants []keyway.Grant, accountID string) bool {
+	for _, g := range grants {
+		if g.AccountID == accountID {
+			return true
+		}
+	}
+	return false
+}
+
+// keyEntry answers for key in an account from the cache, or loads on a
+// miss; nil means the account has no such key. A hit past its refresh
+// time queues a background reload.
+func (v *Verifier) keyEntry(ctx context.Context, accountID, key string, now time.Time) (*keyEntry, error) {
 	if !plausibleKey(key) {
 		v.keys.misses.Add(1)
 		return nil, nil
 	}
-	h := keycrypt.HashKey(key)
+	h := keycrypt.AccountKeyHash(accountID, key)
 	nowMs := now.UnixMilli()
 	if e, ok := v.keys.known.GetIfPresent(h); ok && nowMs < e.validUntil {
 		v.keys.hits.Add(1)
 		if r := e.refreshAt.Load(); nowMs >= r && e.refreshAt.CompareAndSwap(r, refreshQueued) {
-			v.loads.reload(key, h, e, nowMs)
+			v.loads.reload(accountID, key, h, e, nowMs)
 		}
 		return e, nil
 	}
@@ -326,7 +358,7 @@ func (v *Verifier) keyEntry(ctx context.Context, key string, now time.Time) (*ke
 		return nil, nil
 	}
 	v.keys.misses.Add(1)
-	return v.loads.load(ctx, key, h)
+	return v.loads.load(ctx, accountID, key, h)
 }
 
 // ownersActive reports whether an account and (if given) a project are
@@ -442,17 +474,18 @@ func (v *Verifier) loadAccess(ctx context.Context, credential string) (*accessEn
 	}, nil
 }
 
-// APIKeyChanged drops the cached answers for the given key strings.
-func (v *Verifier) APIKeyChanged(keys ...string) {
+// APIKeyChanged drops the cached answers for the given key strings of an
+// account.
+func (v *Verifier) APIKeyChanged(accountID string, keys ...string) {
 	for _, k := range keys {
-		h := keycrypt.HashKey(k)
+		h := keycrypt.AccountKeyHash(accountID, k)
 		v.gens.bump(h)
 		v.keys.delete(h)
 	}
 }
 
 // ForgetDigests drops the cached answers for keys changed on another node,
-// which names them by SHA-256 digest.
+// which names them by digest (keycrypt.AccountKeyHash).
 func (v *Verifier) ForgetDigests(digests ...keycrypt.Hash) {
 	v.stats.remoteInvalid.Add(1)
 	for _, h := range digests {

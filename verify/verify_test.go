@@ -28,7 +28,7 @@ type countingStore struct {
 	entered chan struct{}
 }
 
-func (c *countingStore) APIKeysForVerification(ctx context.Context, keys []string) ([]keyway.VerificationKey, error) {
+func (c *countingStore) APIKeysForVerification(ctx context.Context, keys []keyway.AccountKey) ([]keyway.VerificationKey, error) {
 	c.reads.Add(1)
 	if c.gate != nil {
 		c.entered <- struct{}{}
@@ -186,7 +186,7 @@ func TestLoadRacingInvalidationIsNotCached(t *testing.T) {
 		f.verifier.Verify(context.Background(), f.caller, k.Key, "")
 	}()
 	<-f.store.entered
-	f.verifier.APIKeyChanged(k.Key)
+	f.verifier.APIKeyChanged(k.AccountID, k.Key)
 	close(f.store.gate)
 	<-done
 	f.store.gate = nil
@@ -322,7 +322,7 @@ func TestForgetDigests(t *testing.T) {
 	f.verify(t, k.Key, "")
 	f.verify(t, other.Key, "")
 	before := f.store.reads.Load()
-	f.verifier.ForgetDigests(keycrypt.HashKey(k.Key))
+	f.verifier.ForgetDigests(keycrypt.AccountKeyHash(k.AccountID, k.Key))
 	f.verify(t, other.Key, "")
 	if n := f.store.reads.Load() - before; n != 0 {
 		t.Fatalf("forgetting one key reloaded another (%d reads)", n)
@@ -390,7 +390,7 @@ func BenchmarkVerifyCold(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				f.verifier.APIKeyChanged(k.Key)
+				f.verifier.APIKeyChanged(k.AccountID, k.Key)
 				if r, _ := f.verifier.Verify(ctx, f.caller, k.Key, ""); r.Outcome != verify.Valid {
 					b.Fatalf("outcome %v", r.Outcome)
 				}

@@ -406,3 +406,47 @@ func rss() int64 {
 	pages, _ := strconv.ParseInt(fields[1], 10, 64)
 	return pages * int64(os.Getpagesize())
 }
+
+// BenchmarkVerifyUnknown compares, in one run, a cached known key with a
+// malformed key, an unknown well-formed key the filter refuses, and one
+// remembered by the negative cache (no filter): ns/op and store reads per
+// verification.
+func BenchmarkVerifyUnknown(b *testing.B) {
+	keys := make([]string, 1<<16)
+	for i := range keys {
+		keys[i] = keycrypt.NewKey("live_")
+	}
+	for _, c := range []struct {
+		name   string
+		filter bool
+		key    func(known string, i int) string
+	}{
+		{"known-cached", false, func(known string, _ int) string { return known }},
+		{"malformed", false, func(string, int) string { return "live_not a key" }},
+		{"unknown-filter", true, func(_ string, i int) string { return keys[i%len(keys)] }},
+		{"unknown-negative-cache", false, func(string, int) string { return keys[0] }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			f := newFixture(b)
+			known := f.newKey(b, keyway.APIKeyCreate{}).Key
+			if c.filter {
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				go f.verifier.RunFilter(ctx, verify.FilterConfig{}, slog.New(slog.DiscardHandler))
+				for !f.verifier.Stats().FilterReady {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			f.verify(b, c.key(known, 0), "")
+			ctx := context.Background()
+			reads := f.store.reads.Load()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				f.verifier.Verify(ctx, f.caller, c.key(known, i), "")
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(f.store.reads.Load()-reads)/float64(b.N), "reads/op")
+		})
+	}
+}

@@ -193,14 +193,14 @@ func (v *Verifier) buildFilter(ctx context.Context) error {
 			break
 		}
 	}
-	kf.mu.Lock()
-	defer kf.mu.Unlock()
-	f := newDigestFilter(n + len(kf.pending))
+	f := newDigestFilter(n)
 	for _, page := range pages {
 		for _, h := range page {
 			f.add(h)
 		}
 	}
+	kf.mu.Lock()
+	defer kf.mu.Unlock()
 	if kf.epoch != epoch || len(kf.pending) > maxPending {
 		return errFilterStale
 	}

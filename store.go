@@ -44,6 +44,11 @@ type Store interface {
 	// active, in one round trip: the verifier batches its cache misses.
 	// Keys that do not exist are left out.
 	APIKeysForVerification(ctx context.Context, keys []AccountKey) ([]VerificationKey, error)
+	// APIKeyDigests reads the lookup digests of every API key, revoked
+	// ones included, in digest order: up to limit of them after after
+	// (nil: from the first). The verifier builds its membership filter
+	// from them.
+	APIKeyDigests(ctx context.Context, after []byte, limit int) ([][32]byte, error)
 	// APIKeys lists keys newest first and returns the next cursor when the
 	// filter asked for cursor pagination and more remain.
 	APIKeys(ctx context.Context, f APIKeyFilter) ([]*APIKey, string, error)

@@ -263,6 +263,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		// Several nodes share the store: changes travel to the others.
 		b := invalidation.New(a.verifier, bus, newNodeID(), a.log)
 		a.metrics.PublishFailures(b.PublishFailures.Load)
+		a.verifier.SetPeerSync(b.Sync)
 		invalidator = b
 		a.bgDone.Add(1)
 		go func() {
@@ -270,6 +271,14 @@ func (a *App) Start(ctx context.Context) (err error) {
 			b.Run(a.bg)
 		}()
 	}
+	// The key filter is built in the background: until it is, unknown
+	// keys are read from the store, so a node with many keys is ready at
+	// once.
+	a.bgDone.Add(1)
+	go func() {
+		defer a.bgDone.Done()
+		a.verifier.RunFilter(a.bg, verify.FilterConfig{}, a.log)
+	}()
 	svc := service.New(store, invalidator, a.clock)
 	svc.EnableAnalytics(store)
 	if err := a.startWebhooks(svc, store); err != nil {

@@ -3,6 +3,7 @@ package app_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keywayhq/keyway/keywaytest"
 )
@@ -11,6 +12,15 @@ import (
 // verification outcomes, cache hits and misses.
 func TestMetrics(t *testing.T) {
 	s := startServer(t, keywaytest.SQLiteURL(t))
+	// The key filter is built in the background; once it is, the unknown
+	// key below is refused by it, not loaded.
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(string(s.call("GET", "/metrics", nil, "x-api-key", "").Body), "\nkeyway_key_filter_builds_total 1\n") {
+		if time.Now().After(deadline) {
+			t.Fatal("the key filter was not built")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	p := s.newProject("p", "live")
 	k := s.newKey(p.ID, map[string]any{"rateLimitConfigs": map[string]any{"rateLimit": 2, "rateLimitTtl": 60}})
 	for range 3 {
@@ -27,7 +37,8 @@ func TestMetrics(t *testing.T) {
 		`keyway_verifications_total{outcome="invalid"} 1`,
 		`keyway_verifications_total{outcome="origin_denied"} 0`,
 		`keyway_cache_lookups_total{cache="api_key",result="hit"} 2`,
-		`keyway_cache_lookups_total{cache="api_key",result="miss"} 2`,
+		`keyway_cache_lookups_total{cache="api_key",result="miss"} 1`,
+		`keyway_key_filter_refusals_total 1`,
 		`keyway_http_requests_total{code="200",op="ApiKeyController_authenticateKey"} 2`,
 		`keyway_http_requests_total{code="429",op="ApiKeyController_authenticateKey"} 1`,
 		`keyway_http_requests_total{code="404",op="ApiKeyController_authenticateKey"} 1`,

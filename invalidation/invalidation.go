@@ -8,8 +8,11 @@ package invalidation
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,9 +35,14 @@ type Bus interface {
 type Local interface {
 	keyway.Invalidator
 	ForgetDigests(digests ...keycrypt.Hash)
+	KnowDigests(lookups ...keycrypt.Hash)
 	ForgetAccessKeys()
 	ForgetProject(id string)
 	ForgetAll()
+	// LostInvalidations is told when a message could not be read: the
+	// keys it named are unknown, so every cached answer and the key
+	// filter go.
+	LostInvalidations()
 	SetDegraded(down bool)
 }
 
@@ -47,6 +55,8 @@ type Broadcaster struct {
 
 	// PublishFailures counts changes other nodes may not have heard of.
 	PublishFailures atomic.Uint64
+
+	syncs syncer
 }
 
 var _ keyway.Invalidator = (*Broadcaster)(nil)
@@ -60,10 +70,12 @@ func New(local Local, bus Bus, node string, log *slog.Logger) *Broadcaster {
 // the write still succeeds and the others rely on their bounded TTL.
 const publishTimeout = 500 * time.Millisecond
 
-// Messages: "<node>|k|<hex digest>,<hex digest>…" for changed keys (each
-// digest keycrypt.AccountKeyHash, the verifier cache's key),
+// Messages: "<node>|k|<hex digest>:<hex digest>,…" for changed keys (each
+// pair the key's keycrypt.AccountKeyHash, the verifier cache's key, and its
+// keycrypt.HashKey, the store's lookup digest the key filter holds),
 // "<node>|a" for a changed access key, "<node>|p|<project id>" for a
-// deleted project and "<node>|s" for a scope change (an account).
+// deleted project, "<node>|s" for a scope change (an account) and
+// "<node>|y|<n>" for a sync marker (Sync), which changes nothing.
 
 func (b *Broadcaster) APIKeyChanged(accountID string, keys ...string) {
 	b.local.APIKeyChanged(accountID, keys...)
@@ -74,8 +86,10 @@ func (b *Broadcaster) APIKeyChanged(accountID string, keys ...string) {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
-		h := keycrypt.AccountKeyHash(accountID, k)
+		h, l := keycrypt.AccountKeyHash(accountID, k), keycrypt.HashKey(k)
 		sb.WriteString(hex.EncodeToString(h[:]))
+		sb.WriteByte(':')
+		sb.WriteString(hex.EncodeToString(l[:]))
 	}
 	b.publish(sb.String())
 }
@@ -125,6 +139,9 @@ func (b *Broadcaster) deliver(msg string) {
 		return
 	}
 	if node == b.node {
+		if id, ok := strings.CutPrefix(rest, "y|"); ok {
+			b.syncs.echoed(id)
+		}
 		return // applied locally before it was sent
 	}
 	switch {
@@ -134,21 +151,132 @@ func (b *Broadcaster) deliver(msg string) {
 		b.local.ForgetAccessKeys()
 	case strings.HasPrefix(rest, "p|") && len(rest) > 2:
 		b.local.ForgetProject(rest[2:])
+	case strings.HasPrefix(rest, "y|"):
+		// Another node's sync marker: nothing changed.
 	case strings.HasPrefix(rest, "k|"):
-		var digests []keycrypt.Hash
-		for _, hx := range strings.Split(rest[2:], ",") {
-			var h keycrypt.Hash
-			if n, err := hex.Decode(h[:], []byte(hx)); err != nil || n != len(h) {
+		var digests, lookups []keycrypt.Hash
+		for _, pair := range strings.Split(rest[2:], ",") {
+			hx, lx, _ := strings.Cut(pair, ":")
+			h, okH := decodeDigest(hx)
+			l, okL := decodeDigest(lx)
+			if !okH || !okL {
 				// Unreadable: be safe rather than fast.
-				b.local.ForgetAll()
+				b.local.LostInvalidations()
 				return
 			}
-			digests = append(digests, h)
+			digests, lookups = append(digests, h), append(lookups, l)
 		}
+		// The filter first: once the cached answer is gone, the next
+		// verification of a new key must not be refused by it.
+		b.local.KnowDigests(lookups...)
 		b.local.ForgetDigests(digests...)
 	default:
 		// A newer node's message: be safe rather than fast.
 		b.log.Warn("unknown invalidation message; dropping every cached answer")
-		b.local.ForgetAll()
+		b.local.LostInvalidations()
 	}
+}
+
+// Sync returns once every message published on the bus before the call,
+// by any node, has been delivered here: it publishes a marker of its own
+// and waits for it to come back. A bus delivers one channel's messages in
+// the order it took them (Redis pub/sub; PostgreSQL NOTIFY, in commit
+// order), so the marker comes back after everything published before it.
+// The verifier calls it before it trusts its key filter's "no such key":
+// a key another node has just created may not have reached it yet.
+//
+// Calls share markers: one marker is in flight at a time, and it answers
+// every call made before it was published, so a flood of unknown keys
+// costs one marker per round trip, not one per key.
+func (b *Broadcaster) Sync(ctx context.Context) error {
+	r := b.syncs.join(b)
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// syncTimeout bounds how long a marker is waited for before its callers
+// are told it failed.
+const syncTimeout = time.Second
+
+type syncRound struct {
+	id   string
+	done chan struct{}
+	err  error
+}
+
+type syncer struct {
+	mu sync.Mutex
+	// next is the round that callers join, published once the one in
+	// flight is answered; running says a goroutine sends rounds.
+	next    *syncRound
+	flying  *syncRound
+	running bool
+	seq     uint64
+}
+
+func (s *syncer) join(b *Broadcaster) *syncRound {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.next == nil {
+		s.seq++
+		s.next = &syncRound{id: strconv.FormatUint(s.seq, 36), done: make(chan struct{})}
+	}
+	r := s.next
+	if !s.running {
+		s.running = true
+		go s.send(b)
+	}
+	return r
+}
+
+// send publishes the rounds one at a time until no caller waits.
+func (s *syncer) send(b *Broadcaster) {
+	for {
+		s.mu.Lock()
+		r := s.next
+		s.next, s.flying = nil, r
+		if r == nil {
+			s.running = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), syncTimeout)
+		err := b.bus.Publish(ctx, b.node+"|y|"+r.id)
+		if err == nil {
+			select {
+			case <-r.done:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		}
+		cancel()
+		s.mu.Lock()
+		if s.flying == r {
+			s.flying = nil
+			r.err = fmt.Errorf("sync marker: %w", err)
+			close(r.done)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// echoed answers the round whose marker came back.
+func (s *syncer) echoed(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.flying; r != nil && r.id == id {
+		s.flying = nil
+		close(r.done)
+	}
+}
+
+func decodeDigest(hx string) (keycrypt.Hash, bool) {
+	var h keycrypt.Hash
+	n, err := hex.Decode(h[:], []byte(hx))
+	return h, err == nil && n == len(h)
 }

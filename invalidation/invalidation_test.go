@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ type local struct {
 	mu      sync.Mutex
 	calls   []string
 	digests []keycrypt.Hash
+	lookups []keycrypt.Hash
 }
 
 func (l *local) add(s string) { l.mu.Lock(); l.calls = append(l.calls, s); l.mu.Unlock() }
@@ -37,7 +39,14 @@ func (l *local) ForgetDigests(d ...keycrypt.Hash) {
 	l.mu.Unlock()
 	l.add("digests")
 }
-func (l *local) ForgetAll() { l.add("all") }
+func (l *local) KnowDigests(d ...keycrypt.Hash) {
+	l.mu.Lock()
+	l.lookups = append(l.lookups, d...)
+	l.mu.Unlock()
+	l.add("lookups")
+}
+func (l *local) ForgetAll()         { l.add("all") }
+func (l *local) LostInvalidations() { l.add("lost") }
 func (l *local) SetDegraded(down bool) {
 	if down {
 		l.add("down")
@@ -108,32 +117,39 @@ func TestBroadcast(t *testing.T) {
 
 	a.APIKeyChanged("acc-1", "live_old", "live_new")
 	waitCalls(t, &la, []string{"down", "up", "key acc-1 live_old", "key acc-1 live_new"})
-	waitCalls(t, &lb, []string{"down", "up", "digests"})
+	waitCalls(t, &lb, []string{"down", "up", "lookups", "digests"})
 	// Keys travel as their digest within their account: the verifier's
 	// cache key on every node.
 	if want := []keycrypt.Hash{keycrypt.AccountKeyHash("acc-1", "live_old"), keycrypt.AccountKeyHash("acc-1", "live_new")}; !slices.Equal(lb.digests, want) {
 		t.Fatalf("digests %x, want %x", lb.digests, want)
 	}
+	// And as their store digest, which the key filter holds.
+	if want := []keycrypt.Hash{keycrypt.HashKey("live_old"), keycrypt.HashKey("live_new")}; !slices.Equal(lb.lookups, want) {
+		t.Fatalf("lookups %x, want %x", lb.lookups, want)
+	}
 
 	b.ScopeChanged()
-	waitCalls(t, &lb, []string{"down", "up", "digests", "scope"})
+	waitCalls(t, &lb, []string{"down", "up", "lookups", "digests", "scope"})
 	waitCalls(t, &la, []string{"down", "up", "key acc-1 live_old", "key acc-1 live_new", "all"})
 
 	// An access key or a project travels as such: the other node drops
 	// only what depends on it.
 	b.AccessKeyChanged()
 	b.ProjectChanged("prj-1")
-	waitCalls(t, &lb, []string{"down", "up", "digests", "scope", "access", "project prj-1"})
+	waitCalls(t, &lb, []string{"down", "up", "lookups", "digests", "scope", "access", "project prj-1"})
 	waitCalls(t, &la, []string{"down", "up", "key acc-1 live_old", "key acc-1 live_new", "all", "all access", "forget project prj-1"})
 	seen := []string{"down", "up", "key acc-1 live_old", "key acc-1 live_new", "all", "all access", "forget project prj-1"}
 
 	// A message that cannot be read, or of a kind this node does not know
-	// (a newer node's), flushes everything rather than risk a stale
-	// answer; one without a node is ignored.
+	// (a newer node's), flushes everything (the key filter too) rather
+	// than risk a stale answer; one without a node is ignored, and so is
+	// another node's sync marker.
 	bus.Publish(ctx, "node-x|k|nothex")
+	bus.Publish(ctx, "node-x|k|"+strings.Repeat("ab", 32)) // no lookup digest
 	bus.Publish(ctx, "node-x|zzz")
 	bus.Publish(ctx, "no separator")
-	seen = append(seen, "all", "all")
+	bus.Publish(ctx, "node-x|y|1")
+	seen = append(seen, "lost", "lost", "lost")
 	waitCalls(t, &la, seen)
 
 	// A failed publish still invalidates locally and is counted.
@@ -149,5 +165,117 @@ func TestBroadcast(t *testing.T) {
 	<-done
 	if got := la.snapshot(); got[len(got)-1] != "down" {
 		t.Fatalf("stopping did not report the channel down: %v", got)
+	}
+}
+
+// slowHub delivers every message to every subscriber in publish order,
+// each after a delay: a bus with latency.
+type slowHub struct {
+	mu        sync.Mutex
+	subs      []chan string
+	published []string
+}
+
+func (h *slowHub) Publish(_ context.Context, msg string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.published = append(h.published, msg)
+	for _, s := range h.subs {
+		s <- msg
+	}
+	return nil
+}
+
+func (h *slowHub) Run(ctx context.Context, deliver func(string), up func(bool)) {
+	ch := make(chan string, 10_000)
+	h.mu.Lock()
+	h.subs = append(h.subs, ch)
+	h.mu.Unlock()
+	up(true)
+	for {
+		select {
+		case <-ctx.Done():
+			up(false)
+			return
+		case m := <-ch:
+			time.Sleep(5 * time.Millisecond)
+			deliver(m)
+		}
+	}
+}
+
+func (h *slowHub) markers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, m := range h.published {
+		if strings.Contains(m, "|y|") {
+			n++
+		}
+	}
+	return n
+}
+
+// Sync returns only once what other nodes published before it has been
+// applied, and concurrent calls share markers.
+func TestSync(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var bus slowHub
+	log := slog.New(slog.DiscardHandler)
+	var la, lb local
+	a := invalidation.New(&la, &bus, "node-a", log)
+	b := invalidation.New(&lb, &bus, "node-b", log)
+	for _, n := range []*invalidation.Broadcaster{a, b} {
+		go n.Run(ctx)
+	}
+	waitCalls(t, &la, []string{"down", "up"})
+	waitCalls(t, &lb, []string{"down", "up"})
+
+	a.APIKeyChanged("acc-1", "live_new")
+	// Not yet delivered to b (5 ms latency); Sync waits for it.
+	if err := b.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := lb.snapshot(); !slices.Equal(got, []string{"down", "up", "lookups", "digests"}) {
+		t.Fatalf("after Sync, b had applied %v", got)
+	}
+
+	// 200 calls at once: each waits for a marker published after it
+	// began, and they share a few markers (one in flight at a time).
+	before := bus.markers()
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for range 200 {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- b.Sync(ctx) }()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := bus.markers() - before; n < 1 || n > 10 {
+		t.Fatalf("200 concurrent syncs published %d markers, want a few", n)
+	}
+
+	// The caller's deadline ends its wait.
+	short, stop := context.WithTimeout(ctx, time.Millisecond)
+	defer stop()
+	if err := b.Sync(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("sync past its deadline: %v", err)
+	}
+}
+
+// A marker that cannot be published fails the sync: the verifier then
+// reads the store.
+func TestSyncPublishFails(t *testing.T) {
+	bus := &hub{fail: errors.New("bus down")}
+	var la local
+	a := invalidation.New(&la, bus, "node-a", slog.New(slog.DiscardHandler))
+	if err := a.Sync(context.Background()); err == nil {
+		t.Fatal("sync over a failing bus succeeded")
 	}
 }

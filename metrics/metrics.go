@@ -110,6 +110,13 @@ func (m *Metrics) Verifier(v *verify.Verifier) {
 	}
 	m.counter("keyway_invalidations_received_total", "Cache invalidations received from other nodes.", nil,
 		func() uint64 { return v.Stats().RemoteInvalidations })
+	m.counter("keyway_key_filter_refusals_total", "Unknown API keys refused by the key filter, without a store read.", nil,
+		func() uint64 { return v.Stats().FilterRefusals })
+	m.counter("keyway_key_filter_builds_total", "Builds of the key filter from the store.", nil,
+		func() uint64 { return v.Stats().FilterBuilds })
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "keyway_key_filter_bytes",
+		Help: "Memory of the key filter; 0 while it is not built (unknown keys are then read from the store)."},
+		func() float64 { return float64(v.Stats().FilterBytes) }))
 	for _, g := range []struct {
 		name, help, cache string
 		read              func(verify.Stats) float64

@@ -23,6 +23,11 @@ const apiKeySelect = apiKeyCols + `, version, last_used_at`
 
 // apiKeyRow is the column values for apiKeyCols followed by name_lower.
 func (s *Store) apiKeyRow(k *keyway.APIKey) ([]any, error) {
+	// The verifier refuses, unread, every string that is not a valid key
+	// string (verify.plausibleKey): no path may store another.
+	if !keyway.ValidKeyString(k.Key) {
+		return nil, errors.New("not a valid key string")
+	}
 	hash, sealed := s.hashAndSeal(k.Key)
 	var limit, ttl any
 	if k.RateLimit != nil {
@@ -189,6 +194,38 @@ var keysForVerification = rowSetStatement{cols: []string{"vhash", "vaccount"}, t
 			JOIN projects p ON p.id = k.project_id
 			JOIN accounts a ON a.id = k.account_id`
 	}}
+
+// APIKeyDigests reads a page of key digests in digest order, by the
+// unique index on key_hash: each page is one short read, so building a
+// filter over a million keys holds no long transaction.
+func (s *Store) APIKeyDigests(ctx context.Context, after []byte, limit int) ([][32]byte, error) {
+	var q query
+	text := `SELECT key_hash FROM api_keys`
+	if after != nil {
+		text += ` WHERE key_hash > ` + q.arg(after)
+	}
+	text += ` ORDER BY key_hash LIMIT ` + q.arg(limit)
+	rows, err := s.r.QueryContext(ctx, text, q.args...)
+	if err != nil {
+		return nil, keyway.Internal(fmt.Errorf("get api key digests: %w", err))
+	}
+	defer rows.Close()
+	out := make([][32]byte, 0, limit)
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, keyway.Internal(fmt.Errorf("get api key digests: %w", err))
+		}
+		if len(b) != 32 {
+			return nil, keyway.Internal(fmt.Errorf("get api key digests: a digest of %d bytes", len(b)))
+		}
+		out = append(out, [32]byte(b))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, keyway.Internal(fmt.Errorf("get api key digests: %w", err))
+	}
+	return out, nil
+}
 
 // APIKeys lists the keys of f.ProjectID matching f, newest first.
 func (s *Store) APIKeys(ctx context.Context, f keyway.APIKeyFilter) ([]*keyway.APIKey, string, error) {

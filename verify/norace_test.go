@@ -8,5 +8,7 @@ const (
 	raceEnabled = false
 	// chunkTimeout is the default.
 	chunkTimeout = 30 * time.Second
+	// unknownFlood is how many unknown keys TestUnknownKeyFlood sends.
+	unknownFlood = 1_000_000
 	scaleKeys    = 150_000
 )

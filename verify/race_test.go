@@ -11,4 +11,5 @@ const (
 	raceEnabled  = true
 	chunkTimeout = time.Minute
 	scaleKeys    = 20_000
+	unknownFlood = 100_000
 )

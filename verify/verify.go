@@ -135,6 +135,12 @@ type Verifier struct {
 	group                    singleflight.Group
 	accessHits, accessMisses atomic.Uint64
 
+	// filter holds the digest of every key, once built (RunFilter), so
+	// that an unknown key is refused without a store read; peerSync, when
+	// set, waits for other nodes' invalidations (SetPeerSync).
+	filter   keyFilter
+	peerSync atomic.Pointer[func(context.Context) error]
+
 	// degraded is set while invalidations from other nodes may be missed.
 	degraded atomic.Bool
 	stats    counters
@@ -160,6 +166,12 @@ type Stats struct {
 	// RemoteInvalidations counts invalidations received from other nodes.
 	RemoteInvalidations uint64
 	Degraded            bool
+	// FilterReady is whether the membership filter is built and trusted;
+	// FilterBytes its memory, FilterBuilds how often it was built and
+	// FilterRefusals the keys it refused without a read.
+	FilterReady                  bool
+	FilterBytes                  int
+	FilterBuilds, FilterRefusals uint64
 }
 
 func (v *Verifier) Stats() Stats {
@@ -173,6 +185,10 @@ func (v *Verifier) Stats() Stats {
 	for i := range st.Outcomes {
 		st.Outcomes[i] = v.stats.outcomes[i].Load()
 	}
+	if f := v.filter.cur.Load(); f != nil {
+		st.FilterReady, st.FilterBytes = true, f.bytes()
+	}
+	st.FilterBuilds, st.FilterRefusals = v.filter.builds.Load(), v.filter.refusals.Load()
 	return st
 }
 
@@ -213,6 +229,7 @@ func New(store keyway.Store, limiter keyway.RateLimiter, clock keyway.Clock, usa
 		access:  otter.Must(&otter.Options[string, *accessEntry]{MaximumSize: 100_000}),
 	}
 	v.loads = newLoader(v, cfg.Loaders)
+	v.filter.rebuild = make(chan struct{}, 1)
 	return v
 }
 
@@ -282,8 +299,13 @@ func (v *Verifier) verify(ctx context.Context, caller *keyway.Caller, key, origi
 }
 
 // plausibleKey rejects, without a lookup or a cache entry, strings no key
-// can be: a flood of huge random keys must not fill the negative cache.
-func plausibleKey(s string) bool { return s != "" && len(s) <= keyway.MaxCustomKeyLen }
+// can be: a flood of invented keys must not cost reads or fill the
+// negative cache. Every key string the store holds is a valid key string
+// (the store refuses others): generated keys are "live_" or "test_" (or
+// "live_access_", "test_access_") and 64 of [A-Za-z0-9], and caller-chosen
+// ones are 8 to 256 characters of [A-Za-z0-9-_.~]. Generated and chosen
+// keys share projects and prefixes, so no narrower shape holds for all.
+func plausibleKey(s string) bool { return keyway.ValidKeyString(s) }
 
 // singleAccount is the account every grant of the caller is in, "" when
 // they span several (a person in two accounts): unknown-key attempts are
@@ -355,6 +377,9 @@ func (v *Verifier) keyEntry(ctx context.Context, accountID, key string, now time
 	}
 	if until, ok := v.keys.unknown.GetIfPresent(h); ok && nowMs < until {
 		v.keys.hits.Add(1)
+		return nil, nil
+	}
+	if v.filterRefuses(ctx, keycrypt.HashKey(key)) {
 		return nil, nil
 	}
 	v.keys.misses.Add(1)
@@ -475,23 +500,35 @@ func (v *Verifier) loadAccess(ctx context.Context, credential string) (*accessEn
 }
 
 // APIKeyChanged drops the cached answers for the given key strings of an
-// account.
+// account. A new key string among them joins the filter before the write
+// that made it answers.
 func (v *Verifier) APIKeyChanged(accountID string, keys ...string) {
-	for _, k := range keys {
+	lookups := make([]keycrypt.Hash, len(keys))
+	for i, k := range keys {
 		h := keycrypt.AccountKeyHash(accountID, k)
+		lookups[i] = keycrypt.HashKey(k)
 		v.gens.bump(h)
 		v.keys.delete(h)
 	}
+	v.filter.add(lookups...)
 }
 
 // ForgetDigests drops the cached answers for keys changed on another node,
-// which names them by digest (keycrypt.AccountKeyHash).
+// which names them by their cache digest (keycrypt.AccountKeyHash).
 func (v *Verifier) ForgetDigests(digests ...keycrypt.Hash) {
 	v.stats.remoteInvalid.Add(1)
 	for _, h := range digests {
 		v.gens.bump(h)
 		v.keys.delete(h)
 	}
+}
+
+// KnowDigests adds key strings another node has just written, named by
+// their lookup digest (keycrypt.HashKey, the store's key_hash), to the
+// filter: the filter is built from the store, where keys of different
+// accounts share that digest.
+func (v *Verifier) KnowDigests(lookups ...keycrypt.Hash) {
+	v.filter.add(lookups...)
 }
 
 // AccessKeyChanged drops the cached credentials: API key answers do not
@@ -536,12 +573,29 @@ func (v *Verifier) ForgetAll() {
 	v.ScopeChanged()
 }
 
+// LostInvalidations drops every cached answer and the filter, and builds
+// the filter again: a message from another node could not be read, so a
+// key it named may be missing from both.
+func (v *Verifier) LostInvalidations() {
+	v.ForgetAll()
+	v.filter.lost()
+	v.filter.requestRebuild()
+}
+
 // SetDegraded is told when the invalidation channel goes down (true) and
 // comes back (false). Both drop the whole cache: going down, because
 // messages may already have been missed; coming back, to catch up on what
 // was missed meanwhile. While degraded, entries live at most DegradedTTL.
+//
+// The filter is dropped both times too, and built again once the channel
+// is back: it may lack keys created meanwhile, and until it is rebuilt
+// unknown keys are read from the store.
 func (v *Verifier) SetDegraded(down bool) {
 	v.degraded.Store(down)
+	v.filter.lost()
+	if !down {
+		v.filter.requestRebuild()
+	}
 	v.ScopeChanged()
 }
 

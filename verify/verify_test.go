@@ -26,6 +26,9 @@ type countingStore struct {
 	// gate, when set, is waited on by every API-key read.
 	gate    chan struct{}
 	entered chan struct{}
+
+	digestReads               atomic.Int64
+	digestGate, digestEntered chan struct{}
 }
 
 func (c *countingStore) APIKeysForVerification(ctx context.Context, keys []keyway.AccountKey) ([]keyway.VerificationKey, error) {
@@ -35,6 +38,17 @@ func (c *countingStore) APIKeysForVerification(ctx context.Context, keys []keywa
 		<-c.gate
 	}
 	return c.Store.APIKeysForVerification(ctx, keys)
+}
+
+// APIKeyDigests is the filter's build: counted apart from the reads of
+// verification, and held at digestGate when set.
+func (c *countingStore) APIKeyDigests(ctx context.Context, after []byte, limit int) ([][32]byte, error) {
+	c.digestReads.Add(1)
+	if c.digestGate != nil {
+		c.digestEntered <- struct{}{}
+		<-c.digestGate
+	}
+	return c.Store.APIKeyDigests(ctx, after, limit)
 }
 
 func (c *countingStore) AccessKey(ctx context.Context, key string) (*keyway.AccessKey, error) {
@@ -68,6 +82,16 @@ func newFixture(t testing.TB) *fixture {
 
 func newFixtureOn(t testing.TB, dbURL string) *fixture {
 	t.Helper()
+	return newFixtureOnWith(t, dbURL, verify.Config{})
+}
+
+func newFixtureWith(t testing.TB, cfg verify.Config) *fixture {
+	t.Helper()
+	return newFixtureOnWith(t, keywaytest.SQLiteURL(t), cfg)
+}
+
+func newFixtureOnWith(t testing.TB, dbURL string, cfg verify.Config) *fixture {
+	t.Helper()
 	sealer, err := keycrypt.NewSealer(keycrypt.NewSecret())
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +102,7 @@ func newFixtureOn(t testing.TB, dbURL string) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{store: &countingStore{Store: st}, clock: keywaytest.NewClock()}
-	f.verifier = verify.New(f.store, ratelimit.NewMemory(), f.clock, st, verify.Config{})
+	f.verifier = verify.New(f.store, ratelimit.NewMemory(), f.clock, st, cfg)
 	f.svc = service.New(f.store, f.verifier, f.clock)
 	ak, err := f.svc.Bootstrap(context.Background(), "")
 	if err != nil {

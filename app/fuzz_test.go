@@ -728,3 +728,56 @@ func diffLines(a, b string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestFuzzChecks keeps FuzzOperations' checks honest: each one fails on
+// what it is there to catch.
+func TestFuzzChecks(t *testing.T) {
+	jsonAnswer := func(status int, body string) *response {
+		return &response{Status: status, Header: http.Header{"Content-Type": {"application/json; charset=utf-8"}}, Body: []byte(body)}
+	}
+	for _, c := range []struct {
+		r  *response
+		ok bool
+	}{
+		{jsonAnswer(400, `{"statusCode":400,"message":["name should not be empty"],"error":"Bad Request"}`), true},
+		{jsonAnswer(404, `{"statusCode":404,"message":"Cannot GET /x","error":"Not Found"}`), true},
+		{jsonAnswer(401, `{"statusCode":401,"message":"Unauthorized"}`), true},
+		{jsonAnswer(413, `{"statusCode":413,"message":"request entity too large","error":"Payload Too Large"}`), true},
+		{&response{Status: 400, Header: http.Header{"Content-Type": {"text/plain"}}, Body: []byte(`{"statusCode":400,"message":"x","error":"Bad Request"}`)}, false},
+		{jsonAnswer(400, `{"statusCode":404,"message":"x","error":"Bad Request"}`), false},
+		{jsonAnswer(400, `{"statusCode":400,"message":"x","error":"Not Found"}`), false},
+		{jsonAnswer(400, `{"statusCode":400,"message":"","error":"Bad Request"}`), false},
+		{jsonAnswer(400, `{"statusCode":400,"message":[],"error":"Bad Request"}`), false},
+		{jsonAnswer(400, `{"statusCode":400,"message":[1],"error":"Bad Request"}`), false},
+		{jsonAnswer(400, `{"statusCode":400,"message":"x","error":"Bad Request","stack":"…"}`), false},
+		{jsonAnswer(401, `{"statusCode":401,"message":"Unauthorized","error":"Unauthorized"}`), false},
+		{jsonAnswer(400, `["x"]`), false},
+	} {
+		if got := errorShape(c.r); (got == "") != c.ok {
+			t.Errorf("errorShape(%d %s) = %q", c.r.Status, c.r.Body, got)
+		}
+	}
+	if leakIn([]byte(`{"message":"sqlite: constraint failed"}`), "/projects") == "" {
+		t.Error("leakIn missed a driver message")
+	}
+	if got := leakIn([]byte(`{"message":"Cannot GET /sqlite"}`), "/sqlite"); got != "" {
+		t.Errorf("leakIn flagged an echo of the request: %q", got)
+	}
+
+	s := startServer(t, keywaytest.SQLiteURL(t))
+	e := &fuzzEngine{s: s, db: anOpenDB(t, s.DBURL)}
+	before := e.snapshot(t)
+	s.call("GET", "/accounts", nil).want(t, 200)
+	if e.snapshot(t) != before {
+		t.Fatal("a read changed the snapshot")
+	}
+	p := s.newProject("p", "live")
+	after := e.snapshot(t)
+	if after == before || !strings.Contains(diffLines(before, after), "+ projects id="+p.ID) {
+		t.Fatalf("a new project is not in the snapshot's difference:\n%s", diffLines(before, after))
+	}
+	s.call("PATCH", "/projects/"+p.ID, map[string]any{"name": "renamed"}).want(t, 200)
+	if e.snapshot(t) == after {
+		t.Fatal("a rename did not change the snapshot")
+	}
+}

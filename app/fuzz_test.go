@@ -26,7 +26,7 @@ import (
 // the API serves, never a hand-written list) and sends each operation
 // hostile path parameters, query strings and bodies, as each kind of
 // caller: an account-level access key, a project-level access key, an
-// admin's user token, and no credential. Whatever the input, on every
+// admin's user token, a forged user token, and no credential. Whatever the input, on every
 // engine (SQLite, and PostgreSQL when KEYWAY_TEST_POSTGRES_URL is set):
 //
 //   - the answer is never a 5xx (501, the answer for a feature that is not
@@ -48,12 +48,13 @@ func FuzzOperations(f *testing.F) {
 	ops := api.Operations(nil, nil)
 	for i, o := range ops {
 		seeds := fuzzSeeds(o)
-		if fuzzing() {
+		if fuzzing() || raceEnabled {
 			// Fuzzing starts by running every seed with coverage, which
-			// for all of them would take the whole of a short run; the
-			// full set already ran in plain `go test`. Keep the requests
-			// at each target and one hostile input of each kind: the
-			// mutator finds the rest from there.
+			// for all of them would take the whole of a short run, and the
+			// race detector slows each request tenfold; the full set
+			// runs in plain `go test`. Keep the requests at each target
+			// and one hostile input per operation: the mutator finds the
+			// rest from there.
 			seeds = append(seeds[:3:3], seeds[3+i%(len(seeds)-3)])
 		}
 		for _, seed := range seeds {
@@ -246,7 +247,8 @@ func newFuzzEngine(f *testing.F, name, dbURL string) *fuzzEngine {
 	e.replace(f, "invitation")
 	e.replace(f, "mcpServer")
 	e.replace(f, "deletableAccount")
-	e.own.notification = "no-such-notification"
+	// The invitees' acceptances left notifications.
+	e.own.notification = e.notification(f, []string{"x-api-key", s.AccessKey})
 
 	// The other account: a founder's own, with one of everything.
 	founder, b := s.founder(f, "fuzz-other@example.com")
@@ -275,7 +277,10 @@ func newFuzzEngine(f *testing.F, name, dbURL string) *fuzzEngine {
 	o.mcpServer = m.ID
 	founder.as(s, f, "PATCH", "/projects/"+p.ID, map[string]any{"name": "other"}).want(f, 200)
 	o.delivery = e.awaitDelivery(f, founder.Auth, o.webhook)
-	o.notification = "no-such-notification"
+	var memberInvs []keyway.Invitation
+	as("POST", "/invitations", map[string]any{"emails": []string{"fuzz-other-member@example.com"}, "role": "viewer", "accountId": b}, &memberInvs)
+	s.withT(f).callAs("", "POST", "/auth/signup", map[string]any{"email": "fuzz-other-member@example.com", "password": "fuzz password 1", "name": "Fuzz", "invitationId": memberInvs[0].ID}).want(f, 201)
+	o.notification = e.notification(f, founder.Auth)
 	return e
 }
 
@@ -287,6 +292,16 @@ func (e *fuzzEngine) invited(t testing.TB, email string, role keyway.Role) perso
 	const pw = "fuzz password 1"
 	e.s.withT(t).callAs("", "POST", "/auth/signup", map[string]any{"email": email, "password": pw, "name": "Fuzz", "invitationId": invs[0].ID}).want(t, 201)
 	return e.s.signedIn(t, email, pw)
+}
+
+// notification returns the id of a notification the caller sees.
+func (e *fuzzEngine) notification(t testing.TB, auth []string) string {
+	var ns []keyway.Notification
+	e.s.withT(t).callAs("", "GET", "/notifications", nil, auth...).want(t, 200).decode(t, &ns)
+	if len(ns) == 0 {
+		t.Fatal("no notification to aim at")
+	}
+	return ns[0].ID
 }
 
 // awaitDelivery polls until webhook id has a delivery and returns its id.
@@ -443,6 +458,8 @@ func (e *fuzzEngine) callers() []fuzzCaller {
 		{"account access key", []string{"x-api-key", e.s.AccessKey}},
 		{"project access key", []string{"x-api-key", e.pkey}},
 		{"admin user token", e.admin.Auth},
+		// JWT-shaped, so it takes the user-token path, with alg none.
+		{"forged user token", []string{"Authorization", "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiIke2FkbWlufSJ9."}},
 		{"no credential", nil},
 	}
 }
@@ -523,7 +540,7 @@ func (e *fuzzEngine) run(t *testing.T, o api.Operation, target fuzzTarget, param
 				t.Fatalf("%s: another account's object answered %d %s", what, r.Status, r.Body)
 			}
 			if write {
-				if target != targetFuzzed && c.headers != nil {
+				if target != targetFuzzed {
 					e.replaceAfterWrite(t, o)
 				}
 				before = e.snapshot(t)

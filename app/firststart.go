@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -99,7 +100,9 @@ func readFirstStart(dataDir string, log *slog.Logger) (*firstStart, error) {
 // authenticated is called for each management request whose credential
 // checked out; the first one made with the first key removes the file.
 func (f *firstStart) authenticated(credential string, _ *keyway.Caller) {
-	if f.done.Load() || credential != f.key {
+	// Constant time: the caller holds some valid credential, but must not
+	// learn the first key's bytes from how long this takes.
+	if f.done.Load() || subtle.ConstantTimeCompare([]byte(credential), []byte(f.key)) != 1 {
 		return
 	}
 	f.once.Do(func() {

@@ -302,8 +302,13 @@ func (a *App) Start(ctx context.Context) (err error) {
 	people.Store, people.Groups, people.Tokens, people.Limiter = store, store, tokens, limiter
 	svc.EnablePeople(people)
 	a.svc = svc
-	if err := a.bootstrap(ctx, svc); err != nil {
+	first, err := a.bootstrap(ctx, svc, dataDir, embedded, people.PublicURL)
+	if err != nil {
 		return err
+	}
+	var authenticated func(string, *keyway.Caller)
+	if first != nil {
+		authenticated = first.authenticated
 	}
 	ops := api.Operations(svc, a.verifier)
 	svc.EnableMCPServers(service.MCPServers{Store: store, PublicURL: people.PublicURL,
@@ -337,7 +342,8 @@ func (a *App) Start(ctx context.Context) (err error) {
 			}
 			return mcp.HTTPHandler(offered, b, service.Version)
 		},
-		MCPServers: svc.MCPServerCaller,
+		MCPServers:    svc.MCPServerCaller,
+		Authenticated: authenticated,
 	})
 	if err != nil {
 		return err
@@ -698,17 +704,42 @@ func (a *App) secret(dataDir string, embedded bool) ([]byte, error) {
 	return b, nil
 }
 
-func (a *App) bootstrap(ctx context.Context, svc *service.Service) error {
+// bootstrap creates the first account and access key of an empty store.
+// A generated key is shown once in a framed block on stderr, apart from
+// the log; with the embedded database it is also written to
+// <data dir>/first-start.txt (0600) until its first use, which the
+// returned firstStart watches for. A later start whose file is still there
+// watches for it again; nil when there is nothing to watch.
+func (a *App) bootstrap(ctx context.Context, svc *service.Service, dataDir string, embedded bool, publicURL string) (*firstStart, error) {
 	k, err := svc.Bootstrap(ctx, a.cfg.BootstrapAccessKey)
-	if err != nil || k == nil {
-		return err
+	if err != nil {
+		return nil, err
+	}
+	if k == nil {
+		if !embedded {
+			return nil, nil
+		}
+		return readFirstStart(dataDir, a.log)
 	}
 	a.log.Info("bootstrapped an empty store", "accountId", k.AccountID)
-	if a.cfg.BootstrapAccessKey == "" {
-		// Printed once, to stderr only, never to the log.
-		fmt.Fprintf(a.stderr, "Keyway created account %s and its first access key (shown only now):\n  %s\n", k.AccountID, k.Key)
+	if a.cfg.BootstrapAccessKey != "" {
+		// The operator chose the key: nothing to show.
+		return nil, nil
 	}
-	return nil
+	path := ""
+	if embedded {
+		path = filepath.Join(dataDir, FirstStartFile)
+	}
+	block := firstStartBlock(k.AccountID, k.Key, publicURL, path)
+	// Printed to stderr only, never to the log.
+	fmt.Fprint(a.stderr, block)
+	if path == "" {
+		return nil, nil
+	}
+	if err := writeFirstStart(path, block); err != nil {
+		return nil, err
+	}
+	return &firstStart{path: path, key: k.Key, log: a.log}, nil
 }
 
 // redactURL drops credentials from a database URL before logging it.

@@ -79,6 +79,10 @@ type Config struct {
 	// MCPServers resolves an MCP server's token to its caller; nil refuses
 	// them.
 	MCPServers func(ctx context.Context, token string) (*keyway.Caller, error)
+	// Authenticated, when set, hears each management request whose
+	// credential checked out (the first-start file goes at the first use of
+	// the first access key). It runs on the request path: keep it cheap.
+	Authenticated func(credential string, c *keyway.Caller)
 }
 
 // Handler is the HTTP face of Keyway.
@@ -98,7 +102,8 @@ type Handler struct {
 	// addressHeader is Config.ClientAddressHeader, canonicalized.
 	addressHeader string
 	// quiet thins out the lines of answers callers can repeat at will.
-	quiet *quietLog
+	quiet         *quietLog
+	authenticated func(credential string, c *keyway.Caller)
 }
 
 type noRecorder struct{}
@@ -109,7 +114,7 @@ func (noRecorder) Count(int)                  {}
 // New builds the handler.
 func New(cfg Config) (*Handler, error) {
 	h := &Handler{verifier: cfg.Verifier, log: cfg.Log, checks: cfg.Checks, clock: cfg.Clock, router: newRouter(), verifyOp: noRecorder{}, users: cfg.Users, mcpToken: cfg.MCPServers, verifyOps: map[string]api.Operation{},
-		addressHeader: http.CanonicalHeaderKey(cfg.ClientAddressHeader), quiet: newQuietLog(cfg.Clock, quietWindow)}
+		addressHeader: http.CanonicalHeaderKey(cfg.ClientAddressHeader), quiet: newQuietLog(cfg.Clock, quietWindow), authenticated: cfg.Authenticated}
 	recorder := func(id string) OpRecorder {
 		if cfg.Instrument == nil {
 			return noRecorder{}
@@ -288,6 +293,9 @@ func (h *Handler) runOperation(w http.ResponseWriter, r *http.Request, o api.Ope
 			return h.fail(w, r, err)
 		}
 		caller = c
+		if h.authenticated != nil {
+			h.authenticated(cred, c)
+		}
 		if !mayRun(c, o) {
 			return h.fail(w, r, keyway.ErrForbidden)
 		}

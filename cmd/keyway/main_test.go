@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -157,33 +159,82 @@ func TestSIGTERMShutsDownCleanly(t *testing.T) {
 }
 
 // Without KEYWAY_BOOTSTRAP_ACCESS_KEY the first start prints a generated
-// access key once to stderr; it works, and a restart prints nothing.
+// access key once, in a framed block of its own on stderr (not a JSON log
+// line), and keeps a copy in <data dir>/first-start.txt (0600) until the
+// key is first used; it works, and a restart prints nothing.
 func TestBootstrapPrintsGeneratedKeyOnce(t *testing.T) {
 	dataDir := t.TempDir()
 	p := startKeyway(t, dataDir, "")
+	out := p.stderr.String()
 	var key string
-	for _, f := range strings.Fields(p.stderr.String()) {
+	for _, f := range strings.Fields(out) {
 		if strings.HasPrefix(f, "live_access_") {
-			key = f
+			key = strings.Trim(f, `"`)
+			break
 		}
 	}
 	if len(key) != len("live_access_")+64 {
-		t.Fatalf("no generated access key on stderr:\n%s", p.stderr)
+		t.Fatalf("no generated access key on stderr:\n%s", out)
 	}
-	if status, _ := p.call(t, key, "GET", "/accounts", nil); status != 200 {
-		t.Fatalf("generated key: GET /accounts %d", status)
+	// The block: between two rules, on lines of its own, none of them
+	// JSON; the key on its "Access key:" line.
+	start := strings.Index(out, "\n=====")
+	end := strings.LastIndex(out, "=====\n")
+	if start < 0 || end <= start {
+		t.Fatalf("no framed block on stderr:\n%s", out)
+	}
+	block := out[start : end+len("=====\n")]
+	for _, line := range strings.Split(block, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "{") {
+			t.Fatalf("a JSON line inside the block:\n%s", block)
+		}
+	}
+	if !strings.Contains(block, "Access key:  "+key+"\n") || !strings.Contains(block, "first-start.txt") {
+		t.Fatalf("block without the key line or the file's name:\n%s", block)
+	}
+	file := filepath.Join(dataDir, "first-start.txt")
+	info, err := os.Stat(file)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("first-start.txt: %v, mode %v; want 0600", err, info.Mode().Perm())
+	}
+	if data, _ := os.ReadFile(file); !strings.Contains(string(data), key) {
+		t.Fatalf("first-start.txt does not hold the key:\n%s", data)
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	p.cmd.Wait()
-	info, err := os.Stat(dataDir + "/secret.key")
+	info, err = os.Stat(dataDir + "/secret.key")
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("secret.key: %v, mode %v; want 0600", err, info.Mode().Perm())
 	}
+
+	// A restart before the key is used prints nothing and keeps the file;
+	// the key's first use removes it.
 	p2 := startKeyway(t, dataDir, "")
 	if strings.Contains(p2.stderr.String(), "live_access_") {
 		t.Fatalf("restart printed an access key:\n%s", p2.stderr)
 	}
+	if _, err := os.Stat(file); err != nil {
+		t.Fatalf("first-start.txt gone before the key was used: %v", err)
+	}
+	if status, _ := p2.call(t, "live_access_wrong", "GET", "/accounts", nil); status != 401 {
+		t.Fatalf("wrong key: GET /accounts %d", status)
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Fatalf("first-start.txt gone after a wrong key: %v", err)
+	}
 	if status, _ := p2.call(t, key, "GET", "/accounts", nil); status != 200 {
 		t.Fatalf("generated key after restart: GET /accounts %d", status)
+	}
+	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("first-start.txt after the key's first use: %v, want it gone", err)
+	}
+	p2.cmd.Process.Signal(syscall.SIGTERM)
+	p2.cmd.Wait()
+	p3 := startKeyway(t, dataDir, "")
+	if strings.Contains(p3.stderr.String(), "live_access_") {
+		t.Fatalf("third start printed an access key:\n%s", p3.stderr)
+	}
+	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("first-start.txt back after a restart: %v", err)
 	}
 }

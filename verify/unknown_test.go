@@ -19,6 +19,7 @@ import (
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/keywayhq/keyway/keywaytest"
 	"github.com/keywayhq/keyway/ratelimit"
 	"github.com/keywayhq/keyway/sqlstore"
 	"github.com/keywayhq/keyway/verify"
@@ -357,9 +358,11 @@ func TestFilterBuildAtScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds many keys")
 	}
-	dbURL := os.Getenv("KEYWAY_TEST_POSTGRES_URL")
-	if dbURL == "" {
-		dbURL = "sqlite://" + t.TempDir() + "/filter.db"
+	// A schema of its own on PostgreSQL: the fixture bootstraps an empty
+	// store.
+	dbURL := keywaytest.SQLiteURL(t)
+	if base := os.Getenv(keywaytest.PostgresEnv); base != "" {
+		dbURL = keywaytest.PostgresURL(t, base)
 	}
 	sf := newScaleFixture(t, dbURL, scaleKeys)
 	v := verify.New(sf.store, ratelimit.NewMemory(), sf.clock, nil, verify.Config{})

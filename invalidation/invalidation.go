@@ -2,7 +2,9 @@
 // A write invalidates the local caches at once and then publishes the
 // change on a Bus (Redis pub/sub, or PostgreSQL LISTEN/NOTIFY); every other
 // node drops the same entries when the message arrives. Keys travel as
-// SHA-256 digests of account and key, never in plaintext.
+// digests, never in plaintext: SHA-256 of account and key (the cache's
+// key) and SHA-256 of the key alone (the store's, which the key filter
+// holds).
 package invalidation
 
 import (

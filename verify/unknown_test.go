@@ -457,3 +457,29 @@ func BenchmarkVerifyUnknown(b *testing.B) {
 		})
 	}
 }
+
+// A person in many accounts costs one filter question per unknown key, not
+// one per account: the filter's "no" holds for all of them, and each
+// question may wait for the other nodes.
+func TestFilterAskedOncePerVerification(t *testing.T) {
+	f := newFixture(t)
+	f.runFilter(t)
+	var syncs atomic.Int64
+	f.verifier.SetPeerSync(func(context.Context) error { syncs.Add(1); return nil })
+	person := &keyway.Caller{}
+	for i := range 8 {
+		person.Grants = append(person.Grants, keyway.Grant{AccountID: "account-" + strconv.Itoa(i), Role: keyway.RoleAdmin})
+	}
+	refusals := f.verifier.Stats().FilterRefusals
+	reads := f.store.reads.Load()
+	r, err := f.verifier.Verify(context.Background(), person, keycrypt.NewKey("live_"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Outcome == verify.Valid {
+		t.Fatal("an invented key verified")
+	}
+	if n, s, reads := f.verifier.Stats().FilterRefusals-refusals, syncs.Load(), f.store.reads.Load()-reads; n != 1 || s != 1 || reads != 0 {
+		t.Fatalf("one unknown key for a person in 8 accounts: %d filter refusals, %d peer syncs, %d reads; want 1, 1, 0", n, s, reads)
+	}
+}

@@ -334,11 +334,15 @@ func inScope(c *keyway.Caller, o *owner) bool {
 // a person's, in the order of their grants) and nowhere else: another
 // tenant's key of the same string is never read or cached for this caller.
 func (v *Verifier) callerKeyEntry(ctx context.Context, c *keyway.Caller, key string, now time.Time) (*keyEntry, error) {
+	// The filter is asked at most once however many accounts the caller
+	// is in: a "no" holds for all of them, and asking again would hash the
+	// key and maybe wait for the other nodes once per account.
+	var f filterAnswer
 	for i, g := range c.Grants {
 		if seenAccount(c.Grants[:i], g.AccountID) {
 			continue
 		}
-		e, err := v.keyEntry(ctx, g.AccountID, key, now)
+		e, err := v.keyEntry(ctx, g.AccountID, key, now, &f)
 		if err != nil {
 			return nil, err
 		}
@@ -358,10 +362,14 @@ func seenAccount(grants []keyway.Grant, accountID string) bool {
 	return false
 }
 
+// filterAnswer is the key filter's answer for one verification, asked on
+// the first cache miss and reused for the caller's other accounts.
+type filterAnswer struct{ asked, refused bool }
+
 // keyEntry answers for key in an account from the cache, or loads on a
 // miss; nil means the account has no such key. A hit past its refresh
 // time queues a background reload.
-func (v *Verifier) keyEntry(ctx context.Context, accountID, key string, now time.Time) (*keyEntry, error) {
+func (v *Verifier) keyEntry(ctx context.Context, accountID, key string, now time.Time, f *filterAnswer) (*keyEntry, error) {
 	if !plausibleKey(key) {
 		v.keys.misses.Add(1)
 		return nil, nil
@@ -379,7 +387,10 @@ func (v *Verifier) keyEntry(ctx context.Context, accountID, key string, now time
 		v.keys.hits.Add(1)
 		return nil, nil
 	}
-	if v.filterRefuses(ctx, keycrypt.HashKey(key)) {
+	if !f.asked {
+		f.asked, f.refused = true, v.filterRefuses(ctx, keycrypt.HashKey(key))
+	}
+	if f.refused {
 		return nil, nil
 	}
 	v.keys.misses.Add(1)

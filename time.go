@@ -2,6 +2,8 @@ package keyway
 
 import (
 	"encoding/json"
+	"errors"
+	"reflect"
 	"time"
 )
 
@@ -44,14 +46,28 @@ func (t Time) MarshalJSON() ([]byte, error) {
 func (t *Time) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return errInvalidTime
+		return errNotTime()
 	}
 	parsed, err := ParseTime(s)
 	if err != nil {
-		return err
+		return errNotTime()
 	}
 	*t = parsed
 	return nil
+}
+
+// errNotTime is a type error, not a message: encoding/json fills in the
+// name of the field being decoded (only for this error type), so the
+// answer can say which date was wrong (see InvalidTime).
+func errNotTime() error {
+	return &json.UnmarshalTypeError{Value: "string", Type: reflect.TypeFor[Time]()}
+}
+
+// InvalidTime is the answer for a date-time field that does not parse,
+// named as it was sent: "expiry" for API keys (the contract's message),
+// "expiresAt" for MCP servers.
+func InvalidTime(field string) *Error {
+	return Invalid(field + " must be a valid ISO 8601 date string")
 }
 
 // ParseTime accepts the date forms the contract allows for inputs: full
@@ -63,8 +79,8 @@ func ParseTime(s string) (Time, error) {
 			return NewTime(t), nil
 		}
 	}
-	return Time{}, errInvalidTime
+	return Time{}, errTimeSyntax
 }
 
-// errInvalidTime names expiry, the only date-time input so far.
-var errInvalidTime = Invalid("expiry must be a valid ISO 8601 date string")
+// errTimeSyntax is ParseTime's error; callers name the parameter.
+var errTimeSyntax = errors.New("not an ISO 8601 date-time")

@@ -165,6 +165,11 @@ func TestMCPServerChangesAndExpiry(t *testing.T) {
 		s.call("PATCH", "/mcp-servers/"+srv.ID, map[string]any{"config": nil}).want(t, 400)
 		s.call("PATCH", "/mcp-servers/"+srv.ID, map[string]any{"config": map[string]any{"methods": []string{"delete_everything"}}}).want(t, 400)
 		s.call("PATCH", "/mcp-servers/"+srv.ID, map[string]any{"expiresAt": s.Clock.Now().Add(-time.Minute).UTC().Format(time.RFC3339)}).want(t, 400)
+		// A date that does not parse is named as sent, not as an API key's expiry.
+		s.call("PATCH", "/mcp-servers/"+srv.ID, map[string]any{"expiresAt": "next week"}).want(t, 400).
+			wantJSON(t, `{"statusCode":400,"message":["expiresAt must be a valid ISO 8601 date string"],"error":"Bad Request"}`)
+		s.call("POST", "/mcp-servers", map[string]any{"name": "bad date", "expiresAt": 7, "config": map[string]any{"methods": []string{"read"}}}).want(t, 400).
+			wantJSON(t, `{"statusCode":400,"message":["expiresAt must be a valid ISO 8601 date string"],"error":"Bad Request"}`)
 		s.call("POST", "/mcp-servers", map[string]any{"name": "late", "expiresAt": s.Clock.Now().Add(-time.Minute).UTC().Format(time.RFC3339),
 			"config": map[string]any{"methods": []string{"read"}}}).want(t, 400)
 		var again keyway.MCPServer

@@ -200,6 +200,9 @@ func decodeBody(r *http.Request, dst any) error {
 		if typeErr.Field == "" {
 			return keyway.Invalid("body must be a JSON object")
 		}
+		if typeErr.Type == timeType {
+			return keyway.InvalidTime(typeErr.Field)
+		}
 		return keyway.Invalid(fmt.Sprintf("%s must be %s", typeErr.Field, jsonKind(typeErr.Type)))
 	case errors.As(err, &syntaxErr):
 		return keyway.Errorf(keyway.CodeInvalid, "Unexpected token in JSON at position %d", syntaxErr.Offset)
@@ -209,6 +212,8 @@ func decodeBody(r *http.Request, dst any) error {
 		return keyway.Errorf(keyway.CodeInvalid, "Malformed JSON body")
 	}
 }
+
+var timeType = reflect.TypeFor[keyway.Time]()
 
 func jsonKind(t reflect.Type) string {
 	for t.Kind() == reflect.Pointer {

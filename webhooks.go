@@ -3,11 +3,7 @@ package keyway
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -87,7 +83,7 @@ type Webhook struct {
 func (w *Webhook) Subscribed(topic string) bool { return slices.Contains(w.Topics, topic) }
 
 // WebhookMethods are the HTTP methods a delivery may use.
-var WebhookMethods = []string{http.MethodPost, http.MethodPut, http.MethodPatch}
+var WebhookMethods = []string{"POST", "PUT", "PATCH"}
 
 // Limits on a webhook.
 const (
@@ -363,26 +359,6 @@ var (
 	ErrDeliveryNotFound     = Errorf(CodeNotFound, "Delivery not found")
 	ErrNotificationNotFound = Errorf(CodeNotFound, "Notification not found")
 )
-
-// NewEventID returns a fresh event id, "evt_" and 32 hex digits; it is the
-// webhook-id of every delivery of the event, retries included.
-func NewEventID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("keyway: crypto/rand failed: " + err.Error())
-	}
-	return "evt_" + hex.EncodeToString(b[:])
-}
-
-// NewWebhookSecret returns a Standard Webhooks secret: "whsec_" and the
-// base64 of 32 random bytes.
-func NewWebhookSecret() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("keyway: crypto/rand failed: " + err.Error())
-	}
-	return "whsec_" + base64.StdEncoding.EncodeToString(b[:])
-}
 
 // PingResult is the answer of POST /webhooks/ping.
 type PingResult struct {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
 )
 
 // event describes a change to obj for the outbox. The data is encoded now,
@@ -14,7 +15,7 @@ func (s *Service) event(topic, accountID, projectID string, obj any) keyway.Even
 		// Every object here is plain data; this cannot fail.
 		panic("service: encode event: " + err.Error())
 	}
-	return keyway.Event{ID: keyway.NewEventID(), Topic: topic, AccountID: accountID, ProjectID: projectID, Data: data, CreatedAt: s.now()}
+	return keyway.Event{ID: keycrypt.NewEventID(), Topic: topic, AccountID: accountID, ProjectID: projectID, Data: data, CreatedAt: s.now()}
 }
 
 func (s *Service) keyEvent(topic string, k *keyway.APIKey) keyway.Event {

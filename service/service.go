@@ -5,13 +5,10 @@
 package service
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"sync"
-	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
 )
 
 // Service is the management API over one store.
@@ -37,53 +34,9 @@ func (s *Service) EnableAnalytics(us keyway.UsageStore) { s.usageStore = us }
 
 func (s *Service) now() keyway.Time { return keyway.NewTime(s.clock.Now()) }
 
-// ids hands out UUIDv7 ids (RFC 9562) that increase strictly within this
-// process, using the 12-bit counter after the millisecond timestamp. Lists
-// break ties of equal creation times by id, so objects created in the same
-// millisecond keep their creation order.
-var ids struct {
-	sync.Mutex
-	ms  int64
-	seq uint16
-}
-
-func newID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("service: crypto/rand failed: " + err.Error())
-	}
-	ids.Lock()
-	ms := time.Now().UnixMilli()
-	if ms <= ids.ms {
-		ms, ids.seq = ids.ms, ids.seq+1
-		if ids.seq > 0x0fff {
-			// 4096 ids in one millisecond: borrow the next one.
-			ms, ids.seq = ms+1, 0
-		}
-	} else {
-		ids.seq = 0
-	}
-	ids.ms = ms
-	seq := ids.seq
-	ids.Unlock()
-	for i := range 6 {
-		b[i] = byte(ms >> (40 - 8*i))
-	}
-	b[6] = 0x70 | byte(seq>>8)
-	b[7] = byte(seq)
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
-}
+// newID is the id of a new object (keycrypt.NewID: UUIDv7, increasing
+// within this process).
+func newID() string { return keycrypt.NewID() }
 
 // Hello is GET /.
 type Hello struct {

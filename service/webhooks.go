@@ -6,6 +6,7 @@ import (
 	"maps"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
 )
 
 // Webhooks wires the webhook operations: the store of webhooks and
@@ -82,7 +83,7 @@ func (s *Service) CreateWebhook(ctx context.Context, c *keyway.Caller, in *keywa
 	w := &keyway.Webhook{
 		ID: newID(), Name: in.Name, URL: in.URL, HTTPMethod: in.HTTPMethod, Topics: keyway.NormalizeTopics(in.Topics),
 		AccountID: accountID, CustomHeaders: headersOrEmpty(in.CustomHeaders), Status: *in.Status, IsActive: true,
-		Secret: keyway.NewWebhookSecret(), CreatedBy: actor, CreatedByType: actorType, CreatedAt: now, UpdatedAt: now,
+		Secret: keycrypt.NewWebhookSecret(), CreatedBy: actor, CreatedByType: actorType, CreatedAt: now, UpdatedAt: now,
 	}
 	if projectID != "" {
 		w.ProjectID = &projectID

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/keywaytest"
 	"github.com/keywayhq/keyway/sqlstore"
 )
@@ -34,7 +35,7 @@ func BenchmarkCreateAPIKey(b *testing.B) {
 			if c.webhook {
 				w := &keyway.Webhook{ID: uniqueID("wh"), Name: "h", URL: "https://example.com/", HTTPMethod: "POST",
 					Topics: []string{keyway.TopicAPIKeyCreated}, AccountID: a.ID, Status: keyway.WebhookLive, IsActive: true,
-					Secret: keyway.NewWebhookSecret(), CreatedAt: at(0), UpdatedAt: at(0)}
+					Secret: keycrypt.NewWebhookSecret(), CreatedAt: at(0), UpdatedAt: at(0)}
 				if err := s.CreateWebhook(ctx, w); err != nil {
 					b.Fatal(err)
 				}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
 )
 
 var _ keyway.UsageStore = (*Store)(nil)
@@ -478,6 +479,6 @@ func firstUsedEvent(k *keyway.APIKey, at keyway.Time) (keyway.Event, error) {
 	if err != nil {
 		return keyway.Event{}, fmt.Errorf("encode key for first use: %w", err)
 	}
-	return keyway.Event{ID: keyway.NewEventID(), Topic: keyway.TopicAPIKeyFirstUsed,
+	return keyway.Event{ID: keycrypt.NewEventID(), Topic: keyway.TopicAPIKeyFirstUsed,
 		AccountID: k.AccountID, ProjectID: k.ProjectID, Data: data, CreatedAt: at}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
 )
 
 func TestEnvelopeJSON(t *testing.T) {
@@ -30,7 +31,7 @@ func TestNewEventID(t *testing.T) {
 	re := regexp.MustCompile(`^evt_[A-Za-z0-9_-]{24,}$`)
 	seen := map[string]bool{}
 	for range 1000 {
-		id := keyway.NewEventID()
+		id := keycrypt.NewEventID()
 		if !re.MatchString(id) {
 			t.Fatalf("event id %q", id)
 		}

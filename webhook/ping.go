@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
 )
 
 // Pinger answers POST /webhooks/ping: one request now, through the same
@@ -18,8 +19,8 @@ var _ keyway.Pinger = Pinger{}
 
 func (p Pinger) Ping(ctx context.Context, method, url string, headers map[string]string, body []byte) keyway.PingResult {
 	res := p.Sender.Send(ctx, Request{
-		Method: method, URL: url, Headers: headers, Secret: keyway.NewWebhookSecret(),
-		MessageID: keyway.NewEventID(), Timestamp: p.Clock.Now(), Body: body,
+		Method: method, URL: url, Headers: headers, Secret: keycrypt.NewWebhookSecret(),
+		MessageID: keycrypt.NewEventID(), Timestamp: p.Clock.Now(), Body: body,
 	})
 	out := keyway.PingResult{OK: res.OK(), Status: res.Status, DurationMs: res.Duration.Milliseconds()}
 	if res.Err != nil {

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
@@ -58,8 +58,8 @@ func testSender(t *testing.T, timeout time.Duration) *Sender {
 func testRequest(url string) Request {
 	return Request{
 		URL:       url,
-		Secret:    keyway.NewWebhookSecret(),
-		MessageID: keyway.NewEventID(),
+		Secret:    keycrypt.NewWebhookSecret(),
+		MessageID: keycrypt.NewEventID(),
 		Timestamp: time.Now(),
 		Body:      []byte(`{"id":"evt_1","topic":"api-key.created","createdAt":"2026-01-02T03:04:05.000Z","data":{}}`),
 	}

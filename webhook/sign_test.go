@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
@@ -16,7 +16,7 @@ import (
 func TestNewSecret(t *testing.T) {
 	seen := map[string]bool{}
 	for range 100 {
-		s := keyway.NewWebhookSecret()
+		s := keycrypt.NewWebhookSecret()
 		rest, ok := strings.CutPrefix(s, "whsec_")
 		if !ok {
 			t.Fatalf("secret %q lacks whsec_", s)
@@ -49,8 +49,8 @@ func TestSignKnownVector(t *testing.T) {
 // library, both its signer and its verifier.
 func TestSignMatchesReferenceLibrary(t *testing.T) {
 	for i := range 50 {
-		secret := keyway.NewWebhookSecret()
-		id := keyway.NewEventID()
+		secret := keycrypt.NewWebhookSecret()
+		id := keycrypt.NewEventID()
 		ts := time.Now().Add(-time.Duration(i) * time.Second)
 		body := []byte(`{"id":"` + id + `","n":` + strconv.Itoa(i) + `,"s":"ünïcode . dots"}`)
 		sig, err := Sign(secret, id, ts, body)
@@ -93,7 +93,7 @@ func TestSignRejectsBadSecret(t *testing.T) {
 		}
 	}
 	// Without the prefix, like the reference libraries.
-	if _, err := Sign(strings.TrimPrefix(keyway.NewWebhookSecret(), "whsec_"), "msg", time.Now(), nil); err != nil {
+	if _, err := Sign(strings.TrimPrefix(keycrypt.NewWebhookSecret(), "whsec_"), "msg", time.Now(), nil); err != nil {
 		t.Errorf("unprefixed secret: %v", err)
 	}
 }

@@ -1,0 +1,66 @@
+package keyway_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Every package says what it provides in a doc comment ("Package x ..."
+// or, for a program, "Command x ..."), so go doc and a newcomer reading
+// the tree find the purpose before the code.
+func TestEveryPackageHasADocComment(t *testing.T) {
+	// Package name and whether a file documents it, by directory.
+	type pkg struct {
+		name       string
+		documented bool
+	}
+	pkgs := map[string]*pkg{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != "." && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.PackageClauseOnly|parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		p := pkgs[filepath.Dir(path)]
+		if p == nil {
+			p = &pkg{name: f.Name.Name}
+			pkgs[filepath.Dir(path)] = p
+		}
+		want := "Package " + p.name + " "
+		if p.name == "main" {
+			want = "Command "
+		}
+		if f.Doc != nil && strings.HasPrefix(f.Doc.Text(), want) {
+			p.documented = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) < 10 {
+		t.Fatalf("found only %d package directories", len(pkgs))
+	}
+	for dir, p := range pkgs {
+		if !p.documented {
+			t.Errorf("%s: no file of package %s starts with its doc comment", dir, p.name)
+		}
+	}
+}

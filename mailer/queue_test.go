@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keywayhq/keyway/keywaytest"
 	"github.com/keywayhq/keyway/mailer"
 )
 
@@ -62,18 +63,6 @@ func (f *fakeSender) counts() (attempts int, delivered []mailer.Message) {
 
 func fastBackoff(int) time.Duration { return time.Millisecond }
 
-// eventually polls cond until it holds or a deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func closeQueue(t *testing.T, q *mailer.Queue) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -89,7 +78,7 @@ func TestQueueRetriesUntilDelivered(t *testing.T) {
 	q := mailer.NewQueue(f, mailer.QueueOptions{Backoff: fastBackoff, Log: log})
 	m := signInMessage()
 	q.Enqueue(m)
-	eventually(t, "delivery", func() bool { _, d := f.counts(); return len(d) > 0 })
+	keywaytest.Eventually(t, "delivery", func() bool { _, d := f.counts(); return len(d) > 0 })
 	closeQueue(t, q)
 	attempts, delivered := f.counts()
 	if attempts != 3 || len(delivered) != 1 || delivered[0].Subject != m.Subject {
@@ -113,7 +102,7 @@ func TestQueueGivesUpAfterMaxAttempts(t *testing.T) {
 	}})
 	m := invitation()
 	q.Enqueue(m)
-	eventually(t, "the give-up log", func() bool { return strings.Contains(buf.String(), "giving up") })
+	keywaytest.Eventually(t, "the give-up log", func() bool { return strings.Contains(buf.String(), "giving up") })
 	closeQueue(t, q)
 
 	if attempts, _ := f.counts(); attempts != 4 {
@@ -285,7 +274,7 @@ func TestQueueCloseExpiredContextReturnsPromptly(t *testing.T) {
 			}
 			for i := range 3 {
 				to := fmt.Sprintf("user%d@example.com", i)
-				eventually(t, "a drop logged for "+to, func() bool { return logged(to) })
+				keywaytest.Eventually(t, "a drop logged for "+to, func() bool { return logged(to) })
 			}
 			if _, d := f.counts(); len(d) != 0 {
 				t.Errorf("delivered %d after Close with an expired context", len(d))
@@ -300,7 +289,7 @@ func TestQueueCloseInterruptsRetryWait(t *testing.T) {
 	q := mailer.NewQueue(f, mailer.QueueOptions{Log: log, Backoff: func(int) time.Duration { return time.Hour }})
 	q.Enqueue(signInMessage())
 	<-f.started // first attempt made; the worker now waits an hour
-	eventually(t, "the first attempt to finish", func() bool { a, _ := f.counts(); return a == 1 })
+	keywaytest.Eventually(t, "the first attempt to finish", func() bool { a, _ := f.counts(); return a == 1 })
 
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
@@ -311,7 +300,7 @@ func TestQueueCloseInterruptsRetryWait(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Close took %v", d)
 	}
-	eventually(t, "the abandoned retry to be logged", func() bool {
+	keywaytest.Eventually(t, "the abandoned retry to be logged", func() bool {
 		return strings.Contains(buf.String(), "shut down before the next attempt")
 	})
 	if a, _ := f.counts(); a != 1 {

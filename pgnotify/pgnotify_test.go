@@ -33,17 +33,6 @@ func (r *recorder) snapshot() ([]string, []bool) {
 	return append([]string(nil), r.msgs...), append([]bool(nil), r.state...)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // Messages published by one bus reach another on the same schema, an idle
 // listener stays up across heartbeats, and another schema hears nothing.
 func TestBusDeliversAcrossNodesOfOneSchema(t *testing.T) {
@@ -75,7 +64,7 @@ func TestBusDeliversAcrossNodesOfOneSchema(t *testing.T) {
 	var rb, ro recorder
 	go b.Run(ctx, rb.deliver, rb.up)
 	go other.Run(ctx, ro.deliver, ro.up)
-	waitFor(t, "listeners up", func() bool {
+	keywaytest.Eventually(t, "listeners up", func() bool {
 		_, sb := rb.snapshot()
 		_, so := ro.snapshot()
 		return len(sb) == 1 && len(so) == 1
@@ -85,7 +74,7 @@ func TestBusDeliversAcrossNodesOfOneSchema(t *testing.T) {
 	if err := a.Publish(ctx, "hello"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "delivery", func() bool { m, _ := rb.snapshot(); return len(m) == 1 })
+	keywaytest.Eventually(t, "delivery", func() bool { m, _ := rb.snapshot(); return len(m) == 1 })
 	msgs, states := rb.snapshot()
 	if msgs[0] != "hello" {
 		t.Fatalf("delivered %q", msgs[0])
@@ -126,7 +115,7 @@ func TestBusReportsLossAndRecovers(t *testing.T) {
 	var r recorder
 	ended := make(chan struct{})
 	go func() { bus.Run(ctx, r.deliver, r.up); close(ended) }()
-	waitFor(t, "listener up", func() bool { _, s := r.snapshot(); return len(s) == 1 })
+	keywaytest.Eventually(t, "listener up", func() bool { _, s := r.snapshot(); return len(s) == 1 })
 
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
@@ -138,14 +127,14 @@ func TestBusReportsLossAndRecovers(t *testing.T) {
 		WHERE application_name = $1 AND query LIKE 'LISTEN %'`, app).Scan(&killed); err != nil || killed != 1 {
 		t.Fatalf("terminated %d listening backends (%v), want 1", killed, err)
 	}
-	waitFor(t, "down then up", func() bool {
+	keywaytest.Eventually(t, "down then up", func() bool {
 		_, s := r.snapshot()
 		return len(s) == 3 && s[1] == false && s[2] == true
 	})
 	if err := bus.Publish(ctx, "after"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "delivery after reconnecting", func() bool { m, _ := r.snapshot(); return len(m) == 1 && m[0] == "after" })
+	keywaytest.Eventually(t, "delivery after reconnecting", func() bool { m, _ := r.snapshot(); return len(m) == 1 && m[0] == "after" })
 
 	cancel()
 	select {

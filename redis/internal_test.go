@@ -198,17 +198,6 @@ func (b *logBuffer) String() string {
 
 var discard = slog.New(slog.DiscardHandler)
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // gathered is how many hits wait for the bucket's next call.
 func (l *RateLimiter) gathered(k batchKey) int {
 	s := l.shard(k)
@@ -280,7 +269,7 @@ func TestRateLimiterCallerGone(t *testing.T) {
 		t.Fatalf("peek cancelled during the call: %v", err)
 	}
 	p.thaw()
-	waitFor(t, "the abandoned calls to end", l.idle)
+	keywaytest.Eventually(t, "the abandoned calls to end", l.idle)
 	if n := l.Errors.Load(); n != 0 {
 		t.Fatalf("%d errors counted for callers that left", n)
 	}
@@ -303,7 +292,7 @@ func TestRateLimiterLeaverTakesNothing(t *testing.T) {
 		_, err := l.Take(ctx, k.bucket, k.lim, time.Now())
 		left <- err
 	}()
-	waitFor(t, "the first hit to wait", func() bool { return l.gathered(k) == 1 })
+	keywaytest.Eventually(t, "the first hit to wait", func() bool { return l.gathered(k) == 1 })
 	cancel()
 	if err := <-left; !errors.Is(err, context.Canceled) {
 		t.Fatalf("leaver got %v", err)
@@ -316,7 +305,7 @@ func TestRateLimiterLeaverTakesNothing(t *testing.T) {
 		}
 		got <- r
 	}()
-	waitFor(t, "the second hit to wait", func() bool { return l.gathered(k) == 2 })
+	keywaytest.Eventually(t, "the second hit to wait", func() bool { return l.gathered(k) == 2 })
 	l.returnCall(k)
 	if r := <-got; !r.Allowed || r.Consumed != 1 {
 		t.Fatalf("the hit after a leaver: %+v, want the window's only count", r)
@@ -336,7 +325,7 @@ func TestRateLimiterBatchOutlivesWaiter(t *testing.T) {
 		_, err := l.Take(ctx, k.bucket, k.lim, time.Now())
 		left <- err
 	}()
-	waitFor(t, "the first hit to wait", func() bool { return l.gathered(k) == 1 })
+	keywaytest.Eventually(t, "the first hit to wait", func() bool { return l.gathered(k) == 1 })
 	got := make(chan keyway.RateResult, 1)
 	go func() {
 		r, err := l.Take(context.Background(), k.bucket, k.lim, time.Now())
@@ -345,7 +334,7 @@ func TestRateLimiterBatchOutlivesWaiter(t *testing.T) {
 		}
 		got <- r
 	}()
-	waitFor(t, "the second hit to wait", func() bool { return l.gathered(k) == 2 })
+	keywaytest.Eventually(t, "the second hit to wait", func() bool { return l.gathered(k) == 2 })
 	p.freeze()
 	l.returnCall(k)
 	cancel()

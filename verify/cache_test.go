@@ -14,20 +14,9 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keywaytest"
 	"github.com/keywayhq/keyway/verify"
 )
-
-// waitFor polls cond until it holds or a deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
 
 // A cached key is not reloaded because time passes: an hour of minutes
 // makes no read. Past the refresh interval its next use still answers
@@ -59,7 +48,7 @@ func TestEntriesLiveUntilRefreshedInBackground(t *testing.T) {
 	if got := answerName(t, f.verify(t, k.Key, "")); got != "before" {
 		t.Fatalf("the use that finds the entry due answered %q, want the cached %q (no waiting on a reload)", got, "before")
 	}
-	waitFor(t, "the background reload", func() bool { return answerName(t, f.verify(t, k.Key, "")) == "after" })
+	keywaytest.Eventually(t, "the background reload", func() bool { return answerName(t, f.verify(t, k.Key, "")) == "after" })
 	if n := f.store.reads.Load() - before; n != 1 {
 		t.Fatalf("%d reads for one background reload", n)
 	}
@@ -177,7 +166,7 @@ func TestMissesAreReadInBatches(t *testing.T) {
 	// Reads are held until every miss has been counted, so each is queued
 	// or in a held batch: whatever came after the first reads waits for
 	// the next batch.
-	waitFor(t, "every miss to queue", func() bool { return f.verifier.Stats().KeyMisses-missed == uint64(len(keys)) })
+	keywaytest.Eventually(t, "every miss to queue", func() bool { return f.verifier.Stats().KeyMisses-missed == uint64(len(keys)) })
 	close(f.store.gate)
 	wg.Wait()
 	if n := f.store.reads.Load() - before; n > 8 {

@@ -153,19 +153,19 @@ func TestFlusherBacksOffAndRecovers(t *testing.T) {
 		defer close(done)
 		f.verifier.RunFlusher(ctx, 5*time.Millisecond, slog.New(slog.NewJSONHandler(logs, nil)))
 	}()
-	waitFor(t, "three failed flushes", func() bool { return f.verifier.FlushStats().Consecutive >= 3 })
+	keywaytest.Eventually(t, "three failed flushes", func() bool { return f.verifier.FlushStats().Consecutive >= 3 })
 	if why := f.verifier.FlushFailing(); !strings.Contains(why, "usage flushes in a row failed") {
 		t.Fatalf("FlushFailing after 3 failures: %q", why)
 	}
 	// Backing off: after 5 ms, the waits are 5, 10, 20, 40 and 80 ms
 	// (give or take a fifth), so six attempts take over 100 ms where a
 	// fixed 5 ms interval would take 30.
-	waitFor(t, "six failed flushes", func() bool { return f.verifier.FlushStats().Failures >= 6 })
+	keywaytest.Eventually(t, "six failed flushes", func() bool { return f.verifier.FlushStats().Failures >= 6 })
 	if took := time.Since(start); took < 100*time.Millisecond {
 		t.Fatalf("six failed flushes within %v: no backoff", took)
 	}
 	us.failing.Store(false)
-	waitFor(t, "recovery", func() bool { return f.verifier.FlushStats().Consecutive == 0 })
+	keywaytest.Eventually(t, "recovery", func() bool { return f.verifier.FlushStats().Consecutive == 0 })
 	cancel()
 	<-done
 	if why := f.verifier.FlushFailing(); why != "" {

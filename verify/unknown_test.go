@@ -89,7 +89,7 @@ func (f *fixture) runFilter(t *testing.T) {
 		f.verifier.RunFilter(ctx, verify.FilterConfig{}, slog.New(slog.DiscardHandler))
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	waitFor(t, "the key filter", func() bool { return f.verifier.Stats().FilterReady })
+	keywaytest.Eventually(t, "the key filter", func() bool { return f.verifier.Stats().FilterReady })
 }
 
 // The proof: 1,000,000 random unknown keys (fewer under the race
@@ -211,7 +211,7 @@ func TestUnknownKeysBoundedWithoutFilter(t *testing.T) {
 	}
 	wg.Wait()
 	t.Logf("%d unknown keys without a filter: %d store reads (batched)", n, f.store.reads.Load()-reads)
-	waitFor(t, "the negative cache to evict down to its bound", func() bool { return f.verifier.Stats().UnknownEntries <= 1000 })
+	keywaytest.Eventually(t, "the negative cache to evict down to its bound", func() bool { return f.verifier.Stats().UnknownEntries <= 1000 })
 	reads = f.store.reads.Load()
 	for _, k := range busy {
 		f.verify(t, k, "")
@@ -243,7 +243,7 @@ func TestFilterHasNewKeys(t *testing.T) {
 	<-f.store.digestEntered
 	during := f.newKey(t, keyway.APIKeyCreate{})
 	close(f.store.digestGate)
-	waitFor(t, "the key filter", func() bool { return f.verifier.Stats().FilterReady })
+	keywaytest.Eventually(t, "the key filter", func() bool { return f.verifier.Stats().FilterReady })
 
 	for _, k := range []string{old.Key, during.Key} {
 		if r := f.verify(t, k, ""); r.Outcome != verify.Valid {
@@ -336,14 +336,14 @@ func TestFilterWithPeers(t *testing.T) {
 		t.Fatalf("an unknown key while degraded: %d reads, want 1", n)
 	}
 	f.verifier.SetDegraded(false)
-	waitFor(t, "the filter to be rebuilt", func() bool {
+	keywaytest.Eventually(t, "the filter to be rebuilt", func() bool {
 		st := f.verifier.Stats()
 		return st.FilterReady && st.FilterBuilds > builds
 	})
 	// A message that could not be read: the filter is rebuilt too.
 	builds = f.verifier.Stats().FilterBuilds
 	f.verifier.LostInvalidations()
-	waitFor(t, "the filter to be rebuilt", func() bool {
+	keywaytest.Eventually(t, "the filter to be rebuilt", func() bool {
 		st := f.verifier.Stats()
 		return st.FilterReady && st.FilterBuilds > builds
 	})
@@ -383,7 +383,7 @@ func TestFilterBuildAtScale(t *testing.T) {
 	if took := time.Since(start); took > time.Second && !raceEnabled {
 		t.Fatalf("first answer took %v", took)
 	}
-	waitFor(t, "the key filter", func() bool { return v.Stats().FilterReady })
+	keywaytest.Eventually(t, "the key filter", func() bool { return v.Stats().FilterReady })
 	built := time.Since(start)
 	st := v.Stats()
 	t.Logf("filter over %d keys built in %v: %d KiB (live heap %+.1f MB)", len(sf.keys), built.Round(time.Millisecond),

@@ -42,72 +42,6 @@ import (
 	"github.com/keywayhq/keyway/webhook"
 )
 
-// Config is every setting of `keyway serve`. The struct tags are read by
-// kong in cmd/keyway: flags win over environment variables.
-type Config struct {
-	Addr                 string        `default:"127.0.0.1:8080" env:"KEYWAY_ADDR" help:"Address to listen on."`
-	DataDir              string        `default:"./keyway-data" env:"KEYWAY_DATA_DIR" help:"Directory for the embedded database and generated secret."`
-	DatabaseURL          string        `env:"KEYWAY_DATABASE_URL" help:"sqlite:///abs/path.db (default: keyway.db in the data dir)."`
-	DatabaseMaxConns     int           `env:"KEYWAY_DATABASE_MAX_CONNS" help:"Connections to the database, kept open and reused (default: 16 on PostgreSQL; SQLite readers: max(4, cores))."`
-	LogLevel             string        `default:"info" enum:"debug,info,warn,error" env:"KEYWAY_LOG_LEVEL" help:"debug, info, warn or error."`
-	RedisURL             string        `env:"KEYWAY_REDIS_URL" help:"redis://host:port/db: rate limits shared by all nodes and cross-node cache invalidation (optional)."`
-	RedisOutage          string        `default:"open" enum:"open,closed" env:"KEYWAY_REDIS_OUTAGE" help:"When Redis is unreachable: open (rate limits hold per node) or closed (rate-limited keys answer 503)."`
-	WebhookRetryBase     time.Duration `default:"5s" env:"KEYWAY_WEBHOOK_RETRY_BASE" help:"First delay before retrying a failed webhook delivery; it doubles per attempt."`
-	WebhookRetryMax      time.Duration `default:"1h" env:"KEYWAY_WEBHOOK_RETRY_MAX" help:"Longest delay between two attempts of a delivery."`
-	WebhookMaxAttempts   int           `env:"KEYWAY_WEBHOOK_MAX_ATTEMPTS" help:"Sends of one delivery before it is given up, the first included (default: enough for about 24 hours of retrying)."`
-	WebhookTimeout       time.Duration `default:"10s" env:"KEYWAY_WEBHOOK_TIMEOUT" help:"How long one delivery attempt may take."`
-	WebhookFailingAfter  time.Duration `default:"1h" env:"KEYWAY_WEBHOOK_FAILING_AFTER" help:"How long a webhook's deliveries may keep failing before it is marked failing and a notification is written."`
-	WebhookAllowNetworks string        `env:"KEYWAY_WEBHOOK_ALLOW_NETWORKS" help:"Comma-separated CIDRs webhooks may reach although private or local, e.g. 127.0.0.0/8 for testing."`
-	PublicURL            string        `env:"KEYWAY_PUBLIC_URL" help:"Where people reach Keyway, e.g. https://keys.example.com; links in emails start there (default: http:// and the listen address)."`
-	MailFrom             string        `default:"keyway@localhost" env:"KEYWAY_MAIL_FROM" help:"From address of the email Keyway sends."`
-	FirebaseProjectID    string        `env:"KEYWAY_FIREBASE_PROJECT_ID" help:"Firebase project whose ID tokens sign people in (POST /auth/add-user-from-firebase); empty turns it off."`
-	FirebaseCertsURL     string        `env:"KEYWAY_FIREBASE_CERTS_URL" help:"Where the certificates that sign Firebase ID tokens are published (default: Google's)."`
-	SigninAddressLimit   int           `default:"100" env:"KEYWAY_SIGNIN_ADDRESS_LIMIT" help:"Sign-in attempts (signup, login, email-otc, validate-login-code) one client address may make per 15 minutes."`
-	PasswordHashSlots    int           `env:"KEYWAY_PASSWORD_HASH_SLOTS" help:"Password hashes (argon2id, 19 MiB and a core each) computed at once; 4 more per slot may wait, past that sign-ups and logins answer 429 (default: cores - 1, at least 1)."`
-	ClientAddressHeader  string        `env:"KEYWAY_CLIENT_ADDRESS_HEADER" help:"Header a trusted load balancer puts the client address in (X-Forwarded-For: its last entry); empty uses the connection's address."`
-	ExpiryNoticeInterval time.Duration `default:"1h" env:"KEYWAY_EXPIRY_NOTICE_INTERVAL" help:"How often to look for API keys expiring within 7 days and notify their accounts."`
-	UsageFlushInterval   time.Duration `default:"10s" env:"KEYWAY_USAGE_FLUSH_INTERVAL" help:"How often counted verifications are written to the database; a crash loses at most this much counting, a clean stop nothing."`
-	UsageMaxPending      int           `default:"1048576" env:"KEYWAY_USAGE_MAX_PENDING" help:"Usage rows (a key's counts in one minute) kept in memory while the database refuses them; past it the oldest minutes are rolled up into hours, then days, never dropped."`
-	CacheMaxBytes        string        `default:"1GiB" env:"KEYWAY_CACHE_MAX_BYTES" help:"Memory for cached API keys (about 650 bytes each), e.g. 512MiB or 4GiB; the least used keys are evicted past it."`
-	CacheRefresh         time.Duration `default:"10m" env:"KEYWAY_CACHE_REFRESH" help:"How long after its load a cached key's next use reloads it in the background; changes reach the cache at once anyway, this bounds staleness should one ever be missed."`
-	DebugAddr            string        `env:"KEYWAY_DEBUG_ADDR" help:"Address for a separate listener serving /debug/pprof/ (e.g. 127.0.0.1:6060, or :6060 for loopback); empty: none."`
-	UsageMinuteRetention time.Duration `default:"48h" env:"KEYWAY_USAGE_MINUTE_RETENTION" help:"How long per-minute usage is kept (0 keeps it forever)."`
-	UsageHourRetention   time.Duration `default:"2160h" env:"KEYWAY_USAGE_HOUR_RETENTION" help:"How long hourly usage is kept, which bounds dateGrouping=hour (0 keeps it forever)."`
-	UsageDayRetention    time.Duration `default:"0s" env:"KEYWAY_USAGE_DAY_RETENTION" help:"How long daily usage is kept, which bounds day, week and month (0 keeps it forever)."`
-	// ShutdownTimeout bounds how long in-flight requests may take to finish.
-	ShutdownTimeout time.Duration `default:"30s" env:"KEYWAY_SHUTDOWN_TIMEOUT" help:"How long to wait for in-flight requests on shutdown."`
-	// Secrets are read from the environment only, so they never show in a
-	// process listing.
-	SecretKey          string `kong:"-"`
-	BootstrapAccessKey string `kong:"-"`
-	// SMTPURL may hold a password.
-	SMTPURL string `kong:"-"`
-}
-
-// Database creates the data dir if needed and returns it (absolute) with
-// the database URL: the configured one, or SQLite in the data dir.
-func (c *Config) Database() (dataDir, dbURL string, err error) {
-	dataDir, err = filepath.Abs(c.DataDir)
-	if err != nil {
-		return "", "", fmt.Errorf("data dir: %w", err)
-	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return "", "", fmt.Errorf("create data dir: %w", err)
-	}
-	dbURL = c.DatabaseURL
-	if dbURL == "" {
-		dbURL = "sqlite://" + filepath.ToSlash(filepath.Join(dataDir, "keyway.db"))
-	}
-	return dataDir, dbURL, nil
-}
-
-// FromEnv fills the environment-only settings.
-func (c *Config) FromEnv() {
-	c.SecretKey = os.Getenv("KEYWAY_SECRET_KEY")
-	c.BootstrapAccessKey = os.Getenv("KEYWAY_BOOTSTRAP_ACCESS_KEY")
-	c.SMTPURL = os.Getenv("KEYWAY_SMTP_URL")
-}
-
 // App is one running Keyway node.
 type App struct {
 	cfg        Config
@@ -137,9 +71,6 @@ type App struct {
 	closeErr  error
 }
 
-// DefaultFlushInterval is how often buffered usage is written to the store.
-const DefaultFlushInterval = 10 * time.Second
-
 // Options are the App's collaborators; zero values take the defaults.
 type Options struct {
 	// Log receives the JSON log (default: discarded).
@@ -164,7 +95,7 @@ func New(cfg Config, opts Options) *App {
 	if opts.Clock == nil {
 		opts.Clock = keyway.SystemClock{}
 	}
-	return &App{cfg: cfg, log: opts.Log, stderr: opts.Stderr, clock: opts.Clock, flushEvery: cmp.Or(opts.FlushInterval, cfg.UsageFlushInterval, DefaultFlushInterval)}
+	return &App{cfg: cfg, log: opts.Log, stderr: opts.Stderr, clock: opts.Clock, flushEvery: cmp.Or(opts.FlushInterval, cfg.UsageFlushInterval)}
 }
 
 // NewLogger returns the JSON logger for a level name.
@@ -178,6 +109,9 @@ func NewLogger(w io.Writer, level string) (*slog.Logger, error) {
 
 // Start opens the store, bootstraps an empty one, and starts serving.
 func (a *App) Start(ctx context.Context) (err error) {
+	if err := a.cfg.check(); err != nil {
+		return err
+	}
 	// Whatever opened before a failure is closed again.
 	defer func() {
 		if err != nil {
@@ -243,7 +177,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		bus = pb
 	}
 
-	cacheBytes, err := humanize.ParseBytes(cmp.Or(a.cfg.CacheMaxBytes, "1GiB"))
+	cacheBytes, err := humanize.ParseBytes(a.cfg.CacheMaxBytes)
 	if err != nil || cacheBytes < 1<<20 || cacheBytes > 1<<40 {
 		return fmt.Errorf("KEYWAY_CACHE_MAX_BYTES %q: want a size from 1MiB to 1TiB, like 512MiB", a.cfg.CacheMaxBytes)
 	}
@@ -422,10 +356,8 @@ func (a *App) startWebhooks(svc *service.Service, store *sqlstore.Store) error {
 	if err != nil {
 		return fmt.Errorf("KEYWAY_WEBHOOK_ALLOW_NETWORKS: %w", err)
 	}
-	// Zero values (a Config built in code rather than by flags) take the
-	// flags' defaults.
-	base, maxDelay, timeout := cmp.Or(a.cfg.WebhookRetryBase, 5*time.Second), cmp.Or(a.cfg.WebhookRetryMax, time.Hour), cmp.Or(a.cfg.WebhookTimeout, 10*time.Second)
-	if base < 0 || maxDelay < base || timeout < 0 || a.cfg.WebhookMaxAttempts < 0 {
+	base, maxDelay, timeout := a.cfg.WebhookRetryBase, a.cfg.WebhookRetryMax, a.cfg.WebhookTimeout
+	if base <= 0 || maxDelay < base || timeout <= 0 || a.cfg.WebhookMaxAttempts < 0 {
 		return errors.New("webhook settings: retry base, timeout and attempts must be positive, and retry max at least the base")
 	}
 	guard := webhook.NewGuard(allow, nil)
@@ -433,14 +365,14 @@ func (a *App) startWebhooks(svc *service.Service, store *sqlstore.Store) error {
 	// Backoff counts retries; the setting counts sends.
 	backoff := webhook.Backoff{Base: base, Max: maxDelay, MaxAttempts: a.cfg.WebhookMaxAttempts - 1}
 	if a.cfg.WebhookMaxAttempts == 0 {
-		backoff.MaxAttempts = webhook.AttemptsFor(backoff.Base, backoff.Max, 24*time.Hour)
+		backoff.MaxAttempts = webhook.AttemptsFor(backoff.Base, backoff.Max, webhook.RetryWindow)
 	}
 	svc.EnableWebhooks(service.Webhooks{Store: store, Guard: guard, Pinger: webhook.Pinger{Sender: sender, Clock: a.clock}})
 	d := webhook.NewDispatcher(store, sender, a.clock, backoff, a.log)
 	// The lease outlasts one send (the timeout) with room to record it; a
 	// crashed node's claims come back after it.
 	d.Lease = timeout + 10*time.Second
-	d.FailingAfter = cmp.Or(a.cfg.WebhookFailingAfter, time.Hour)
+	d.FailingAfter = a.cfg.WebhookFailingAfter
 	a.metrics.Webhooks(&d.Delivered, &d.Retried, &d.GaveUp)
 	store.OnEvents(d.Wake)
 	a.bgDone.Add(1)
@@ -457,7 +389,7 @@ func (a *App) startWebhooks(svc *service.Service, store *sqlstore.Store) error {
 func (a *App) people(embedded bool, secret []byte) (service.People, error) {
 	var sender mailer.Sender = mailer.LogSender{Log: a.log, ShowSecrets: embedded && a.cfg.DatabaseURL == ""}
 	if a.cfg.SMTPURL != "" {
-		smtp, err := mailer.NewSMTP(a.cfg.SMTPURL, cmp.Or(a.cfg.MailFrom, "keyway@localhost"))
+		smtp, err := mailer.NewSMTP(a.cfg.SMTPURL, a.cfg.MailFrom)
 		if err != nil {
 			return service.People{}, fmt.Errorf("KEYWAY_SMTP_URL: %w", err)
 		}
@@ -481,7 +413,7 @@ func (a *App) people(embedded bool, secret []byte) (service.People, error) {
 	p := service.People{
 		Passwords: hasher, Mail: queue, CodeKey: codeKey,
 		PublicURL:    cmp.Or(a.cfg.PublicURL, "http://"+a.listener.Addr().String()),
-		AddressLimit: keyway.RateLimit{RateLimit: cmp.Or(a.cfg.SigninAddressLimit, 100), RateLimitTTL: 15 * 60},
+		AddressLimit: keyway.RateLimit{RateLimit: a.cfg.SigninAddressLimit, RateLimitTTL: 15 * 60},
 	}
 	if a.cfg.FirebaseProjectID != "" {
 		v, err := firebase.New(firebase.Options{ProjectID: a.cfg.FirebaseProjectID, CertsURL: a.cfg.FirebaseCertsURL, Now: a.clock.Now})
@@ -498,7 +430,7 @@ func (a *App) people(embedded bool, secret []byte) (service.People, error) {
 // write each notice once (the store decides).
 func (a *App) noticeExpiringKeys() {
 	defer a.bgDone.Done()
-	t := time.NewTicker(cmp.Or(a.cfg.ExpiryNoticeInterval, time.Hour))
+	t := time.NewTicker(a.cfg.ExpiryNoticeInterval)
 	defer t.Stop()
 	for {
 		ctx, cancel := context.WithTimeout(a.bg, time.Minute)

@@ -24,8 +24,9 @@ func TestFirstStartFile(t *testing.T) {
 		embedded := strings.HasPrefix(dbURL, "sqlite:")
 		dataDir := t.TempDir()
 		var stderr bytes.Buffer
-		cfg := app.Config{Addr: "127.0.0.1:0", DataDir: dataDir, DatabaseURL: dbURL, LogLevel: "error",
-			SecretKey: base64.StdEncoding.EncodeToString(keycrypt.NewSecret())}
+		cfg := app.DefaultConfig()
+		cfg.Addr, cfg.DataDir, cfg.DatabaseURL, cfg.LogLevel = "127.0.0.1:0", dataDir, dbURL, "error"
+		cfg.SecretKey = base64.StdEncoding.EncodeToString(keycrypt.NewSecret())
 		a := app.New(cfg, app.Options{Stderr: &stderr})
 		if err := a.Start(context.Background()); err != nil {
 			t.Fatal(err)

@@ -58,20 +58,19 @@ func startServerWith(t testing.TB, dbURL string, logTo io.Writer, tune func(*app
 	secret := keycrypt.NewSecret()
 	s := &server{t: t, DBURL: dbURL, Clock: keywaytest.NewClock(), secret: secret,
 		AccessKey: keycrypt.NewKey("live_access_")}
-	cfg := app.Config{
-		Addr:               "127.0.0.1:0",
-		DataDir:            t.TempDir(),
-		DatabaseURL:        dbURL,
-		LogLevel:           "error",
-		SecretKey:          base64.StdEncoding.EncodeToString(secret),
-		BootstrapAccessKey: s.AccessKey,
-		// Test receivers listen on loopback, which webhooks may not reach
-		// by default.
-		WebhookAllowNetworks: "127.0.0.0/8,::1/128",
-		// Every test client signs in from 127.0.0.1; TestSigninAddressLimit
-		// tunes this down.
-		SigninAddressLimit: 10000,
-	}
+	cfg := app.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.DatabaseURL = dbURL
+	cfg.LogLevel = "error"
+	cfg.SecretKey = base64.StdEncoding.EncodeToString(secret)
+	cfg.BootstrapAccessKey = s.AccessKey
+	// Test receivers listen on loopback, which webhooks may not reach by
+	// default.
+	cfg.WebhookAllowNetworks = "127.0.0.0/8,::1/128"
+	// Every test client signs in from 127.0.0.1; TestSigninAddressLimit
+	// tunes this down.
+	cfg.SigninAddressLimit = 10000
 	if tune != nil {
 		tune(&cfg)
 	}

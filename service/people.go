@@ -27,6 +27,8 @@ type People struct {
 	// Limiter throttles sign-in attempts per email (LoginLimit) and per
 	// client address (AddressLimit); it is shared by all nodes when it is
 	// Redis.
+	// AddressLimit has no fallback here: it is a setting, and its default
+	// is app.DefaultConfig's.
 	Limiter      keyway.RateLimiter
 	LoginLimit   keyway.RateLimit
 	AddressLimit keyway.RateLimit
@@ -58,9 +60,6 @@ func (s *Service) EnablePeople(p People) {
 	}
 	if p.LoginLimit.RateLimit <= 0 {
 		p.LoginLimit = keyway.RateLimit{RateLimit: 10, RateLimitTTL: 15 * 60}
-	}
-	if p.AddressLimit.RateLimit <= 0 {
-		p.AddressLimit = keyway.RateLimit{RateLimit: 100, RateLimitTTL: 15 * 60}
 	}
 	if p.InvitationTTL <= 0 {
 		p.InvitationTTL = keyway.DefaultInvitationTTL

@@ -38,9 +38,13 @@ type FlushConfig struct {
 	OnFlush func(FlushReport)
 }
 
+// DefaultMaxPending is FlushConfig.MaxPending when not set: about a
+// million key-minutes, a few hundred MiB at most.
+const DefaultMaxPending = 1 << 20
+
 func (c *FlushConfig) defaults() {
 	c.ChunkRows = cmp.Or(c.ChunkRows, 5000)
-	c.MaxPending = cmp.Or(c.MaxPending, 1<<20)
+	c.MaxPending = cmp.Or(c.MaxPending, DefaultMaxPending)
 	c.ChunkTimeout = cmp.Or(c.ChunkTimeout, 30*time.Second)
 	c.FailingAfter = cmp.Or(c.FailingAfter, 3)
 }

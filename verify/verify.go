@@ -106,9 +106,13 @@ type Config struct {
 // 1.6 million typical keys.
 const DefaultMaxBytes = 1 << 30
 
+// DefaultRefreshInterval is how long after its load a cached key's next
+// use reloads it in the background, when Config does not say.
+const DefaultRefreshInterval = 10 * time.Minute
+
 func (c *Config) defaults() {
 	c.MaxBytes = cmp.Or(c.MaxBytes, DefaultMaxBytes)
-	c.RefreshInterval = cmp.Or(c.RefreshInterval, 10*time.Minute)
+	c.RefreshInterval = cmp.Or(c.RefreshInterval, DefaultRefreshInterval)
 	c.MaxAge = cmp.Or(c.MaxAge, 3*c.RefreshInterval)
 	c.NegativeTTL = cmp.Or(c.NegativeTTL, 5*time.Second)
 	c.MaxUnknown = cmp.Or(c.MaxUnknown, 100_000)

@@ -18,12 +18,10 @@ type Backoff struct {
 	MaxAttempts int
 }
 
-// DefaultBackoff is Keyway's schedule: 5 s doubling to an hourly cap, retried
-// for about a day.
-func DefaultBackoff() Backoff {
-	const base, limit, total = 5 * time.Second, time.Hour, 24 * time.Hour
-	return Backoff{Base: base, Max: limit, MaxAttempts: AttemptsFor(base, limit, total)}
-}
+// RetryWindow is how long a delivery is retried when no number of
+// attempts is configured: about a day, long enough to outlast a
+// receiver's bad deploy or a weekend.
+const RetryWindow = 24 * time.Hour
 
 // Bound is the jitter-free delay before retry attempt: Base·2^(attempt-1),
 // capped at Max. Attempts below 1 count as 1; huge ones saturate rather than

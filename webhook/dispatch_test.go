@@ -54,7 +54,7 @@ func BenchmarkDispatch(b *testing.B) {
 		}
 	}
 	guard := webhook.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, nil)
-	d := webhook.NewDispatcher(s, webhook.NewSender(guard, 5*time.Second), keyway.SystemClock{}, webhook.DefaultBackoff(), slog.New(slog.DiscardHandler))
+	d := webhook.NewDispatcher(s, webhook.NewSender(guard, 5*time.Second), keyway.SystemClock{}, webhook.Backoff{Base: 5 * time.Second, Max: time.Hour, MaxAttempts: webhook.AttemptsFor(5*time.Second, time.Hour, webhook.RetryWindow)}, slog.New(slog.DiscardHandler))
 	runCtx, cancel := context.WithCancel(ctx)
 	b.ResetTimer()
 	start := time.Now()

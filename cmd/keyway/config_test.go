@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -29,18 +30,44 @@ func TestConfigFlagsWinOverEnv(t *testing.T) {
 	}
 }
 
+// With no flag and no environment, the parsed configuration is exactly
+// app.DefaultConfig: the flags take their defaults from it, so no default
+// is written twice.
 func TestConfigDefaults(t *testing.T) {
-	for _, name := range []string{"KEYWAY_ADDR", "KEYWAY_DATA_DIR", "KEYWAY_DATABASE_URL", "KEYWAY_LOG_LEVEL", "KEYWAY_SHUTDOWN_TIMEOUT"} {
-		t.Setenv(name, "") // restores the variable after the test
-		os.Unsetenv(name)
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "KEYWAY_") {
+			t.Setenv(name, "") // restores the variable after the test
+			os.Unsetenv(name)
+		}
 	}
 	_, c, err := parse([]string{"serve"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := c.Serve.Config
-	if got.Addr != "127.0.0.1:8080" || got.DataDir != "./keyway-data" || got.DatabaseURL != "" || got.LogLevel != "info" || got.ShutdownTimeout != 30*time.Second {
+	if got, want := c.Serve.Config, app.DefaultConfig(); got != want {
+		t.Errorf("parsed defaults differ from app.DefaultConfig:\n got %+v\nwant %+v", got, want)
+	}
+	if got := c.Serve.Config; got.Addr != "127.0.0.1:8080" || got.DataDir != "./keyway-data" || got.LogLevel != "info" || got.ShutdownTimeout != 30*time.Second {
 		t.Errorf("defaults: %+v", got)
+	}
+}
+
+// Every setting with a non-zero default takes it from DefaultConfig
+// through its tag, and no tag holds a default of its own.
+func TestConfigDefaultTags(t *testing.T) {
+	d := reflect.ValueOf(app.DefaultConfig())
+	for i := range d.NumField() {
+		f := d.Type().Field(i)
+		if f.Tag.Get("kong") == "-" {
+			continue
+		}
+		tag, has := f.Tag.Lookup("default")
+		if has && tag != "${"+f.Name+"}" {
+			t.Errorf("Config.%s: default tag %q, want ${%s}", f.Name, tag, f.Name)
+		}
+		if !has && !d.Field(i).IsZero() {
+			t.Errorf("Config.%s has a default in DefaultConfig but no default tag", f.Name)
+		}
 	}
 }
 

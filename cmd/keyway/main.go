@@ -68,7 +68,7 @@ func (s *serveCmd) Run() error {
 // parse reads flags and environment into the command to run; flags win.
 func parse(args []string) (*kong.Context, *cli, error) {
 	var c cli
-	parser, err := kong.New(&c, kong.Name("keyway"), kong.Description("Self-hosted API-key management, wire-compatible with The Auth API."), kong.UsageOnError())
+	parser, err := kong.New(&c, kong.Name("keyway"), kong.Vars(app.Vars()), kong.Description("Self-hosted API-key management, wire-compatible with The Auth API."), kong.UsageOnError())
 	if err != nil {
 		return nil, nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers driver "pgx"
 
 	"github.com/keywayhq/keyway/keycrypt"
@@ -97,3 +98,47 @@ func PostgresURL(t testing.TB, base string) string {
 // RedisEnv names the variable that, when set, adds Redis to the tests that
 // can use it (a redis:// URL).
 const RedisEnv = "KEYWAY_TEST_REDIS_URL"
+
+// RedisURL is the Redis the tests use: KEYWAY_TEST_REDIS_URL when set (CI
+// runs real Redis), else an in-process miniredis for this test, so a plain
+// `go test ./...` still exercises the Redis code. miniredis runs the same
+// Lua and pub/sub but keeps no wall-clock expiry (a TTL passes only through
+// RedisTimePasses) and has no CLIENT KILL: tests that need
+// those use RealRedisURL.
+func RedisURL(t testing.TB) string {
+	t.Helper()
+	if u := os.Getenv(RedisEnv); u != "" {
+		return u
+	}
+	// One server per test, however many clients (nodes) it opens: they
+	// must share windows and channels as nodes on one Redis do.
+	if m, ok := miniRedis.Load(t); ok {
+		return "redis://" + m.(*miniredis.Miniredis).Addr()
+	}
+	m := miniredis.RunT(t)
+	miniRedis.Store(t, m)
+	t.Cleanup(func() { miniRedis.Delete(t) })
+	return "redis://" + m.Addr()
+}
+
+// RedisTimePasses lets d pass for the Redis of RedisURL: miniredis's TTLs
+// move only when told; a real Redis's move on their own, so there it does
+// nothing and the test waits as it would anyway.
+func RedisTimePasses(t testing.TB, d time.Duration) {
+	if m, ok := miniRedis.Load(t); ok {
+		m.(*miniredis.Miniredis).FastForward(d)
+	}
+}
+
+// miniRedis holds each running test's miniredis, by its testing.TB.
+var miniRedis sync.Map
+
+// RealRedisURL is KEYWAY_TEST_REDIS_URL, skipping the test without it.
+func RealRedisURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(RedisEnv)
+	if u == "" {
+		t.Skip(RedisEnv + " is not set (this test needs a real Redis)")
+	}
+	return u
+}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -35,10 +34,7 @@ type proxy struct {
 // newProxy starts a proxy and returns it with the Redis URL through it.
 func newProxy(t *testing.T) (*proxy, string) {
 	t.Helper()
-	raw := os.Getenv(keywaytest.RedisEnv)
-	if raw == "" {
-		t.Skip(keywaytest.RedisEnv + " is not set")
-	}
+	raw := keywaytest.RedisURL(t)
 	u, err := url.Parse(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -147,10 +143,7 @@ func openURL(t *testing.T, u string) *Client {
 
 func openDirect(t *testing.T) *Client {
 	t.Helper()
-	u := os.Getenv(keywaytest.RedisEnv)
-	if u == "" {
-		t.Skip(keywaytest.RedisEnv + " is not set")
-	}
+	u := keywaytest.RedisURL(t)
 	return openURL(t, u)
 }
 

@@ -25,10 +25,7 @@ var log = slog.New(slog.DiscardHandler)
 
 func open(t testing.TB) *redis.Client {
 	t.Helper()
-	url := os.Getenv(keywaytest.RedisEnv)
-	if url == "" {
-		t.Skip(keywaytest.RedisEnv + " is not set")
-	}
+	url := keywaytest.RedisURL(t)
 	c, err := redis.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
@@ -86,6 +83,7 @@ func TestRateLimiterWindowEnds(t *testing.T) {
 		t.Fatal("second hit in the window allowed")
 	}
 	// Redis expires the window on its own clock: poll until it has.
+	keywaytest.RedisTimePasses(t, 1100*time.Millisecond)
 	deadline := time.Now().Add(3 * time.Second)
 	for {
 		r, err := l.Take(ctx, b, lim, time.Now())
@@ -144,10 +142,7 @@ func TestRateLimiterConcurrentExact(t *testing.T) {
 // downClient is a client on a port where nothing listens.
 func downClient(t *testing.T) *redis.Client {
 	t.Helper()
-	url := os.Getenv(keywaytest.RedisEnv)
-	if url == "" {
-		t.Skip(keywaytest.RedisEnv + " is not set")
-	}
+	url := keywaytest.RedisURL(t)
 	c, err := redis.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
@@ -224,10 +219,7 @@ func TestBusDelivers(t *testing.T) {
 // test can find and kill exactly its own subscription.
 func busClient(t *testing.T) (*redis.Client, string) {
 	t.Helper()
-	base := os.Getenv(keywaytest.RedisEnv)
-	if base == "" {
-		t.Skip(keywaytest.RedisEnv + " is not set")
-	}
+	base := keywaytest.RealRedisURL(t)
 	name := "keywaytest" + keycrypt.RandomString(8)
 	u, err := url.Parse(base)
 	if err != nil {

@@ -307,7 +307,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.startDebug(); err != nil {
 		return err
 	}
-	a.log.Info("keyway listening", "addr", ln.Addr().String(), "database", redactURL(dbURL), "redis", a.cfg.RedisURL != "")
+	a.log.Info("keyway listening", "addr", ln.Addr().String(), "database", keyway.RedactURL(dbURL), "redis", a.cfg.RedisURL != "")
 	return nil
 }
 
@@ -672,16 +672,6 @@ func (a *App) bootstrap(ctx context.Context, svc *service.Service, dataDir strin
 		return nil, err
 	}
 	return &firstStart{path: path, key: k.Key, log: a.log}, nil
-}
-
-// redactURL drops credentials from a database URL before logging it.
-func redactURL(u string) string {
-	if i := strings.Index(u, "@"); i >= 0 {
-		if j := strings.Index(u, "://"); j >= 0 && j < i {
-			return u[:j+3] + "…" + u[i:]
-		}
-	}
-	return u
 }
 
 // Handler is the server's HTTP handler, for in-process benchmarks.

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"github.com/keywayhq/keyway"
 )
 
 // Client is a connection to one Redis server, shared by every caller.
@@ -34,7 +36,8 @@ const heartbeat = time.Second
 func Open(ctx context.Context, url string) (*Client, error) {
 	opt, err := rueidis.ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("redis url: %w", err)
+		// The parser's error may quote the URL, password and all.
+		return nil, fmt.Errorf("redis url %s: not a redis://[user:password@]host:port/db URL", keyway.RedactURL(url))
 	}
 	// One server, as the URL names: no CLUSTER probe, no client-side
 	// caching (nothing here reads through it, and it costs a CLIENT

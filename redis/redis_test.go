@@ -463,3 +463,11 @@ func TestRateLimiterPeekConsumesNothing(t *testing.T) {
 		t.Fatalf("peek after five takes: %+v, %v", r, err)
 	}
 }
+
+// A URL that does not parse is named without its password.
+func TestOpenBadURLHidesPassword(t *testing.T) {
+	_, err := redis.Open(context.Background(), "redis://:s3cret@cache:port/0")
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "redis url") {
+		t.Fatalf("error %v", err)
+	}
+}

@@ -242,7 +242,7 @@ const defaultPostgresConns = 16
 const postgresConnLifetime = 30 * time.Minute
 
 func openPostgres(ctx context.Context, rawURL string, o options) (*Store, error) {
-	name := redactURL(rawURL)
+	name := keyway.RedactURL(rawURL)
 	db, err := sql.Open("pgx", rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres %s: %w", name, err)
@@ -270,15 +270,6 @@ func openPostgres(ctx context.Context, rawURL string, o options) (*Store, error)
 		return nil, fmt.Errorf("open postgres %s: %w", name, err)
 	}
 	return &Store{w: db, r: db, d: postgresDialect}, nil
-}
-
-// redactURL keeps passwords out of error messages and logs.
-func redactURL(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
 }
 
 // Migrate applies any pending migrations. Open calls it; it is a no-op on an

@@ -55,17 +55,35 @@ type Broadcaster struct {
 	node  string
 	log   *slog.Logger
 
-	// PublishFailures counts changes other nodes may not have heard of.
+	// PublishFailures counts publishes that failed (each is resent).
 	PublishFailures atomic.Uint64
 
-	syncs syncer
+	syncs  syncer
+	unsent unsent
 }
+
+// unsent holds the messages whose publish failed, for Run to send again:
+// until they reach the bus, other nodes keep serving what they named (a
+// revoked key stays valid there), so waiting for the next cache refresh
+// is not good enough. Invalidations only ever drop things, so resending
+// them late or out of order is safe.
+type unsent struct {
+	mu   sync.Mutex
+	msgs []string
+	// lost: more failed than the queue holds; the others are then told
+	// to drop everything instead.
+	lost bool
+	wake chan struct{}
+}
+
+// maxUnsent bounds the queue: past it one "drop everything" replaces it.
+const maxUnsent = 10_000
 
 var _ keyway.Invalidator = (*Broadcaster)(nil)
 
 // New returns a Broadcaster for the node named node (unique per process).
 func New(local Local, bus Bus, node string, log *slog.Logger) *Broadcaster {
-	return &Broadcaster{local: local, bus: bus, node: node, log: log}
+	return &Broadcaster{local: local, bus: bus, node: node, log: log, unsent: unsent{wake: make(chan struct{}, 1)}}
 }
 
 // publishTimeout bounds how long a write waits to tell the others; past it
@@ -76,8 +94,10 @@ const publishTimeout = 500 * time.Millisecond
 // pair the key's keycrypt.AccountKeyHash, the verifier cache's key, and its
 // keycrypt.HashKey, the store's lookup digest the key filter holds),
 // "<node>|a" for a changed access key, "<node>|p|<project id>" for a
-// deleted project, "<node>|s" for a scope change (an account) and
-// "<node>|y|<n>" for a sync marker (Sync), which changes nothing.
+// deleted project, "<node>|s" for a scope change (an account),
+// "<node>|l" when a node could not send all its messages (drop every
+// cached answer) and "<node>|y|<n>" for a sync marker (Sync), which
+// changes nothing.
 
 func (b *Broadcaster) APIKeyChanged(accountID string, keys ...string) {
 	b.local.APIKeyChanged(accountID, keys...)
@@ -116,7 +136,84 @@ func (b *Broadcaster) publish(msg string) {
 	defer cancel()
 	if err := b.bus.Publish(ctx, msg); err != nil {
 		b.PublishFailures.Add(1)
-		b.log.Error("could not publish a cache invalidation; other nodes will serve the old answer until their cache entries expire", "error", err.Error())
+		b.log.Error("could not publish a cache invalidation; other nodes serve the old answer until it is resent", "error", err.Error())
+		b.keep(msg)
+	}
+}
+
+// keep queues msg for resend.
+func (b *Broadcaster) keep(msgs ...string) {
+	u := &b.unsent
+	u.mu.Lock()
+	if len(u.msgs)+len(msgs) > maxUnsent {
+		u.msgs, u.lost = nil, true
+	} else if !u.lost {
+		u.msgs = append(u.msgs, msgs...)
+	}
+	u.mu.Unlock()
+	select {
+	case u.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take empties the queue: the messages to resend, or the one that tells
+// the others to drop everything when some were lost.
+func (b *Broadcaster) take() []string {
+	u := &b.unsent
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	msgs := u.msgs
+	if u.lost {
+		msgs = []string{b.node + "|l"}
+	}
+	u.msgs, u.lost = nil, false
+	return msgs
+}
+
+// Resend pauses between rounds while the bus refuses messages.
+const (
+	resendFirst = 100 * time.Millisecond
+	resendMax   = 5 * time.Second
+)
+
+// resend sends the queued messages again until ctx ends, pausing longer
+// each time the bus still refuses them.
+func (b *Broadcaster) resend(ctx context.Context) {
+	pause := resendFirst
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.unsent.wake:
+		}
+		msgs := b.take()
+		sent := 0
+		for _, m := range msgs {
+			pctx, cancel := context.WithTimeout(ctx, publishTimeout)
+			err := b.bus.Publish(pctx, m)
+			cancel()
+			if err != nil {
+				break
+			}
+			sent++
+		}
+		if sent == len(msgs) {
+			if sent > 0 {
+				b.log.Info("resent cache invalidations", "messages", sent)
+			}
+			pause = resendFirst
+			continue
+		}
+		b.keep(msgs[sent:]...)
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		pause = min(2*pause, resendMax)
 	}
 }
 
@@ -124,6 +221,7 @@ func (b *Broadcaster) publish(msg string) {
 // degraded until its first subscription is confirmed.
 func (b *Broadcaster) Run(ctx context.Context) {
 	b.local.SetDegraded(true)
+	go b.resend(ctx)
 	b.bus.Run(ctx, b.deliver, func(up bool) {
 		if up {
 			b.log.Info("invalidation channel up")
@@ -149,6 +247,8 @@ func (b *Broadcaster) deliver(msg string) {
 	switch {
 	case rest == "s":
 		b.local.ForgetAll()
+	case rest == "l":
+		b.local.LostInvalidations()
 	case rest == "a":
 		b.local.ForgetAccessKeys()
 	case strings.HasPrefix(rest, "p|") && len(rest) > 2:

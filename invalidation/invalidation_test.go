@@ -12,6 +12,7 @@ import (
 
 	"github.com/keywayhq/keyway/invalidation"
 	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/keywayhq/keyway/keywaytest"
 )
 
 // local records what a node's cache was told.
@@ -278,4 +279,52 @@ func TestSyncPublishFails(t *testing.T) {
 	if err := a.Sync(context.Background()); err == nil {
 		t.Fatal("sync over a failing bus succeeded")
 	}
+}
+
+func (h *hub) setFail(err error) { h.mu.Lock(); h.fail = err; h.mu.Unlock() }
+
+// A change whose publish fails is resent until the bus takes it, so a key
+// revoked during a blip is not served by the other nodes until their next
+// refresh; more failures than the queue holds become one "drop
+// everything".
+func TestFailedPublishIsResent(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var bus hub
+	log := slog.New(slog.DiscardHandler)
+	var la, lb local
+	a := invalidation.New(&la, &bus, "node-a", log)
+	b := invalidation.New(&lb, &bus, "node-b", log)
+	for _, n := range []*invalidation.Broadcaster{a, b} {
+		go n.Run(ctx)
+	}
+	waitCalls(t, &lb, []string{"down", "up"})
+
+	bus.setFail(errors.New("bus down"))
+	a.APIKeyChanged("acc-1", "live_revoked")
+	a.ProjectChanged("prj-1")
+	if n := a.PublishFailures.Load(); n != 2 {
+		t.Fatalf("publish failures %d, want 2", n)
+	}
+	if got := lb.snapshot(); len(got) != 2 {
+		t.Fatalf("the other node heard %v while the bus refused", got)
+	}
+	bus.setFail(nil)
+	waitCalls(t, &lb, []string{"down", "up", "lookups", "digests", "forget project prj-1"})
+	if want := []keycrypt.Hash{keycrypt.AccountKeyHash("acc-1", "live_revoked")}; !slices.Equal(lb.digests, want) {
+		t.Fatalf("digests %x, want %x", lb.digests, want)
+	}
+
+	// Past the queue's bound the other node drops everything instead.
+	bus.setFail(errors.New("bus down"))
+	for range 10_001 {
+		a.AccessKeyChanged()
+	}
+	bus.setFail(nil)
+	// (A batch the resender took out just before the bus came back may
+	// still arrive as itself, before the "drop everything".)
+	keywaytest.Eventually(t, "the other node to drop everything", func() bool {
+		got := lb.snapshot()
+		return got[len(got)-1] == "lost"
+	})
 }

@@ -191,7 +191,7 @@ func (m *Metrics) Webhooks(delivered, retried, gaveUp *atomic.Uint64) {
 
 // PublishFailures exports failed invalidation broadcasts.
 func (m *Metrics) PublishFailures(read func() uint64) {
-	m.counter("keyway_invalidation_publish_failures_total", "Invalidations this node could not broadcast to the others.", nil, read)
+	m.counter("keyway_invalidation_publish_failures_total", "Failed attempts to broadcast an invalidation to the other nodes (each is resent until the bus takes it).", nil, read)
 }
 
 // RateLimitStoreErrors exports rate-limit hits the shared store did not answer.

@@ -2,6 +2,23 @@ package keyway
 
 import "strings"
 
+func (p *problems) domains(v []string) []string {
+	if len(v) > MaxAllowedDomains {
+		p.add("allowedDomains must contain no more than %d elements", MaxAllowedDomains)
+		return nil
+	}
+	out := make([]string, 0, len(v))
+	for _, d := range v {
+		n, ok := NormalizeDomainPattern(d)
+		if !ok {
+			p.add("allowedDomains must contain host names such as example.com or *.example.com, got %q", truncate(d, 64))
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
 // NormalizeDomainPattern lower-cases an allowed-domain entry and checks that
 // it is a host name, optionally behind a "*." wildcard.
 func NormalizeDomainPattern(s string) (string, bool) {

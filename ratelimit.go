@@ -5,6 +5,25 @@ import (
 	"time"
 )
 
+// RateLimit is a fixed-window limit: at most Limit successful calls per TTL
+// seconds, the window starting at its first hit.
+type RateLimit struct {
+	RateLimit    int `json:"rateLimit"`
+	RateLimitTTL int `json:"rateLimitTtl"`
+}
+
+func (p *problems) rateLimit(v *RateLimit) {
+	if v == nil {
+		return
+	}
+	if v.RateLimit < 1 {
+		p.add("rateLimitConfigs.rateLimit must be a positive integer")
+	}
+	if v.RateLimitTTL < 1 || v.RateLimitTTL > MaxRateLimitTTL {
+		p.add("rateLimitConfigs.rateLimitTtl must be a whole number of seconds between 1 and %d", MaxRateLimitTTL)
+	}
+}
+
 // RateResult is the state of one fixed window after a Take or Peek.
 type RateResult struct {
 	Allowed  bool

@@ -1,23 +1,6 @@
-// Package keyway is the domain of the Keyway API-key service: its objects,
-// their validation, the errors every layer speaks, and the interfaces that
-// the implementations (sqlstore, httpapi, …) provide or consume. It imports
-// no database and no HTTP.
 package keyway
 
-import (
-	"encoding/json"
-	"slices"
-)
-
-// Env is a project's environment; it prefixes every key issued in it.
-type Env string
-
-const (
-	EnvLive Env = "live"
-	EnvTest Env = "test"
-)
-
-func (e Env) Valid() bool { return e == EnvLive || e == EnvTest }
+import "slices"
 
 // ActorType says who made a change.
 type ActorType string
@@ -27,47 +10,6 @@ const (
 	ActorAccessKey ActorType = "ACCESS_KEY"
 )
 
-// RateLimit is a fixed-window limit: at most Limit successful calls per TTL
-// seconds, the window starting at its first hit.
-type RateLimit struct {
-	RateLimit    int `json:"rateLimit"`
-	RateLimitTTL int `json:"rateLimitTtl"`
-}
-
-// APIKey is a key issued to a customer of the operator's API. The key string
-// is its identity in every path.
-type APIKey struct {
-	// ID is internal: a stable row identity that survives rotation and
-	// custom-key renames, used for ordering and cursors.
-	ID        string `json:"-"`
-	AccountID string `json:"-"`
-	// Version counts stored changes; an update applies only to the
-	// version it read (see ErrStale).
-	Version         int64           `json:"-"`
-	Key             string          `json:"key"`
-	Name            string          `json:"name"`
-	ProjectID       string          `json:"projectId"`
-	Env             Env             `json:"env"`
-	CustomMetaData  json.RawMessage `json:"customMetaData"`
-	CustomAccountID *string         `json:"customAccountId"`
-	CustomUserID    *string         `json:"customUserId"`
-	IsActive        bool            `json:"isActive"`
-	ExpiresAt       *Time           `json:"expiresAt"`
-	RateLimit       *RateLimit      `json:"rateLimitConfigs"`
-	AllowedDomains  []string        `json:"allowedDomains"`
-	CreationContext json.RawMessage `json:"creationContext"`
-	CreatedAt       Time            `json:"createdAt"`
-	UpdatedAt       Time            `json:"updatedAt"`
-	// LastUsedAt (a Keyway extension) is the last successful verification
-	// as of the latest usage flush; absent until the key is first used.
-	LastUsedAt *Time `json:"lastUsedAt,omitempty"`
-}
-
-// Expired reports whether the key's expiry has passed at now.
-func (k *APIKey) Expired(now Time) bool {
-	return k.ExpiresAt != nil && !now.Before(k.ExpiresAt.Time)
-}
-
 // Audit records who created and last changed an object.
 type Audit struct {
 	CreatedBy         string    `json:"createdBy"`
@@ -75,50 +17,6 @@ type Audit struct {
 	CreatedIn         string    `json:"createdIn"`
 	LastChangedBy     string    `json:"lastChangedBy"`
 	LastChangedByType ActorType `json:"lastChangedByType"`
-}
-
-type Project struct {
-	Version   int64  `json:"-"`
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	AccountID string `json:"accountId"`
-	Env       Env    `json:"env"`
-	IsActive  bool   `json:"isActive"`
-	Audit
-	CreatedAt Time `json:"createdAt"`
-	UpdatedAt Time `json:"updatedAt"`
-}
-
-type Account struct {
-	Version  int64  `json:"-"`
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	IsActive bool   `json:"isActive"`
-	Audit
-	CreatedAt Time `json:"createdAt"`
-	UpdatedAt Time `json:"updatedAt"`
-}
-
-// AccessKey is a management credential, account-level when ProjectID is nil.
-type AccessKey struct {
-	Version      int64   `json:"-"`
-	Key          string  `json:"key"`
-	Name         string  `json:"name"`
-	AccountID    string  `json:"accountId"`
-	ProjectID    *string `json:"projectId"`
-	IsActive     bool    `json:"isActive"`
-	RateLimit    *int    `json:"rateLimit"`
-	RateLimitTTL *int    `json:"rateLimitTtl"`
-	CreatedAt    Time    `json:"createdAt"`
-	UpdatedAt    Time    `json:"updatedAt"`
-}
-
-// Limit returns the access key's own rate limit, nil when it has none.
-func (a *AccessKey) Limit() *RateLimit {
-	if a.RateLimit == nil || a.RateLimitTTL == nil || *a.RateLimit <= 0 || *a.RateLimitTTL <= 0 {
-		return nil
-	}
-	return &RateLimit{RateLimit: *a.RateLimit, RateLimitTTL: *a.RateLimitTTL}
 }
 
 // Caller is the authenticated principal of a management call: an access

@@ -125,12 +125,6 @@ func (in *InvitationCreate) Validate() error {
 	return p.err()
 }
 
-func (p *problems) role(r Role) {
-	if !r.Valid() {
-		p.add("role must be one of the following values: admin, user, viewer")
-	}
-}
-
 // InvitationUpdate is the body of PATCH /invitations/{id}.
 type InvitationUpdate struct {
 	Role Role `json:"role"`
@@ -190,50 +184,6 @@ type Teammate struct {
 	Email     string  `json:"email"`
 	Role      Role    `json:"role"`
 	ProjectID *string `json:"projectId"`
-}
-
-// EmailOTC is the body of POST /auth/email-otc.
-type EmailOTC struct {
-	Email string `json:"email"`
-}
-
-func (in *EmailOTC) Validate() error {
-	var p problems
-	in.Email = NormalizeEmail(in.Email)
-	p.email(in.Email)
-	return p.err()
-}
-
-// LoginCode is the body of POST /auth/validate-login-code.
-type LoginCode struct {
-	Code string `json:"code"`
-}
-
-func (in *LoginCode) Validate() error {
-	var p problems
-	if in.Code == "" {
-		p.add("code should not be empty")
-	} else if len(in.Code) > 64 {
-		p.add("code must be shorter than or equal to 64 characters")
-	}
-	return p.err()
-}
-
-// FirebaseSignup is the body of POST /auth/add-user-from-firebase.
-type FirebaseSignup struct {
-	IDToken      string `json:"idToken"`
-	AccountID    string `json:"accountId,omitempty"`
-	InvitationID string `json:"invitationId,omitempty"`
-}
-
-func (in *FirebaseSignup) Validate() error {
-	var p problems
-	if in.IDToken == "" {
-		p.add("idToken should not be empty")
-	}
-	p.id("accountId", in.AccountID)
-	p.id("invitationId", in.InvitationID)
-	return p.err()
 }
 
 // PeopleStore persists what people do together: memberships, invitations

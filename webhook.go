@@ -7,43 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 )
-
-// Topics are the events a webhook can subscribe to (GET /webhooks/topics).
-var Topics = []string{
-	TopicAPIKeyCreated, TopicAPIKeyUpdated, TopicAPIKeyDeleted, TopicAPIKeyFirstUsed,
-	TopicAPIKeyRotated, TopicAPIKeyReactivated,
-	TopicAccessKeyCreated, TopicAccessKeyUpdated, TopicAccessKeyDeleted,
-	TopicProjectUpdated,
-}
-
-const (
-	TopicAPIKeyCreated     = "api-key.created"
-	TopicAPIKeyUpdated     = "api-key.updated"
-	TopicAPIKeyDeleted     = "api-key.deleted"
-	TopicAPIKeyFirstUsed   = "api-key.firstUsed"
-	TopicAPIKeyRotated     = "api-key.rotated"
-	TopicAPIKeyReactivated = "api-key.reactivated"
-	TopicAccessKeyCreated  = "access-key.created"
-	TopicAccessKeyUpdated  = "access-key.updated"
-	TopicAccessKeyDeleted  = "access-key.deleted"
-	TopicProjectUpdated    = "project.updated"
-)
-
-// Event is one lifecycle change, stored with the change that caused it
-// (the outbox) and delivered to every webhook subscribed to its topic in
-// its account (and project, for project-level webhooks).
-type Event struct {
-	ID        string
-	Topic     string
-	AccountID string
-	// ProjectID is "" for account-wide objects (an account-level access key).
-	ProjectID string
-	// Data is the JSON of the object the event is about.
-	Data      json.RawMessage
-	CreatedAt Time
-}
 
 // WebhookStatus pauses or resumes deliveries.
 type WebhookStatus string
@@ -274,47 +238,6 @@ type URLChecker interface {
 	CheckURL(ctx context.Context, rawURL string) error
 }
 
-// DeliveryState is where a delivery stands.
-type DeliveryState string
-
-const (
-	DeliveryPending   DeliveryState = "pending"
-	DeliveryDelivered DeliveryState = "delivered"
-	DeliveryFailed    DeliveryState = "failed" // gave up
-)
-
-// Delivery is one event on its way to one webhook.
-type Delivery struct {
-	ID            string        `json:"id"`
-	WebhookID     string        `json:"webhookId"`
-	EventID       string        `json:"eventId"`
-	Topic         string        `json:"topic"`
-	State         DeliveryState `json:"state"`
-	Attempts      int           `json:"attempts"`
-	NextAttemptAt *Time         `json:"nextAttemptAt"`
-	LastStatus    *int          `json:"lastStatus"`
-	LastError     *string       `json:"lastError"`
-	LastDuration  *int64        `json:"lastDurationMs"`
-	CreatedAt     Time          `json:"createdAt"`
-	UpdatedAt     Time          `json:"updatedAt"`
-}
-
-// DeliveryJob is a claimed delivery with everything needed to send it.
-type DeliveryJob struct {
-	Delivery Delivery
-	Webhook  Webhook
-	Event    Event
-}
-
-// AttemptResult is the outcome of sending a delivery once.
-type AttemptResult struct {
-	At       Time
-	Status   int // 0 when no HTTP answer came
-	Duration time.Duration
-	Error    string
-	OK       bool
-}
-
 // WebhookFilter selects webhooks for GET /webhooks.
 type WebhookFilter struct {
 	AccountID string
@@ -323,42 +246,6 @@ type WebhookFilter struct {
 	Topic     string
 	Page
 }
-
-// DeliveryStore persists webhooks and the delivery queue.
-type DeliveryStore interface {
-	CreateWebhook(ctx context.Context, w *Webhook) error
-	Webhook(ctx context.Context, id string) (*Webhook, error)
-	Webhooks(ctx context.Context, f WebhookFilter) ([]*Webhook, string, error)
-	UpdateWebhook(ctx context.Context, w *Webhook) error
-
-	// ClaimDeliveries leases up to limit due deliveries of live webhooks
-	// until now+lease; another node (or a restart) may take them after.
-	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]DeliveryJob, error)
-	// CompleteAttempt records one attempt and the delivery's new state;
-	// next is when to try again (ignored unless state is pending).
-	CompleteAttempt(ctx context.Context, deliveryID string, r AttemptResult, state DeliveryState, next time.Time) error
-	Deliveries(ctx context.Context, webhookID string, page Page) ([]*Delivery, string, error)
-	Delivery(ctx context.Context, id string) (*Delivery, error)
-	// RetryDelivery makes a delivery pending and due at now.
-	RetryDelivery(ctx context.Context, id string, now time.Time) error
-	// Notifications lists the notifications any of the scopes covers,
-	// newest first.
-	Notifications(ctx context.Context, scopes []NotificationScope, page Page) ([]*Notification, string, error)
-	Notification(ctx context.Context, id string) (*Notification, error)
-	// MarkNotificationRead sets readAt once; later calls keep the first.
-	MarkNotificationRead(ctx context.Context, id string, at Time) error
-	// MarkWebhookFailing marks a webhook failing, with a notification for
-	// its account, if its deliveries have failed since before cutoff and it
-	// is not marked yet. It reports whether it marked it.
-	MarkWebhookFailing(ctx context.Context, webhookID string, cutoff, now time.Time) (bool, error)
-}
-
-// ErrWebhookNotFound and ErrDeliveryNotFound keep their public wording here.
-var (
-	ErrWebhookNotFound      = Errorf(CodeNotFound, "Webhook not found")
-	ErrDeliveryNotFound     = Errorf(CodeNotFound, "Delivery not found")
-	ErrNotificationNotFound = Errorf(CodeNotFound, "Notification not found")
-)
 
 // PingResult is the answer of POST /webhooks/ping.
 type PingResult struct {
@@ -371,38 +258,4 @@ type PingResult struct {
 // Pinger sends one request now, signed like a delivery would be.
 type Pinger interface {
 	Ping(ctx context.Context, method, url string, headers map[string]string, body []byte) PingResult
-}
-
-// NormalizeTopics drops repeated topics and orders them as Topics does, so
-// a webhook reads back the same however its topics were given.
-func NormalizeTopics(ts []string) []string {
-	out := make([]string, 0, len(ts))
-	for _, t := range Topics {
-		if slices.Contains(ts, t) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// NotificationScope is a part of one account's notifications: all of them
-// when ProjectID is "", else that project's, and with AccountWide also the
-// account's own, which name no project.
-type NotificationScope struct {
-	AccountID   string
-	ProjectID   string
-	AccountWide bool
-}
-
-// Notification is a message for the people of an account (GET
-// /notifications, in a later release).
-type Notification struct {
-	ID        string  `json:"id"`
-	Type      string  `json:"type"`
-	Title     string  `json:"title"`
-	Message   string  `json:"message"`
-	AccountID string  `json:"accountId"`
-	ProjectID *string `json:"projectId"`
-	CreatedAt Time    `json:"createdAt"`
-	ReadAt    *Time   `json:"readAt"`
 }

@@ -2,6 +2,7 @@ package keyway
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 )
 
@@ -50,4 +51,39 @@ func NormalizeTopics(ts []string) []string {
 		}
 	}
 	return out
+}
+
+// APIKeyEvent is the event of a change to k under topic. The data is
+// encoded now, so the event carries the key as it was when the change
+// committed. Ids are minted by the caller (keycrypt.NewEventID): the
+// domain mints nothing.
+func APIKeyEvent(id, topic string, k *APIKey, at Time) (Event, error) {
+	return newEvent(id, topic, k.AccountID, k.ProjectID, k, at)
+}
+
+// APIKeyFirstUsedEvent is the api-key.firstUsed event of k, first used at
+// at: it carries the key as it was just before, never used, so k's
+// LastUsedAt is cleared.
+func APIKeyFirstUsedEvent(id string, k *APIKey, at Time) (Event, error) {
+	k.LastUsedAt = nil
+	return newEvent(id, TopicAPIKeyFirstUsed, k.AccountID, k.ProjectID, k, at)
+}
+
+// AccessKeyEvent is the event of a change to k under topic; an
+// account-level access key's event names no project.
+func AccessKeyEvent(id, topic string, k *AccessKey, at Time) (Event, error) {
+	return newEvent(id, topic, k.AccountID, Deref(k.ProjectID), k, at)
+}
+
+// ProjectEvent is the event of a change to p under topic.
+func ProjectEvent(id, topic string, p *Project, at Time) (Event, error) {
+	return newEvent(id, topic, p.AccountID, p.ID, p, at)
+}
+
+func newEvent(id, topic, accountID, projectID string, obj any, at Time) (Event, error) {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return Event{}, fmt.Errorf("encode %s event: %w", topic, err)
+	}
+	return Event{ID: id, Topic: topic, AccountID: accountID, ProjectID: projectID, Data: data, CreatedAt: at}, nil
 }

@@ -90,7 +90,7 @@ func (s *Service) renameProject(ctx context.Context, c *keyway.Caller, id string
 	}
 	p.Name = in.Name
 	s.touchProject(c, p)
-	if err := s.store.UpdateProject(ctx, p, s.event(keyway.TopicProjectUpdated, p.AccountID, p.ID, p)); err != nil {
+	if err := s.store.UpdateProject(ctx, p, s.projectEvent(keyway.TopicProjectUpdated, p)); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -111,7 +111,7 @@ func (s *Service) deleteProject(ctx context.Context, c *keyway.Caller, id string
 	}
 	p.IsActive = false
 	s.touchProject(c, p)
-	if err := s.store.UpdateProject(ctx, p, s.event(keyway.TopicProjectUpdated, p.AccountID, p.ID, p)); err != nil {
+	if err := s.store.UpdateProject(ctx, p, s.projectEvent(keyway.TopicProjectUpdated, p)); err != nil {
 		return nil, err
 	}
 	s.invalidate.ProjectChanged(p.ID)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -186,7 +185,7 @@ func (s *Store) RecordUsage(ctx context.Context, c keyway.UsageChunk) error {
 			return keyway.Internal(fmt.Errorf("record first use: %w", err))
 		}
 		for _, k := range keys {
-			ev, err := firstUsedEvent(k, byID[k.ID].first)
+			ev, err := keyway.APIKeyFirstUsedEvent(keycrypt.NewEventID(), k, byID[k.ID].first)
 			if err != nil {
 				return keyway.Internal(err)
 			}
@@ -469,16 +468,4 @@ func (s *Store) PruneUsage(ctx context.Context, level keyway.UsageLevel, before 
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
-}
-
-// firstUsedEvent is the api-key.firstUsed event of k, first used at at:
-// the key as it was just before, never used.
-func firstUsedEvent(k *keyway.APIKey, at keyway.Time) (keyway.Event, error) {
-	k.LastUsedAt = nil
-	data, err := json.Marshal(k)
-	if err != nil {
-		return keyway.Event{}, fmt.Errorf("encode key for first use: %w", err)
-	}
-	return keyway.Event{ID: keycrypt.NewEventID(), Topic: keyway.TopicAPIKeyFirstUsed,
-		AccountID: k.AccountID, ProjectID: k.ProjectID, Data: data, CreatedAt: at}, nil
 }

@@ -89,22 +89,6 @@ func anVerify(t testing.TB, s *server, key string, status int, headers ...string
 	return s.withT(t).call("POST", "/api-keys/auth/"+key, nil, headers...).want(t, status)
 }
 
-// anEventually polls cond until it holds or ten seconds pass.
-func anEventually(t testing.TB, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: never happened; last seen %s", what, last)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // anWaitTotal waits until GET path (a project-totals query) shows a grand
 // total of at least want, read with the credential cred ("" = bootstrap).
 func anWaitTotal(t testing.TB, s *server, cred, path string, want int64) {
@@ -112,7 +96,7 @@ func anWaitTotal(t testing.TB, s *server, cred, path string, want int64) {
 	if cred == "" {
 		cred = s.AccessKey
 	}
-	anEventually(t, fmt.Sprintf("%s reaching a total of %d", path, want), func() (bool, string) {
+	keywaytest.EventuallyShows(t, fmt.Sprintf("%s reaching a total of %d", path, want), func() (bool, string) {
 		r := s.withT(t).callAs(cred, "GET", path, nil).want(t, 200)
 		var pt struct {
 			Total struct {
@@ -435,7 +419,7 @@ func TestAnalyticsOutcomes(t *testing.T) {
 		}{{s.AccountID, 5}, {foreign, 1}} {
 			for _, table := range []string{"usage_minute", "usage_hour", "usage_day"} {
 				var got [3]int64
-				anEventually(t, fmt.Sprintf("%s: %d unknown-key failures for account %s", table, c.failed, c.account), func() (bool, string) {
+				keywaytest.EventuallyShows(t, fmt.Sprintf("%s: %d unknown-key failures for account %s", table, c.failed, c.account), func() (bool, string) {
 					if err := db.QueryRow(`SELECT COALESCE(SUM(successful),0), COALESCE(SUM(failed),0), COALESCE(SUM(rate_limited),0) FROM `+table+`
 						WHERE project_id = '' AND key_id = '' AND account_id = $1`, c.account).Scan(&got[0], &got[1], &got[2]); err != nil {
 						t.Fatal(err)
@@ -735,11 +719,11 @@ func TestAnalyticsScope(t *testing.T) {
 
 		totals := func(id string) string { return anPath("project-totals", "projectId", id, "dateGrouping", "day") }
 		anWaitTotal(t, s, "", totals(p.ID), 1)
-		anEventually(t, "the founder's counts", func() (bool, string) {
+		keywaytest.EventuallyShows(t, "the founder's counts", func() (bool, string) {
 			r := founder.as(s, t, "GET", totals(f1.ID), nil).want(t, 200)
 			return strings.Contains(string(r.Body), `"total":2`), string(r.Body)
 		})
-		anEventually(t, "the founder's counts", func() (bool, string) {
+		keywaytest.EventuallyShows(t, "the founder's counts", func() (bool, string) {
 			r := founder.as(s, t, "GET", totals(f2.ID), nil).want(t, 200)
 			return strings.Contains(string(r.Body), `"total":1`), string(r.Body)
 		})
@@ -844,7 +828,7 @@ func TestLastUsedAt(t *testing.T) {
 		}
 		waitLastUsed := func(want string) {
 			t.Helper()
-			anEventually(t, "lastUsedAt "+want, func() (bool, string) {
+			keywaytest.EventuallyShows(t, "lastUsedAt "+want, func() (bool, string) {
 				v, _ := lastUsed()
 				return v == want, v
 			})

@@ -3,7 +3,6 @@ package app_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/keywayhq/keyway/keywaytest"
 )
@@ -14,13 +13,9 @@ func TestMetrics(t *testing.T) {
 	s := startServer(t, keywaytest.SQLiteURL(t))
 	// The key filter is built in the background; once it is, the unknown
 	// key below is refused by it, not loaded.
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(string(s.call("GET", "/metrics", nil, "x-api-key", "").Body), "\nkeyway_key_filter_builds_total 1\n") {
-		if time.Now().After(deadline) {
-			t.Fatal("the key filter was not built")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	keywaytest.Eventually(t, "the key filter to be built", func() bool {
+		return strings.Contains(string(s.call("GET", "/metrics", nil, "x-api-key", "").Body), "\nkeyway_key_filter_builds_total 1\n")
+	})
 	p := s.newProject("p", "live")
 	k := s.newKey(p.ID, map[string]any{"rateLimitConfigs": map[string]any{"rateLimit": 2, "rateLimitTtl": 60}})
 	for range 3 {

@@ -2,12 +2,14 @@ package app_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keywaytest"
 )
 
 // The exact bodies of the webhook lookups that find nothing in scope.
@@ -60,13 +62,10 @@ func whKeys(t *testing.T, r *receiver) []string {
 // API key or access key string).
 func whAwaitKey(t *testing.T, r *receiver, topic, key string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !slices.Contains(whKeys(t, r), topic+" "+key) {
-		if time.Now().After(deadline) {
-			t.Fatalf("receiver never got %s of %s; got %v", topic, keyway.Fingerprint(key), whKeys(t, r))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	keywaytest.EventuallyShows(t, fmt.Sprintf("the receiver to get %s of %s", topic, keyway.Fingerprint(key)), func() (bool, string) {
+		got := whKeys(t, r)
+		return slices.Contains(got, topic+" "+key), fmt.Sprint(got)
+	})
 }
 
 // whDeliveries reads a webhook's deliveries through the API with cred.

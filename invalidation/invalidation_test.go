@@ -3,6 +3,7 @@ package invalidation_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -92,13 +93,10 @@ func (h *hub) Run(ctx context.Context, deliver func(string), up func(bool)) {
 
 func waitCalls(t *testing.T, l *local, want []string) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for !slices.Equal(l.snapshot(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("calls %v, want %v", l.snapshot(), want)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	keywaytest.EventuallyShows(t, fmt.Sprintf("calls %v", want), func() (bool, string) {
+		got := l.snapshot()
+		return slices.Equal(got, want), fmt.Sprint(got)
+	})
 }
 
 func TestBroadcast(t *testing.T) {

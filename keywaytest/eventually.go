@@ -24,12 +24,33 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 // point is that something happens within a bound.
 func EventuallyWithin(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
+	poll(t, d, what, func() (bool, string) { return cond(), "" })
+}
+
+// EventuallyShows is Eventually for a condition that can say what it saw:
+// cond returns whether it holds and a description of the state it found,
+// and a timeout reports the last one, which is what a reader of the
+// failure needs.
+func EventuallyShows(t testing.TB, what string, cond func() (ok bool, seen string)) {
+	t.Helper()
+	poll(t, EventuallyTimeout, what, cond)
+}
+
+func poll(t testing.TB, d time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
 	deadline := time.Now().Add(d)
 	// Start fast so quick conditions cost little wall time, then back off
 	// so a slow one does not spin a core the code under test needs.
 	pause := 500 * time.Microsecond
-	for !cond() {
+	for {
+		ok, seen := cond()
+		if ok {
+			return
+		}
 		if time.Now().After(deadline) {
+			if seen != "" {
+				t.Fatalf("timed out after %v waiting for %s; last seen: %s", d, what, seen)
+			}
 			t.Fatalf("timed out after %v waiting for %s", d, what)
 		}
 		time.Sleep(pause)

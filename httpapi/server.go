@@ -1,5 +1,5 @@
 // Package httpapi serves the operation table over HTTP with the exact
-// wire behaviour of The Auth API (CONTRACT.md), plus the verification fast
+// wire behaviour of The Auth API (docs/api.md), plus the verification fast
 // path, health probes and the OpenAPI document.
 package httpapi
 

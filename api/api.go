@@ -38,6 +38,9 @@ type Operation struct {
 	// Raw, for the few routes that are not JSON (metrics), is served as is
 	// instead of Call.
 	Raw http.Handler
+
+	// params is Input's tags, parsed once; see Params.
+	params []Param
 }
 
 // List is a page of results; Next is the cursor of the following page, ""
@@ -66,6 +69,13 @@ type CSV struct {
 
 func op[In any](o Operation, call func(ctx context.Context, c *keyway.Caller, in *In) (any, error)) Operation {
 	o.Input = reflect.TypeFor[In]()
+	params, err := describe(o.Input)
+	if err != nil {
+		// The table is static: a bad tag is a programming error found by
+		// every test that builds it.
+		panic(err)
+	}
+	o.params = params
 	o.Call = func(ctx context.Context, c *keyway.Caller, in any) (any, error) { return call(ctx, c, in.(*In)) }
 	return o.withDefaults()
 }

@@ -141,31 +141,17 @@ func OpenAPI(ops []Operation, version string) ([]byte, error) {
 			entry["security"] = []any{}
 		}
 		var params []openAPIParam
-		if o.Input != nil {
-			for _, f := range reflect.VisibleFields(o.Input) {
-				if f.Anonymous {
-					continue
-				}
-				for _, in := range []string{"path", "query", "header"} {
-					name := f.Tag.Get(in)
-					if name == "" {
-						continue
-					}
-					s, err := SchemaFor(f.Type)
-					if err != nil {
-						return nil, err
-					}
-					s.Enum = Enum(f.Tag.Get("enum"))
-					params = append(params, openAPIParam{Name: name, In: in, Required: in == "path" || f.Tag.Get("required") == "true", Description: f.Tag.Get("doc"), Schema: s})
-				}
-				if f.Tag.Get("body") != "" {
-					s, err := SchemaFor(f.Type)
-					if err != nil {
-						return nil, err
-					}
-					entry["requestBody"] = map[string]any{"content": map[string]any{"application/json": map[string]any{"schema": s}}}
-				}
+		for _, p := range o.Params() {
+			s, err := SchemaFor(p.Type)
+			if err != nil {
+				return nil, err
 			}
+			if p.In == InBody {
+				entry["requestBody"] = map[string]any{"content": map[string]any{"application/json": map[string]any{"schema": s}}}
+				continue
+			}
+			s.Enum = p.Enum
+			params = append(params, openAPIParam{Name: p.Name, In: string(p.In), Required: p.Required, Description: p.Doc, Schema: s})
 		}
 		if params != nil {
 			entry["parameters"] = params

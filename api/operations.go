@@ -25,7 +25,7 @@ type Verified struct {
 	Success any
 }
 
-// Operations returns the operation table in the order of CONTRACT.md.
+// Operations returns the operation table in the order of docs/api.md.
 func Operations(svc *service.Service, v *verify.Verifier) []Operation {
 	verifyKey := func(ctx context.Context, c *keyway.Caller, in *verifyIn) (any, error) {
 		r, err := v.Verify(ctx, c, in.Key, in.Origin)

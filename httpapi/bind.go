@@ -9,73 +9,45 @@ import (
 	"net/url"
 	"reflect"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/api"
 )
 
 // MaxBodyBytes is the largest request body accepted (413 above it).
 const MaxBodyBytes = 1 << 20
 
-// binder fills an operation's input struct from a request. It is built once
-// per operation from the struct's tags.
+// binder fills an operation's input struct from a request, as the
+// operation's parameter descriptors say; it checks their types once, when
+// the handler is built.
 type binder struct {
 	typ    reflect.Type
-	fields []boundField
+	fields []api.Param
 	body   []int // index of the body field, nil when none
-}
-
-type fieldSource uint8
-
-const (
-	fromPath fieldSource = iota
-	fromQuery
-	fromHeader
-)
-
-type boundField struct {
-	index  []int
-	source fieldSource
-	name   string
-	// keepEmpty binds a query parameter given with an empty value (tag
-	// empty:"keep"); other empty parameters count as absent.
-	keepEmpty bool
 }
 
 var optionalString = reflect.TypeFor[keyway.Optional[string]]()
 
-func newBinder(t reflect.Type) (*binder, error) {
-	if t == nil {
+func newBinder(o api.Operation) (*binder, error) {
+	if o.Input == nil {
 		return nil, nil
 	}
-	b := &binder{typ: t}
-	for _, f := range reflect.VisibleFields(t) {
-		if f.Anonymous {
+	b := &binder{typ: o.Input}
+	for _, p := range o.Params() {
+		if p.In == api.InBody {
+			b.body = p.Index
 			continue
 		}
-		var src fieldSource
-		var name string
-		switch {
-		case f.Tag.Get("path") != "":
-			src, name = fromPath, f.Tag.Get("path")
-		case f.Tag.Get("query") != "":
-			src, name = fromQuery, f.Tag.Get("query")
-		case f.Tag.Get("header") != "":
-			src, name = fromHeader, f.Tag.Get("header")
-		case f.Tag.Get("body") != "":
-			b.body = f.Index
-			continue
-		default:
-			continue
-		}
-		if src != fromPath {
-			switch f.Type {
+		if p.In != api.InPath {
+			switch p.Type {
 			case reflect.TypeFor[string](), reflect.TypeFor[*string](), reflect.TypeFor[*bool](), reflect.TypeFor[int](), optionalString:
 			default:
-				return nil, fmt.Errorf("field %s: unsupported parameter type %s", f.Name, f.Type)
+				return nil, fmt.Errorf("parameter %s: unsupported type %s", p.Name, p.Type)
 			}
 		}
-		b.fields = append(b.fields, boundField{index: f.Index, source: src, name: name, keepEmpty: f.Tag.Get("empty") == "keep"})
+		b.fields = append(b.fields, p)
 	}
 	return b, nil
 }
@@ -85,11 +57,35 @@ func newBinder(t reflect.Type) (*binder, error) {
 func (b *binder) pathParamNames() []string {
 	var names []string
 	for _, f := range b.fields {
-		if f.source == fromPath {
-			names = append(names, f.name)
+		if f.In == api.InPath {
+			names = append(names, f.Name)
 		}
 	}
 	return names
+}
+
+// outsideEnum is the message for a value the descriptor does not allow,
+// worded as the original service words it.
+func outsideEnum(name string, values []any) string {
+	var sb strings.Builder
+	sb.WriteString(name)
+	sb.WriteString(" must be one of the following values: ")
+	for i, v := range values {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprint(&sb, v)
+	}
+	return sb.String()
+}
+
+func inEnum(values []any, raw string) bool {
+	for _, v := range values {
+		if v == raw {
+			return true
+		}
+	}
+	return false
 }
 
 // bind returns a pointer to a new input value.
@@ -100,29 +96,45 @@ func (b *binder) bind(r *http.Request, params []string) (any, error) {
 	var problems []string
 	pi := 0
 	for _, f := range b.fields {
-		fv := s.FieldByIndex(f.index)
-		switch f.source {
-		case fromPath:
-			if !keyway.ValidText(params[pi]) {
-				problems = append(problems, f.name+" must be valid UTF-8 text without NUL characters")
-			}
-			fv.SetString(params[pi])
+		fv := s.FieldByIndex(f.Index)
+		var raw string
+		switch f.In {
+		case api.InPath:
+			raw = params[pi]
 			pi++
-		case fromHeader:
-			fv.SetString(r.Header.Get(f.name))
-		case fromQuery:
+			if !keyway.ValidText(raw) {
+				problems = append(problems, f.Name+" must be valid UTF-8 text without NUL characters")
+				continue
+			}
+			fv.SetString(raw)
+		case api.InHeader:
+			raw = r.Header.Get(f.Name)
+			fv.SetString(raw)
+		case api.InQuery:
 			if query == nil {
 				query = r.URL.Query()
 			}
-			raw := query.Get(f.name)
-			if raw == "" && !(f.keepEmpty && query.Has(f.name)) {
+			raw = query.Get(f.Name)
+			if raw == "" && !(f.KeepEmpty && query.Has(f.Name)) {
+				switch {
+				case f.Required && f.Enum != nil:
+					// The original names the allowed values for a missing
+					// enum parameter too.
+					problems = append(problems, outsideEnum(f.Name, f.Enum))
+				case f.Required:
+					problems = append(problems, f.Name+" should not be empty")
+				}
 				continue
 			}
 			if !keyway.ValidText(raw) {
-				problems = append(problems, f.name+" must be valid UTF-8 text without NUL characters")
+				problems = append(problems, f.Name+" must be valid UTF-8 text without NUL characters")
 				continue
 			}
-			if msg := setQuery(fv, f.name, raw); msg != "" {
+			if f.Enum != nil && !inEnum(f.Enum, raw) {
+				problems = append(problems, outsideEnum(f.Name, f.Enum))
+				continue
+			}
+			if msg := setQuery(fv, f.Name, raw); msg != "" {
 				problems = append(problems, msg)
 			}
 		}

@@ -1,5 +1,5 @@
 // Package httpapi serves the operation table over HTTP with the exact
-// wire behaviour of The Auth API (CONTRACT.md), plus the verification fast
+// wire behaviour of The Auth API (docs/api.md), plus the verification fast
 // path, health probes and the OpenAPI document.
 package httpapi
 
@@ -135,7 +135,7 @@ func New(cfg Config) (*Handler, error) {
 			h.router.handle(o.Method, o.Path, func(w http.ResponseWriter, r *http.Request, _ []string) { o.Raw.ServeHTTP(w, r) })
 			continue
 		}
-		b, err := newBinder(o.Input)
+		b, err := newBinder(o)
 		if err != nil {
 			return nil, fmt.Errorf("operation %s: %w", o.ID, err)
 		}

@@ -15,9 +15,6 @@ func AccessKeyPrefix(env keyway.Env) string { return string(env) + "_access_" }
 // whole account, user for a project's (a project-level key acts as a user
 // of its project). A caller narrowed to one project lists that project's.
 func (s *Service) ListAccessKeys(ctx context.Context, c *keyway.Caller, accountID, projectID string, isActive *bool, page keyway.Page) ([]*keyway.AccessKey, string, error) {
-	if accountID == "" {
-		return nil, "", keyway.Invalid("accountId should not be empty")
-	}
 	accountID, p, err := s.queryScope(ctx, c, accountID, projectID)
 	if err != nil {
 		return nil, "", err

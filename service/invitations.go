@@ -141,9 +141,6 @@ func (s *Service) ListInvitations(ctx context.Context, c *keyway.Caller, account
 		return nil, "", err
 	}
 	st := keyway.InvitationStatus(status)
-	if status != "" && !st.Valid() {
-		return nil, "", keyway.Invalid("status must be one of the following values: pending, accepted, cancelled, expired")
-	}
 	accountID, pr, err := s.queryScope(ctx, c, accountID, projectID)
 	if err != nil {
 		return nil, "", err

@@ -10,9 +10,6 @@ import (
 // ListProjects lists the active projects of an account the caller reaches;
 // a caller narrowed to projects sees only those.
 func (s *Service) ListProjects(ctx context.Context, c *keyway.Caller, accountID string, page keyway.Page) ([]*keyway.Project, string, error) {
-	if accountID == "" {
-		return nil, "", keyway.Invalid("accountId should not be empty")
-	}
 	accountID, err := namedAccount(c, accountID)
 	if err != nil {
 		return nil, "", err

@@ -8,7 +8,7 @@ import (
 )
 
 // The checks below are the one place where a caller's reach and role meet
-// the objects it names (CONTRACT.md "Management authentication"). Objects
+// the objects it names (docs/api.md "Management authentication"). Objects
 // named in a path that the caller cannot see answer 404, as if they did not
 // exist; accounts and projects named in a query or body answer 403; and an
 // object the caller sees but may not change answers 403.
@@ -153,8 +153,8 @@ func projectOf(id *string) string {
 }
 
 // A credential narrowed to a project (a project-level access key, an MCP
-// server's token of one project) reaches only that project (CONTRACT.md:
-// "a project-level one reaches only its project"). What belongs to the
+// server's token of one project) reaches only that project (docs/api.md
+// "Management authentication"). What belongs to the
 // account as a whole rather than to any project stays out of its reach:
 // the account's people, whose names and emails GET /teammates and the
 // account-wide notifications (a teammate joined, with their email; an

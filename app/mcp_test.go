@@ -247,6 +247,14 @@ func TestMCPToolsList(t *testing.T) {
 			}
 		}
 		for _, p := range mcpPathParams(o.Path) {
+			// The catalogue names a resource's path parameter id, or key
+			// for the two key look-ups.
+			if p == "key" || p == "id" {
+				p = "id"
+				if tool.Name == "the_auth_api_api_keys_list_2" || tool.Name == "list_all_the_auth_api_api_keys_auths" {
+					p = "key"
+				}
+			}
 			if props[p] == nil || !slices.Contains(required, p) {
 				t.Errorf("%s: path parameter %s is not a required property (schema %s)", tool.Name, p, js(schema))
 			}
@@ -491,7 +499,7 @@ func testMCPEveryTool(t *testing.T, dbURL string) {
 			},
 			invalid: map[string]any{"key": "live_access_unknown", "body": map[string]any{"name": "x"}}, invalidStatus: 404},
 		{tool: "delete_a_the_auth_api_access_key_by_id", as: "admin", valid: func(t *testing.T) map[string]any { return map[string]any{"key": createdAccessKey} },
-			invalid: map[string]any{}, invalidStatus: 400, invalidMessage: "key should not be empty"},
+			invalid: map[string]any{}, invalidStatus: 400, invalidMessage: "id should not be empty"},
 		{tool: "update_a_the_auth_api_access_key_reactivate_by_id", as: "admin", valid: func(t *testing.T) map[string]any { return map[string]any{"key": createdAccessKey} },
 			check: func(t *testing.T, sc map[string]any) {
 				if sc["key"] != createdAccessKey || sc["isActive"] != true {
@@ -593,7 +601,7 @@ func testMCPEveryTool(t *testing.T, dbURL string) {
 		{tool: "the_auth_api_api_keys_list_2", as: "admin", valid: args(map[string]any{"key": k1.Key}), check: keyCheck(k1.Key),
 			invalid: map[string]any{"key": "live_unknown"}, invalidStatus: 404},
 		{tool: "get_single_the_auth_api_api_key_by_id", as: "admin", valid: args(map[string]any{"key": k1.Key}), check: keyCheck(k1.Key),
-			invalid: map[string]any{}, invalidStatus: 400, invalidMessage: "key should not be empty"},
+			invalid: map[string]any{}, invalidStatus: 400, invalidMessage: "id should not be empty"},
 		{tool: "update_a_the_auth_api_api_key_by_id", as: "admin", valid: args(map[string]any{"key": k1.Key, "body": map[string]any{"name": "renamed", "allowedDomains": []string{"example.com"}}}),
 			check: func(t *testing.T, sc map[string]any) {
 				if sc["name"] != "renamed" || js(sc["allowedDomains"]) != `["example.com"]` {
@@ -604,7 +612,7 @@ func testMCPEveryTool(t *testing.T, dbURL string) {
 		{tool: "list_all_the_auth_api_api_keys_auths", as: "admin", valid: args(map[string]any{"key": k1.Key}), check: keyCheck(k1.Key),
 			invalid: map[string]any{"key": "live_unknown"}, invalidStatus: 404, invalidMessage: "Invalid client key"},
 		{tool: "get_single_the_auth_api_api_keys_auth_by_id", as: "admin", valid: args(map[string]any{"key": k1.Key, "x-origin-domain": "example.com"}), check: keyCheck(k1.Key),
-			invalid: map[string]any{"x-origin-domain": "example.com"}, invalidStatus: 400, invalidMessage: "key should not be empty"},
+			invalid: map[string]any{"x-origin-domain": "example.com"}, invalidStatus: 400, invalidMessage: "id should not be empty"},
 		{tool: "create_a_the_auth_api_api_keys_auth", as: "admin", valid: args(map[string]any{"key": k1.Key}), check: keyCheck(k1.Key),
 			invalid: map[string]any{"key": 12345}, invalidStatus: 404, invalidMessage: "Invalid client key"},
 		{tool: "create_a_the_auth_api_auth_authenticate", as: "admin", valid: args(map[string]any{"body": map[string]any{"credentials": map[string]any{"api_key": k1.Key}}}),
@@ -998,6 +1006,42 @@ func TestMCPScalarArguments(t *testing.T) {
 	}
 }
 
+// Tools take flat arguments, as the integration catalogue describes them:
+// body fields beside the path parameter, which is named id (or key for the
+// key look-ups), a body field named like the route's parameter renamed to
+// newKey; the nested body form of earlier releases still works, and giving
+// both forms at once is a tool error rather than a silent choice.
+func TestMCPFlatArguments(t *testing.T) {
+	s := startServer(t, keywaytest.SQLiteURL(t))
+	p := s.newProject("flat", "live")
+	cs := s.mcpSession(t, "x-api-key", s.AccessKey)
+	created := mcpOK(t, cs, "create_a_the_auth_api_api_key", map[string]any{"name": "flat", "projectId": p.ID})
+	key := mcpStr(t, created, "key")
+	if got := mcpStr(t, mcpOK(t, cs, "get_single_the_auth_api_api_key_by_id", map[string]any{"id": key}), "name"); got != "flat" {
+		t.Fatalf("by id: name %q, want flat", got)
+	}
+	if got := mcpStr(t, mcpOK(t, cs, "the_auth_api_api_keys_list_2", map[string]any{"key": key}), "name"); got != "flat" {
+		t.Fatalf("by key: name %q, want flat", got)
+	}
+	const custom = "flat_custom_key_0123456789"
+	renamed := mcpOK(t, cs, "update_a_the_auth_api_api_key_by_id", map[string]any{"id": key, "newKey": custom, "name": "renamed"})
+	if mcpStr(t, renamed, "key") != custom || mcpStr(t, renamed, "name") != "renamed" {
+		t.Fatalf("newKey: got %s", js(renamed))
+	}
+	nested := mcpOK(t, cs, "update_a_the_auth_api_api_key_by_id", map[string]any{"id": custom, "body": map[string]any{"name": "nested"}})
+	if mcpStr(t, nested, "name") != "nested" {
+		t.Fatalf("nested: got %s", js(nested))
+	}
+	msg := mcpErr(t, cs, "update_a_the_auth_api_api_key_by_id", map[string]any{"id": custom, "name": "both", "body": map[string]any{"name": "both"}}, 400)
+	if !strings.Contains(msg, "not both") {
+		t.Fatalf("both forms: message %q", msg)
+	}
+	if got := mcpStr(t, mcpOK(t, cs, "get_single_the_auth_api_api_key_by_id", map[string]any{"id": custom}), "name"); got != "nested" {
+		t.Fatalf("after the refused call: name %q, want nested", got)
+	}
+	mcpErr(t, cs, "create_a_the_auth_api_api_key", map[string]any{"projectId": p.ID}, 400)
+}
+
 // ---- 4. scope ----
 
 // mcpMatchesREST calls a tool and the same request over REST with the same
@@ -1174,9 +1218,9 @@ func TestMCPErrorsAreToolErrors(t *testing.T) {
 		msg  string
 	}{
 		{"arguments not an object", []any{"x"}, "arguments must be a JSON object"},
-		{"path argument missing", map[string]any{}, "key should not be empty"},
-		{"path argument empty", map[string]any{"key": ""}, "key should not be empty"},
-		{"path argument an object", map[string]any{"key": map[string]any{}}, "key must be a string, a number or a boolean"},
+		{"path argument missing", map[string]any{}, "id should not be empty"},
+		{"path argument empty", map[string]any{"key": ""}, "id should not be empty"},
+		{"path argument an object", map[string]any{"key": map[string]any{}}, "id must be a string, a number or a boolean"},
 		{"header argument a list", map[string]any{"key": k.Key, "x-origin-domain": []any{"a"}}, "x-origin-domain must be a string, a number or a boolean"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -177,8 +177,23 @@ func (t *Tool) request(ctx context.Context, b Backend, raw json.RawMessage) (*ht
 	path := t.Op.Path
 	query := url.Values{}
 	header := http.Header{}
+	var fields map[string]json.RawMessage
 	for arg, p := range t.params {
 		v, ok := args[arg]
+		if p.in == "body" {
+			if ok {
+				if fields == nil {
+					fields = map[string]json.RawMessage{}
+				}
+				fields[p.name] = v
+			}
+			continue
+		}
+		if !ok && p.in == "path" && arg != p.name {
+			// The route's own name, as the deprecated nested form spelled
+			// it; never a body field, which is renamed away from it.
+			v, ok = args[p.name]
+		}
 		if !ok || string(v) == "null" && arg == "next_cursor" {
 			if p.in == "path" {
 				return nil, fmt.Errorf("%s should not be empty", arg)
@@ -206,8 +221,21 @@ func (t *Tool) request(ctx context.Context, b Backend, raw json.RawMessage) (*ht
 	}
 	var body io.Reader
 	if t.body != nil {
-		data, ok := args["body"]
-		if !ok {
+		data, isNested := args[nested]
+		switch {
+		case isNested && fields != nil:
+			return nil, fmt.Errorf("give the body's fields either as top-level arguments or in the deprecated %q object, not both", nested)
+		case isNested:
+			// The API validates the body; only its shape is checked here.
+			if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+				return nil, fmt.Errorf("%s must be an object", nested)
+			}
+		case fields != nil:
+			var err error
+			if data, err = json.Marshal(fields); err != nil {
+				return nil, fmt.Errorf("the body's fields are not valid JSON")
+			}
+		default:
 			data = json.RawMessage(`{}`)
 		}
 		body = bytes.NewReader(data)

@@ -7,6 +7,7 @@ package mcp
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -23,8 +24,8 @@ import (
 type Tool struct {
 	Def *sdk.Tool
 	Op  api.Operation
-	// params are the operation's path, query and header parameters, by
-	// argument name.
+	// params are the operation's path, query, header and body parameters,
+	// by argument name: one flat object, as agents fill it.
 	params map[string]param
 	// body is the operation's JSON body type, nil when it takes none.
 	body reflect.Type
@@ -34,8 +35,21 @@ type Tool struct {
 }
 
 type param struct {
-	in   string // path, query or header
+	in   string // path, query, header or body
 	name string // as sent
+}
+
+// nested is the deprecated argument that carried the whole request body
+// before arguments were flat; it is accepted for one release so that agent
+// configurations written for it keep working.
+const nested = "body"
+
+// keyLookups are the tools whose path parameter the integration catalogue
+// names "key" (they look a key up by its string); every other tool names
+// its resource's path parameter "id", as the catalogue says.
+var keyLookups = map[string]bool{
+	"the_auth_api_api_keys_list_2":         true,
+	"list_all_the_auth_api_api_keys_auths": true,
 }
 
 // Tools derives the tools of ops: one per tool name, in table order.
@@ -53,6 +67,53 @@ func Tools(ops []api.Operation) ([]*Tool, error) {
 	return out, nil
 }
 
+// input is one parameter of an operation as the tool builder sees it.
+type input struct {
+	in, wire string
+	schema   *jsonschema.Schema
+	required bool
+}
+
+// inputs lists o's parameters: path, query and header ones from the input
+// struct's tags, then the body's fields (bodyType is the body's type, nil
+// when there is none). It is the only walk over an operation's input, so
+// that it can read the operation's parameter descriptor instead.
+func inputs(o api.Operation) (params []input, bodyType reflect.Type, err error) {
+	if o.Input == nil {
+		return nil, nil, nil
+	}
+	for _, f := range reflect.VisibleFields(o.Input) {
+		if f.Anonymous {
+			continue
+		}
+		if f.Tag.Get("body") != "" {
+			s, err := api.SchemaFor(f.Type)
+			if err != nil {
+				return nil, nil, err
+			}
+			bodyType = f.Type
+			for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
+				params = append(params, input{in: "body", wire: name, schema: s.Properties[name], required: slices.Contains(s.Required, name)})
+			}
+			continue
+		}
+		for _, in := range []string{"path", "query", "header"} {
+			wire := f.Tag.Get(in)
+			if wire == "" {
+				continue
+			}
+			s, err := api.SchemaFor(f.Type)
+			if err != nil {
+				return nil, nil, err
+			}
+			s.Description = f.Tag.Get("doc")
+			s.Enum = api.Enum(f.Tag.Get("enum"))
+			params = append(params, input{in: in, wire: wire, schema: s, required: in == "path" || f.Tag.Get("required") == "true"})
+		}
+	}
+	return params, bodyType, nil
+}
+
 func newTool(o api.Operation, name string) (*Tool, error) {
 	t := &Tool{Op: o, params: map[string]param{}}
 	schema := &jsonschema.Schema{Type: "object", Properties: map[string]*jsonschema.Schema{}}
@@ -60,69 +121,80 @@ func newTool(o api.Operation, name string) (*Tool, error) {
 	if o.Output != nil && o.Output.Kind() == reflect.Slice {
 		t.list = true
 	}
-	if o.Input != nil {
-		for _, f := range reflect.VisibleFields(o.Input) {
-			if f.Anonymous {
-				continue
-			}
-			if f.Tag.Get("body") != "" {
-				s, err := api.SchemaFor(f.Type)
-				if err != nil {
-					return nil, err
-				}
-				s.Description = "the request body"
-				schema.Properties["body"] = s
-				t.body = f.Type
-				if len(s.Required) > 0 {
-					required = append(required, "body")
-				}
-				continue
-			}
-			for _, in := range []string{"path", "query", "header"} {
-				wire := f.Tag.Get(in)
-				if wire == "" {
-					continue
-				}
-				arg := wire
-				switch wire {
-				case "cursor":
-					t.paged, arg = true, "next_cursor"
-				case "offset":
-					// Tools page by cursor.
-					continue
-				}
-				s, err := api.SchemaFor(f.Type)
-				if err != nil {
-					return nil, err
-				}
-				s.Description = f.Tag.Get("doc")
-				if arg == "next_cursor" {
-					s = &jsonschema.Schema{Types: []string{"string", "null"}, Description: "the next_cursor of the previous page; absent or null for the first"}
-				}
-				s.Enum = api.Enum(f.Tag.Get("enum"))
-				schema.Properties[arg] = s
-				t.params[arg] = param{in: in, name: wire}
-				if in == "path" || f.Tag.Get("required") == "true" {
-					required = append(required, arg)
-				}
-			}
+	params, bodyType, err := inputs(o)
+	if err != nil {
+		return nil, err
+	}
+	t.body = bodyType
+	// taken holds every name a body field must not reuse: the arguments
+	// and the route's own parameter names, so that "key" in a body never
+	// reads as the key the route is about.
+	taken := map[string]bool{nested: true}
+	add := func(arg string, p input, s *jsonschema.Schema) error {
+		if _, dup := t.params[arg]; dup {
+			return fmt.Errorf("two parameters are both argument %q", arg)
 		}
+		schema.Properties[arg] = s
+		t.params[arg] = param{in: p.in, name: p.wire}
+		taken[arg] = true
+		if p.required {
+			required = append(required, arg)
+		}
+		return nil
+	}
+	for _, p := range params {
+		if p.in == "body" {
+			continue
+		}
+		taken[p.wire] = true
+		arg := p.wire
+		s := p.schema
+		switch {
+		case p.in == "path" && (arg == "id" || arg == "key"):
+			arg = "id"
+			if keyLookups[name] {
+				arg = "key"
+			}
+		case arg == "cursor":
+			t.paged, arg = true, "next_cursor"
+			s = &jsonschema.Schema{Types: []string{"string", "null"}, Description: "the next_cursor of the previous page; absent or null for the first"}
+		case arg == "offset":
+			// Tools page by cursor.
+			continue
+		}
+		if err := add(arg, p, s); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range params {
+		if p.in != "body" {
+			continue
+		}
+		arg := p.wire
+		s := p.schema
+		if taken[arg] {
+			arg = "new" + strings.ToUpper(arg[:1]) + arg[1:]
+			if taken[arg] {
+				return nil, fmt.Errorf("body field %q collides with an argument, and so does %q", p.wire, arg)
+			}
+			c := *s
+			c.Description = strings.TrimSpace(fmt.Sprintf("%s (sent as the body's %q field; renamed because %q names another argument or the route's parameter)", c.Description, p.wire, p.wire))
+			s = &c
+		}
+		if err := add(arg, p, s); err != nil {
+			return nil, err
+		}
+	}
+	if bodyType != nil {
+		schema.Properties[nested] = &jsonschema.Schema{Type: "object", Description: "deprecated, accepted for one release: the whole request body as one object; give its fields as top-level arguments instead, not both"}
 	}
 	slices.Sort(required)
 	schema.Required = required
-	// The description names what must be given, inside the body too.
-	needed := slices.Clone(required)
-	if b := schema.Properties["body"]; b != nil && slices.Contains(needed, "body") {
-		needed = slices.DeleteFunc(needed, func(n string) bool { return n == "body" })
-		for _, f := range b.Required {
-			needed = append(needed, "body."+f)
-		}
-	}
 	readOnly := o.Method == http.MethodGet
 	destructive := o.Method == http.MethodDelete || strings.HasSuffix(o.Path, "/rotate")
 	t.Def = &sdk.Tool{
 		Name:        name,
-		Description: describe(o, t, needed),
+		Description: describe(o, t, required),
 		InputSchema: schema,
 		Annotations: &sdk.ToolAnnotations{
 			ReadOnlyHint:    readOnly,

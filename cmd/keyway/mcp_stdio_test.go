@@ -175,7 +175,7 @@ func TestMCPStdio(t *testing.T) {
 	if msg := stdioErr(t, cs, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": "live_unknown"}, 404); msg != "Invalid client key" {
 		t.Fatalf("404 says %q", msg)
 	}
-	if msg := stdioErr(t, cs, "get_single_the_auth_api_api_key_by_id", map[string]any{}, 400); msg != "key should not be empty" {
+	if msg := stdioErr(t, cs, "get_single_the_auth_api_api_key_by_id", map[string]any{}, 400); msg != "id should not be empty" {
 		t.Fatalf("missing path argument says %q", msg)
 	}
 	// An access key is not a user: REST's 403.

@@ -37,11 +37,12 @@ test('MCP: the 57 tools, a project and a key made and verified through them', as
     assert.equal(accounts.isError ?? false, false);
     const accountId = accounts.structuredContent.result[0].id;
 
-    const project = await client.callTool({ name: 'create_a_the_auth_api_project', arguments: { body: { name: 'mcp', accountId, env: 'live' } } });
+    // Arguments are flat: body fields beside the path and query parameters.
+    const project = await client.callTool({ name: 'create_a_the_auth_api_project', arguments: { name: 'mcp', accountId, env: 'live' } });
     assert.equal(project.isError ?? false, false, JSON.stringify(project));
     const projectId = project.structuredContent.id;
 
-    const key = await client.callTool({ name: 'create_a_the_auth_api_api_key', arguments: { body: { name: 'from an agent', projectId } } });
+    const key = await client.callTool({ name: 'create_a_the_auth_api_api_key', arguments: { name: 'from an agent', projectId } });
     assert.equal(key.isError ?? false, false, JSON.stringify(key));
     assert.match(key.structuredContent.key, /^live_[A-Za-z0-9]{64}$/);
 
@@ -53,11 +54,21 @@ test('MCP: the 57 tools, a project and a key made and verified through them', as
     assert.deepEqual(listed.structuredContent.result.map((k) => k.key), [key.structuredContent.key]);
     assert.equal(listed.structuredContent.next_cursor, null);
 
+    // A by-id tool takes the catalogue's `id`.
+    const got = await client.callTool({ name: 'get_single_the_auth_api_project_by_id', arguments: { id: projectId } });
+    assert.equal(got.isError ?? false, false, JSON.stringify(got));
+    assert.equal(got.structuredContent.name, 'mcp');
+
+    // The nested body of the last release still works (deprecated).
+    const nested = await client.callTool({ name: 'create_a_the_auth_api_api_key', arguments: { body: { name: 'nested form', projectId } } });
+    assert.equal(nested.isError ?? false, false, JSON.stringify(nested));
+    assert.equal(nested.structuredContent.name, 'nested form');
+
     // A refusal is a tool error with the contract's status, not a protocol failure.
     const missing = await client.callTool({ name: 'get_single_the_auth_api_project_by_id', arguments: { id: 'no-such-project' } });
     assert.equal(missing.isError, true);
     assert.equal(missing.structuredContent.statusCode, 404);
-    const invalid = await client.callTool({ name: 'create_a_the_auth_api_project', arguments: { body: { name: 'x', accountId } } });
+    const invalid = await client.callTool({ name: 'create_a_the_auth_api_project', arguments: { name: 'x', accountId } });
     assert.equal(invalid.isError, true);
     assert.equal(invalid.structuredContent.statusCode, 400);
   } finally {

@@ -74,42 +74,26 @@ type input struct {
 	required bool
 }
 
-// inputs lists o's parameters: path, query and header ones from the input
-// struct's tags, then the body's fields (bodyType is the body's type, nil
-// when there is none). It is the only walk over an operation's input, so
-// that it can read the operation's parameter descriptor instead.
+// inputs lists o's parameters from its descriptor (api.Param, the one
+// the binder and OpenAPI read too): path, query and header ones as
+// declared, the body's fields at the body's place (bodyType is the body's
+// type, nil when there is none).
 func inputs(o api.Operation) (params []input, bodyType reflect.Type, err error) {
-	if o.Input == nil {
-		return nil, nil, nil
-	}
-	for _, f := range reflect.VisibleFields(o.Input) {
-		if f.Anonymous {
-			continue
+	for _, p := range o.Params() {
+		s, err := api.SchemaFor(p.Type)
+		if err != nil {
+			return nil, nil, err
 		}
-		if f.Tag.Get("body") != "" {
-			s, err := api.SchemaFor(f.Type)
-			if err != nil {
-				return nil, nil, err
-			}
-			bodyType = f.Type
+		if p.In == api.InBody {
+			bodyType = p.Type
 			for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
 				params = append(params, input{in: "body", wire: name, schema: s.Properties[name], required: slices.Contains(s.Required, name)})
 			}
 			continue
 		}
-		for _, in := range []string{"path", "query", "header"} {
-			wire := f.Tag.Get(in)
-			if wire == "" {
-				continue
-			}
-			s, err := api.SchemaFor(f.Type)
-			if err != nil {
-				return nil, nil, err
-			}
-			s.Description = f.Tag.Get("doc")
-			s.Enum = api.Enum(f.Tag.Get("enum"))
-			params = append(params, input{in: in, wire: wire, schema: s, required: in == "path" || f.Tag.Get("required") == "true"})
-		}
+		s.Description = p.Doc
+		s.Enum = p.Enum
+		params = append(params, input{in: string(p.In), wire: p.Name, schema: s, required: p.Required})
 	}
 	return params, bodyType, nil
 }

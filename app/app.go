@@ -213,9 +213,8 @@ func (a *App) Start(ctx context.Context) (err error) {
 		defer a.bgDone.Done()
 		a.verifier.RunFilter(a.bg, verify.FilterConfig{}, a.log)
 	}()
-	svc := service.New(store, invalidator, a.clock)
-	svc.EnableAnalytics(store)
-	if err := a.startWebhooks(svc, store); err != nil {
+	hooks, err := a.startWebhooks(store)
+	if err != nil {
 		return err
 	}
 	tokens, err := usertoken.NewIssuer(secret, usertoken.DefaultTTL, a.clock)
@@ -234,7 +233,18 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	people.Store, people.Groups, people.Tokens, people.Limiter = store, store, tokens, limiter
-	svc.EnablePeople(people)
+	// The operations are built over the service, and the service checks
+	// tool names against them: ops is set right after.
+	var ops []api.Operation
+	svc, err := service.New(service.Deps{
+		Store: store, Invalidator: invalidator, Clock: a.clock, Usage: store,
+		People: people, Webhooks: hooks,
+		MCPServers: service.MCPServers{Store: store, PublicURL: people.PublicURL,
+			IsTool: func(name string) bool { return api.IsToolName(ops, name) }},
+	})
+	if err != nil {
+		return err
+	}
 	a.svc = svc
 	first, err := a.bootstrap(ctx, svc, dataDir, embedded, people.PublicURL)
 	if err != nil {
@@ -244,9 +254,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if first != nil {
 		authenticated = first.authenticated
 	}
-	ops := api.Operations(svc, a.verifier)
-	svc.EnableMCPServers(service.MCPServers{Store: store, PublicURL: people.PublicURL,
-		IsTool: func(name string) bool { return api.IsToolName(ops, name) }})
+	ops = api.Operations(svc, a.verifier)
 	tools, err := mcp.Tools(ops)
 	if err != nil {
 		return err
@@ -351,14 +359,14 @@ func (a *App) DebugAddr() string { return a.debugAddr }
 
 // startWebhooks wires the webhook operations and starts this node's
 // dispatcher.
-func (a *App) startWebhooks(svc *service.Service, store *sqlstore.Store) error {
+func (a *App) startWebhooks(store *sqlstore.Store) (service.Webhooks, error) {
 	allow, err := webhook.ParseAllowNetworks(a.cfg.WebhookAllowNetworks)
 	if err != nil {
-		return fmt.Errorf("KEYWAY_WEBHOOK_ALLOW_NETWORKS: %w", err)
+		return service.Webhooks{}, fmt.Errorf("KEYWAY_WEBHOOK_ALLOW_NETWORKS: %w", err)
 	}
 	base, maxDelay, timeout := a.cfg.WebhookRetryBase, a.cfg.WebhookRetryMax, a.cfg.WebhookTimeout
 	if base <= 0 || maxDelay < base || timeout <= 0 || a.cfg.WebhookMaxAttempts < 0 {
-		return errors.New("webhook settings: retry base, timeout and attempts must be positive, and retry max at least the base")
+		return service.Webhooks{}, errors.New("webhook settings: retry base, timeout and attempts must be positive, and retry max at least the base")
 	}
 	guard := webhook.NewGuard(allow, nil)
 	sender := webhook.NewSender(guard, timeout)
@@ -367,7 +375,6 @@ func (a *App) startWebhooks(svc *service.Service, store *sqlstore.Store) error {
 	if a.cfg.WebhookMaxAttempts == 0 {
 		backoff.MaxAttempts = webhook.AttemptsFor(backoff.Base, backoff.Max, webhook.RetryWindow)
 	}
-	svc.EnableWebhooks(service.Webhooks{Store: store, Guard: guard, Pinger: webhook.Pinger{Sender: sender, Clock: a.clock}})
 	d := webhook.NewDispatcher(store, sender, a.clock, backoff, a.log)
 	// The lease outlasts one send (the timeout) with room to record it; a
 	// crashed node's claims come back after it.
@@ -380,7 +387,7 @@ func (a *App) startWebhooks(svc *service.Service, store *sqlstore.Store) error {
 		defer a.bgDone.Done()
 		d.Run(a.bg)
 	}()
-	return nil
+	return service.Webhooks{Store: store, Guard: guard, Pinger: webhook.Pinger{Sender: sender, Clock: a.clock}}, nil
 }
 
 // people configures sign-in and email. Without SMTP, email goes to the log

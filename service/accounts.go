@@ -34,10 +34,7 @@ func (s *Service) CreateAccount(ctx context.Context, c *keyway.Caller, in *keywa
 	if c.User == nil {
 		return nil, keyway.ErrForbidden
 	}
-	p, err := s.peopleOn()
-	if err != nil {
-		return nil, err
-	}
+	p := s.people
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}

@@ -13,10 +13,7 @@ import (
 // InviteToAccount is POST /accounts/{id}/users: an invitation to join the
 // whole account as a user.
 func (s *Service) InviteToAccount(ctx context.Context, c *keyway.Caller, accountID string, in *keyway.AccountInvite) error {
-	p, err := s.peopleOn()
-	if err != nil {
-		return err
-	}
+	p := s.people
 	if err := guard(c, keyway.RoleAdmin); err != nil {
 		return err
 	}
@@ -37,10 +34,7 @@ func (s *Service) InviteToAccount(ctx context.Context, c *keyway.Caller, account
 // CreateInvitations is POST /invitations. Inviting is an admin's job over
 // everything the invitation grants: the account, or each named project.
 func (s *Service) CreateInvitations(ctx context.Context, c *keyway.Caller, in *keyway.InvitationCreate) ([]*keyway.Invitation, error) {
-	p, err := s.peopleOn()
-	if err != nil {
-		return nil, err
-	}
+	p := s.people
 	if err := guard(c, keyway.RoleAdmin); err != nil {
 		return nil, err
 	}
@@ -136,10 +130,7 @@ func oneLine(s string) string {
 // ListInvitations lists an account's invitations, for its admins; an admin
 // narrowed to projects lists a project's.
 func (s *Service) ListInvitations(ctx context.Context, c *keyway.Caller, accountID, projectID, status string, page keyway.Page) ([]*keyway.Invitation, string, error) {
-	p, err := s.peopleOn()
-	if err != nil {
-		return nil, "", err
-	}
+	p := s.people
 	st := keyway.InvitationStatus(status)
 	accountID, pr, err := s.queryScope(ctx, c, accountID, projectID)
 	if err != nil {
@@ -161,10 +152,7 @@ func (s *Service) ListInvitations(ctx context.Context, c *keyway.Caller, account
 // what it grants: a caller reaching none of that does not see it; one who
 // sees it but does not administer all of it is refused.
 func (s *Service) pathInvitation(ctx context.Context, c *keyway.Caller, id string) (*People, *keyway.Invitation, error) {
-	p, err := s.peopleOn()
-	if err != nil {
-		return nil, nil, err
-	}
+	p := s.people
 	inv, err := p.Groups.Invitation(ctx, id)
 	if err != nil {
 		return nil, nil, err
@@ -225,10 +213,7 @@ func (s *Service) changeInvitation(ctx context.Context, c *keyway.Caller, id str
 // AcceptInvitation is the signed-in invitee taking up an invitation sent to
 // their email.
 func (s *Service) AcceptInvitation(ctx context.Context, c *keyway.Caller, id string) (*keyway.Invitation, error) {
-	p, err := s.peopleOn()
-	if err != nil {
-		return nil, err
-	}
+	p := s.people
 	if c.User == nil {
 		return nil, keyway.ErrForbidden
 	}
@@ -245,10 +230,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, c *keyway.Caller, id str
 // InvitationInfo is the public page of an invitation: whoever holds the
 // link sees who invited them where, and nothing else.
 func (s *Service) InvitationInfo(ctx context.Context, id string) (*keyway.InvitationInfo, error) {
-	p, err := s.peopleOn()
-	if err != nil {
-		return nil, err
-	}
+	p := s.people
 	inv, err := p.Groups.Invitation(ctx, id)
 	if err != nil {
 		return nil, err
@@ -267,10 +249,7 @@ func (s *Service) InvitationInfo(ctx context.Context, id string) (*keyway.Invita
 // SetUserRole gives a member of an account a role, over the account or one
 // of its projects; an admin's job. The account keeps at least one admin.
 func (s *Service) SetUserRole(ctx context.Context, c *keyway.Caller, userID string, in *keyway.RoleChange) ([]keyway.UserRole, error) {
-	p, err := s.peopleOn()
-	if err != nil {
-		return nil, err
-	}
+	p := s.people
 	if err := guard(c, keyway.RoleAdmin); err != nil {
 		return nil, err
 	}
@@ -293,10 +272,7 @@ func (s *Service) SetUserRole(ctx context.Context, c *keyway.Caller, userID stri
 // RemoveUserRoles takes a user's role over one project, or, without a
 // project, every role in the account: the user leaves it.
 func (s *Service) RemoveUserRoles(ctx context.Context, c *keyway.Caller, userID, accountID string, project *string) ([]keyway.UserRole, error) {
-	p, err := s.peopleOn()
-	if err != nil {
-		return nil, err
-	}
+	p := s.people
 	if err := guard(c, keyway.RoleAdmin); err != nil {
 		return nil, err
 	}
@@ -306,7 +282,7 @@ func (s *Service) RemoveUserRoles(ctx context.Context, c *keyway.Caller, userID,
 		return nil, keyway.Invalid("projectId should not be empty")
 	}
 	projectID := keyway.Deref(project)
-	accountID, err = namedAccount(c, accountID)
+	accountID, err := namedAccount(c, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -357,11 +333,8 @@ func (s *Service) rolesIn(ctx context.Context, p *People, userID, accountID stri
 // sees the account-wide roles and those over its projects; a credential
 // narrowed to a project sees no one (peopleOf).
 func (s *Service) Teammates(ctx context.Context, c *keyway.Caller, accountID, projectID string) ([]keyway.Teammate, error) {
-	p, err := s.peopleOn()
-	if err != nil {
-		return nil, err
-	}
-	accountID, err = namedAccount(c, accountID)
+	p := s.people
+	accountID, err := namedAccount(c, accountID)
 	if err != nil {
 		return nil, err
 	}

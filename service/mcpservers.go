@@ -18,25 +18,12 @@ type MCPServers struct {
 	PublicURL string
 }
 
-// EnableMCPServers turns the MCP server operations on.
-func (s *Service) EnableMCPServers(m MCPServers) { s.mcpServers = &m }
-
-func (s *Service) mcpOn() (*MCPServers, error) {
-	if s.mcpServers == nil {
-		return nil, keyway.Errorf(keyway.CodeNotImplemented, "Not implemented")
-	}
-	return s.mcpServers, nil
-}
-
 func (m *MCPServers) url() string { return strings.TrimRight(m.PublicURL, "/") + "/mcp" }
 
 // CreateMCPServer mints an MCP server's token, an admin's job over the
 // account or the project it acts in. The token is in this answer only.
 func (s *Service) CreateMCPServer(ctx context.Context, c *keyway.Caller, in *keyway.MCPServerCreate) (*keyway.MCPServer, error) {
-	m, err := s.mcpOn()
-	if err != nil {
-		return nil, err
-	}
+	m := s.mcpServers
 	if err := guard(c, keyway.RoleAdmin); err != nil {
 		return nil, err
 	}
@@ -89,11 +76,8 @@ func normalConfig(c keyway.MCPConfig) keyway.MCPConfig {
 // ListMCPServers lists an account's MCP servers (without tokens) for its
 // admins; a project admin sees the project's.
 func (s *Service) ListMCPServers(ctx context.Context, c *keyway.Caller, accountID string, page keyway.Page) ([]*keyway.MCPServer, string, error) {
-	m, err := s.mcpOn()
-	if err != nil {
-		return nil, "", err
-	}
-	accountID, err = namedAccount(c, accountID)
+	m := s.mcpServers
+	accountID, err := namedAccount(c, accountID)
 	if err != nil {
 		return nil, "", err
 	}
@@ -116,10 +100,7 @@ func (s *Service) ListMCPServers(ctx context.Context, c *keyway.Caller, accountI
 
 // pathMCPServer loads an MCP server named in the path for its admins.
 func (s *Service) pathMCPServer(ctx context.Context, c *keyway.Caller, id string) (*MCPServers, *keyway.MCPServer, error) {
-	m, err := s.mcpOn()
-	if err != nil {
-		return nil, nil, err
-	}
+	m := s.mcpServers
 	srv, err := m.Store.MCPServer(ctx, id)
 	if err != nil {
 		return nil, nil, err
@@ -141,10 +122,7 @@ func (s *Service) GetMCPServer(ctx context.Context, c *keyway.Caller, id string)
 
 // UpdateMCPServer renames an MCP server, changes its tools or its expiry.
 func (s *Service) UpdateMCPServer(ctx context.Context, c *keyway.Caller, id string, in *keyway.MCPServerUpdate) (*keyway.MCPServer, error) {
-	m, err := s.mcpOn()
-	if err != nil {
-		return nil, err
-	}
+	m := s.mcpServers
 	if err := in.Validate(m.IsTool); err != nil {
 		return nil, err
 	}
@@ -198,10 +176,7 @@ func (s *Service) changeMCPServer(ctx context.Context, c *keyway.Caller, id stri
 // MCPServerCaller resolves an MCP server's token: active, unexpired, and
 // its account (and project) still there, or 401.
 func (s *Service) MCPServerCaller(ctx context.Context, token string) (*keyway.Caller, error) {
-	m, err := s.mcpOn()
-	if err != nil {
-		return nil, keyway.ErrUnauthorized
-	}
+	m := s.mcpServers
 	hash := keycrypt.HashKey(token)
 	srv, err := m.Store.MCPServerByToken(ctx, hash[:])
 	if errors.Is(err, keyway.ErrMCPServerNotFound) {

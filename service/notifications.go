@@ -9,20 +9,14 @@ import (
 // Notifications lists the notifications of the caller's accounts that its
 // scope covers (notificationScopes).
 func (s *Service) Notifications(ctx context.Context, c *keyway.Caller, page keyway.Page) ([]*keyway.Notification, string, error) {
-	h, err := s.webhooks()
-	if err != nil {
-		return nil, "", err
-	}
+	h := s.hooks
 	return h.Store.Notifications(ctx, notificationScopes(c), page)
 }
 
 // MarkNotificationRead marks one of the caller's notifications read; one
 // it does not see does not exist for it.
 func (s *Service) MarkNotificationRead(ctx context.Context, c *keyway.Caller, id string) (*keyway.Notification, error) {
-	h, err := s.webhooks()
-	if err != nil {
-		return nil, err
-	}
+	h := s.hooks
 	n, err := h.Store.Notification(ctx, id)
 	if err != nil {
 		return nil, err

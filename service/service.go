@@ -5,7 +5,11 @@
 package service
 
 import (
+	"cmp"
+	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/keycrypt"
@@ -25,12 +29,65 @@ type Service struct {
 	Region string
 }
 
-func New(store keyway.Store, inv keyway.Invalidator, clock keyway.Clock) *Service {
-	return &Service{store: store, invalidate: inv, clock: clock, Region: "self-hosted"}
+// Deps is everything a Service works with. Every operation is on in every
+// deployment, so a missing dependency is a mistake in the wiring: New
+// refuses it at startup rather than a request finding it out.
+type Deps struct {
+	Store       keyway.Store
+	Invalidator keyway.Invalidator
+	Clock       keyway.Clock
+	Usage       keyway.UsageStore
+	People      People
+	Webhooks    Webhooks
+	MCPServers  MCPServers
+	// Region is recorded as createdIn on new objects; "self-hosted" when
+	// empty.
+	Region string
 }
 
-// EnableAnalytics turns the usage analytics operations on.
-func (s *Service) EnableAnalytics(us keyway.UsageStore) { s.usageStore = us }
+// New builds the service from its parts, applying the defaults of the
+// people settings once.
+func New(d Deps) (*Service, error) {
+	var missing []string
+	for _, m := range []struct {
+		name string
+		nil  bool
+	}{
+		{"Store", d.Store == nil},
+		{"Invalidator", d.Invalidator == nil},
+		{"Clock", d.Clock == nil},
+		{"Usage", d.Usage == nil},
+		{"People.Store", d.People.Store == nil},
+		{"People.Groups", d.People.Groups == nil},
+		{"People.Tokens", d.People.Tokens == nil},
+		{"Webhooks.Store", d.Webhooks.Store == nil},
+		{"Webhooks.Guard", d.Webhooks.Guard == nil},
+		{"Webhooks.Pinger", d.Webhooks.Pinger == nil},
+		{"MCPServers.Store", d.MCPServers.Store == nil},
+		{"MCPServers.IsTool", d.MCPServers.IsTool == nil},
+	} {
+		if m.nil {
+			missing = append(missing, m.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("service: missing dependencies: %s", strings.Join(missing, ", "))
+	}
+	p := d.People.withDefaults()
+	s := &Service{
+		store: d.Store, invalidate: d.Invalidator, clock: d.Clock, usageStore: d.Usage,
+		people: &p, hooks: &d.Webhooks, mcpServers: &d.MCPServers,
+		Region: cmp.Or(d.Region, "self-hosted"),
+	}
+	// A login for an unknown email still checks a password against this
+	// hash, so the answer takes as long as for a known one. Nothing else
+	// hashes yet, so this turn is never refused.
+	var err error
+	if s.decoyHash, err = p.Passwords.Hash(context.Background(), keycrypt.RandomString(16)); err != nil {
+		return nil, fmt.Errorf("service: decoy password hash: %w", err)
+	}
+	return s, nil
+}
 
 func (s *Service) now() keyway.Time { return keyway.NewTime(s.clock.Now()) }
 

@@ -17,18 +17,6 @@ type Webhooks struct {
 	Pinger keyway.Pinger
 }
 
-// EnableWebhooks turns the webhook operations on.
-func (s *Service) EnableWebhooks(w Webhooks) { s.hooks = &w }
-
-var errWebhooksOff = keyway.Errorf(keyway.CodeNotImplemented, "Not implemented")
-
-func (s *Service) webhooks() (*Webhooks, error) {
-	if s.hooks == nil {
-		return nil, errWebhooksOff
-	}
-	return s.hooks, nil
-}
-
 // webhookScope resolves the account and project a webhook call names, for a
 // caller that needs role there. The account defaults to the caller's only
 // one; the project to the caller's only project when it does not reach the
@@ -49,11 +37,8 @@ func (s *Service) webhookScope(ctx context.Context, c *keyway.Caller, accountID,
 }
 
 func (s *Service) ListWebhooks(ctx context.Context, c *keyway.Caller, accountID, projectID, topic string, page keyway.Page) ([]*keyway.Webhook, string, error) {
-	h, err := s.webhooks()
-	if err != nil {
-		return nil, "", err
-	}
-	accountID, projectID, err = s.webhookScope(ctx, c, accountID, projectID, keyway.RoleViewer)
+	h := s.hooks
+	accountID, projectID, err := s.webhookScope(ctx, c, accountID, projectID, keyway.RoleViewer)
 	if err != nil {
 		return nil, "", err
 	}
@@ -61,10 +46,7 @@ func (s *Service) ListWebhooks(ctx context.Context, c *keyway.Caller, accountID,
 }
 
 func (s *Service) CreateWebhook(ctx context.Context, c *keyway.Caller, in *keyway.WebhookCreate) (*keyway.Webhook, error) {
-	h, err := s.webhooks()
-	if err != nil {
-		return nil, err
-	}
+	h := s.hooks
 	if err := guard(c, keyway.RoleUser); err != nil {
 		return nil, err
 	}
@@ -98,10 +80,7 @@ func (s *Service) CreateWebhook(ctx context.Context, c *keyway.Caller, in *keywa
 // role over it; anything the caller cannot see, deleted ones included, is
 // 404, and what it sees but may not change 403.
 func (s *Service) pathWebhook(ctx context.Context, c *keyway.Caller, id string, role keyway.Role) (*Webhooks, *keyway.Webhook, error) {
-	h, err := s.webhooks()
-	if err != nil {
-		return nil, nil, err
-	}
+	h := s.hooks
 	w, err := h.Store.Webhook(ctx, id)
 	if err != nil {
 		return nil, nil, err
@@ -181,10 +160,7 @@ func (s *Service) deleteWebhook(ctx context.Context, c *keyway.Caller, id string
 // PingWebhook sends one request now to a URL the caller may not have
 // saved yet; the SSRF guard applies as for a saved webhook.
 func (s *Service) PingWebhook(ctx context.Context, c *keyway.Caller, in *keyway.WebhookPing) (keyway.PingResult, error) {
-	h, err := s.webhooks()
-	if err != nil {
-		return keyway.PingResult{}, err
-	}
+	h := s.hooks
 	// A ping is an outbound request on the caller's behalf: managing
 	// webhooks, not reading them.
 	if err := guard(c, keyway.RoleUser); err != nil {

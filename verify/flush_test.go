@@ -13,7 +13,6 @@ import (
 	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/keywaytest"
 	"github.com/keywayhq/keyway/ratelimit"
-	"github.com/keywayhq/keyway/service"
 	"github.com/keywayhq/keyway/sqlstore"
 	"github.com/keywayhq/keyway/verify"
 )
@@ -95,7 +94,7 @@ func newUsageFixtureWith(t *testing.T, us keyway.UsageStore, cfg verify.Config) 
 	f := &fixture{store: &countingStore{Store: st}, clock: keywaytest.NewClock()}
 	f.verifier = verify.New(f.store, ratelimit.NewMemory(), f.clock, us, cfg)
 	t.Cleanup(f.verifier.Close)
-	f.svc = service.New(f.store, f.verifier, f.clock)
+	f.svc = verify.NewTestService(t, f.store, st, f.verifier, f.clock)
 	ak, err := f.svc.Bootstrap(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)

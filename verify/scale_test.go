@@ -19,7 +19,6 @@ import (
 	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/keywaytest"
 	"github.com/keywayhq/keyway/ratelimit"
-	"github.com/keywayhq/keyway/service"
 	"github.com/keywayhq/keyway/sqlstore"
 	"github.com/keywayhq/keyway/verify"
 )
@@ -49,7 +48,7 @@ func newScaleFixture(t *testing.T, dbURL string, n int) *scaleFixture {
 	t.Cleanup(func() { st.Close() })
 	f := &scaleFixture{store: st, dbURL: dbURL, clock: keywaytest.NewClock()}
 	boot := verify.New(st, ratelimit.NewMemory(), f.clock, nil, verify.Config{})
-	svc := service.New(st, boot, f.clock)
+	svc := verify.NewTestService(t, st, st, boot, f.clock)
 	ak, err := svc.Bootstrap(ctx, "")
 	if err != nil {
 		t.Fatal(err)

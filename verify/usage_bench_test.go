@@ -26,7 +26,6 @@ import (
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/ratelimit"
-	"github.com/keywayhq/keyway/service"
 	"github.com/keywayhq/keyway/sqlstore"
 )
 
@@ -176,7 +175,7 @@ func newCountingFixture(b *testing.B, n int) *countingFixture {
 	b.Cleanup(func() { st.Close() })
 	clock := stillClock{time.Date(2026, 11, 26, 17, 9, 1, 623_000_000, time.UTC)}
 	v := New(st, ratelimit.NewMemory(), clock, st, Config{})
-	svc := service.New(st, v, clock)
+	svc := NewTestService(b, st, st, v, clock)
 	ak, err := svc.Bootstrap(ctx, "")
 	if err != nil {
 		b.Fatal(err)

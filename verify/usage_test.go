@@ -18,7 +18,6 @@ import (
 	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/keywaytest"
 	"github.com/keywayhq/keyway/ratelimit"
-	"github.com/keywayhq/keyway/service"
 	"github.com/keywayhq/keyway/sqlstore"
 	"github.com/keywayhq/keyway/verify"
 )
@@ -178,7 +177,7 @@ func newUsageFixture(t testing.TB, us keyway.UsageStore) *fixture {
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{store: &countingStore{Store: st}, clock: keywaytest.NewClock()}
 	f.verifier = verify.New(f.store, ratelimit.NewMemory(), f.clock, us, verify.Config{})
-	f.svc = service.New(f.store, f.verifier, f.clock)
+	f.svc = verify.NewTestService(t, f.store, st, f.verifier, f.clock)
 	ak, err := f.svc.Bootstrap(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)

@@ -103,7 +103,7 @@ func newFixtureOnWith(t testing.TB, dbURL string, cfg verify.Config) *fixture {
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{store: &countingStore{Store: st}, clock: keywaytest.NewClock()}
 	f.verifier = verify.New(f.store, ratelimit.NewMemory(), f.clock, st, cfg)
-	f.svc = service.New(f.store, f.verifier, f.clock)
+	f.svc = verify.NewTestService(t, f.store, st, f.verifier, f.clock)
 	ak, err := f.svc.Bootstrap(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)

@@ -254,7 +254,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if first != nil {
 		authenticated = first.authenticated
 	}
-	ops = api.Operations(svc, a.verifier)
+	ops = api.Bind(api.Backend{Service: svc, Verifier: a.verifier})
 	tools, err := mcp.Tools(ops)
 	if err != nil {
 		return err

@@ -46,7 +46,7 @@ import (
 // between inputs, so a failure found while fuzzing is reported with the
 // whole request, to be pinned as a seed here.
 func FuzzOperations(f *testing.F) {
-	ops := api.Operations(nil, nil)
+	ops := api.Declarations()
 	for i, o := range ops {
 		seeds := fuzzSeeds(o)
 		if fuzzing() || raceEnabled {

@@ -167,7 +167,7 @@ func mcpStr(t testing.TB, m any, field string) string {
 // mcpToolOps maps each tool name to its operation.
 func mcpToolOps() map[string]api.Operation {
 	out := map[string]api.Operation{}
-	for _, o := range api.Operations(nil, nil) {
+	for _, o := range api.Declarations() {
 		for _, name := range o.Tools {
 			out[name] = o
 		}

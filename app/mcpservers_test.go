@@ -66,7 +66,7 @@ func TestMCPServers(t *testing.T) {
 
 		// A read-only server lists exactly the GET tools, and runs them.
 		var wantRead []string
-		for _, o := range api.Operations(nil, nil) {
+		for _, o := range api.Declarations() {
 			if o.Method == http.MethodGet {
 				wantRead = append(wantRead, o.Tools...)
 			}

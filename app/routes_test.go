@@ -46,7 +46,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			t.Errorf("openapi %q, want 3.1.0", doc.OpenAPI)
 		}
 		// The operation table's closures are not called, so no service is needed.
-		ops := api.Operations(nil, nil)
+		ops := api.Declarations()
 		contract := 0
 		for _, o := range ops {
 			if len(o.Tools) > 0 {

@@ -31,7 +31,7 @@ func TestDescriptorEnforcedAndPublished(t *testing.T) {
 			calls++
 			return map[string]string{"region": in.(*regionIn).Region}, nil
 		}}
-	ops := append(api.Operations(nil, nil), extra)
+	ops := append(api.Declarations(), extra)
 	h, err := httpapi.New(httpapi.Config{Ops: ops, Log: slog.New(slog.DiscardHandler), Clock: keyway.SystemClock{}, Version: "test"})
 	if err != nil {
 		t.Fatal(err)

@@ -41,7 +41,7 @@ func compareWithGolden(t *testing.T, name string, got []byte) {
 
 func newHandler(t *testing.T) *httpapi.Handler {
 	t.Helper()
-	h, err := httpapi.New(httpapi.Config{Ops: api.Operations(nil, nil), Log: slog.New(slog.DiscardHandler), Clock: keyway.SystemClock{}, Version: "test", Metrics: http.NotFoundHandler()})
+	h, err := httpapi.New(httpapi.Config{Ops: api.Declarations(), Log: slog.New(slog.DiscardHandler), Clock: keyway.SystemClock{}, Version: "test", Metrics: http.NotFoundHandler()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestOpenAPIGolden(t *testing.T) {
 // The table covers the contract: 55 operations of the original, 57 MCP
 // tool names, all distinct, and every route in the OpenAPI document.
 func TestOperationTableCoversContract(t *testing.T) {
-	ops := api.Operations(nil, nil)
+	ops := api.Declarations()
 	contract := 0
 	for _, o := range ops {
 		if len(o.Tools) > 0 {

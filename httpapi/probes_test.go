@@ -29,7 +29,7 @@ func TestReadyz(t *testing.T) {
 			`{"statusCode":503,"message":"Unreachable: redis","error":"Service Unavailable"}`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			h, err := httpapi.New(httpapi.Config{Ops: api.Operations(nil, nil), Checks: []httpapi.Check{{Name: "database", Pinger: pinger{nil}}, {Name: "redis", Pinger: pinger{c.err}}}, Log: slog.New(slog.DiscardHandler), Clock: keyway.SystemClock{}, Version: "test"})
+			h, err := httpapi.New(httpapi.Config{Ops: api.Declarations(), Checks: []httpapi.Check{{Name: "database", Pinger: pinger{nil}}, {Name: "redis", Pinger: pinger{c.err}}}, Log: slog.New(slog.DiscardHandler), Clock: keyway.SystemClock{}, Version: "test"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -47,7 +47,7 @@ func TestReadyz(t *testing.T) {
 func TestReadyzDegraded(t *testing.T) {
 	why := "3 usage flushes in a row failed; 12 rows wait in memory"
 	reason := why
-	h, err := httpapi.New(httpapi.Config{Ops: api.Operations(nil, nil), Checks: []httpapi.Check{
+	h, err := httpapi.New(httpapi.Config{Ops: api.Declarations(), Checks: []httpapi.Check{
 		{Name: "database", Pinger: pinger{nil}},
 		{Name: "usage", Degraded: func() string { return reason }},
 	}, Log: slog.New(slog.DiscardHandler), Clock: keyway.SystemClock{}, Version: "test"})

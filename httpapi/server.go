@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"reflect"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -92,13 +91,12 @@ type Handler struct {
 	checks   []Check
 	clock    keyway.Clock
 	router   *router
+	// fast are the routes of operations with a fast handler, by method,
+	// tried before the router.
+	fast     map[string][]*fastRoute
 	openapi  []byte
-	verifyOp OpRecorder
 	users    func(ctx context.Context, token string) (*keyway.Caller, error)
 	mcpToken func(ctx context.Context, token string) (*keyway.Caller, error)
-	// verifyOps are the operations the fast path serves, by method, for the
-	// tool check of MCP server tokens.
-	verifyOps map[string]api.Operation
 	// addressHeader is Config.ClientAddressHeader, canonicalized.
 	addressHeader string
 	// quiet thins out the lines of answers callers can repeat at will.
@@ -113,7 +111,7 @@ func (noRecorder) Count(int)                  {}
 
 // New builds the handler.
 func New(cfg Config) (*Handler, error) {
-	h := &Handler{verifier: cfg.Verifier, log: cfg.Log, checks: cfg.Checks, clock: cfg.Clock, router: newRouter(), verifyOp: noRecorder{}, users: cfg.Users, mcpToken: cfg.MCPServers, verifyOps: map[string]api.Operation{},
+	h := &Handler{verifier: cfg.Verifier, log: cfg.Log, checks: cfg.Checks, clock: cfg.Clock, router: newRouter(), fast: map[string][]*fastRoute{}, users: cfg.Users, mcpToken: cfg.MCPServers,
 		addressHeader: http.CanonicalHeaderKey(cfg.ClientAddressHeader), quiet: newQuietLog(cfg.Clock, quietWindow), authenticated: cfg.Authenticated}
 	recorder := func(id string) OpRecorder {
 		if cfg.Instrument == nil {
@@ -121,15 +119,20 @@ func New(cfg Config) (*Handler, error) {
 		}
 		return cfg.Instrument.Op(id)
 	}
-	// The fast path serves both verification routes; they share a recorder.
-	h.verifyOp = recorder("ApiKeyController_authenticateKey")
 	all := append(cfg.Ops, h.probeOperations(cfg.Metrics)...)
 	if cfg.MCP != nil {
 		all = append(all, h.mcpOperations(cfg.MCP)...)
 	}
 	for _, o := range all {
-		if o.Verification && strings.HasPrefix(o.Path, "/api-keys/auth/") {
-			h.verifyOps[o.Method] = o
+		rec := recorder(o.ID)
+		if o.Verify != nil {
+			f, err := newFastRoute(o, rec)
+			if err != nil {
+				return nil, fmt.Errorf("operation %s: %w", o.ID, err)
+			}
+			h.fast[o.Method] = append(h.fast[o.Method], f)
+			// The router serves it too, for paths the fast route leaves
+			// to it (an escaped slash in the key).
 		}
 		if o.Raw != nil {
 			h.router.handle(o.Method, o.Path, func(w http.ResponseWriter, r *http.Request, _ []string) { o.Raw.ServeHTTP(w, r) })
@@ -144,7 +147,7 @@ func New(cfg Config) (*Handler, error) {
 				return nil, fmt.Errorf("operation %s: path parameters %v do not match input fields %v", o.ID, want, got)
 			}
 		}
-		h.router.handle(o.Method, o.Path, h.serveOperation(o, b, recorder(o.ID)))
+		h.router.handle(o.Method, o.Path, h.serveOperation(o, b, rec))
 	}
 	doc, err := api.OpenAPI(all, cfg.Version)
 	if err != nil {
@@ -176,15 +179,16 @@ func equalStrings(a, b []string) bool {
 	return true
 }
 
-// ServeHTTP routes a request. The verification route is checked first and
-// served without the generic binding, since it is most of the traffic.
+// ServeHTTP routes a request. The routes of operations with a fast
+// handler are tried first and served without the generic binding, since
+// they are most of the traffic.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.recoverPanic(w, r)
-	// The verification route matches on the decoded path: a key never
-	// holds a slash, and escaping the path would cost an allocation.
-	if key, ok := verificationKey(r.Method, r.URL.Path); ok {
-		h.serveVerification(w, r, key)
-		return
+	for _, f := range h.fast[r.Method] {
+		if key, ok := f.key(r.URL.Path); ok {
+			h.serveFast(w, r, f, key)
+			return
+		}
 	}
 	rt, params, ok := h.router.match(r.Method, r.URL.EscapedPath())
 	if !ok {
@@ -229,23 +233,61 @@ func isUserToken(s string) bool {
 	return strings.HasPrefix(s, "eyJ") && strings.Count(s, ".") == 2
 }
 
-func (h *Handler) authenticate(ctx context.Context, cred string) (*keyway.Caller, error) {
+// authenticate finds the caller a credential stands for: a user token, an
+// MCP server's token or an access key, which also brings its own rate
+// limit (the zero Access for the others, which have none).
+func (h *Handler) authenticate(ctx context.Context, cred string) (*keyway.Caller, verify.Access, error) {
+	var c *keyway.Caller
+	var err error
 	switch {
 	case cred == "":
-		return nil, keyway.ErrUnauthorized
+		err = keyway.ErrUnauthorized
 	case isUserToken(cred):
 		if h.users == nil {
-			return nil, keyway.ErrUnauthorized
+			return nil, verify.Access{}, keyway.ErrUnauthorized
 		}
-		return h.users(ctx, cred)
+		c, err = h.users(ctx, cred)
 	case strings.HasPrefix(cred, keyway.MCPTokenPrefix):
 		if h.mcpToken == nil {
-			return nil, keyway.ErrUnauthorized
+			return nil, verify.Access{}, keyway.ErrUnauthorized
 		}
-		return h.mcpToken(ctx, cred)
+		c, err = h.mcpToken(ctx, cred)
 	default:
-		return h.verifier.Authenticate(ctx, cred)
+		a, err := h.verifier.Access(ctx, cred)
+		return a.Caller, a, err
 	}
+	return c, verify.Access{}, err
+}
+
+// admit is the door of every operation that needs a credential, on REST,
+// on the fast routes and for MCP tool calls alike: it authenticates the
+// credential once, holds an MCP server's token to the tools it allows, and
+// takes a management call from an access key's own rate limit (whose
+// state goes into hdr).
+func (h *Handler) admit(ctx context.Context, hdr http.Header, cred string, o api.Operation) (*keyway.Caller, verify.Access, error) {
+	c, access, err := h.authenticate(ctx, cred)
+	if err != nil {
+		return nil, access, err
+	}
+	if h.authenticated != nil && o.Verify == nil {
+		h.authenticated(cred, c)
+	}
+	if !mayRun(c, o) {
+		return nil, access, keyway.ErrForbidden
+	}
+	if o.Verification {
+		return c, access, nil
+	}
+	res, limited, err := h.verifier.Limit(ctx, access)
+	if err != nil || !limited {
+		return c, access, err
+	}
+	setRateHeaders(hdr, res)
+	if !res.Allowed {
+		setRetryAfter(hdr, res.Reset.Sub(h.clock.Now()))
+		return nil, access, verify.ErrTooManyCalls
+	}
+	return c, access, nil
 }
 
 func (h *Handler) serveOperation(o api.Operation, b *binder, rec OpRecorder) func(http.ResponseWriter, *http.Request, []string) {
@@ -287,33 +329,11 @@ func (h *Handler) runOperation(w http.ResponseWriter, r *http.Request, o api.Ope
 	}
 	var caller *keyway.Caller
 	if !o.Public {
-		cred := credential(r)
-		c, err := h.authenticate(ctx, cred)
+		c, _, err := h.admit(ctx, w.Header(), credential(r), o)
 		if err != nil {
 			return h.fail(w, r, err)
 		}
 		caller = c
-		if h.authenticated != nil {
-			h.authenticated(cred, c)
-		}
-		if !mayRun(c, o) {
-			return h.fail(w, r, keyway.ErrForbidden)
-		}
-		// An access key's own rate limit governs the management calls made
-		// with it; user tokens have none.
-		if !o.Verification && c.AccessKey != nil {
-			res, limited, err := h.verifier.Limit(ctx, cred)
-			if err != nil {
-				return h.fail(w, r, err)
-			}
-			if limited {
-				setRateHeaders(w.Header(), res)
-				if !res.Allowed {
-					w.Header().Set("retry-after-seconds", h.retryAfter(res))
-					return h.fail(w, r, verify.ErrTooManyCalls)
-				}
-			}
-		}
 	}
 	var in any
 	if b != nil {
@@ -327,12 +347,12 @@ func (h *Handler) runOperation(w http.ResponseWriter, r *http.Request, o api.Ope
 	if err != nil {
 		return h.fail(w, r, err)
 	}
-	if v, ok := out.(api.Verified); ok {
-		h.verdictHeaders(w.Header(), v.Result)
-		if err := v.Result.Err(); err != nil {
-			return h.fail(w, r, err)
+	if v, ok := out.(verdict); ok {
+		res, answer := v.Verdict()
+		if status, refused := h.refuse(w, res); refused {
+			return status
 		}
-		out = v.Success
+		out = answer
 	}
 	return writeResult(w, o.Status, out)
 }
@@ -372,11 +392,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) int {
 	}
 	var e *keyway.Error
 	if errors.As(err, &e) && e.RetryAfter > 0 {
-		// The contract's header, and HTTP's own for clients and proxies
-		// that know only that one.
-		secs := strconv.Itoa(max(int((e.RetryAfter+time.Second-1)/time.Second), 1))
-		w.Header().Set("retry-after-seconds", secs)
-		w.Header().Set("Retry-After", secs)
+		setRetryAfter(w.Header(), e.RetryAfter)
 	}
 	status, body := encodeError(err)
 	if serverFault(status) {
@@ -385,6 +401,20 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) int {
 	writeJSON(w, status, body)
 	return status
 }
+
+// The shapes of results whose item type a transport does not know
+// (api.List, api.Paged, api.Verified).
+type (
+	listed interface {
+		ListPage() (items any, next string)
+	}
+	paged interface {
+		PagedValue() (value any, next string)
+	}
+	verdict interface {
+		Verdict() (verify.Result, any)
+	}
+)
 
 func writeResult(w http.ResponseWriter, status int, out any) int {
 	switch v := out.(type) {
@@ -395,19 +425,16 @@ func writeResult(w http.ResponseWriter, status int, out any) int {
 	case json.RawMessage:
 		writeJSON(w, status, v)
 		return status
-	case api.List:
-		if v.Next != "" {
-			w.Header().Set("x-next-cursor", v.Next)
+	case listed:
+		var next string
+		if out, next = v.ListPage(); next != "" {
+			w.Header().Set("x-next-cursor", next)
 		}
-		out = v.Items
-		if rv := reflect.ValueOf(out); rv.Kind() == reflect.Slice && rv.IsNil() {
-			out = []struct{}{}
+	case paged:
+		var next string
+		if out, next = v.PagedValue(); next != "" {
+			w.Header().Set("x-next-cursor", next)
 		}
-	case api.Paged:
-		if v.Next != "" {
-			w.Header().Set("x-next-cursor", v.Next)
-		}
-		out = v.Value
 	case api.CSV:
 		return writeCSV(w, status, v)
 	}
@@ -492,7 +519,7 @@ func (signupPage) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 func (h *Handler) mcpOperations(serve func(r *http.Request, credential string, c *keyway.Caller) http.Handler) []api.Operation {
 	endpoint := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cred := credential(r)
-		c, err := h.authenticate(r.Context(), cred)
+		c, _, err := h.authenticate(r.Context(), cred)
 		if err != nil {
 			h.fail(w, r, err)
 			return

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -8,96 +9,135 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/api"
 	"github.com/keywayhq/keyway/verify"
 )
 
-const verificationPrefix = "/api-keys/auth/"
+// fastRoute serves an operation of the table that carries a fast handler
+// (api.Operation.Verify): the key is the last segment of its path, matched
+// on the decoded path without the generic router or binder, since these
+// routes are most of the traffic. A key never holds a slash, and escaping
+// the path would cost an allocation.
+type fastRoute struct {
+	op     api.Operation
+	prefix string // the path up to the key, "/api-keys/auth/"
+	origin string // the canonical header carrying the caller's origin
+	rec    OpRecorder
+}
 
-// verificationKey recognises POST and GET /api-keys/auth/{key}[/] in a
-// decoded path.
-func verificationKey(method, path string) (string, bool) {
-	if (method != http.MethodPost && method != http.MethodGet) || !strings.HasPrefix(path, verificationPrefix) {
+// newFastRoute checks that o's path ends in its one path parameter, the
+// key, and reads the origin header's name from o's descriptor.
+func newFastRoute(o api.Operation, rec OpRecorder) (*fastRoute, error) {
+	f := &fastRoute{op: o, rec: rec}
+	var path []api.Param
+	for _, p := range o.Params() {
+		switch p.In {
+		case api.InPath:
+			path = append(path, p)
+		case api.InHeader:
+			f.origin = http.CanonicalHeaderKey(p.Name)
+		}
+	}
+	if len(path) != 1 || !strings.HasSuffix(o.Path, "/{"+path[0].Name+"}") {
+		return nil, errNotFast
+	}
+	f.prefix = strings.TrimSuffix(o.Path, "{"+path[0].Name+"}")
+	return f, nil
+}
+
+var errNotFast = errors.New("a fast handler's path must end in its one path parameter")
+
+// key is the key of a request's decoded path, false when the path is not
+// this route's.
+func (f *fastRoute) key(path string) (string, bool) {
+	if !strings.HasPrefix(path, f.prefix) {
 		return "", false
 	}
-	key := strings.TrimSuffix(path[len(verificationPrefix):], "/")
+	key := strings.TrimSuffix(path[len(f.prefix):], "/")
 	if key == "" || strings.IndexByte(key, '/') >= 0 {
 		return "", false
 	}
 	return key, true
 }
 
-// Bodies of the verification answers, encoded once.
-var (
-	invalidKeyBody   = mustEncodeError(verify.ErrInvalidKey)
-	originDeniedBody = mustEncodeError(verify.ErrOriginDenied)
-	tooManyBody      = mustEncodeError(verify.ErrTooManyCalls)
-)
-
-func mustEncodeError(err error) []byte {
-	_, b := encodeError(err)
-	return b
+// refusal is the answer of a negative verdict, encoded once.
+type refusal struct {
+	status int
+	body   []byte
 }
 
-// serveVerification answers POST/GET /api-keys/auth/{key}. It writes
-// pre-encoded bodies and touches no database in the steady state.
+// refusals answer each outcome but Valid: the error verify.Result.Err
+// names for it, encoded as every other error is.
+var refusals = func() (r [verify.RateLimited + 1]refusal) {
+	for o := range r {
+		if err := (verify.Result{Outcome: verify.Outcome(o)}).Err(); err != nil {
+			r[o].status, r[o].body = encodeError(err)
+		}
+	}
+	return r
+}()
+
 // latencySample is how many verifications share one latency measurement.
 // Reading the clock twice costs about a fifth of a cached verification on
 // these machines; one in 16 still fills the histogram, and every answer
 // is counted.
 const latencySample = 16
 
-func (h *Handler) serveVerification(w http.ResponseWriter, r *http.Request, key string) {
+func (h *Handler) serveFast(w http.ResponseWriter, r *http.Request, f *fastRoute, key string) {
 	if rand.Uint32()%latencySample != 0 {
-		h.verifyOp.Count(h.verify(w, r, key))
+		f.rec.Count(h.verify(w, r, f, key))
 		return
 	}
 	start := time.Now()
-	status := h.verify(w, r, key)
-	h.verifyOp.Observe(status, time.Since(start))
+	status := h.verify(w, r, f, key)
+	f.rec.Observe(status, time.Since(start))
 }
 
-func (h *Handler) verify(w http.ResponseWriter, r *http.Request, key string) int {
+// verify answers a fast route. It writes pre-encoded bodies and touches no
+// database in the steady state.
+func (h *Handler) verify(w http.ResponseWriter, r *http.Request, f *fastRoute, key string) int {
 	ctx := r.Context()
-	caller, err := h.authenticate(ctx, credential(r))
+	caller, _, err := h.admit(ctx, w.Header(), credential(r), f.op)
 	if err != nil {
 		return h.fail(w, r, err)
 	}
-	if caller.MCPServer != nil && !mayRun(caller, h.verifyOps[r.Method]) {
-		return h.fail(w, r, keyway.ErrForbidden)
+	var origin string
+	if f.origin != "" {
+		if v := r.Header[f.origin]; len(v) > 0 {
+			origin = v[0]
+		}
 	}
-	res, err := h.verifier.Verify(ctx, caller, key, r.Header.Get("X-Origin-Domain"))
+	res, err := f.op.Verify(ctx, caller, key, origin)
 	if err != nil {
 		return h.fail(w, r, err)
 	}
-	h.verdictHeaders(w.Header(), res)
-	switch res.Outcome {
-	case verify.Valid:
-		w.Header()["Content-Type"] = jsonContentType
-		w.WriteHeader(http.StatusOK)
-		res.WriteAnswer(w)
-		return http.StatusOK
-	case verify.OriginDenied:
-		writePrepared(w, http.StatusForbidden, originDeniedBody)
-		return http.StatusForbidden
-	case verify.RateLimited:
-		writePrepared(w, http.StatusTooManyRequests, tooManyBody)
-		return http.StatusTooManyRequests
-	default:
-		writePrepared(w, http.StatusNotFound, invalidKeyBody)
-		return http.StatusNotFound
+	if status, refused := h.refuse(w, res); refused {
+		return status
 	}
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(http.StatusOK)
+	res.WriteAnswer(w)
+	return http.StatusOK
 }
 
-// verdictHeaders sets what every verification answer carries for a
-// rate-limited key, on every route that verifies.
-func (h *Handler) verdictHeaders(hdr http.Header, r verify.Result) {
-	if !r.HasRate {
-		return
+// refuse is where a verdict becomes headers, status and body, on every
+// route that verifies: the rate-limit state of a limited key, and for a
+// negative verdict its answer, written here. refused is false for a valid
+// key, whose answer the caller writes.
+func (h *Handler) refuse(w http.ResponseWriter, res verify.Result) (status int, refused bool) {
+	hdr := w.Header()
+	if res.HasRate {
+		setRateHeaders(hdr, res.Rate)
+		if res.Outcome == verify.RateLimited {
+			setRetryAfter(hdr, res.Rate.Reset.Sub(h.clock.Now()))
+		}
 	}
-	setRateHeaders(hdr, r.Rate)
-	if r.Outcome == verify.RateLimited {
-		hdr["Retry-After-Seconds"] = []string{h.retryAfter(r.Rate)}
+	if res.Outcome == verify.Valid {
+		return 0, false
 	}
+	a := refusals[res.Outcome]
+	writePrepared(w, a.status, a.body)
+	return a.status, true
 }
 
 func setRateHeaders(h http.Header, r keyway.RateResult) {
@@ -107,8 +147,11 @@ func setRateHeaders(h http.Header, r keyway.RateResult) {
 	h["Ratelimit-Reset"] = []string{keyway.NewTime(r.Reset).String()}
 }
 
-// retryAfter is the whole seconds until the window resets, at least 1.
-func (h *Handler) retryAfter(r keyway.RateResult) string {
-	d := r.Reset.Sub(h.clock.Now())
-	return strconv.Itoa(max(int((d+time.Second-1)/time.Second), 1))
+// setRetryAfter is the one place a 429 says when to come back: whole
+// seconds, at least 1, in the contract's header and in HTTP's own for
+// clients and proxies that know only that one.
+func setRetryAfter(h http.Header, d time.Duration) {
+	secs := []string{strconv.Itoa(max(int((d+time.Second-1)/time.Second), 1))}
+	h["Retry-After-Seconds"] = secs
+	h["Retry-After"] = secs
 }

@@ -30,7 +30,7 @@ func TestOneDeclarationEverywhere(t *testing.T) {
 		Call: func(_ context.Context, _ *keyway.Caller, in any) (any, error) {
 			return map[string]string{"id": in.(*extraIn).ID}, nil
 		}}
-	ops := append(api.Operations(nil, nil), extra)
+	ops := append(api.Declarations(), extra)
 	h, err := httpapi.New(httpapi.Config{Ops: ops, Log: slog.New(slog.DiscardHandler), Clock: keyway.SystemClock{}, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestLocalAbortIsAFailedCall(t *testing.T) {
 		w.Write([]byte("partial"))
 		panic(http.ErrAbortHandler)
 	})
-	tools, err := mcp.Tools(api.Operations(nil, nil))
+	tools, err := mcp.Tools(api.Declarations())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite testdata/tools.json")
 // 57 names, and each tool's description, schema and annotations are
 // pinned in a golden file so that a change to the table shows in review.
 func TestToolsGolden(t *testing.T) {
-	tools, err := mcp.Tools(api.Operations(nil, nil))
+	tools, err := mcp.Tools(api.Declarations())
 	if err != nil {
 		t.Fatal(err)
 	}

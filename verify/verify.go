@@ -430,24 +430,39 @@ func (v *Verifier) ownersActive(ctx context.Context, accountID, projectID string
 // or inactive credential, or one whose account or project is gone, is
 // keyway.ErrUnauthorized.
 func (v *Verifier) Authenticate(ctx context.Context, credential string) (*keyway.Caller, error) {
-	e, err := v.accessEntry(ctx, credential)
-	if err != nil {
-		return nil, err
-	}
-	if e.caller == nil {
-		return nil, keyway.ErrUnauthorized
-	}
-	return e.caller, nil
+	a, err := v.Access(ctx, credential)
+	return a.Caller, err
 }
 
-// Limit consumes one management call from the caller's own rate limit, if
-// its access key has one. ok is false when the limit is used up.
-func (v *Verifier) Limit(ctx context.Context, credential string) (res keyway.RateResult, limited bool, err error) {
+// Access is an authenticated access key: the caller it stands for, and
+// its own rate limit for the management calls made with it, from one
+// lookup.
+type Access struct {
+	Caller *keyway.Caller
+	entry  *accessEntry
+}
+
+// Access authenticates an access key (keyway.ErrUnauthorized when it is
+// not a valid one).
+func (v *Verifier) Access(ctx context.Context, credential string) (Access, error) {
 	e, err := v.accessEntry(ctx, credential)
-	if err != nil || e.limit == nil {
-		return keyway.RateResult{}, false, err
+	if err != nil {
+		return Access{}, err
 	}
-	res, err = v.limiter.Take(ctx, e.bucket, *e.limit, v.clock.Now())
+	if e.caller == nil {
+		return Access{}, keyway.ErrUnauthorized
+	}
+	return Access{Caller: e.caller, entry: e}, nil
+}
+
+// Limit consumes one management call from a's own rate limit, if its
+// access key has one; limited is false when it has none (or a is not an
+// access key's).
+func (v *Verifier) Limit(ctx context.Context, a Access) (res keyway.RateResult, limited bool, err error) {
+	if a.entry == nil || a.entry.limit == nil {
+		return keyway.RateResult{}, false, nil
+	}
+	res, err = v.limiter.Take(ctx, a.entry.bucket, *a.entry.limit, v.clock.Now())
 	return res, true, err
 }
 

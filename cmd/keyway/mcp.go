@@ -40,7 +40,7 @@ func (m *mcpCmd) Run() error {
 	} else {
 		return errors.New("set KEYWAY_ACCESS_KEY (an access key) or KEYWAY_TOKEN (a user access token)")
 	}
-	tools, err := mcp.Tools(api.Operations(nil, nil))
+	tools, err := mcp.Tools(api.Declarations())
 	if err != nil {
 		return err
 	}

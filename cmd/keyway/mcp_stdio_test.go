@@ -117,7 +117,7 @@ func stdioField(t *testing.T, v any, field string) string {
 // tableToolNames are the tool names of the operation table, sorted.
 func tableToolNames() []string {
 	var names []string
-	for _, o := range api.Operations(nil, nil) {
+	for _, o := range api.Declarations() {
 		names = append(names, o.Tools...)
 	}
 	slices.Sort(names)

@@ -69,9 +69,10 @@ var declarations = sync.OnceValue(declare)
 // lists and tests read. Its operations cannot be called.
 func Declarations() []Operation { return slices.Clone(declarations()) }
 
-// Bind is the operation table with every operation bound to b.
-func Bind(b Backend) []Operation {
-	ops := Declarations()
+// Bind is the operation table, followed by any extra operations (a
+// test's), with every operation bound to b.
+func Bind(b Backend, extra ...Operation) []Operation {
+	ops := append(Declarations(), extra...)
 	for i := range ops {
 		if ops[i].bind != nil {
 			ops[i].bind(&ops[i], b)

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"reflect"
+	"strings"
 )
 
 // Where says which part of a request carries a parameter.
@@ -31,8 +32,12 @@ type Param struct {
 	// empty:"keep"); other empty parameters count as absent.
 	KeepEmpty bool
 	Type      reflect.Type
-	// Index locates the field in the input struct (reflect.Value.FieldByIndex).
+	// Index locates the field in the input struct (reflect.Value.FieldByIndex),
+	// or, for a body field, in the body.
 	Index []int
+	// Fields, on the body, are its top-level JSON fields that declare
+	// allowed values (tag `enum`), which the binder holds them to.
+	Fields []Param
 }
 
 // Params returns the descriptors of the operation's input, path parameters
@@ -83,6 +88,7 @@ func describe(t reflect.Type) ([]Param, error) {
 			p.In, p.Name = InHeader, f.Tag.Get("header")
 		case f.Tag.Get("body") != "":
 			p.In = InBody
+			p.Fields = bodyFields(f.Type)
 			bodies++
 		default:
 			continue
@@ -96,4 +102,22 @@ func describe(t reflect.Type) ([]Param, error) {
 		return nil, fmt.Errorf("%s: more than one body field", t)
 	}
 	return out, nil
+}
+
+// bodyFields describes the top-level fields of a body struct that declare
+// their allowed values.
+func bodyFields(t reflect.Type) []Param {
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var out []Param
+	for _, f := range reflect.VisibleFields(t) {
+		values := Enum(f.Tag.Get("enum"))
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if values == nil || name == "" || name == "-" {
+			continue
+		}
+		out = append(out, Param{Name: name, In: InBody, Enum: values, Doc: f.Tag.Get("doc"), Type: f.Type, Index: f.Index})
+	}
+	return out
 }

@@ -26,6 +26,8 @@ type binder struct {
 	typ    reflect.Type
 	fields []api.Param
 	body   []int // index of the body field, nil when none
+	// bodyEnums are the body's fields that declare allowed values.
+	bodyEnums []api.Param
 }
 
 var optionalString = reflect.TypeFor[keyway.Optional[string]]()
@@ -38,6 +40,12 @@ func newBinder(o api.Operation) (*binder, error) {
 	for _, p := range o.Params() {
 		if p.In == api.InBody {
 			b.body = p.Index
+			for _, f := range p.Fields {
+				if !enumType(f.Type) {
+					return nil, fmt.Errorf("body field %s: unsupported type %s for enum", f.Name, f.Type)
+				}
+			}
+			b.bodyEnums = p.Fields
 			continue
 		}
 		if p.In != api.InPath {
@@ -143,11 +151,95 @@ func (b *binder) bind(r *http.Request, params []string) (any, error) {
 		return nil, keyway.Invalid(problems...)
 	}
 	if b.body != nil {
-		if err := decodeBody(r, s.FieldByIndex(b.body).Addr().Interface()); err != nil {
+		body := s.FieldByIndex(b.body)
+		if err := decodeBody(r, body.Addr().Interface()); err != nil {
 			return nil, err
+		}
+		if problems := b.enumProblems(body); len(problems) > 0 {
+			// A body that validates itself has the last word: it lists
+			// every problem of the input in its own words and order, and
+			// may first normalize a value ("post" is POST).
+			v, ok := body.Addr().Interface().(interface{ Validate() error })
+			if !ok {
+				return nil, keyway.Invalid(problems...)
+			}
+			if err := v.Validate(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return v.Interface(), nil
+}
+
+// enumProblems holds the body's fields to the values they declare: a
+// value, or each value of a list, must be one of them. Absent, empty and
+// null fields are the body's own validation's to judge.
+func (b *binder) enumProblems(body reflect.Value) []string {
+	var problems []string
+	for _, f := range b.bodyEnums {
+		values, list := enumValues(body.FieldByIndex(f.Index))
+		for _, v := range values {
+			if !inEnum(f.Enum, v) {
+				msg := outsideEnum(f.Name, f.Enum)
+				if list {
+					msg = "each value in " + msg
+				}
+				problems = append(problems, msg)
+				break
+			}
+		}
+	}
+	return problems
+}
+
+// enumValues are the strings a body field holds: a string's own, a
+// list's items, an Optional's value when it is set and not null. list
+// says whether the field is a list; ok is false for a type that cannot
+// hold enum values.
+func enumValues(v reflect.Value) (values []string, list bool) {
+	switch {
+	case v.Kind() == reflect.String:
+		if v.String() != "" {
+			values = []string{v.String()}
+		}
+		return values, false
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
+		for i := range v.Len() {
+			values = append(values, v.Index(i).String())
+		}
+		return values, true
+	case isOptional(v.Type()):
+		values, list = enumValues(v.FieldByName("Value"))
+		if !v.FieldByName("Set").Bool() || v.FieldByName("Null").Bool() {
+			values = nil
+		}
+		return values, list
+	}
+	return nil, false
+}
+
+// enumType reports whether a body field of type t can declare allowed
+// values: a string, a list of strings, or an Optional of either.
+func enumType(t reflect.Type) bool {
+	switch {
+	case t.Kind() == reflect.String, t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
+		return true
+	case isOptional(t):
+		f, _ := t.FieldByName("Value")
+		return enumType(f.Type)
+	}
+	return false
+}
+
+// isOptional reports whether t is a keyway.Optional.
+func isOptional(t reflect.Type) bool {
+	if t.Kind() != reflect.Struct || t.PkgPath() != optionalString.PkgPath() {
+		return false
+	}
+	set, ok1 := t.FieldByName("Set")
+	null, ok2 := t.FieldByName("Null")
+	_, ok3 := t.FieldByName("Value")
+	return ok1 && ok2 && ok3 && set.Type.Kind() == reflect.Bool && null.Type.Kind() == reflect.Bool
 }
 
 func setQuery(fv reflect.Value, name, raw string) string {

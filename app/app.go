@@ -259,30 +259,26 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	// Tool calls on /mcp go through the REST handler itself, which exists
-	// only once built: self is set right after.
-	var self http.Handler
-	local := mcp.Local{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { self.ServeHTTP(w, r) })}
+	// Tool calls on /mcp run in the handler itself, which exists only once
+	// built: self is set right after.
+	var self *httpapi.Handler
+	servers := mcp.NewServers(tools, invoker(func(r *http.Request) (any, int, []string) { return self.Invoke(r) }), service.Version)
 	handler, err := httpapi.New(httpapi.Config{
 		Ops: ops, Verifier: a.verifier, Checks: checks,
 		Log: a.log, Clock: a.clock, Version: service.Version,
 		Instrument: a.metrics, Metrics: a.metrics.Handler(), Users: svc.UserCaller,
 		ClientAddressHeader: a.cfg.ClientAddressHeader,
 		MCP: func(r *http.Request, credential string, c *keyway.Caller) http.Handler {
-			offered := tools
+			var allow func(api.Operation) bool
 			if c.MCPServer != nil {
-				offered = nil
-				for _, t := range tools {
-					if api.Allows(c.MCPServer.Config, t.Op) {
-						offered = append(offered, t)
-					}
-				}
+				cfg := c.MCPServer.Config
+				allow = func(o api.Operation) bool { return api.Allows(cfg, o) }
 			}
-			b := mcp.Backend{Doer: local, Header: "Authorization", Credential: "Bearer " + credential, RemoteAddr: r.RemoteAddr}
+			f := mcp.Forwarded{Header: "Authorization", Credential: "Bearer " + credential, RemoteAddr: r.RemoteAddr}
 			if name := a.cfg.ClientAddressHeader; name != "" {
-				b.Forward = http.Header{http.CanonicalHeaderKey(name): r.Header.Values(name)}
+				f.Forward = http.Header{http.CanonicalHeaderKey(name): r.Header.Values(name)}
 			}
-			return mcp.HTTPHandler(offered, b, service.Version)
+			return servers.Handler(f, allow)
 		},
 		MCPServers:    svc.MCPServerCaller,
 		Authenticated: authenticated,
@@ -683,3 +679,8 @@ func (a *App) bootstrap(ctx context.Context, svc *service.Service, dataDir strin
 
 // Handler is the server's HTTP handler, for in-process benchmarks.
 func (a *App) Handler() http.Handler { return a.server.Handler }
+
+// invoker adapts a function to mcp.Invoker.
+type invoker func(r *http.Request) (any, int, []string)
+
+func (f invoker) Invoke(r *http.Request) (any, int, []string) { return f(r) }

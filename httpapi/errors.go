@@ -44,6 +44,26 @@ type errorBody struct {
 }
 
 func encodeError(err error) (int, []byte) {
+	body := errorAnswer(err)
+	b, _ := json.Marshal(body)
+	return body.StatusCode, b
+}
+
+// errorMessages is an error's answer as its status and messages, as MCP
+// tool errors carry them.
+func errorMessages(err error) (int, []string) {
+	body := errorAnswer(err)
+	switch m := body.Message.(type) {
+	case []string:
+		return body.StatusCode, m
+	case string:
+		return body.StatusCode, []string{m}
+	}
+	return body.StatusCode, []string{http.StatusText(body.StatusCode)}
+}
+
+// errorAnswer is the one place an error becomes the contract's answer.
+func errorAnswer(err error) errorBody {
 	e := keyway.AsError(err)
 	status := statusOf(e.Code)
 	body := errorBody{StatusCode: status, Message: e.Message}
@@ -61,8 +81,7 @@ func encodeError(err error) (int, []byte) {
 	if e.Code == keyway.CodeInvalid && len(e.Details) > 0 {
 		body.Message = e.Details
 	}
-	b, _ := json.Marshal(body)
-	return status, b
+	return body
 }
 
 var jsonContentType = []string{"application/json; charset=utf-8"}

@@ -18,12 +18,18 @@ type route struct {
 	segs   []string // literal segment, or "" for a parameter
 	params []string // parameter names in order
 	h      func(w http.ResponseWriter, r *http.Request, params []string)
+	// op is the table's operation the route serves, nil for a raw one.
+	op *operation
 }
 
 func newRouter() *router { return &router{routes: make(map[string][]*route)} }
 
 func (rt *router) handle(method, pattern string, h func(http.ResponseWriter, *http.Request, []string)) {
-	r := &route{h: h}
+	rt.handleOperation(method, pattern, nil, h)
+}
+
+func (rt *router) handleOperation(method, pattern string, op *operation, h func(http.ResponseWriter, *http.Request, []string)) {
+	r := &route{h: h, op: op}
 	for _, s := range splitPath(pattern) {
 		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
 			r.params = append(r.params, s[1:len(s)-1])

@@ -147,7 +147,8 @@ func New(cfg Config) (*Handler, error) {
 				return nil, fmt.Errorf("operation %s: path parameters %v do not match input fields %v", o.ID, want, got)
 			}
 		}
-		h.router.handle(o.Method, o.Path, h.serveOperation(o, b, rec))
+		op := &operation{o: o, b: b, rec: rec}
+		h.router.handleOperation(o.Method, o.Path, op, h.serveOperation(op))
 	}
 	doc, err := api.OpenAPI(all, cfg.Version)
 	if err != nil {
@@ -290,27 +291,46 @@ func (h *Handler) admit(ctx context.Context, hdr http.Header, cred string, o api
 	return c, access, nil
 }
 
-func (h *Handler) serveOperation(o api.Operation, b *binder, rec OpRecorder) func(http.ResponseWriter, *http.Request, []string) {
+// operation is a route of the table: its operation, binder and recorder.
+type operation struct {
+	o   api.Operation
+	b   *binder
+	rec OpRecorder
+}
+
+func (h *Handler) serveOperation(op *operation) func(http.ResponseWriter, *http.Request, []string) {
 	return func(w http.ResponseWriter, r *http.Request, params []string) {
 		start := time.Now()
-		status := h.runOperation(w, r, o, b, params)
-		d := time.Since(start)
-		rec.Observe(status, d)
-		if status == http.StatusNotImplemented {
-			// A feature turned off answers anyone who asks: at most one
-			// line per operation a minute, so callers cannot fill the log.
-			ok, suppressed := h.quiet.allow(o.ID)
-			if ok {
-				h.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-					slog.String("op", o.ID), slog.String("method", o.Method), slog.String("route", o.Path),
-					slog.Int("status", status), slog.Duration("duration", d), slog.Int("suppressed", suppressed))
-			}
-			return
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		out, err := h.run(r, w.Header(), op, params)
+		var status int
+		if err != nil {
+			status = h.fail(w, r, err)
+		} else {
+			status = writeResult(w, op.o.Status, out)
 		}
-		h.log.LogAttrs(r.Context(), levelFor(status), "request",
-			slog.String("op", o.ID), slog.String("method", o.Method), slog.String("route", o.Path),
-			slog.Int("status", status), slog.Duration("duration", d))
+		h.record(r, op, status, time.Since(start))
 	}
+}
+
+// record counts and logs an answered request.
+func (h *Handler) record(r *http.Request, op *operation, status int, d time.Duration) {
+	op.rec.Observe(status, d)
+	o := op.o
+	if status == http.StatusNotImplemented {
+		// A feature turned off answers anyone who asks: at most one
+		// line per operation a minute, so callers cannot fill the log.
+		ok, suppressed := h.quiet.allow(o.ID)
+		if ok {
+			h.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("op", o.ID), slog.String("method", o.Method), slog.String("route", o.Path),
+				slog.Int("status", status), slog.Duration("duration", d), slog.Int("suppressed", suppressed))
+		}
+		return
+	}
+	h.log.LogAttrs(r.Context(), levelFor(status), "request",
+		slog.String("op", o.ID), slog.String("method", o.Method), slog.String("route", o.Path),
+		slog.Int("status", status), slog.Duration("duration", d))
 }
 
 func levelFor(status int) slog.Level {
@@ -320,41 +340,87 @@ func levelFor(status int) slog.Level {
 	return slog.LevelInfo
 }
 
-func (h *Handler) runOperation(w http.ResponseWriter, r *http.Request, o api.Operation, b *binder, params []string) int {
+// run admits, binds and runs one operation for a request, REST's or an MCP
+// tool call's. A verification's negative verdict is its error, and its
+// headers go into hdr with the rate-limit state.
+func (h *Handler) run(r *http.Request, hdr http.Header, op *operation, params []string) (any, error) {
 	ctx := r.Context()
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	o := op.o
+	var caller *keyway.Caller
 	if o.Public {
 		// Public operations are the sign-in ones, throttled per address.
 		ctx = keyway.WithClientAddress(ctx, h.clientAddress(r))
-	}
-	var caller *keyway.Caller
-	if !o.Public {
-		c, _, err := h.admit(ctx, w.Header(), credential(r), o)
+	} else {
+		c, _, err := h.admit(ctx, hdr, credential(r), o)
 		if err != nil {
-			return h.fail(w, r, err)
+			return nil, err
 		}
 		caller = c
 	}
 	var in any
-	if b != nil {
-		v, err := b.bind(r, params)
+	if op.b != nil {
+		v, err := op.b.bind(r, params)
 		if err != nil {
-			return h.fail(w, r, err)
+			return nil, err
 		}
 		in = v
 	}
 	out, err := o.Call(ctx, caller, in)
 	if err != nil {
-		return h.fail(w, r, err)
+		return nil, err
 	}
 	if v, ok := out.(verdict); ok {
 		res, answer := v.Verdict()
-		if status, refused := h.refuse(w, res); refused {
-			return status
+		h.verdictHeaders(hdr, res)
+		if err := res.Err(); err != nil {
+			return nil, err
 		}
 		out = answer
 	}
-	return writeResult(w, o.Status, out)
+	return out, nil
+}
+
+// Invoke runs the operation a request is for in this process, with the
+// same admission, binding and validation as REST, and returns its result
+// unencoded (an api.List, api.Paged, api.CSV, api.Empty, json.RawMessage
+// or a value): MCP tool calls on /mcp come through here. On failure it
+// returns the answer's status and the contract's messages.
+func (h *Handler) Invoke(r *http.Request) (out any, status int, messages []string) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("panic serving a tool call", "method", r.Method, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			out, status, messages = nil, http.StatusInternalServerError, []string{"Internal server error"}
+		}
+	}()
+	op, params, err := h.route(r)
+	if err == nil {
+		start := time.Now()
+		r.Body = http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
+		out, err = h.run(r, http.Header{}, op, params)
+		status = op.o.Status
+		if err != nil {
+			status = statusOf(keyway.AsError(err).Code)
+		}
+		h.record(r, op, status, time.Since(start))
+	}
+	if err != nil {
+		if serverFault(statusOf(keyway.AsError(err).Code)) {
+			h.log.Error("request failed", "error", err.Error())
+		}
+		status, messages = errorMessages(err)
+		return nil, status, messages
+	}
+	return out, status, nil
+}
+
+// route finds the operation of a request (not a fast route's shortcut,
+// nor a raw route).
+func (h *Handler) route(r *http.Request) (*operation, []string, error) {
+	rt, params, ok := h.router.match(r.Method, r.URL.EscapedPath())
+	if !ok || rt.op == nil {
+		return nil, nil, keyway.Errorf(keyway.CodeNotFound, "Cannot %s %s", r.Method, r.URL.RequestURI())
+	}
+	return rt.op, params, nil
 }
 
 // clientAddress is the address a request came from: the connection's peer,

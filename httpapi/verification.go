@@ -66,8 +66,9 @@ type refusal struct {
 	body   []byte
 }
 
-// refusals answer each outcome but Valid: the error verify.Result.Err
-// names for it, encoded as every other error is.
+// refusals answer each outcome but Valid on the fast routes: the error
+// verify.Result.Err names for it, encoded once as every other error is
+// (the generic path encodes the same error when it answers).
 var refusals = func() (r [verify.RateLimited + 1]refusal) {
 	for o := range r {
 		if err := (verify.Result{Outcome: verify.Outcome(o)}).Err(); err != nil {
@@ -120,24 +121,29 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request, f *fastRoute, k
 	return http.StatusOK
 }
 
-// refuse is where a verdict becomes headers, status and body, on every
-// route that verifies: the rate-limit state of a limited key, and for a
-// negative verdict its answer, written here. refused is false for a valid
-// key, whose answer the caller writes.
+// refuse answers a verdict on a fast route: its headers and, for a
+// negative one, its pre-encoded answer. refused is false for a valid key,
+// whose answer the caller writes.
 func (h *Handler) refuse(w http.ResponseWriter, res verify.Result) (status int, refused bool) {
-	hdr := w.Header()
-	if res.HasRate {
-		setRateHeaders(hdr, res.Rate)
-		if res.Outcome == verify.RateLimited {
-			setRetryAfter(hdr, res.Rate.Reset.Sub(h.clock.Now()))
-		}
-	}
+	h.verdictHeaders(w.Header(), res)
 	if res.Outcome == verify.Valid {
 		return 0, false
 	}
 	a := refusals[res.Outcome]
 	writePrepared(w, a.status, a.body)
 	return a.status, true
+}
+
+// verdictHeaders sets what every verification answer carries for a
+// rate-limited key, on every route that verifies.
+func (h *Handler) verdictHeaders(hdr http.Header, res verify.Result) {
+	if !res.HasRate {
+		return
+	}
+	setRateHeaders(hdr, res.Rate)
+	if res.Outcome == verify.RateLimited {
+		setRetryAfter(hdr, res.Rate.Reset.Sub(h.clock.Now()))
+	}
 }
 
 func setRateHeaders(h http.Header, r keyway.RateResult) {

@@ -3,10 +3,9 @@ package mcp_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"slices"
 	"testing"
 
@@ -24,13 +23,12 @@ type extraIn struct {
 // document and as an MCP tool, with nothing else written: all three are
 // derived from the same declarations.
 func TestOneDeclarationEverywhere(t *testing.T) {
-	extra := api.Operation{ID: "Extra_get", Method: "GET", Path: "/extra/{id}", Tools: []string{"get_single_extra_by_id"},
-		Summary: "An operation added by this test", Public: true, Status: 200,
-		Input: reflect.TypeFor[extraIn](), Output: reflect.TypeFor[map[string]string](),
-		Call: func(_ context.Context, _ *keyway.Caller, in any) (any, error) {
-			return map[string]string{"id": in.(*extraIn).ID}, nil
-		}}
-	ops := append(api.Declarations(), extra)
+	extra := api.Declare(api.Operation{ID: "Extra_get", Method: "GET", Path: "/extra/{id}", Tools: []string{"get_single_extra_by_id"},
+		Summary: "An operation added by this test", Public: true},
+		func(_ context.Context, _ api.Backend, _ *keyway.Caller, in *extraIn) (map[string]string, error) {
+			return map[string]string{"id": in.ID}, nil
+		})
+	ops := api.Bind(api.Backend{}, extra)
 	h, err := httpapi.New(httpapi.Config{Ops: ops, Log: slog.New(slog.DiscardHandler), Clock: keyway.SystemClock{}, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -72,27 +70,40 @@ func TestOneDeclarationEverywhere(t *testing.T) {
 	if last.Def.Name != "get_single_extra_by_id" || string(schema) != `{"type":"object","properties":{"id":{"type":"string"}},"required":["id"]}` || !last.Def.Annotations.ReadOnlyHint {
 		t.Fatalf("tool %s %s %+v", last.Def.Name, schema, last.Def.Annotations)
 	}
-	res := mcp.Call(context.Background(), last, mcp.Backend{Doer: mcp.Local{Handler: h}}, json.RawMessage(`{"id":"x2"}`))
+	res := mcp.Call(context.Background(), last, mcp.Backend{Invoker: h}, json.RawMessage(`{"id":"x2"}`))
 	out, _ := json.Marshal(res.StructuredContent)
 	if res.IsError || string(out) != `{"id":"x2"}` {
 		t.Fatalf("tool call: %s (error %v)", out, res.IsError)
 	}
 }
 
-// A handler that aborts its answer midway fails the tool call, not the
-// MCP session.
-func TestLocalAbortIsAFailedCall(t *testing.T) {
-	aborting := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Write([]byte("partial"))
-		panic(http.ErrAbortHandler)
-	})
-	tools, err := mcp.Tools(api.Declarations())
+type exportIn struct{}
+
+// A CSV whose rows fail midway fails the tool call, not the MCP session,
+// and shows no partial text.
+func TestAbortedCSVIsAFailedCall(t *testing.T) {
+	extra := api.Declare(api.Operation{ID: "Extra_export", Method: "GET", Path: "/extra-export", Tools: []string{"list_all_extra_export"},
+		Summary: "An export that fails midway", Public: true},
+		func(context.Context, api.Backend, *keyway.Caller, *exportIn) (api.CSV, error) {
+			return api.CSV{Header: []string{"a"}, Rows: func(write func([]string) error) error {
+				if err := write([]string{"partial"}); err != nil {
+					return err
+				}
+				return errors.New("the store failed")
+			}}, nil
+		})
+	ops := api.Bind(api.Backend{}, extra)
+	h, err := httpapi.New(httpapi.Config{Ops: ops, Log: slog.New(slog.DiscardHandler), Clock: keyway.SystemClock{}, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := mcp.Call(context.Background(), tools[0], mcp.Backend{Doer: mcp.Local{Handler: aborting}}, nil)
+	tools, err := mcp.Tools(ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := mcp.Call(context.Background(), tools[len(tools)-1], mcp.Backend{Invoker: h}, nil)
 	out, _ := json.Marshal(res.StructuredContent)
-	if !res.IsError || string(out) != `{"message":"the Keyway server could not be reached","statusCode":502}` {
+	if !res.IsError || string(out) != `{"message":"Internal server error","statusCode":500}` {
 		t.Fatalf("aborted answer: %s", out)
 	}
 }

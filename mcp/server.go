@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,53 +14,24 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// Doer sends an operation's request: an *http.Client to a remote server, or
-// Local for this process's own REST handler.
+// Doer sends an operation's request to a server that speaks the
+// contract (an *http.Client, for keyway mcp).
 type Doer interface {
 	Do(r *http.Request) (*http.Response, error)
 }
 
-// Local runs requests through an http.Handler in process.
-type Local struct{ Handler http.Handler }
-
-func (l Local) Do(r *http.Request) (resp *http.Response, err error) {
-	// A handler aborts an answer it cannot finish (a CSV stream whose store
-	// failed midway) by panicking with ErrAbortHandler: for a tool call
-	// that is a failed request, not a crashed session.
-	defer func() {
-		if p := recover(); p != nil {
-			if p != http.ErrAbortHandler {
-				panic(p)
-			}
-			resp, err = nil, errors.New("the answer was aborted")
-		}
-	}()
-	w := &recorder{header: http.Header{}, status: http.StatusOK}
-	l.Handler.ServeHTTP(w, r)
-	return &http.Response{StatusCode: w.status, Header: w.header, Body: io.NopCloser(&w.body), Request: r}, nil
-}
-
-type recorder struct {
-	header http.Header
-	status int
-	wrote  bool
-	body   bytes.Buffer
-}
-
-func (w *recorder) Header() http.Header { return w.header }
-func (w *recorder) WriteHeader(status int) {
-	if !w.wrote {
-		w.status, w.wrote = status, true
-	}
-}
-func (w *recorder) Write(p []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	return w.body.Write(p)
+// Invoker runs an operation's request in this process and returns its
+// result unencoded, or the status and messages of its error
+// (httpapi.Handler.Invoke).
+type Invoker interface {
+	Invoke(r *http.Request) (out any, status int, messages []string)
 }
 
 // Backend is where tool calls go and with which credential.
 type Backend struct {
-	Doer Doer
+	// Invoker, when set, runs calls in process; otherwise Doer sends them.
+	Invoker Invoker
+	Doer    Doer
 	// BaseURL prefixes every path ("" for Local).
 	BaseURL string
 	// Header and Credential authenticate every call: x-api-key and an
@@ -103,6 +73,13 @@ func (t *Tool) call(ctx context.Context, b Backend, raw json.RawMessage) *sdk.Ca
 	if err != nil {
 		return failure(http.StatusBadRequest, []string{err.Error()})
 	}
+	if b.Invoker != nil {
+		out, status, messages := b.Invoker.Invoke(req)
+		if messages != nil {
+			return failure(status, messages)
+		}
+		return t.result(ctx, out)
+	}
 	resp, err := b.Doer.Do(req)
 	if err != nil {
 		return failure(http.StatusBadGateway, []string{"the Keyway server could not be reached"})
@@ -135,7 +112,7 @@ func (t *Tool) call(ctx context.Context, b Backend, raw json.RawMessage) *sdk.Ca
 func (t *Tool) success(resp *http.Response, body []byte) *sdk.CallToolResult {
 	switch {
 	case len(body) == 0:
-		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: `{"ok":true}`}}, StructuredContent: map[string]any{"ok": true}}
+		return okResult()
 	case strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv"):
 		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: string(body)}}}
 	}
@@ -248,6 +225,9 @@ func (t *Tool) request(ctx context.Context, b Backend, raw json.RawMessage) (*ht
 	req, err := http.NewRequestWithContext(ctx, t.Op.Method, u, body)
 	if err != nil {
 		return nil, fmt.Errorf("cannot build the request: %v", err)
+	}
+	if f, ok := ctx.Value(forwardedKey{}).(Forwarded); ok {
+		b.Header, b.Credential, b.RemoteAddr, b.Forward = f.Header, f.Credential, f.RemoteAddr, f.Forward
 	}
 	for name, values := range b.Forward {
 		header[name] = values

@@ -1,8 +1,9 @@
 // Package mcp serves the operation table as Model Context Protocol tools,
 // one per tool name of CONTRACT.md, so AI agents can do everything a person
-// can. Each tool call is the operation's REST request, sent to Keyway's own
-// handler (on /mcp) or to any server that speaks the contract (keyway mcp):
-// the same validation, scope and answers as REST, never more.
+// can. On /mcp a tool call runs its operation in process (Servers), with
+// the same admission, validation and scope as REST; keyway mcp sends it as
+// the operation's REST request to any server that speaks the contract.
+// Either way an agent gets the answers REST gives, never more.
 package mcp
 
 import (

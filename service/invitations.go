@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/keywayhq/keyway"
-	"github.com/keywayhq/keyway/mailer"
 )
 
 // InviteToAccount is POST /accounts/{id}/users: an invitation to join the
@@ -112,7 +111,7 @@ func (s *Service) mailInvitation(p *People, a *keyway.Account, inv *keyway.Invit
 	text := fmt.Sprintf("%s invited you to join %q on Keyway as %s.\n\n"+
 		"Accept: %s\n\nAlready have a Keyway login? Sign in and accept invitation %s.\n\nThe invitation expires at %s.\n",
 		inv.InviterName, a.Name, inv.Role, link, inv.ID, inv.ExpiresAt)
-	p.Mail.Enqueue(mailer.Message{
+	p.Mail.Enqueue(keyway.MailMessage{
 		To: inv.Email, Subject: "You are invited to " + oneLine(a.Name) + " on Keyway", Text: text, Secrets: []string{inv.ID},
 	})
 }

@@ -12,7 +12,7 @@ import (
 // at (as a NestJS guard runs first); then the input's own problems are 400;
 // then the account and projects are resolved (403 when out of reach); a
 // deleted project is 400; and last the caller needs its role over what was
-// resolved. A step left zero is skipped.
+// resolved. Every step but scope may be left zero, and is then skipped.
 type prelude struct {
 	// guard is the role the caller must hold somewhere.
 	guard keyway.Role

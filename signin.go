@@ -2,6 +2,7 @@ package keyway
 
 import (
 	"context"
+	"errors"
 	"net/mail"
 	"strings"
 	"time"
@@ -226,4 +227,54 @@ func (in *FirebaseSignup) Validate() error {
 	p.id("accountId", in.AccountID)
 	p.id("invitationId", in.InvitationID)
 	return p.err()
+}
+
+// FirebaseIdentity is who a verified Firebase ID token says the bearer is.
+type FirebaseIdentity struct {
+	UID, Email    string
+	EmailVerified bool
+	Name          string
+}
+
+// ErrInvalidFirebaseToken: the token is forged, expired, malformed or for
+// another project; a sign-in with it answers 401. Any other error of a
+// FirebaseVerifier means the check itself could not be made.
+var ErrInvalidFirebaseToken = errors.New("firebase: invalid ID token")
+
+// FirebaseVerifier checks a Firebase ID token (firebase.Verifier).
+type FirebaseVerifier interface {
+	Verify(ctx context.Context, idToken string) (FirebaseIdentity, error)
+}
+
+// TokenIssuer signs and checks the access tokens people sign in with
+// (usertoken.Issuer).
+type TokenIssuer interface {
+	// Issue returns an access token for a user and how long it lives.
+	Issue(userID string) (token string, ttl time.Duration, err error)
+	// Verify returns the user a token was issued to; any token it does
+	// not accept is ErrUnauthorized.
+	Verify(token string) (userID string, err error)
+}
+
+// ErrPasswordBusy means every password hashing slot is taken and the queue
+// behind them is full: the caller should answer "try again shortly"
+// instead of waiting.
+var ErrPasswordBusy = errors.New("password: too many password hashes at once")
+
+// PasswordHasher hashes and checks passwords a bounded number at a time
+// (password.Hasher); past its queue it refuses at once with
+// ErrPasswordBusy.
+type PasswordHasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	// ReserveCheck takes a place in the queue for one Check before the
+	// work leading to it (a login's database read), so that a refused
+	// request costs nothing else.
+	ReserveCheck() (PasswordCheck, error)
+}
+
+// PasswordCheck is a reserved place for checking one password. It serves
+// once; Release after Check does nothing, so a deferred Release is safe.
+type PasswordCheck interface {
+	Check(ctx context.Context, password, stored string) (bool, error)
+	Release()
 }

@@ -30,6 +30,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/keywayhq/keyway"
 )
 
 // DefaultCertsURL is where Google publishes the keys that sign Firebase ID tokens.
@@ -62,15 +64,14 @@ const (
 	refetchInterval = time.Minute
 )
 
-// Identity is who a verified ID token says the bearer is.
-type Identity struct {
-	UID, Email    string
-	EmailVerified bool
-	Name          string
-}
+// Identity is who a verified ID token says the bearer is; it is the
+// domain's, so that a Verifier is a keyway.FirebaseVerifier.
+type Identity = keyway.FirebaseIdentity
 
-// ErrInvalidToken: the token is forged, expired, malformed or for another project. Callers answer 401.
-var ErrInvalidToken = errors.New("firebase: invalid ID token")
+// ErrInvalidToken: the token is forged, expired, malformed or for another
+// project. Callers answer 401. It is the domain's sentinel, so the service
+// recognises it without importing this package.
+var ErrInvalidToken = keyway.ErrInvalidFirebaseToken
 
 // Options configure a Verifier.
 type Options struct {

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	"strings"
 
 	"github.com/google/uuid"
 )
@@ -37,6 +39,27 @@ func NewWebhookSecret() string {
 	var b [32]byte
 	mustRead(b[:])
 	return "whsec_" + base64.StdEncoding.EncodeToString(b[:])
+}
+
+// refreshPrefix marks refresh tokens, so one pasted in the wrong place is
+// recognisable.
+const refreshPrefix = "rt_"
+
+// NewRefreshToken returns a refresh token and the digest to store for it.
+func NewRefreshToken() (string, Hash) {
+	t := refreshPrefix + RandomString(48)
+	return t, HashKey(t)
+}
+
+// ErrNotRefreshToken means a string cannot be a refresh token.
+var ErrNotRefreshToken = errors.New("keycrypt: not a refresh token")
+
+// RefreshDigest returns the stored digest of a presented refresh token.
+func RefreshDigest(t string) (Hash, error) {
+	if !strings.HasPrefix(t, refreshPrefix) || len(t) != len(refreshPrefix)+48 {
+		return Hash{}, ErrNotRefreshToken
+	}
+	return HashKey(t), nil
 }
 
 // mustRead fills b from the CSPRNG. crypto/rand does not fail on the

@@ -2,6 +2,7 @@ package keycrypt
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -18,5 +19,27 @@ func TestNewIDIncreases(t *testing.T) {
 			t.Fatalf("ids not increasing: %s after %s", id, prev)
 		}
 		prev = id
+	}
+}
+
+// A refresh token is recognisable by its form, and its digest is what the
+// store keeps.
+func TestRefreshTokens(t *testing.T) {
+	tok, h := NewRefreshToken()
+	if !strings.HasPrefix(tok, "rt_") || len(tok) != 51 {
+		t.Fatalf("refresh token %q", tok)
+	}
+	got, err := RefreshDigest(tok)
+	if err != nil || got != h {
+		t.Fatalf("RefreshDigest = %x, %v", got, err)
+	}
+	tok2, h2 := NewRefreshToken()
+	if tok2 == tok || h2 == h {
+		t.Fatal("refresh tokens repeat")
+	}
+	for _, bad := range []string{"", "rt_short", "xx" + tok[2:], tok + "x"} {
+		if _, err := RefreshDigest(bad); err != ErrNotRefreshToken {
+			t.Errorf("RefreshDigest(%q) = %v", bad, err)
+		}
 	}
 }

@@ -22,18 +22,14 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+
+	"github.com/keywayhq/keyway"
 )
 
-// Message is one plain-text email. Secrets are substrings of Text (codes,
-// links with ids) masked when the message is logged.
-//
-// To is one address as net/mail parses it, with or without a display name.
-// Senders refuse a To or Subject containing CR or LF rather than let it
-// start a header of its own.
-type Message struct {
-	To, Subject, Text string
-	Secrets           []string
-}
+// Message is one plain-text email. It is the domain's, so that the
+// service can hand one to any keyway.Mailer without importing this
+// package.
+type Message = keyway.MailMessage
 
 // Sender delivers one message. A Sender must be safe for concurrent use.
 type Sender interface {

@@ -2,14 +2,17 @@ package password
 
 import (
 	"context"
-	"errors"
 	"runtime"
 	"sync"
+
+	"github.com/keywayhq/keyway"
 )
 
 // ErrBusy means every hashing slot is taken and the queue behind them is
 // full: the caller should answer "try again shortly" instead of waiting.
-var ErrBusy = errors.New("password: too many password hashes at once")
+// It is the domain's sentinel, so the service recognises it without
+// importing this package.
+var ErrBusy = keyway.ErrPasswordBusy
 
 // Hasher runs every argon2id computation of a process through a fixed
 // number of slots with a short queue behind them. One computation holds
@@ -86,6 +89,17 @@ func (h *Hasher) Reserve() (*Turn, error) {
 	default:
 		return nil, ErrBusy
 	}
+}
+
+// ReserveCheck is Reserve for a caller that only checks, as the domain's
+// keyway.PasswordHasher declares it.
+func (h *Hasher) ReserveCheck() (keyway.PasswordCheck, error) {
+	t, err := h.Reserve()
+	if err != nil {
+		// A nil *Turn in the interface would not compare equal to nil.
+		return nil, err
+	}
+	return t, nil
 }
 
 // Turn is a reserved place for one computation. It serves once: after

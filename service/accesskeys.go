@@ -36,31 +36,16 @@ func (s *Service) ListAccessKeys(ctx context.Context, c *keyway.Caller, accountI
 // takes an admin of the account, a project-level one an admin of the
 // project.
 func (s *Service) CreateAccessKey(ctx context.Context, c *keyway.Caller, in *keyway.AccessKeyCreate) (*keyway.AccessKey, error) {
-	if err := guard(c, keyway.RoleAdmin); err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
-	accountID, err := namedAccount(c, in.AccountID)
+	t, err := s.open(ctx, c, prelude{guard: keyway.RoleAdmin, validate: in.Validate,
+		scope: func() resolver { return s.inAccount(in.AccountID, optional(in.ProjectID)...) }, deleted: "projectId", need: keyway.RoleAdmin})
 	if err != nil {
 		return nil, err
 	}
-	env := keyway.EnvLive
+	accountID, env := t.accountID, keyway.EnvLive
 	var projectID *string
-	if in.ProjectID != nil {
-		p, err := s.projectIn(ctx, c, accountID, *in.ProjectID)
-		if err != nil {
-			return nil, err
-		}
-		if !p.IsActive {
-			return nil, keyway.Invalid("projectId refers to a deleted project")
-		}
+	if p := t.project(); p != nil {
 		env = p.Env
 		projectID = &p.ID
-	}
-	if err := need(c, keyway.RoleAdmin, accountID, projectOf(projectID)); err != nil {
-		return nil, err
 	}
 	now := s.now()
 	k := &keyway.AccessKey{

@@ -21,14 +21,11 @@ type ListAPIKeysQuery struct {
 }
 
 func (s *Service) ListAPIKeys(ctx context.Context, c *keyway.Caller, q ListAPIKeysQuery) ([]*keyway.APIKey, string, error) {
-	projectID, err := defaultProject(c, q.ProjectID)
+	t, err := s.open(ctx, c, prelude{scope: func() resolver { return s.keyTarget(q.ProjectID) }})
 	if err != nil {
 		return nil, "", err
 	}
-	if _, err := s.namedProject(ctx, c, projectID); err != nil {
-		return nil, "", err
-	}
-	f := keyway.APIKeyFilter{ProjectID: projectID, Name: q.Name, IsActive: true, Page: q.Page}
+	f := keyway.APIKeyFilter{ProjectID: t.project().ID, Name: q.Name, IsActive: true, Page: q.Page}
 	if q.IsActive != nil {
 		f.IsActive = *q.IsActive
 	}
@@ -50,26 +47,12 @@ func (s *Service) ListAPIKeys(ctx context.Context, c *keyway.Caller, q ListAPIKe
 }
 
 func (s *Service) CreateAPIKey(ctx context.Context, c *keyway.Caller, in *keyway.APIKeyCreate) (*keyway.APIKey, error) {
-	if err := guard(c, keyway.RoleUser); err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
-	projectID, err := defaultProject(c, in.ProjectID)
+	t, err := s.open(ctx, c, prelude{guard: keyway.RoleUser, validate: in.Validate,
+		scope: func() resolver { return s.keyTarget(in.ProjectID) }, deleted: "projectId", need: keyway.RoleUser})
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.namedProject(ctx, c, projectID)
-	if err != nil {
-		return nil, err
-	}
-	if !p.IsActive {
-		return nil, keyway.Invalid("projectId refers to a deleted project")
-	}
-	if err := need(c, keyway.RoleUser, p.AccountID, p.ID); err != nil {
-		return nil, err
-	}
+	p := t.project()
 	now := s.now()
 	k := &keyway.APIKey{
 		ID:              newID(),

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/keywayhq/keyway"
-	"github.com/keywayhq/keyway/mailer"
 )
 
 // InviteToAccount is POST /accounts/{id}/users: an invitation to join the
@@ -35,29 +34,12 @@ func (s *Service) InviteToAccount(ctx context.Context, c *keyway.Caller, account
 // everything the invitation grants: the account, or each named project.
 func (s *Service) CreateInvitations(ctx context.Context, c *keyway.Caller, in *keyway.InvitationCreate) ([]*keyway.Invitation, error) {
 	p := s.people
-	if err := guard(c, keyway.RoleAdmin); err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
-	accountID, err := namedAccount(c, in.AccountID)
+	t, err := s.open(ctx, c, prelude{guard: keyway.RoleAdmin, validate: in.Validate,
+		scope: func() resolver { return s.inAccount(in.AccountID, in.ProjectIDs...) }, deleted: "projectIds", need: keyway.RoleAdmin})
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range in.ProjectIDs {
-		pr, err := s.projectIn(ctx, c, accountID, id)
-		if err != nil {
-			return nil, err
-		}
-		if !pr.IsActive {
-			return nil, keyway.Invalid("projectIds refers to a deleted project")
-		}
-	}
-	if err := s.mayManage(c, accountID, in.ProjectIDs); err != nil {
-		return nil, err
-	}
-	a, err := s.pathAccount(ctx, c, accountID)
+	a, err := s.pathAccount(ctx, c, t.accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +94,7 @@ func (s *Service) mailInvitation(p *People, a *keyway.Account, inv *keyway.Invit
 	text := fmt.Sprintf("%s invited you to join %q on Keyway as %s.\n\n"+
 		"Accept: %s\n\nAlready have a Keyway login? Sign in and accept invitation %s.\n\nThe invitation expires at %s.\n",
 		inv.InviterName, a.Name, inv.Role, link, inv.ID, inv.ExpiresAt)
-	p.Mail.Enqueue(mailer.Message{
+	p.Mail.Enqueue(keyway.MailMessage{
 		To: inv.Email, Subject: "You are invited to " + oneLine(a.Name) + " on Keyway", Text: text, Secrets: []string{inv.ID},
 	})
 }
@@ -132,16 +114,12 @@ func oneLine(s string) string {
 func (s *Service) ListInvitations(ctx context.Context, c *keyway.Caller, accountID, projectID, status string, page keyway.Page) ([]*keyway.Invitation, string, error) {
 	p := s.people
 	st := keyway.InvitationStatus(status)
-	accountID, pr, err := s.queryScope(ctx, c, accountID, projectID)
+	t, err := s.open(ctx, c, prelude{scope: func() resolver { return s.queryTarget(accountID, projectID) }, need: keyway.RoleAdmin})
 	if err != nil {
 		return nil, "", err
 	}
-	projectID = scopeOf(pr)
-	if err := need(c, keyway.RoleAdmin, accountID, projectID); err != nil {
-		return nil, "", err
-	}
 	now := s.clock.Now()
-	invs, next, err := p.Groups.Invitations(ctx, keyway.InvitationFilter{AccountID: accountID, ProjectID: projectID, Status: st, Now: now, Page: page})
+	invs, next, err := p.Groups.Invitations(ctx, keyway.InvitationFilter{AccountID: t.accountID, ProjectID: scopeOf(t.project()), Status: st, Now: now, Page: page})
 	for _, inv := range invs {
 		inv.Settle(now)
 	}
@@ -250,17 +228,14 @@ func (s *Service) InvitationInfo(ctx context.Context, id string) (*keyway.Invita
 // of its projects; an admin's job. The account keeps at least one admin.
 func (s *Service) SetUserRole(ctx context.Context, c *keyway.Caller, userID string, in *keyway.RoleChange) ([]keyway.UserRole, error) {
 	p := s.people
-	if err := guard(c, keyway.RoleAdmin); err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
-	pr, err := s.roleScope(ctx, c, in.AccountID, keyway.Deref(in.ProjectID))
+	t, err := s.open(ctx, c, prelude{guard: keyway.RoleAdmin, validate: in.Validate,
+		scope: func() resolver { return s.inAccount(in.AccountID, optional(in.ProjectID)...) }, need: keyway.RoleAdmin})
 	if err != nil {
 		return nil, err
 	}
-	if pr != nil && !pr.IsActive {
+	// Unlike the prelude's order, a caller who does not administer the
+	// project hears that (403) before hearing it is deleted (400).
+	if pr := t.project(); pr != nil && !pr.IsActive {
 		return nil, keyway.Invalid("projectId refers to a deleted project")
 	}
 	if err := p.Groups.SetUserRole(ctx, userID, keyway.Grant{AccountID: in.AccountID, ProjectID: keyway.Deref(in.ProjectID), Role: in.Role}); err != nil {
@@ -273,45 +248,24 @@ func (s *Service) SetUserRole(ctx context.Context, c *keyway.Caller, userID stri
 // project, every role in the account: the user leaves it.
 func (s *Service) RemoveUserRoles(ctx context.Context, c *keyway.Caller, userID, accountID string, project *string) ([]keyway.UserRole, error) {
 	p := s.people
-	if err := guard(c, keyway.RoleAdmin); err != nil {
-		return nil, err
-	}
 	// Without a project the member leaves the account: that takes
 	// leaving projectId out, not a blank one.
-	if project != nil && *project == "" {
-		return nil, keyway.Invalid("projectId should not be empty")
+	blank := func() error {
+		if project != nil && *project == "" {
+			return keyway.Invalid("projectId should not be empty")
+		}
+		return nil
 	}
-	projectID := keyway.Deref(project)
-	accountID, err := namedAccount(c, accountID)
+	// A role over a deleted project can still be taken away.
+	t, err := s.open(ctx, c, prelude{guard: keyway.RoleAdmin, validate: blank,
+		scope: func() resolver { return s.inAccount(accountID, optional(project)...) }, need: keyway.RoleAdmin})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.roleScope(ctx, c, accountID, projectID); err != nil {
+	if err := p.Groups.RemoveUserRoles(ctx, userID, t.accountID, keyway.Deref(project)); err != nil {
 		return nil, err
 	}
-	if err := p.Groups.RemoveUserRoles(ctx, userID, accountID, projectID); err != nil {
-		return nil, err
-	}
-	return s.rolesIn(ctx, p, userID, accountID)
-}
-
-// roleScope checks the caller administers the scope of a role change; it
-// returns the project of a project-wide one.
-func (s *Service) roleScope(ctx context.Context, c *keyway.Caller, accountID, projectID string) (*keyway.Project, error) {
-	if !c.InAccount(accountID) {
-		return nil, keyway.ErrForbidden
-	}
-	if projectID != "" {
-		pr, err := s.projectIn(ctx, c, accountID, projectID)
-		if err != nil {
-			return nil, err
-		}
-		if err := need(c, keyway.RoleAdmin, accountID, projectID); err != nil {
-			return nil, err
-		}
-		return pr, nil
-	}
-	return nil, need(c, keyway.RoleAdmin, accountID, projectID)
+	return s.rolesIn(ctx, p, userID, t.accountID)
 }
 
 func (s *Service) rolesIn(ctx context.Context, p *People, userID, accountID string) ([]keyway.UserRole, error) {

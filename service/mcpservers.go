@@ -24,29 +24,15 @@ func (m *MCPServers) url() string { return strings.TrimRight(m.PublicURL, "/") +
 // account or the project it acts in. The token is in this answer only.
 func (s *Service) CreateMCPServer(ctx context.Context, c *keyway.Caller, in *keyway.MCPServerCreate) (*keyway.MCPServer, error) {
 	m := s.mcpServers
-	if err := guard(c, keyway.RoleAdmin); err != nil {
-		return nil, err
-	}
-	if err := in.Validate(m.IsTool); err != nil {
-		return nil, err
-	}
-	accountID, err := namedAccount(c, in.AccountID)
+	t, err := s.open(ctx, c, prelude{guard: keyway.RoleAdmin, validate: func() error { return in.Validate(m.IsTool) },
+		scope: func() resolver { return s.inAccount(in.AccountID, optional(in.ProjectID)...) }, deleted: "projectId", need: keyway.RoleAdmin})
 	if err != nil {
 		return nil, err
 	}
+	accountID := t.accountID
 	var projectID *string
-	if in.ProjectID != nil {
-		p, err := s.projectIn(ctx, c, accountID, *in.ProjectID)
-		if err != nil {
-			return nil, err
-		}
-		if !p.IsActive {
-			return nil, keyway.Invalid("projectId refers to a deleted project")
-		}
+	if p := t.project(); p != nil {
 		projectID = &p.ID
-	}
-	if err := need(c, keyway.RoleAdmin, accountID, projectOf(projectID)); err != nil {
-		return nil, err
 	}
 	now := s.now()
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(now.Time) {

@@ -7,21 +7,17 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway"
-	"github.com/keywayhq/keyway/firebase"
 	"github.com/keywayhq/keyway/keycrypt"
-	"github.com/keywayhq/keyway/mailer"
-	"github.com/keywayhq/keyway/password"
-	"github.com/keywayhq/keyway/usertoken"
 )
 
 // People wires signup, login, user tokens and what people do together.
 type People struct {
 	Store  keyway.UserStore
 	Groups keyway.PeopleStore
-	Tokens *usertoken.Issuer
+	Tokens keyway.TokenIssuer
 	// Passwords hashes and checks every password, a bounded number at a
-	// time (password.Hasher); nil: password.Default in DefaultSlots.
-	Passwords *password.Hasher
+	// time (password.Hasher).
+	Passwords keyway.PasswordHasher
 	// RefreshTTL is how long a refresh token may wait to be used.
 	RefreshTTL time.Duration
 	// Limiter throttles sign-in attempts per email (LoginLimit) and per
@@ -32,8 +28,9 @@ type People struct {
 	Limiter      keyway.RateLimiter
 	LoginLimit   keyway.RateLimit
 	AddressLimit keyway.RateLimit
-	// Mail sends email without making a request wait for it.
-	Mail Mailer
+	// Mail sends email without making a request wait for it; nil sends
+	// none.
+	Mail keyway.Mailer
 	// PublicURL is where people reach Keyway; links in emails start there.
 	PublicURL string
 	// CodeKey keys the digests of one-time sign-in codes.
@@ -41,16 +38,7 @@ type People struct {
 	// InvitationTTL is how long an invitation may wait; 7 days by default.
 	InvitationTTL time.Duration
 	// Firebase verifies Firebase ID tokens; nil turns Firebase sign-in off.
-	Firebase FirebaseVerifier
-}
-
-// Mailer queues an email (mailer.Queue): a failed send never fails the
-// request that caused it.
-type Mailer interface{ Enqueue(m mailer.Message) }
-
-// FirebaseVerifier checks a Firebase ID token (firebase.Verifier).
-type FirebaseVerifier interface {
-	Verify(ctx context.Context, idToken string) (firebase.Identity, error)
+	Firebase keyway.FirebaseVerifier
 }
 
 // withDefaults is p with the settings left zero at their defaults.
@@ -63,9 +51,6 @@ func (p People) withDefaults() People {
 	}
 	if p.InvitationTTL <= 0 {
 		p.InvitationTTL = keyway.DefaultInvitationTTL
-	}
-	if p.Passwords == nil {
-		p.Passwords = password.NewHasher(password.Default, 0)
 	}
 	return p
 }
@@ -158,7 +143,7 @@ func (s *Service) Login(ctx context.Context, in *keyway.Login) (keyway.Tokens, e
 	}
 	// The place in the hashing queue comes first: a login refused for
 	// want of one costs no database read.
-	turn, err := p.Passwords.Reserve()
+	turn, err := p.Passwords.ReserveCheck()
 	if err != nil {
 		return keyway.Tokens{}, hashFailed(err)
 	}
@@ -195,7 +180,7 @@ const busyRetry = time.Second
 // server failure.
 func hashFailed(err error) error {
 	switch {
-	case errors.Is(err, password.ErrBusy):
+	case errors.Is(err, keyway.ErrPasswordBusy):
 		return &keyway.Error{Code: keyway.CodeRateLimited, Message: "Too many requests", RetryAfter: busyRetry, Err: err}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
@@ -210,7 +195,7 @@ func (s *Service) RefreshTokens(ctx context.Context, in *keyway.TokenRefresh) (k
 	if err := in.Validate(); err != nil {
 		return keyway.Tokens{}, err
 	}
-	digest, err := usertoken.RefreshDigest(in.RefreshToken)
+	digest, err := keycrypt.RefreshDigest(in.RefreshToken)
 	if err != nil {
 		return keyway.Tokens{}, keyway.ErrUnauthorized
 	}
@@ -258,7 +243,7 @@ func (s *Service) issueTokens(ctx context.Context, p *People, userID, family str
 	if err != nil {
 		return keyway.Tokens{}, keyway.Internal(err)
 	}
-	refresh, digest := usertoken.NewRefreshToken()
+	refresh, digest := keycrypt.NewRefreshToken()
 	now := s.clock.Now()
 	if err := p.Store.CreateRefreshToken(ctx, digest, userID, family, now, now.Add(p.RefreshTTL)); err != nil {
 		return keyway.Tokens{}, err

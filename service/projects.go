@@ -33,16 +33,8 @@ func (s *Service) ListProjects(ctx context.Context, c *keyway.Caller, accountID 
 }
 
 func (s *Service) CreateProject(ctx context.Context, c *keyway.Caller, in *keyway.ProjectCreate) (*keyway.Project, error) {
-	if err := guard(c, keyway.RoleAdmin); err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
-	if _, err := namedAccount(c, in.AccountID); err != nil {
-		return nil, err
-	}
-	if err := need(c, keyway.RoleAdmin, in.AccountID, ""); err != nil {
+	if _, err := s.open(ctx, c, prelude{guard: keyway.RoleAdmin, validate: in.Validate,
+		scope: func() resolver { return s.inAccount(in.AccountID) }, need: keyway.RoleAdmin}); err != nil {
 		return nil, err
 	}
 	now := s.now()

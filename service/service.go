@@ -60,6 +60,7 @@ func New(d Deps) (*Service, error) {
 		{"People.Store", d.People.Store == nil},
 		{"People.Groups", d.People.Groups == nil},
 		{"People.Tokens", d.People.Tokens == nil},
+		{"People.Passwords", d.People.Passwords == nil},
 		{"Webhooks.Store", d.Webhooks.Store == nil},
 		{"Webhooks.Guard", d.Webhooks.Guard == nil},
 		{"Webhooks.Pinger", d.Webhooks.Pinger == nil},

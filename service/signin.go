@@ -10,9 +10,7 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway"
-	"github.com/keywayhq/keyway/firebase"
 	"github.com/keywayhq/keyway/keycrypt"
-	"github.com/keywayhq/keyway/mailer"
 )
 
 // A one-time sign-in code: 10 characters from an alphabet without look-alikes
@@ -48,7 +46,7 @@ func (s *Service) EmailLoginCode(ctx context.Context, in *keyway.EmailOTC) error
 	}
 	if p.Mail != nil {
 		shown := code[:5] + "-" + code[5:]
-		p.Mail.Enqueue(mailer.Message{
+		p.Mail.Enqueue(keyway.MailMessage{
 			To: u.Email, Subject: "Your Keyway sign-in code",
 			Text: fmt.Sprintf("Your sign-in code is %s\n\nIt works once, for the next %d minutes. "+
 				"If you did not ask for it, ignore this email.\n", shown, int(codeTTL/time.Minute)),
@@ -103,7 +101,7 @@ func (s *Service) FirebaseSignIn(ctx context.Context, in *keyway.FirebaseSignup)
 		return keyway.Tokens{}, keyway.Errorf(keyway.CodeNotImplemented, "Firebase sign-in is not configured (KEYWAY_FIREBASE_PROJECT_ID)")
 	}
 	id, err := p.Firebase.Verify(ctx, in.IDToken)
-	if errors.Is(err, firebase.ErrInvalidToken) {
+	if errors.Is(err, keyway.ErrInvalidFirebaseToken) {
 		return keyway.Tokens{}, keyway.ErrUnauthorized
 	}
 	if err != nil {

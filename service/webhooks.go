@@ -17,46 +17,27 @@ type Webhooks struct {
 	Pinger keyway.Pinger
 }
 
-// webhookScope resolves the account and project a webhook call names, for a
-// caller that needs role there. The account defaults to the caller's only
-// one; the project to the caller's only project when it does not reach the
-// whole account. Another account or project is 403.
-func (s *Service) webhookScope(ctx context.Context, c *keyway.Caller, accountID, projectID string, role keyway.Role) (string, string, error) {
-	accountID, p, err := s.queryScope(ctx, c, accountID, projectID)
-	if err != nil {
-		return "", "", err
-	}
-	projectID = scopeOf(p)
-	if p != nil && !p.IsActive {
-		return "", "", keyway.Invalid("projectId refers to a deleted project")
-	}
-	if err := need(c, role, accountID, projectID); err != nil {
-		return "", "", err
-	}
-	return accountID, projectID, nil
-}
+// A webhook call names its account and project as a query does (queryTarget):
+// the account defaults to the caller's only one, the project to the
+// caller's only project when it does not reach the whole account.
 
 func (s *Service) ListWebhooks(ctx context.Context, c *keyway.Caller, accountID, projectID, topic string, page keyway.Page) ([]*keyway.Webhook, string, error) {
 	h := s.hooks
-	accountID, projectID, err := s.webhookScope(ctx, c, accountID, projectID, keyway.RoleViewer)
+	t, err := s.open(ctx, c, prelude{scope: func() resolver { return s.queryTarget(accountID, projectID) }, deleted: "projectId", need: keyway.RoleViewer})
 	if err != nil {
 		return nil, "", err
 	}
-	return h.Store.Webhooks(ctx, keyway.WebhookFilter{AccountID: accountID, ProjectID: projectID, Topic: topic, Page: page})
+	return h.Store.Webhooks(ctx, keyway.WebhookFilter{AccountID: t.accountID, ProjectID: scopeOf(t.project()), Topic: topic, Page: page})
 }
 
 func (s *Service) CreateWebhook(ctx context.Context, c *keyway.Caller, in *keyway.WebhookCreate) (*keyway.Webhook, error) {
 	h := s.hooks
-	if err := guard(c, keyway.RoleUser); err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
-	accountID, projectID, err := s.webhookScope(ctx, c, in.AccountID, keyway.Deref(in.ProjectID), keyway.RoleUser)
+	t, err := s.open(ctx, c, prelude{guard: keyway.RoleUser, validate: in.Validate,
+		scope: func() resolver { return s.queryTarget(in.AccountID, keyway.Deref(in.ProjectID)) }, deleted: "projectId", need: keyway.RoleUser})
 	if err != nil {
 		return nil, err
 	}
+	accountID, projectID := t.accountID, scopeOf(t.project())
 	if err := h.Guard.CheckURL(ctx, in.URL); err != nil {
 		return nil, err
 	}

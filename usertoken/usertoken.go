@@ -1,12 +1,11 @@
-// Package usertoken issues and checks the tokens people sign in with: a
-// short-lived JWT access token (HS256, keyed from the sealing secret) and
-// an opaque refresh token that is stored only as a digest.
+// Package usertoken issues and checks the access tokens people sign in
+// with: short-lived JWTs (HS256, keyed from the sealing secret). The
+// opaque refresh token beside each is a secret like any other, minted by
+// keycrypt (NewRefreshToken) and stored only as a digest.
 package usertoken
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -77,25 +76,4 @@ func (i *Issuer) Verify(token string) (string, error) {
 		return "", keyway.ErrUnauthorized
 	}
 	return claims.Subject, nil
-}
-
-// refreshPrefix marks refresh tokens, so one pasted in the wrong place is
-// recognisable.
-const refreshPrefix = "rt_"
-
-// NewRefreshToken returns a refresh token and the digest to store for it.
-func NewRefreshToken() (string, keycrypt.Hash) {
-	t := refreshPrefix + keycrypt.RandomString(48)
-	return t, keycrypt.HashKey(t)
-}
-
-// ErrNotRefreshToken means a string cannot be a refresh token.
-var ErrNotRefreshToken = errors.New("usertoken: not a refresh token")
-
-// RefreshDigest returns the stored digest of a presented refresh token.
-func RefreshDigest(t string) (keycrypt.Hash, error) {
-	if !strings.HasPrefix(t, refreshPrefix) || len(t) != len(refreshPrefix)+48 {
-		return keycrypt.Hash{}, ErrNotRefreshToken
-	}
-	return keycrypt.HashKey(t), nil
 }

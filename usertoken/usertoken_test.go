@@ -86,23 +86,3 @@ func TestVerifyRefusesForgeries(t *testing.T) {
 		}
 	}
 }
-
-func TestRefreshTokens(t *testing.T) {
-	tok, h := NewRefreshToken()
-	if !strings.HasPrefix(tok, "rt_") || len(tok) != 51 {
-		t.Fatalf("refresh token %q", tok)
-	}
-	got, err := RefreshDigest(tok)
-	if err != nil || got != h {
-		t.Fatalf("RefreshDigest = %x, %v", got, err)
-	}
-	tok2, h2 := NewRefreshToken()
-	if tok2 == tok || h2 == h {
-		t.Fatal("refresh tokens repeat")
-	}
-	for _, bad := range []string{"", "rt_short", "xx" + tok[2:], tok + "x"} {
-		if _, err := RefreshDigest(bad); err != ErrNotRefreshToken {
-			t.Errorf("RefreshDigest(%q) = %v", bad, err)
-		}
-	}
-}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/keywayhq/keyway/password"
 	"github.com/keywayhq/keyway/service"
 	"github.com/keywayhq/keyway/sqlstore"
 	"github.com/keywayhq/keyway/usertoken"
@@ -24,7 +25,7 @@ func NewTestService(tb testing.TB, st keyway.Store, all *sqlstore.Store, inv key
 	guard := webhook.NewGuard(nil, nil)
 	svc, err := service.New(service.Deps{
 		Store: st, Invalidator: inv, Clock: clock, Usage: all,
-		People:     service.People{Store: all, Groups: all, Tokens: tokens},
+		People:     service.People{Store: all, Groups: all, Tokens: tokens, Passwords: password.NewHasher(password.Default, 0)},
 		Webhooks:   service.Webhooks{Store: all, Guard: guard, Pinger: webhook.Pinger{Sender: webhook.NewSender(guard, time.Second), Clock: clock}},
 		MCPServers: service.MCPServers{Store: all, IsTool: func(string) bool { return false }},
 	})

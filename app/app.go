@@ -530,7 +530,7 @@ func (a *App) close(ctx context.Context) error {
 		a.bgDone.Wait()
 	}
 	if a.verifier != nil {
-		if err := a.finalFlush(ctx); err != nil {
+		if err := a.verifier.FinalFlush(ctx, a.log); err != nil {
 			errs = append(errs, fmt.Errorf("flush usage: %w", err))
 		}
 	}
@@ -565,37 +565,6 @@ func (a *App) sweepLimits() {
 		case <-t.C:
 			a.limiter.Sweep(a.clock.Now())
 		}
-	}
-}
-
-// finalFlushStall is how long a stopping node keeps retrying its flush
-// without a single chunk written before it gives up. It has no overall
-// deadline: a node stopped with a large backlog writes it all as long as
-// the database takes it, and the HTTP drain's deadline does not cut it.
-const finalFlushStall = 30 * time.Second
-
-// finalFlush writes every count before the store closes, retrying a store
-// that fails; counts are lost only when the store has taken nothing for
-// finalFlushStall, and that is logged with how many.
-func (a *App) finalFlush(ctx context.Context) error {
-	ctx = context.WithoutCancel(ctx)
-	wait, progress, written := 100*time.Millisecond, time.Now(), a.verifier.FlushStats().Rows
-	for {
-		err := a.verifier.Flush(ctx)
-		if err == nil {
-			return nil
-		}
-		st := a.verifier.FlushStats()
-		if st.Rows > written {
-			written, progress, wait = st.Rows, time.Now(), 100*time.Millisecond
-		}
-		if time.Since(progress) > finalFlushStall {
-			a.log.Error("stopping with usage unwritten: the database took nothing for 30 s", "error", err.Error(), "pending_rows", st.Pending)
-			return err
-		}
-		a.log.Error("final usage flush failed; retrying", "error", err.Error(), "pending_rows", st.Pending)
-		time.Sleep(wait)
-		wait = min(2*wait, 2*time.Second)
 	}
 }
 

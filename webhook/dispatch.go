@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -131,7 +130,7 @@ func (d *Dispatcher) deliver(ctx context.Context, job keyway.DeliveryJob) {
 		d.GaveUp.Add(1)
 		d.log.Warn("webhook delivery given up", "webhook", job.Webhook.ID, "delivery", job.Delivery.ID, "attempts", n, "error", attempt.Error)
 	default:
-		state, next = keyway.DeliveryPending, now.Add(d.backoff.Delay(n, rand.Float64))
+		state, next = keyway.DeliveryPending, now.Add(d.backoff.policy().Delay(n))
 		d.Retried.Add(1)
 	}
 	if err := d.store.CompleteAttempt(ctx, job.Delivery.ID, attempt, state, next); err != nil {

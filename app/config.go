@@ -13,6 +13,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/keywayhq/keyway/verify"
+	"github.com/keywayhq/keyway/webhook"
 )
 
 // Config is every setting of `keyway serve`. The struct tags are read by
@@ -92,8 +93,8 @@ func DefaultConfig() Config {
 		RedisOutage:          "open",
 		WebhookRetryBase:     5 * time.Second,
 		WebhookRetryMax:      time.Hour,
-		WebhookTimeout:       10 * time.Second,
-		WebhookFailingAfter:  time.Hour,
+		WebhookTimeout:       webhook.DefaultTimeout,
+		WebhookFailingAfter:  webhook.DefaultFailingAfter,
 		MailFrom:             "keyway@localhost",
 		SigninAddressLimit:   100,
 		ExpiryNoticeInterval: time.Hour,

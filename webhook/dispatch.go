@@ -41,11 +41,15 @@ type Dispatcher struct {
 	Delivered, Retried, GaveUp atomic.Uint64
 }
 
+// DefaultFailingAfter is Dispatcher.FailingAfter unless set: an hour of
+// failures is past a receiver's restart or deploy, short of a day's loss.
+const DefaultFailingAfter = time.Hour
+
 // NewDispatcher returns a dispatcher; Run starts it.
 func NewDispatcher(store keyway.DeliveryStore, sender *Sender, clock keyway.Clock, backoff Backoff, log *slog.Logger) *Dispatcher {
 	return &Dispatcher{
 		store: store, sender: sender, clock: clock, log: log, backoff: backoff,
-		Poll: 250 * time.Millisecond, Workers: 8, Lease: 2 * time.Minute, FailingAfter: time.Hour,
+		Poll: 250 * time.Millisecond, Workers: 8, Lease: 2 * time.Minute, FailingAfter: DefaultFailingAfter,
 		wake: make(chan struct{}, 1),
 	}
 }

@@ -37,7 +37,6 @@ type App struct {
 	stderr     io.Writer
 	clock      keyway.Clock
 
-	store     *sqlstore.Store
 	svc       *service.Service
 	verifier  *verify.Verifier
 	limiter   *ratelimit.Memory
@@ -234,7 +233,6 @@ func (a *App) openStore(ctx context.Context, dbURL string, secret []byte) (*sqls
 	if err != nil {
 		return nil, err
 	}
-	a.store = store
 	a.closers = append(a.closers, store.Close)
 	return store, nil
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/keywayhq/keyway/verify"
+	"github.com/keywayhq/keyway/webhook"
 )
 
 // Config is every setting of `keyway serve`. The struct tags are read by
@@ -91,8 +93,8 @@ func DefaultConfig() Config {
 		RedisOutage:          "open",
 		WebhookRetryBase:     5 * time.Second,
 		WebhookRetryMax:      time.Hour,
-		WebhookTimeout:       10 * time.Second,
-		WebhookFailingAfter:  time.Hour,
+		WebhookTimeout:       webhook.DefaultTimeout,
+		WebhookFailingAfter:  webhook.DefaultFailingAfter,
 		MailFrom:             "keyway@localhost",
 		SigninAddressLimit:   100,
 		ExpiryNoticeInterval: time.Hour,
@@ -142,22 +144,41 @@ func shortDuration(d time.Duration) string {
 	return s
 }
 
-// check refuses settings no node can run with. A Config built in code
-// starts from DefaultConfig, so a zero here was set, not forgotten.
+// check refuses settings no node can run with, before anything opens. A
+// Config built in code starts from DefaultConfig, so a zero here was set,
+// not forgotten.
 func (c *Config) check() error {
 	for _, s := range []struct {
-		env string
-		ok  bool
+		env, want string
+		ok        bool
 	}{
-		{"KEYWAY_USAGE_FLUSH_INTERVAL", c.UsageFlushInterval > 0},
-		{"KEYWAY_EXPIRY_NOTICE_INTERVAL", c.ExpiryNoticeInterval > 0},
-		{"KEYWAY_WEBHOOK_FAILING_AFTER", c.WebhookFailingAfter > 0},
-		{"KEYWAY_SIGNIN_ADDRESS_LIMIT", c.SigninAddressLimit > 0},
-		{"KEYWAY_USAGE_MAX_PENDING", c.UsageMaxPending > 0},
+		{"KEYWAY_USAGE_FLUSH_INTERVAL", "must be positive", c.UsageFlushInterval > 0},
+		{"KEYWAY_EXPIRY_NOTICE_INTERVAL", "must be positive", c.ExpiryNoticeInterval > 0},
+		{"KEYWAY_WEBHOOK_FAILING_AFTER", "must be positive", c.WebhookFailingAfter > 0},
+		{"KEYWAY_SIGNIN_ADDRESS_LIMIT", "must be positive", c.SigninAddressLimit > 0},
+		{"KEYWAY_USAGE_MAX_PENDING", "must be positive", c.UsageMaxPending > 0},
+		{"KEYWAY_CACHE_REFRESH", "must not be negative", c.CacheRefresh >= 0},
+		{"KEYWAY_DATABASE_MAX_CONNS", "must not be negative", c.DatabaseMaxConns >= 0},
+		{"KEYWAY_PASSWORD_HASH_SLOTS", "must not be negative", c.PasswordHashSlots >= 0},
 	} {
 		if !s.ok {
-			return fmt.Errorf("%s must be positive", s.env)
+			return fmt.Errorf("%s %s", s.env, s.want)
 		}
 	}
+	if c.WebhookRetryBase <= 0 || c.WebhookRetryMax < c.WebhookRetryBase || c.WebhookTimeout <= 0 || c.WebhookMaxAttempts < 0 {
+		return errors.New("webhook settings: retry base, timeout and attempts must be positive, and retry max at least the base")
+	}
+	if _, err := c.cacheBytes(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// cacheBytes is CacheMaxBytes parsed.
+func (c *Config) cacheBytes() (uint64, error) {
+	n, err := humanize.ParseBytes(c.CacheMaxBytes)
+	if err != nil || n < 1<<20 || n > 1<<40 {
+		return 0, fmt.Errorf("KEYWAY_CACHE_MAX_BYTES %q: want a size from 1MiB to 1TiB, like 512MiB", c.CacheMaxBytes)
+	}
+	return n, nil
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/service"
 )
 
 // FirstStartFile is the name, in the data dir, of the copy of the
@@ -113,4 +115,42 @@ func (f *firstStart) authenticated(credential string, _ *keyway.Caller) {
 		}
 		f.log.Info("the first access key was used: removed the first-start file", "path", f.path)
 	})
+}
+
+// bootstrap creates the first account and access key of an empty store.
+// A generated key is shown once in a framed block on stderr, apart from
+// the log; with the embedded database it is also written to
+// <data dir>/first-start.txt (0600) until its first use, which the
+// returned firstStart watches for. A later start whose file is still there
+// watches for it again; nil when there is nothing to watch.
+func (a *App) bootstrap(ctx context.Context, svc *service.Service, dataDir string, embedded bool, publicURL string) (*firstStart, error) {
+	k, err := svc.Bootstrap(ctx, a.cfg.BootstrapAccessKey)
+	if err != nil {
+		return nil, err
+	}
+	if k == nil {
+		if !embedded {
+			return nil, nil
+		}
+		return readFirstStart(dataDir, a.log)
+	}
+	a.log.Info("bootstrapped an empty store", "accountId", k.AccountID)
+	if a.cfg.BootstrapAccessKey != "" {
+		// The operator chose the key: nothing to show.
+		return nil, nil
+	}
+	path := ""
+	if embedded {
+		path = filepath.Join(dataDir, FirstStartFile)
+	}
+	block := firstStartBlock(k.AccountID, k.Key, publicURL, path)
+	// Printed to stderr only, never to the log.
+	fmt.Fprint(a.stderr, block)
+	if path == "" {
+		return nil, nil
+	}
+	if err := writeFirstStart(path, block); err != nil {
+		return nil, err
+	}
+	return &firstStart{path: path, key: k.Key, log: a.log}, nil
 }

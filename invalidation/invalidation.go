@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/backoff"
 	"github.com/keywayhq/keyway/keycrypt"
 )
 
@@ -171,16 +172,16 @@ func (b *Broadcaster) take() []string {
 	return msgs
 }
 
-// Resend pauses between rounds while the bus refuses messages.
-const (
-	resendFirst = 100 * time.Millisecond
-	resendMax   = 5 * time.Second
-)
+// Backoff is how long a bus waits before it connects again (Repeat over
+// its sessions) and how long resends pause while the bus refuses them:
+// short at first, since a node that misses invalidations serves stale
+// answers, and capped low for the same reason.
+var Backoff = backoff.Policy{Base: 100 * time.Millisecond, Max: 5 * time.Second}
 
 // resend sends the queued messages again until ctx ends, pausing longer
 // each time the bus still refuses them.
 func (b *Broadcaster) resend(ctx context.Context) {
-	pause := resendFirst
+	failures := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -202,18 +203,14 @@ func (b *Broadcaster) resend(ctx context.Context) {
 			if sent > 0 {
 				b.log.Info("resent cache invalidations", "messages", sent)
 			}
-			pause = resendFirst
+			failures = 0
 			continue
 		}
 		b.keep(msgs[sent:]...)
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		failures++
+		if !backoff.Wait(ctx, Backoff.Delay(failures)) {
 			return
-		case <-t.C:
 		}
-		pause = min(2*pause, resendMax)
 	}
 }
 

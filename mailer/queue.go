@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/keywayhq/keyway/backoff"
 )
 
 // QueueOptions configures a Queue; zero fields take the defaults.
@@ -86,18 +87,10 @@ func NewQueue(s Sender, o QueueOptions) *Queue {
 	return q
 }
 
-// defaultBackoff doubles from 1s to a 1 min cap with "equal jitter" (half
-// fixed, half random, as webhook retries do) so that instances that failed
-// together against the same relay do not retry in lockstep.
-func defaultBackoff(attempt int) time.Duration {
-	const base, limit = time.Second, time.Minute
-	d := limit
-	// Checking the shift first keeps it from overflowing on huge attempts.
-	if shift := max(attempt, 1) - 1; shift < 6 {
-		d = min(base<<shift, limit)
-	}
-	return d/2 + rand.N(d/2+1)
-}
+// defaultBackoff doubles from 1s to a 1 min cap with equal jitter, so that
+// instances that failed together against the same relay do not retry in
+// lockstep.
+var defaultBackoff = backoff.Policy{Base: time.Second, Max: time.Minute, Jitter: backoff.Equal}.Delay
 
 // Enqueue queues m for sending. When the buffer is full, or the queue is
 // closed, it logs an error (no secrets) and drops m; it never blocks.
@@ -181,16 +174,8 @@ func (q *Queue) deliver(m Message) {
 			q.logFailure(m, attempt, err, "mail send failed; giving up")
 			return
 		}
-		// A timer rather than time.Sleep so that Close can cut the wait short.
-		t := time.NewTimer(q.backoff(attempt))
-		select {
-		case <-t.C:
-		case <-q.ctx.Done():
-			t.Stop()
-		}
-		// Checked after the select too, as it picks at random when the timer
-		// and the shutdown are both ready.
-		if q.ctx.Err() != nil {
+		// Close cuts the wait short.
+		if !backoff.Wait(q.ctx, q.backoff(attempt)) {
 			q.logFailure(m, attempt, err, "mail queue shut down before the next attempt; dropping message")
 			return
 		}

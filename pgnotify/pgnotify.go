@@ -12,6 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/keywayhq/keyway/invalidation"
 )
 
 // Bus publishes with NOTIFY and receives on a dedicated LISTEN connection.
@@ -58,17 +60,7 @@ const heartbeat = time.Second
 
 // Run listens until ctx ends, reconnecting with backoff.
 func (b *Bus) Run(ctx context.Context, deliver func(string), up func(bool)) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		if b.listen(ctx, deliver, up) {
-			backoff = 100 * time.Millisecond
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(backoff):
-			backoff = min(backoff*2, 5*time.Second)
-		}
-	}
+	invalidation.Backoff.Repeat(ctx, func(ctx context.Context) bool { return b.listen(ctx, deliver, up) })
 }
 
 // listen runs one LISTEN session; it reports whether it got established.

@@ -81,3 +81,18 @@ func (m *Memory) Sweep(now time.Time) {
 		s.mu.Unlock()
 	}
 }
+
+// RunSweeper sweeps every interval until ctx ends, so that windows of keys
+// no longer used do not pile up.
+func (m *Memory) RunSweeper(ctx context.Context, every time.Duration, clock keyway.Clock) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			m.Sweep(clock.Now())
+		}
+	}
+}

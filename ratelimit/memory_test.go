@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keywaytest"
 )
 
 func TestFixedWindowStartsAtFirstHit(t *testing.T) {
@@ -55,4 +56,27 @@ func TestSweepForgetsEndedWindows(t *testing.T) {
 	if n := len(m.shard([32]byte{7}).windows); n != 0 {
 		t.Fatalf("ended window kept: %d left", n)
 	}
+}
+
+// RunSweeper sweeps on its own, by the clock it is given, until stopped.
+func TestRunSweeperSweeps(t *testing.T) {
+	m := NewMemory()
+	clock := keywaytest.NewClock()
+	b := [32]byte{7}
+	m.Take(context.Background(), b, keyway.RateLimit{RateLimit: 1, RateLimitTTL: 1}, clock.Now())
+	clock.Advance(time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.RunSweeper(ctx, time.Millisecond, clock)
+	}()
+	keywaytest.Eventually(t, "the ended window swept", func() bool {
+		s := m.shard(b)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.windows) == 0
+	})
+	cancel()
+	<-done
 }

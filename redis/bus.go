@@ -5,9 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"sync/atomic"
-	"time"
 
 	"github.com/redis/rueidis"
+
+	"github.com/keywayhq/keyway/invalidation"
 )
 
 // Bus is an invalidation bus over Redis pub/sub.
@@ -30,17 +31,7 @@ func (b *Bus) Publish(ctx context.Context, msg string) error {
 // ends the subscription (reported as down) and a new one is made, rather
 // than letting the client resubscribe silently and hide a gap.
 func (b *Bus) Run(ctx context.Context, deliver func(string), up func(bool)) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		if b.subscribe(ctx, deliver, up) {
-			backoff = 100 * time.Millisecond
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(backoff):
-			backoff = min(backoff*2, 5*time.Second)
-		}
-	}
+	invalidation.Backoff.Repeat(ctx, func(ctx context.Context) bool { return b.subscribe(ctx, deliver, up) })
 }
 
 // subscribe runs one subscription on a connection of its own; it reports

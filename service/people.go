@@ -47,7 +47,7 @@ func (p People) withDefaults() People {
 		p.RefreshTTL = 30 * 24 * time.Hour
 	}
 	if p.LoginLimit.RateLimit <= 0 {
-		p.LoginLimit = keyway.RateLimit{RateLimit: 10, RateLimitTTL: 15 * 60}
+		p.LoginLimit = keyway.RateLimit{RateLimit: 10, RateLimitTTL: SigninWindow}
 	}
 	if p.InvitationTTL <= 0 {
 		p.InvitationTTL = keyway.DefaultInvitationTTL

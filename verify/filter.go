@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/keywayhq/keyway/backoff"
 	"github.com/keywayhq/keyway/keycrypt"
 )
 
@@ -224,6 +225,9 @@ type FilterConfig struct {
 	Rebuild time.Duration
 }
 
+// filterBackoff spaces the builds of a store that fails them.
+var filterBackoff = backoff.Policy{Base: time.Second, Max: time.Minute}
+
 // RunFilter builds the membership filter of key digests and keeps it
 // built until ctx ends: again every Rebuild, after invalidations may have
 // been missed, and when keys outgrow it. Until the first build is done,
@@ -234,7 +238,7 @@ func (v *Verifier) RunFilter(ctx context.Context, cfg FilterConfig, log *slog.Lo
 	if every <= 0 {
 		every = 10 * time.Minute
 	}
-	backoff := time.Second
+	failures := 0
 	for {
 		err := v.buildFilter(ctx)
 		wait := every
@@ -244,12 +248,13 @@ func (v *Verifier) RunFilter(ctx context.Context, cfg FilterConfig, log *slog.Lo
 			}
 			if err != errFilterStale {
 				log.Warn("could not build the key filter; unknown keys are read from the store until it is", "error", err.Error())
-				wait, backoff = backoff, min(2*backoff, time.Minute)
+				failures++
+				wait = filterBackoff.Delay(failures)
 			} else {
 				wait = 0
 			}
 		} else {
-			backoff = time.Second
+			failures = 0
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"math/rand/v2"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/backoff"
 	"github.com/keywayhq/keyway/keycrypt"
 )
 
@@ -327,8 +328,10 @@ func (v *Verifier) RunFlusher(ctx context.Context, every time.Duration, log *slo
 		next := every
 		switch {
 		case err != nil && ctx.Err() == nil:
-			next = min(every<<min(st.Consecutive-1, 16), max(maxFlushBackoff, every))
-			next = time.Duration(float64(next) * (0.8 + 0.4*rand.Float64()))
+			// Jittered around the bound, so nodes whose flushes failed
+			// together spread out on both sides of it.
+			p := backoff.Policy{Base: every, Max: max(maxFlushBackoff, every), Jitter: backoff.Jitter{Low: 0.8, High: 1.2}}
+			next = p.Delay(int(min(st.Consecutive, math.MaxInt32)))
 			log.Error("usage flush failed; the counts are kept and retried", "error", err.Error(),
 				"consecutive_failures", st.Consecutive, "pending_rows", st.Pending, "retry_in", next.Round(time.Millisecond).String())
 		case err == nil && st.Failures > 0 && st.Consecutive == 0 && v.usage.flush.recovered():
@@ -342,4 +345,41 @@ func (v *Verifier) RunFlusher(ctx context.Context, every time.Duration, log *slo
 func (f *flushState) recovered() bool {
 	n := f.failures.Load()
 	return f.loggedRecovery.Swap(n) != n
+}
+
+// finalFlushStall is how long a stopping node keeps retrying its flush
+// without a single chunk written before it gives up. It has no overall
+// deadline: a node stopped with a large backlog writes it all as long as
+// the database takes it, and the HTTP drain's deadline does not cut it.
+const finalFlushStall = 30 * time.Second
+
+// finalFlushBackoff spaces the retries of a final flush: short, as the
+// process waits on it to exit.
+var finalFlushBackoff = backoff.Policy{Base: 100 * time.Millisecond, Max: 2 * time.Second}
+
+// FinalFlush writes every count before the store closes, retrying a store
+// that fails; counts are lost only when the store has taken nothing for
+// finalFlushStall, and that is logged with how many. ctx's values are
+// used, not its end.
+func (v *Verifier) FinalFlush(ctx context.Context, log *slog.Logger) error {
+	ctx = context.WithoutCancel(ctx)
+	failures, progress, written := 0, time.Now(), v.FlushStats().Rows
+	for {
+		err := v.Flush(ctx)
+		if err == nil {
+			return nil
+		}
+		failures++
+		st := v.FlushStats()
+		if st.Rows > written {
+			// A chunk got through: the store is slow, not gone.
+			written, progress, failures = st.Rows, time.Now(), 1
+		}
+		if time.Since(progress) > finalFlushStall {
+			log.Error("stopping with usage unwritten: the database took nothing for 30 s", "error", err.Error(), "pending_rows", st.Pending)
+			return err
+		}
+		log.Error("final usage flush failed; retrying", "error", err.Error(), "pending_rows", st.Pending)
+		backoff.Wait(ctx, finalFlushBackoff.Delay(failures))
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -42,11 +41,15 @@ type Dispatcher struct {
 	Delivered, Retried, GaveUp atomic.Uint64
 }
 
+// DefaultFailingAfter is Dispatcher.FailingAfter unless set: an hour of
+// failures is past a receiver's restart or deploy, short of a day's loss.
+const DefaultFailingAfter = time.Hour
+
 // NewDispatcher returns a dispatcher; Run starts it.
 func NewDispatcher(store keyway.DeliveryStore, sender *Sender, clock keyway.Clock, backoff Backoff, log *slog.Logger) *Dispatcher {
 	return &Dispatcher{
 		store: store, sender: sender, clock: clock, log: log, backoff: backoff,
-		Poll: 250 * time.Millisecond, Workers: 8, Lease: 2 * time.Minute, FailingAfter: time.Hour,
+		Poll: 250 * time.Millisecond, Workers: 8, Lease: 2 * time.Minute, FailingAfter: DefaultFailingAfter,
 		wake: make(chan struct{}, 1),
 	}
 }
@@ -131,7 +134,7 @@ func (d *Dispatcher) deliver(ctx context.Context, job keyway.DeliveryJob) {
 		d.GaveUp.Add(1)
 		d.log.Warn("webhook delivery given up", "webhook", job.Webhook.ID, "delivery", job.Delivery.ID, "attempts", n, "error", attempt.Error)
 	default:
-		state, next = keyway.DeliveryPending, now.Add(d.backoff.Delay(n, rand.Float64))
+		state, next = keyway.DeliveryPending, now.Add(d.backoff.policy().Delay(n))
 		d.Retried.Add(1)
 	}
 	if err := d.store.CompleteAttempt(ctx, job.Delivery.ID, attempt, state, next); err != nil {

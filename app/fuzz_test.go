@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/keywayhq/keyway"
@@ -307,18 +306,12 @@ func (e *fuzzEngine) notification(t testing.TB, auth []string) string {
 
 // awaitDelivery polls until webhook id has a delivery and returns its id.
 func (e *fuzzEngine) awaitDelivery(t testing.TB, auth []string, id string) string {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var ds []keyway.Delivery
+	var ds []keyway.Delivery
+	keywaytest.Eventually(t, "a delivery for webhook "+id, func() bool {
 		e.s.withT(t).callAs("", "GET", "/webhooks/"+id+"/deliveries", nil, auth...).want(t, 200).decode(t, &ds)
-		if len(ds) > 0 {
-			return ds[0].ID
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no delivery for webhook %s", id)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return len(ds) > 0
+	})
+	return ds[0].ID
 }
 
 // replaceProject gives the own account a fresh project P with what lives

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keywaytest"
 )
 
 // receiver is a real HTTP endpoint on 127.0.0.1 that records deliveries
@@ -57,17 +59,12 @@ func (r *receiver) deliveries() []delivery {
 // await polls until the receiver has n deliveries.
 func (r *receiver) await(t *testing.T, n int) []delivery {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := r.deliveries()
-		if len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("receiver got %d deliveries, want %d", len(got), n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	var got []delivery
+	keywaytest.EventuallyShows(t, fmt.Sprintf("the receiver to get %d deliveries", n), func() (bool, string) {
+		got = r.deliveries()
+		return len(got) >= n, fmt.Sprintf("%d deliveries", len(got))
+	})
+	return got
 }
 
 type envelope struct {
@@ -192,14 +189,13 @@ func TestWebhookRetriesUntilSuccessWithTheSameID(t *testing.T) {
 		rcv.await(t, 1)
 		// Retries are due by the server's clock: move it past each backoff.
 		for i := 2; i <= 3; i++ {
-			deadline := time.Now().Add(10 * time.Second)
-			for len(rcv.deliveries()) < i {
-				s.Clock.Advance(30 * time.Second)
-				if time.Now().After(deadline) {
-					t.Fatalf("attempt %d never came", i)
+			keywaytest.Eventually(t, fmt.Sprintf("attempt %d", i), func() bool {
+				if len(rcv.deliveries()) >= i {
+					return true
 				}
-				time.Sleep(20 * time.Millisecond)
-			}
+				s.Clock.Advance(30 * time.Second)
+				return false
+			})
 		}
 		got := rcv.deliveries()
 		if len(got) != 3 {
@@ -212,17 +208,10 @@ func TestWebhookRetriesUntilSuccessWithTheSameID(t *testing.T) {
 			}
 		}
 		var ds []keyway.Delivery
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		keywaytest.EventuallyShows(t, "one delivered delivery", func() (bool, string) {
 			s.call("GET", "/webhooks/"+w.ID+"/deliveries", nil).want(t, 200).decode(t, &ds)
-			if len(ds) == 1 && ds[0].State == keyway.DeliveryDelivered {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("deliveries %+v", ds)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return len(ds) == 1 && ds[0].State == keyway.DeliveryDelivered, fmt.Sprintf("deliveries %+v", ds)
+		})
 		if ds[0].Attempts != 3 || *ds[0].LastStatus != 204 {
 			t.Fatalf("delivery %+v", ds[0])
 		}

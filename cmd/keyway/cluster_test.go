@@ -188,27 +188,24 @@ func clusterTail(s string, n int) string {
 // exits.
 func (n *clusterNode) waitReady(t *testing.T, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := "no answer"
-	for {
+	errExited := errors.New("exited")
+	_, err := keywaytest.Poll{Timeout: timeout}.Until("/readyz to answer 200", func() (bool, string, error) {
 		select {
 		case <-n.exited:
-			t.Fatalf("node %s exited before it was ready (%v); stderr:\n%s", n.name, n.cmd.ProcessState, clusterTail(n.stderr.String(), 4000))
+			return false, "", errExited
 		default:
 		}
 		r, err := n.do("GET", "/readyz", "", nil)
-		if err == nil && r.status == 200 {
-			return
-		}
 		if err != nil {
-			last = err.Error()
-		} else {
-			last = fmt.Sprintf("%d %s", r.status, r.body)
+			return false, err.Error(), nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node %s not ready within %v (last /readyz: %s); stderr:\n%s", n.name, timeout, last, clusterTail(n.stderr.String(), 4000))
-		}
-		time.Sleep(20 * time.Millisecond)
+		return r.status == 200, fmt.Sprintf("%d %s", r.status, r.body), nil
+	})
+	if errors.Is(err, errExited) {
+		t.Fatalf("node %s exited before it was ready (%v); stderr:\n%s", n.name, n.cmd.ProcessState, clusterTail(n.stderr.String(), 4000))
+	}
+	if err != nil {
+		t.Fatalf("node %s not ready: %v; stderr:\n%s", n.name, err, clusterTail(n.stderr.String(), 4000))
 	}
 }
 
@@ -351,26 +348,13 @@ func (r clusterReply) list(t *testing.T) []map[string]any {
 // ---------------------------------------------------------------------------
 // Polling
 
-// clusterAwait calls check about every millisecond until it reports done,
-// fails, or timeout passes. It returns when the satisfying answer arrived.
-// check returns an error for an answer that is neither "not yet" nor done
-// (a 5xx, a wrong body): that ends the wait at once.
+// clusterAwait is keywaytest's poll at a millisecond's resolution, since
+// what it returns, when the satisfying answer arrived, is a propagation
+// time; it fails no test, so it runs in goroutines of its own. check
+// returns an error for an answer that is neither "not yet" nor done (a
+// 5xx, a wrong body): that ends the wait at once.
 func clusterAwait(timeout time.Duration, check func() (done bool, last string, err error)) (time.Time, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		done, last, err := check()
-		now := time.Now()
-		if err != nil {
-			return now, err
-		}
-		if done {
-			return now, nil
-		}
-		if now.After(deadline) {
-			return now, fmt.Errorf("not within %v; last answer: %s", timeout, last)
-		}
-		time.Sleep(clusterPollEvery)
-	}
+	return keywaytest.Poll{Timeout: timeout, MaxPause: clusterPollEvery}.Until("the answer awaited", check)
 }
 
 // clusterAwaitVerdict polls fn (one request) until it answers doneStatus

@@ -18,6 +18,7 @@ import (
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/keywayhq/keyway/keywaytest"
 )
 
 // The test binary doubles as keyway: with KEYWAY_TEST_MAIN set it runs
@@ -67,18 +68,18 @@ func startKeyway(t *testing.T, dataDir, accessKey string) *proc {
 			cmd.Wait()
 		}
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(p.url + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return p
-			}
+	_, err := keywaytest.Poll{Timeout: 15 * time.Second}.Until("keyway to become ready", func() (bool, string, error) {
+		resp, err := http.Get(p.url + "/readyz")
+		if err != nil {
+			return false, err.Error(), nil
 		}
-		time.Sleep(20 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == 200, resp.Status, nil
+	})
+	if err != nil {
+		t.Fatalf("%v; stderr:\n%s", err, p.stderr)
 	}
-	t.Fatalf("keyway did not become ready; stderr:\n%s", p.stderr)
-	return nil
+	return p
 }
 
 func (p *proc) call(t *testing.T, accessKey, method, path string, body any) (int, map[string]any) {

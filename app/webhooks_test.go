@@ -141,10 +141,14 @@ func TestWebhookDeliversEveryTopicSigned(t *testing.T) {
 		s.call("DELETE", "/access-keys/"+ak.Key, nil).want(t, 200)                              // access-key.deleted
 		s.call("PATCH", "/projects/"+p.ID, map[string]any{"name": "q"}).want(t, 200)            // project.updated
 
-		rcv.await(t, len(keyway.Topics))
-		// Give a duplicate firstUsed a chance to show up before counting.
-		time.Sleep(100 * time.Millisecond)
-		got := rcv.deliveries()
+		// A second firstUsed could only come from the flush of the second
+		// verification, which writes its event in the same transaction as
+		// the count: once both verifications are counted, the outbox holds
+		// every event of this test, and the receiver must get them all.
+		anWaitTotal(t, s, "", anPath("project-totals", "projectId", p.ID, "dateGrouping", "day"), 2)
+		var queued []keyway.Delivery
+		s.call("GET", "/webhooks/"+w.ID+"/deliveries?limit=1000", nil).want(t, 200).decode(t, &queued)
+		got := rcv.await(t, len(queued))
 		topics := map[string]int{}
 		ids := map[string]bool{}
 		for _, d := range got {
@@ -223,11 +227,16 @@ func TestPausedWebhookReceivesNothing(t *testing.T) {
 		rcv := newReceiver(t)
 		live := newReceiver(t)
 		p := s.newProject("p", "live")
-		s.newWebhook(t, rcv.URL, []string{keyway.TopicAPIKeyCreated}, map[string]any{"status": "paused"})
+		paused := s.newWebhook(t, rcv.URL, []string{keyway.TopicAPIKeyCreated}, map[string]any{"status": "paused"})
 		s.newWebhook(t, live.URL, []string{keyway.TopicAPIKeyCreated}, nil)
 		s.newKey(p.ID, nil)
 		live.await(t, 1)
-		time.Sleep(100 * time.Millisecond)
+		// Deliveries are queued with the event, so the live one's arrival
+		// means the paused one's would be queued by now: none is, and
+		// nothing can be sent that is not queued.
+		if ds := s.whDeliveries(t, "", paused.ID); len(ds) != 0 {
+			t.Fatalf("a paused webhook has deliveries queued: %+v", ds)
+		}
 		if n := len(rcv.deliveries()); n != 0 {
 			t.Fatalf("a paused webhook got %d deliveries", n)
 		}

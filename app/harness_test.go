@@ -30,6 +30,8 @@ type server struct {
 	AccessKey string // account-level key of the bootstrapped account
 	AccountID string
 	secret    []byte
+	// events is the scenario tables' event tap, once one needs it.
+	events *eventTap
 }
 
 // forEachServer runs fn against a fresh server per database engine.
@@ -109,15 +111,7 @@ func startServerWith(t testing.TB, dbURL string, logTo io.Writer, tune func(*app
 // server's caches are untouched: nothing of this account is cached yet.
 func (s *server) seedAccount() (accountID, accessKey string) {
 	s.t.Helper()
-	sealer, err := keycrypt.NewSealer(s.secret)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	st, err := sqlstore.Open(context.Background(), s.DBURL, sealer)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer st.Close()
+	st := s.openStore(s.t)
 	// Bootstrap only acts on an empty store, so build the objects by hand.
 	now := keyway.NewTime(s.Clock.Now())
 	a := &keyway.Account{ID: "acct-" + strings.ToLower(keycrypt.RandomString(10)), Name: "Other account", IsActive: true, CreatedAt: now, UpdatedAt: now}
@@ -129,6 +123,22 @@ func (s *server) seedAccount() (accountID, accessKey string) {
 		s.t.Fatal(err)
 	}
 	return a.ID, k.Key
+}
+
+// openStore opens a second handle on the server's database, closed when
+// t ends.
+func (s *server) openStore(t testing.TB) *sqlstore.Store {
+	t.Helper()
+	sealer, err := keycrypt.NewSealer(s.secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlstore.Open(context.Background(), s.DBURL, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 type response struct {

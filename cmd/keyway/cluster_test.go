@@ -43,6 +43,7 @@ import (
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/keywaytest"
+	"github.com/keywayhq/keyway/keywaytest/harness"
 )
 
 // clusterRedisEnv names the Redis server the Redis variants use.
@@ -252,37 +253,11 @@ func (r clusterReply) String() string {
 
 // do sends one request; hdr is name, value pairs. Safe in any goroutine.
 func (n *clusterNode) do(method, path, accessKey string, body any, hdr ...string) (clusterReply, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return clusterReply{}, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, n.url+path, rd)
-	if err != nil {
-		return clusterReply{}, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if accessKey != "" {
-		req.Header.Set("x-api-key", accessKey)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := clusterClient.Do(req)
+	r, err := harness.Do(clusterClient, method, n.url+path, accessKey, body, hdr...)
 	if err != nil {
 		return clusterReply{}, fmt.Errorf("node %s: %s %s: %w", n.name, method, clusterRedact(path), err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return clusterReply{}, fmt.Errorf("node %s: %s %s: read body: %w", n.name, method, clusterRedact(path), err)
-	}
-	return clusterReply{status: resp.StatusCode, header: resp.Header, body: b}, nil
+	return clusterReply{status: r.Status, header: r.Header, body: r.Body}, nil
 }
 
 // must is do that fails the test on a transport error; test goroutine only.

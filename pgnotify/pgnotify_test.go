@@ -141,14 +141,7 @@ func TestBusReportsLossAndRecovers(t *testing.T) {
 	defer cancel()
 	log := slog.New(slog.DiscardHandler)
 	app := "keywaytest_" + strings.ToLower(keycrypt.RandomString(8))
-	u, err := url.Parse(keywaytest.PostgresURL(t, base))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("application_name", app)
-	u.RawQuery = q.Encode()
-	bus, err := pgnotify.Open(ctx, u.String(), log)
+	bus, err := pgnotify.Open(ctx, withApplicationName(t, keywaytest.PostgresURL(t, base), app), log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,20 +17,20 @@ func TestAccessKeys(t *testing.T) {
 		s.Clock.Advance(time.Second)
 		t1 := s.now()
 		run(t, s, []scenario{
-			{name: "create account-level", method: "POST", path: "/access-keys", body: map[string]any{"name": "ak"}, wantStatus: 201,
+			{name: "create account-level", method: "POST", path: "/access-keys", body: map[string]any{"name": "ak"}, wantStatus: 201, wantEvents: evAccessKeyCreated,
 				wantJSON: s.accessKeyWant(), check: decodeInto(&akAccount)},
 		})
 		s.Clock.Advance(time.Second)
 		t2 := s.now()
 		run(t, s, []scenario{
 			{name: "create project-level in a test project", method: "POST", path: "/access-keys", body: map[string]any{"name": "ключ 🔑", "accountId": s.AccountID, "projectId": tp.ID},
-				wantStatus: 201, wantJSON: s.accessKeyWant(map[string]any{"key": reTestAccessKey, "name": "ключ 🔑", "projectId": tp.ID}), check: decodeInto(&akTest)},
+				wantStatus: 201, wantEvents: evAccessKeyCreated, wantJSON: s.accessKeyWant(map[string]any{"key": reTestAccessKey, "name": "ключ 🔑", "projectId": tp.ID}), check: decodeInto(&akTest)},
 		})
 		s.Clock.Advance(time.Second)
 		t3 := s.now()
 		run(t, s, []scenario{
 			{name: "create project-level with a rate limit", method: "POST", path: "/access-keys", body: map[string]any{"name": "ak", "projectId": p.ID, "rateLimit": 5, "rateLimitTtl": 60},
-				wantStatus: 201, wantJSON: s.accessKeyWant(map[string]any{"projectId": p.ID, "rateLimit": 5, "rateLimitTtl": 60}), check: decodeInto(&akLimited)},
+				wantStatus: 201, wantEvents: evAccessKeyCreated, wantJSON: s.accessKeyWant(map[string]any{"projectId": p.ID, "rateLimit": 5, "rateLimitTtl": 60}), check: decodeInto(&akLimited)},
 		})
 		a1, a2, a3 := akAccount["key"].(string), akTest["key"].(string), akLimited["key"].(string)
 		w1 := s.accessKeyWant(map[string]any{"key": a1, "createdAt": t1, "updatedAt": t1})
@@ -53,28 +53,28 @@ func TestAccessKeys(t *testing.T) {
 			{name: "list with a bad isActive", method: "GET", path: list + "&isActive=yes", wantStatus: 400, wantJSON: badRequest("isActive must be a boolean value")},
 			{name: "the new key works", as: a1, method: "GET", path: "/access-keys?accountId=" + s.AccountID + "&limit=1", wantStatus: 200, wantJSON: "[" + w3 + "]"},
 			{name: "rename", method: "PATCH", path: "/access-keys/" + a1, body: map[string]any{"name": "renamed", "projectId": p.ID, "rateLimit": 1},
-				wantStatus: 200, wantJSON: w1renamed},
-			{name: "rename unknown", method: "PATCH", path: "/access-keys/live_access_nope", body: map[string]any{"name": "x"}, wantStatus: 404, wantJSON: errAKNotFound},
-			{name: "rename with an empty name", method: "PATCH", path: "/access-keys/" + a1, body: map[string]any{"name": ""}, wantStatus: 400, wantJSON: badRequest("name should not be empty")},
-			{name: "rename without a body", method: "PATCH", path: "/access-keys/" + a1, wantStatus: 400, wantJSON: badRequest("name should not be empty")},
-			{name: "rename with a number", method: "PATCH", path: "/access-keys/" + a1, body: `{"name":7}`, wantStatus: 400, wantJSON: badRequest("name must be a string")},
-			{name: "rename with an array body", method: "PATCH", path: "/access-keys/" + a1, body: `[{"name":"x"}]`, wantStatus: 400, wantJSON: errBodyNotObject},
-			{name: "rename with malformed JSON", method: "PATCH", path: "/access-keys/" + a1, body: `{"name":"x"`, wantStatus: 400, wantJSON: errMalformed},
-			{name: "rename with a null name", method: "PATCH", path: "/access-keys/" + a1, body: `{"name":null}`, wantStatus: 400, wantJSON: badRequest("name should not be empty")},
-			{name: "rename with a body over 1 MiB", method: "PATCH", path: "/access-keys/" + a1, body: paddedBody(`{"name":"`, `"}`, 1<<20+1), wantStatus: 413, wantJSON: errTooLarge},
+				wantStatus: 200, wantEvents: evAccessKeyUpdated, wantJSON: w1renamed},
+			{name: "rename unknown", method: "PATCH", path: "/access-keys/live_access_nope", body: map[string]any{"name": "x"}, wantStatus: 404, wantEvents: noEvents, wantJSON: errAKNotFound},
+			{name: "rename with an empty name", method: "PATCH", path: "/access-keys/" + a1, body: map[string]any{"name": ""}, wantStatus: 400, wantEvents: noEvents, wantJSON: badRequest("name should not be empty")},
+			{name: "rename without a body", method: "PATCH", path: "/access-keys/" + a1, wantStatus: 400, wantEvents: noEvents, wantJSON: badRequest("name should not be empty")},
+			{name: "rename with a number", method: "PATCH", path: "/access-keys/" + a1, body: `{"name":7}`, wantStatus: 400, wantEvents: noEvents, wantJSON: badRequest("name must be a string")},
+			{name: "rename with an array body", method: "PATCH", path: "/access-keys/" + a1, body: `[{"name":"x"}]`, wantStatus: 400, wantEvents: noEvents, wantJSON: errBodyNotObject},
+			{name: "rename with malformed JSON", method: "PATCH", path: "/access-keys/" + a1, body: `{"name":"x"`, wantStatus: 400, wantEvents: noEvents, wantJSON: errMalformed},
+			{name: "rename with a null name", method: "PATCH", path: "/access-keys/" + a1, body: `{"name":null}`, wantStatus: 400, wantEvents: noEvents, wantJSON: badRequest("name should not be empty")},
+			{name: "rename with a body over 1 MiB", method: "PATCH", path: "/access-keys/" + a1, body: paddedBody(`{"name":"`, `"}`, 1<<20+1), wantStatus: 413, wantEvents: noEvents, wantJSON: errTooLarge},
 			{name: "list shows the rename", method: "GET", path: list + "&limit=1&offset=2", wantStatus: 200, wantJSON: "[" + w1renamed + "]"},
-			{name: "reactivate an active key", method: "PATCH", path: "/access-keys/" + a1 + "/reactivate", wantStatus: 409, wantJSON: errAKActive},
-			{name: "deactivate: empty 200", method: "DELETE", path: "/access-keys/" + a1, wantStatus: 200, wantEmpty: true,
+			{name: "reactivate an active key", method: "PATCH", path: "/access-keys/" + a1 + "/reactivate", wantStatus: 409, wantEvents: noEvents, wantJSON: errAKActive},
+			{name: "deactivate: empty 200", method: "DELETE", path: "/access-keys/" + a1, wantStatus: 200, wantEvents: evAccessKeyDeleted, wantEmpty: true,
 				wantHeaders: map[string]string{"content-length": "0"}},
 			{name: "the deactivated key is refused", as: a1, method: "GET", path: "/accounts", wantStatus: 401, wantJSON: errUnauthorized},
 			{name: "listed as inactive", method: "GET", path: list + "&isActive=false", wantStatus: 200, wantJSON: "[" + w1off + "]"},
-			{name: "deactivate again", method: "DELETE", path: "/access-keys/" + a1, wantStatus: 404, wantJSON: errAKNotFound},
-			{name: "deactivate unknown", method: "DELETE", path: "/access-keys/live_access_nope", wantStatus: 404, wantJSON: errAKNotFound},
-			{name: "reactivate unknown", method: "PATCH", path: "/access-keys/live_access_nope/reactivate", wantStatus: 404, wantJSON: errAKNotFound},
-			{name: "reactivate", method: "PATCH", path: "/access-keys/" + a1 + "/reactivate", wantStatus: 200, wantJSON: w1renamed},
+			{name: "deactivate again", method: "DELETE", path: "/access-keys/" + a1, wantStatus: 404, wantEvents: noEvents, wantJSON: errAKNotFound},
+			{name: "deactivate unknown", method: "DELETE", path: "/access-keys/live_access_nope", wantStatus: 404, wantEvents: noEvents, wantJSON: errAKNotFound},
+			{name: "reactivate unknown", method: "PATCH", path: "/access-keys/live_access_nope/reactivate", wantStatus: 404, wantEvents: noEvents, wantJSON: errAKNotFound},
+			{name: "reactivate", method: "PATCH", path: "/access-keys/" + a1 + "/reactivate", wantStatus: 200, wantEvents: evAccessKeyUpdated, wantJSON: w1renamed},
 			{name: "the reactivated key works", as: a1, method: "GET", path: list + "&isActive=false", wantStatus: 200, wantJSON: `[]`},
-			{name: "an API key is not an access key", method: "DELETE", path: "/access-keys/" + s.createKey(p.ID, nil).Key, wantStatus: 404, wantJSON: errAKNotFound},
-			{name: "a key may deactivate itself", as: a1, method: "DELETE", path: "/access-keys/" + a1, wantStatus: 200, wantEmpty: true},
+			{name: "an API key is not an access key", method: "DELETE", path: "/access-keys/" + s.createKey(p.ID, nil).Key, wantStatus: 404, wantEvents: noEvents, wantJSON: errAKNotFound},
+			{name: "a key may deactivate itself", as: a1, method: "DELETE", path: "/access-keys/" + a1, wantStatus: 200, wantEvents: evAccessKeyDeleted, wantEmpty: true},
 			{name: "and is refused right after", as: a1, method: "GET", path: "/accounts", wantStatus: 401, wantJSON: errUnauthorized},
 		})
 	})
@@ -84,7 +84,7 @@ func TestAccessKeyCreateBadInput(t *testing.T) {
 	forEachServer(t, func(t *testing.T, s *server) {
 		p := s.newProject("p", "live")
 		bad := func(name string, body any, want string) scenario {
-			return scenario{name: name, method: "POST", path: "/access-keys", body: body, wantStatus: 400, wantJSON: want}
+			return scenario{name: name, method: "POST", path: "/access-keys", body: body, wantStatus: 400, wantEvents: noEvents, wantJSON: want}
 		}
 		both := "rateLimit and rateLimitTtl must be given together"
 		ttl := "rateLimitTtl must be a whole number of seconds between 1 and 31622400"
@@ -104,13 +104,13 @@ func TestAccessKeyCreateBadInput(t *testing.T) {
 			bad("array body", `[]`, errBodyNotObject),
 			bad("string body", `"name"`, errBodyNotObject),
 			bad("malformed", `{"name":"x"`, errMalformed),
-			{name: "too large", method: "POST", path: "/access-keys", body: paddedBody(`{"name":"`, `"}`, 1<<20+1), wantStatus: 413, wantJSON: errTooLarge},
-			{name: "another account", method: "POST", path: "/access-keys", body: map[string]any{"name": "x", "accountId": "other"}, wantStatus: 403, wantJSON: errForbidden},
-			{name: "unknown project", method: "POST", path: "/access-keys", body: map[string]any{"name": "x", "projectId": "nope"}, wantStatus: 403, wantJSON: errForbidden},
+			{name: "too large", method: "POST", path: "/access-keys", body: paddedBody(`{"name":"`, `"}`, 1<<20+1), wantStatus: 413, wantEvents: noEvents, wantJSON: errTooLarge},
+			{name: "another account", method: "POST", path: "/access-keys", body: map[string]any{"name": "x", "accountId": "other"}, wantStatus: 403, wantEvents: noEvents, wantJSON: errForbidden},
+			{name: "unknown project", method: "POST", path: "/access-keys", body: map[string]any{"name": "x", "projectId": "nope"}, wantStatus: 403, wantEvents: noEvents, wantJSON: errForbidden},
 			{name: "nothing was created", method: "GET", path: "/access-keys?accountId=" + s.AccountID + "&projectId=" + p.ID + "&isActive=false", wantStatus: 200, wantJSON: `[]`},
 			{name: "still only the bootstrap key", method: "GET", path: "/access-keys?accountId=" + s.AccountID, wantStatus: 200, wantJSON: "[" + s.bootstrapAccessKeyWant() + "]"},
 			{name: "the longest window is fine", method: "POST", path: "/access-keys", body: map[string]any{"name": "x", "rateLimit": 1, "rateLimitTtl": 31622400},
-				wantStatus: 201, wantJSON: s.accessKeyWant(map[string]any{"name": "x", "rateLimit": 1, "rateLimitTtl": 31622400})},
+				wantStatus: 201, wantEvents: evAccessKeyCreated, wantJSON: s.accessKeyWant(map[string]any{"name": "x", "rateLimit": 1, "rateLimitTtl": 31622400})},
 		})
 	})
 }

@@ -908,8 +908,8 @@ func TestUsageSurvivesRestart(t *testing.T) {
 		// new key for the existing account before the server starts, and
 		// keep the sealing secret.
 		s2 := startServerWith(t, dbURL, nil, func(cfg *app.Config) {
-			cfg.SecretKey = base64.StdEncoding.EncodeToString(s1.secret)
-			sealer, err := keycrypt.NewSealer(s1.secret)
+			cfg.SecretKey = base64.StdEncoding.EncodeToString(s1.Secret)
+			sealer, err := keycrypt.NewSealer(s1.Secret)
 			if err != nil {
 				t.Fatal(err)
 			}

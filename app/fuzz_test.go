@@ -15,12 +15,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/api"
 	"github.com/keywayhq/keyway/keywaytest"
+	"github.com/keywayhq/keyway/keywaytest/harness"
 )
 
 // FuzzOperations walks the operation table (api.Operations: every route
@@ -307,18 +307,12 @@ func (e *fuzzEngine) notification(t testing.TB, auth []string) string {
 
 // awaitDelivery polls until webhook id has a delivery and returns its id.
 func (e *fuzzEngine) awaitDelivery(t testing.TB, auth []string, id string) string {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var ds []keyway.Delivery
+	var ds []keyway.Delivery
+	keywaytest.Eventually(t, "a delivery for webhook "+id, func() bool {
 		e.s.withT(t).callAs("", "GET", "/webhooks/"+id+"/deliveries", nil, auth...).want(t, 200).decode(t, &ds)
-		if len(ds) > 0 {
-			return ds[0].ID
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no delivery for webhook %s", id)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return len(ds) > 0
+	})
+	return ds[0].ID
 }
 
 // replaceProject gives the own account a fresh project P with what lives
@@ -583,7 +577,7 @@ func (e *fuzzEngine) send(t testing.TB, method, rawURL, body string, headers []s
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, rawURL, err)
 	}
-	return &response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	return &response{&harness.Response{Status: resp.StatusCode, Header: resp.Header, Body: data}}
 }
 
 // fuzzEscape makes s sendable in a URL's path (or query) while keeping
@@ -757,7 +751,7 @@ func diffLines(a, b string) string {
 // what it is there to catch.
 func TestFuzzChecks(t *testing.T) {
 	jsonAnswer := func(status int, body string) *response {
-		return &response{Status: status, Header: http.Header{"Content-Type": {"application/json; charset=utf-8"}}, Body: []byte(body)}
+		return &response{&harness.Response{Status: status, Header: http.Header{"Content-Type": {"application/json; charset=utf-8"}}, Body: []byte(body)}}
 	}
 	for _, c := range []struct {
 		r  *response
@@ -767,7 +761,7 @@ func TestFuzzChecks(t *testing.T) {
 		{jsonAnswer(404, `{"statusCode":404,"message":"Cannot GET /x","error":"Not Found"}`), true},
 		{jsonAnswer(401, `{"statusCode":401,"message":"Unauthorized"}`), true},
 		{jsonAnswer(413, `{"statusCode":413,"message":"request entity too large","error":"Payload Too Large"}`), true},
-		{&response{Status: 400, Header: http.Header{"Content-Type": {"text/plain"}}, Body: []byte(`{"statusCode":400,"message":"x","error":"Bad Request"}`)}, false},
+		{&response{&harness.Response{Status: 400, Header: http.Header{"Content-Type": {"text/plain"}}, Body: []byte(`{"statusCode":400,"message":"x","error":"Bad Request"}`)}}, false},
 		{jsonAnswer(400, `{"statusCode":404,"message":"x","error":"Bad Request"}`), false},
 		{jsonAnswer(400, `{"statusCode":400,"message":"x","error":"Not Found"}`), false},
 		{jsonAnswer(400, `{"statusCode":400,"message":"","error":"Bad Request"}`), false},

@@ -1,35 +1,29 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/app"
 	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/keywaytest"
+	"github.com/keywayhq/keyway/keywaytest/harness"
 	"github.com/keywayhq/keyway/service"
 	"github.com/keywayhq/keyway/sqlstore"
 )
 
 // server is a real Keyway on 127.0.0.1:0 with a bootstrapped account, for
-// end-to-end tests over HTTP.
+// end-to-end tests over HTTP, reporting to t.
 type server struct {
-	t         testing.TB
-	App       *app.App
-	URL       string
-	DBURL     string
-	Clock     *keywaytest.Clock
-	AccessKey string // account-level key of the bootstrapped account
-	AccountID string
-	secret    []byte
+	*harness.Server
+	t testing.TB
+	// events is the scenario tables' event tap, once one needs it.
+	events *eventTap
 }
 
 // forEachServer runs fn against a fresh server per database engine.
@@ -55,52 +49,7 @@ func startServerWithLog(t testing.TB, dbURL string, logTo io.Writer) *server {
 // server starts (webhook settings, for instance).
 func startServerWith(t testing.TB, dbURL string, logTo io.Writer, tune func(*app.Config)) *server {
 	t.Helper()
-	secret := keycrypt.NewSecret()
-	s := &server{t: t, DBURL: dbURL, Clock: keywaytest.NewClock(), secret: secret,
-		AccessKey: keycrypt.NewKey("live_access_")}
-	cfg := app.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.DatabaseURL = dbURL
-	cfg.LogLevel = "error"
-	cfg.SecretKey = base64.StdEncoding.EncodeToString(secret)
-	cfg.BootstrapAccessKey = s.AccessKey
-	// Test receivers listen on loopback, which webhooks may not reach by
-	// default.
-	cfg.WebhookAllowNetworks = "127.0.0.0/8,::1/128"
-	// Every test client signs in from 127.0.0.1; TestSigninAddressLimit
-	// tunes this down.
-	cfg.SigninAddressLimit = 10000
-	if tune != nil {
-		tune(&cfg)
-	}
-	opts := app.Options{Clock: s.Clock, Stderr: io.Discard, FlushInterval: 20 * time.Millisecond}
-	if logTo != nil {
-		log, err := app.NewLogger(logTo, "debug")
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts.Log = log
-	}
-	s.App = app.New(cfg, opts)
-	if err := s.App.Start(context.Background()); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.App.Close(ctx); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	s.URL = s.App.URL()
-	var accounts []keyway.Account
-	s.call("GET", "/accounts", nil).want(t, 200).decode(t, &accounts)
-	if len(accounts) != 1 {
-		t.Fatalf("bootstrap: %d accounts", len(accounts))
-	}
-	s.AccountID = accounts[0].ID
-	return s
+	return &server{Server: harness.Start(t, dbURL, harness.Options{Log: logTo, Tune: tune}), t: t}
 }
 
 // seedAccount creates another account with an account-level access key
@@ -109,15 +58,7 @@ func startServerWith(t testing.TB, dbURL string, logTo io.Writer, tune func(*app
 // server's caches are untouched: nothing of this account is cached yet.
 func (s *server) seedAccount() (accountID, accessKey string) {
 	s.t.Helper()
-	sealer, err := keycrypt.NewSealer(s.secret)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	st, err := sqlstore.Open(context.Background(), s.DBURL, sealer)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer st.Close()
+	st := s.openStore(s.t)
 	// Bootstrap only acts on an empty store, so build the objects by hand.
 	now := keyway.NewTime(s.Clock.Now())
 	a := &keyway.Account{ID: "acct-" + strings.ToLower(keycrypt.RandomString(10)), Name: "Other account", IsActive: true, CreatedAt: now, UpdatedAt: now}
@@ -131,11 +72,24 @@ func (s *server) seedAccount() (accountID, accessKey string) {
 	return a.ID, k.Key
 }
 
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
+// openStore opens a second handle on the server's database, closed when
+// t ends.
+func (s *server) openStore(t testing.TB) *sqlstore.Store {
+	t.Helper()
+	sealer, err := keycrypt.NewSealer(s.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlstore.Open(context.Background(), s.DBURL, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
+
+// response is an answer with the assertions the tests chain on it.
+type response struct{ *harness.Response }
 
 // call sends a request with the bootstrap access key. body is sent as is
 // when it is a string or []byte, else JSON-encoded; nil sends none.
@@ -148,47 +102,11 @@ func (s *server) call(method, path string, body any, headers ...string) *respons
 
 func (s *server) callAs(accessKey, method, path string, body any, headers ...string) *response {
 	s.t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	case []byte:
-		r = bytes.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		r = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, s.URL+path, r)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if accessKey != "" {
-		req.Header.Set("x-api-key", accessKey)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		if headers[i+1] == "" {
-			req.Header.Del(headers[i])
-			continue
-		}
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
+	r, err := harness.Do(http.DefaultClient, method, s.URL+path, accessKey, body, headers...)
 	if err != nil {
 		s.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return &response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	return &response{r}
 }
 
 func (r *response) want(t testing.TB, status int) *response {

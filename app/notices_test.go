@@ -40,17 +40,12 @@ func countTitled(ns []keyway.Notification, name string) int {
 // server writes every 50 ms.
 func awaitNotices(t testing.TB, s *server, p person, what string, done func(ns []keyway.Notification) bool) []keyway.Notification {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		ns := expiryNotices(t, s, p)
-		if done(ns) {
-			return ns
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s; notices %+v", what, ns)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	var ns []keyway.Notification
+	keywaytest.EventuallyShows(t, what, func() (bool, string) {
+		ns = expiryNotices(t, s, p)
+		return done(ns), fmt.Sprintf("notices %+v", ns)
+	})
+	return ns
 }
 
 // Keys expiring within 7 days are noticed once per expiry: a notification

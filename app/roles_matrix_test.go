@@ -258,41 +258,34 @@ func (fx *rmFixture) newNoticeOf(t *testing.T, projectID string) keyway.Notifica
 	t.Helper()
 	name := fx.name("expiring key")
 	fx.adm(t, "POST", "/api-keys", map[string]any{"name": name, "projectId": projectID, "expiry": iso(fx.s.Clock.Now().Add(3 * 24 * time.Hour))}, 201)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	var notice keyway.Notification
+	keywaytest.EventuallyShows(t, fmt.Sprintf("a notice of %s expiring", name), func() (bool, string) {
 		var ns []keyway.Notification
 		fx.adm(t, "GET", "/notifications?limit=1000", nil, 200).decode(t, &ns)
 		for _, n := range ns {
 			if n.Title == "API key expiring: "+name {
-				if n.ProjectID == nil || *n.ProjectID != projectID || n.ReadAt != nil {
-					t.Fatalf("notice of a key of %s: %+v", projectID, n)
-				}
-				return n
+				notice = n
+				return true, ""
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no notice of %s expiring in %+v", name, ns)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return false, fmt.Sprintf("notifications %+v", ns)
+	})
+	if notice.ProjectID == nil || *notice.ProjectID != projectID || notice.ReadAt != nil {
+		t.Fatalf("notice of a key of %s: %+v", projectID, notice)
 	}
+	return notice
 }
 
 // settledDelivery waits until hook's one delivery is delivered, so a
 // snapshot of it holds still, and returns it.
 func (fx *rmFixture) settledDelivery(t *testing.T) keyway.Delivery {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var ds []keyway.Delivery
+	var ds []keyway.Delivery
+	keywaytest.EventuallyShows(t, "the hook's one delivery delivered", func() (bool, string) {
 		fx.adm(t, "GET", "/webhooks/"+fx.hook.ID+"/deliveries", nil, 200).decode(t, &ds)
-		if len(ds) == 1 && ds[0].State == keyway.DeliveryDelivered {
-			return ds[0]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("deliveries %+v, want one delivered", ds)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return len(ds) == 1 && ds[0].State == keyway.DeliveryDelivered, fmt.Sprintf("deliveries %+v", ds)
+	})
+	return ds[0]
 }
 
 // same reads path as the admin now and returns a check that it still

@@ -4,16 +4,14 @@ package app_test
 // invitations_test.go, whose helpers (invt*) these use.
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keywaytest/harness"
 )
 
 func TestRolesChange(t *testing.T) {
@@ -244,29 +242,11 @@ func invtTeam(p person, name string, rows []string) scenario {
 
 // invtRaw is one request that is safe to send from any goroutine.
 func invtRaw(s *server, p person, method, path string, body any) (int, string, error) {
-	var r io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			return 0, "", err
-		}
-		r = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, s.URL+path, r)
+	r, err := harness.Do(http.DefaultClient, method, s.URL+path, "", body, p.Auth[0], p.Auth[1])
 	if err != nil {
 		return 0, "", err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set(p.Auth[0], p.Auth[1])
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
+	return r.Status, string(r.Body), nil
 }
 
 // Two admins demoting (or removing) each other at the same moment must not

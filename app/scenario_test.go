@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -11,6 +12,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keywaytest"
+	"github.com/keywayhq/keyway/sqlstore"
 )
 
 // scenario is one HTTP exchange and everything expected of its answer, in
@@ -42,18 +47,51 @@ type scenario struct {
 	wantHeaders map[string]string
 	// check runs after the standard assertions, for what they cannot say.
 	check func(t *testing.T, r *response)
+	// wantEvents, when not nil, are the topics of the events the exchange
+	// must produce in the bootstrap account, in any order; noEvents asks
+	// for none. They are read from the outbox through the store (see
+	// eventTap) after the answer, waiting only for those the usage flush
+	// writes later (api-key.firstUsed).
+	wantEvents []string
 }
+
+// noEvents is wantEvents for an exchange that must emit nothing.
+var noEvents = []string{}
+
+// The wantEvents of a step that emits one event.
+var (
+	evKeyCreated       = []string{keyway.TopicAPIKeyCreated}
+	evKeyUpdated       = []string{keyway.TopicAPIKeyUpdated}
+	evKeyDeleted       = []string{keyway.TopicAPIKeyDeleted}
+	evKeyRotated       = []string{keyway.TopicAPIKeyRotated}
+	evKeyReactivated   = []string{keyway.TopicAPIKeyReactivated}
+	evKeyFirstUsed     = []string{keyway.TopicAPIKeyFirstUsed}
+	evAccessKeyCreated = []string{keyway.TopicAccessKeyCreated}
+	evAccessKeyUpdated = []string{keyway.TopicAccessKeyUpdated}
+	evAccessKeyDeleted = []string{keyway.TopicAccessKeyDeleted}
+	evProjectUpdated   = []string{keyway.TopicProjectUpdated}
+)
 
 // anonymous as a scenario's credential sends no credential at all.
 const anonymous = "<anonymous>"
 
-// run plays the scenarios in order, each as a subtest.
+// run plays the scenarios in order, each as a subtest. When any of them
+// expects events, every step's events are taken from the outbox after it,
+// so each step is held to its own.
 func run(t *testing.T, s *server, scenarios []scenario) {
 	t.Helper()
+	var tap *eventTap
+	if slices.ContainsFunc(scenarios, func(sc scenario) bool { return sc.wantEvents != nil }) {
+		tap = s.eventTap(t)
+		tap.take(t) // what came before the table is not its steps'
+	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Helper()
 			sc.do(t, s)
+			if tap != nil {
+				tap.expect(t, sc.wantEvents)
+			}
 		})
 	}
 }
@@ -63,6 +101,9 @@ func (sc scenario) do(t *testing.T, s *server) *response {
 	t.Helper()
 	if sc.method == "" || sc.path == "" || sc.wantStatus == 0 {
 		t.Fatalf("scenario %q: method, path and wantStatus are required", sc.name)
+	}
+	if sc.wantEvents != nil && s.events == nil {
+		t.Fatalf("scenario %q expects events: play it with run", sc.name)
 	}
 	if sc.wantJSON == "" && !sc.wantEmpty && sc.check == nil {
 		t.Fatalf("scenario %q asserts no body: set wantJSON, wantEmpty or check", sc.name)
@@ -103,6 +144,83 @@ func (sc scenario) do(t *testing.T, s *server) *response {
 		sc.check(t, r)
 	}
 	return r
+}
+
+// eventTap hears every event of the bootstrap account: a webhook of it
+// subscribed to every topic, whose queued deliveries, one per event, it
+// reads through a store handle of its own. A change queues them in its own
+// transaction, so its events are there when its answer arrives.
+type eventTap struct {
+	st      *sqlstore.Store
+	webhook string
+	seen    map[string]bool
+}
+
+// eventTap returns the server's tap, made on first use.
+func (s *server) eventTap(t *testing.T) *eventTap {
+	t.Helper()
+	if s.events != nil {
+		return s.events
+	}
+	w := s.newWebhook(t, newReceiver(t).URL, keyway.Topics, map[string]any{"name": "scenario events"})
+	s.events = &eventTap{st: s.openStore(t), webhook: w.ID, seen: map[string]bool{}}
+	return s.events
+}
+
+// take returns the topics of the events queued since the last take, sorted.
+func (e *eventTap) take(t *testing.T) []string {
+	t.Helper()
+	ds, _, err := e.st.Deliveries(context.Background(), e.webhook, keyway.Page{Limit: keyway.MaxPageLimit})
+	if err != nil {
+		t.Fatalf("read the outbox: %v", err)
+	}
+	var topics []string
+	for _, d := range ds {
+		if !e.seen[d.ID] {
+			e.seen[d.ID] = true
+			topics = append(topics, d.Topic)
+		}
+	}
+	slices.Sort(topics)
+	return topics
+}
+
+// expect takes the events of the step just played and checks them against
+// want; nil only takes them.
+func (e *eventTap) expect(t *testing.T, want []string) {
+	t.Helper()
+	got := e.take(t)
+	if want == nil {
+		return
+	}
+	want = slices.Sorted(slices.Values(want))
+	// Every other event commits with its change, before the answer.
+	if slices.Contains(want, keyway.TopicAPIKeyFirstUsed) {
+		keywaytest.EventuallyShows(t, fmt.Sprintf("events %v", want), func() (bool, string) {
+			if !containsAll(got, want) {
+				got = append(got, e.take(t)...)
+				slices.Sort(got)
+			}
+			return containsAll(got, want), fmt.Sprint(got)
+		})
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+}
+
+// containsAll reports whether got holds every topic of want, as many times.
+func containsAll(got, want []string) bool {
+	n := map[string]int{}
+	for _, g := range got {
+		n[g]++
+	}
+	for _, w := range want {
+		if n[w]--; n[w] < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // matchJSON compares a body with an expectation that may hold "~re:",

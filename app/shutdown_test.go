@@ -78,17 +78,14 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 func waitServing(t *testing.T, s *server) {
 	t.Helper()
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := client.Get(s.URL + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
+	keywaytest.Eventually(t, "the server to answer /healthz", func() bool {
+		resp, err := client.Get(s.URL + "/healthz")
+		if err != nil {
+			return false
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("server never answered /healthz")
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
 }
 
 // Usage counted in memory is written to the store when the server closes.

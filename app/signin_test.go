@@ -43,8 +43,6 @@ type smtpSink struct {
 
 	mu   sync.Mutex
 	msgs []sinkEnvelope
-	// arrived is told of each message, so awaiting one needs no sleeps.
-	arrived chan struct{}
 }
 
 type sinkEnvelope struct {
@@ -65,7 +63,7 @@ type sentMail struct {
 
 func startSMTPSink(t testing.TB) *smtpSink {
 	t.Helper()
-	sink := &smtpSink{arrived: make(chan struct{}, 1)}
+	sink := &smtpSink{}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
 		return &sinkSession{sink: sink}, nil
 	}))
@@ -99,25 +97,18 @@ func (s *smtpSink) URL() string { return "smtp://" + s.Addr }
 // parsed, in arrival order.
 func (s *smtpSink) await(t testing.TB, n int) []sentMail {
 	t.Helper()
-	deadline := time.NewTimer(15 * time.Second)
-	defer deadline.Stop()
-	for {
+	var envs []sinkEnvelope
+	keywaytest.EventuallyShows(t, fmt.Sprintf("%d messages", n), func() (bool, string) {
 		s.mu.Lock()
-		envs := append([]sinkEnvelope(nil), s.msgs...)
+		envs = append([]sinkEnvelope(nil), s.msgs...)
 		s.mu.Unlock()
-		if len(envs) >= n {
-			out := make([]sentMail, len(envs))
-			for i, e := range envs {
-				out[i] = parseSentMail(t, e)
-			}
-			return out
-		}
-		select {
-		case <-s.arrived:
-		case <-deadline.C:
-			t.Fatalf("waited for %d messages, got %d", n, len(envs))
-		}
+		return len(envs) >= n, fmt.Sprintf("%d messages", len(envs))
+	})
+	out := make([]sentMail, len(envs))
+	for i, e := range envs {
+		out[i] = parseSentMail(t, e)
 	}
+	return out
 }
 
 func (s *smtpSink) count() int {
@@ -150,10 +141,6 @@ func (s *sinkSession) Data(r io.Reader) error {
 	s.sink.mu.Lock()
 	s.sink.msgs = append(s.sink.msgs, s.cur)
 	s.sink.mu.Unlock()
-	select {
-	case s.sink.arrived <- struct{}{}:
-	default:
-	}
 	return nil
 }
 
@@ -440,23 +427,18 @@ func TestInvitationMailLink(t *testing.T) {
 
 // ---- Mail to the log ----
 
-// notifyBuffer is a log destination that tells of each write, so a test
-// can wait for a line without sleeping.
+// notifyBuffer is a log destination a test can read while the server
+// writes to it.
 type notifyBuffer struct {
-	mu      sync.Mutex
-	b       bytes.Buffer
-	written chan struct{}
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
-func newNotifyBuffer() *notifyBuffer { return &notifyBuffer{written: make(chan struct{}, 1)} }
+func newNotifyBuffer() *notifyBuffer { return &notifyBuffer{} }
 
 func (n *notifyBuffer) Write(p []byte) (int, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	select {
-	case n.written <- struct{}{}:
-	default:
-	}
 	return n.b.Write(p)
 }
 
@@ -470,24 +452,22 @@ func (n *notifyBuffer) String() string {
 // and the given "to", and returns it.
 func (n *notifyBuffer) awaitRecord(t testing.TB, prefix, to string) map[string]any {
 	t.Helper()
-	deadline := time.NewTimer(15 * time.Second)
-	defer deadline.Stop()
-	for {
-		for _, line := range strings.Split(n.String(), "\n") {
+	var found map[string]any
+	keywaytest.EventuallyShows(t, fmt.Sprintf("a log record %q to %s", prefix, to), func() (bool, string) {
+		log := n.String()
+		for _, line := range strings.Split(log, "\n") {
 			var rec map[string]any
 			if json.Unmarshal([]byte(line), &rec) != nil {
 				continue
 			}
 			if msg, _ := rec["msg"].(string); strings.HasPrefix(msg, prefix) && rec["to"] == to {
-				return rec
+				found = rec
+				return true, ""
 			}
 		}
-		select {
-		case <-n.written:
-		case <-deadline.C:
-			t.Fatalf("no log record %q to %s in:\n%s", prefix, to, n.String())
-		}
-	}
+		return false, "\n" + log
+	})
+	return found
 }
 
 const mailLogged = "mail not sent: SMTP is not configured"

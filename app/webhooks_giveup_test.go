@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,17 +14,12 @@ import (
 // returns it.
 func (s *server) whAwaitState(t *testing.T, webhookID string, state keyway.DeliveryState) keyway.Delivery {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ds := s.whDeliveries(t, "", webhookID)
-		if len(ds) == 1 && ds[0].State == state {
-			return ds[0]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("webhook %s: deliveries %+v, want one %s", webhookID, ds, state)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	var ds []keyway.Delivery
+	keywaytest.EventuallyShows(t, fmt.Sprintf("webhook %s to have one %s delivery", webhookID, state), func() (bool, string) {
+		ds = s.whDeliveries(t, "", webhookID)
+		return len(ds) == 1 && ds[0].State == state, fmt.Sprintf("deliveries %+v", ds)
+	})
+	return ds[0]
 }
 
 // TestWebhookGivesUpThenRetriesOnRequest: with KEYWAY_WEBHOOK_MAX_ATTEMPTS=2
@@ -105,17 +101,10 @@ func TestWebhookGivesUpThenRetriesOnRequest(t *testing.T) {
 		s.call("POST", "/webhooks/"+w.ID+"/deliveries/"+d.ID+"/retry", nil).want(t, 201)
 		got = rcv.await(t, 4)
 		got[3].verify(t, w.Secret, s.Clock.Now())
-		deadline := time.Now().Add(10 * time.Second)
-		for {
+		keywaytest.EventuallyShows(t, "the retried delivery delivered after 4 attempts", func() (bool, string) {
 			ds := s.whDeliveries(t, "", w.ID)
-			if len(ds) == 1 && ds[0].State == keyway.DeliveryDelivered && ds[0].Attempts == 4 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("deliveries %+v after retrying a delivered one", ds)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+			return len(ds) == 1 && ds[0].State == keyway.DeliveryDelivered && ds[0].Attempts == 4, fmt.Sprintf("deliveries %+v", ds)
+		})
 		if n := len(rcv.deliveries()); n != 4 {
 			t.Fatalf("%d sends, want 4", n)
 		}
@@ -139,17 +128,10 @@ func TestWebhookPendingRetryFollowsTheWebhook(t *testing.T) {
 		s.whAwaitState(t, wd.ID, keyway.DeliveryPending)
 		// Both failed once and wait for a retry; wait until both failures
 		// are recorded before changing the webhooks.
-		deadline := time.Now().Add(10 * time.Second)
-		for {
+		keywaytest.EventuallyShows(t, "both first attempts recorded", func() (bool, string) {
 			a, b := s.whDeliveries(t, "", wp.ID), s.whDeliveries(t, "", wd.ID)
-			if a[0].Attempts == 1 && b[0].Attempts == 1 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("first attempts not recorded: %+v %+v", a, b)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+			return a[0].Attempts == 1 && b[0].Attempts == 1, fmt.Sprintf("%+v %+v", a, b)
+		})
 		s.call("PATCH", "/webhooks/"+wp.ID, map[string]any{"status": "paused"}).want(t, 200)
 		s.call("DELETE", "/webhooks/"+wd.ID, nil).want(t, 200)
 		// Long past the retry, the control event (made after) arrives and

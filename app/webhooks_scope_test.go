@@ -83,21 +83,16 @@ func (s *server) whDeliveries(t *testing.T, cred, webhookID string) []keyway.Del
 // delivered, and returns them.
 func (s *server) whAwaitDelivered(t *testing.T, cred, webhookID string, n int) []keyway.Delivery {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ds := s.whDeliveries(t, cred, webhookID)
+	var ds []keyway.Delivery
+	keywaytest.EventuallyShows(t, fmt.Sprintf("webhook %s to have %d delivered deliveries", webhookID, n), func() (bool, string) {
+		ds = s.whDeliveries(t, cred, webhookID)
 		done := len(ds) == n
 		for _, d := range ds {
 			done = done && d.State == keyway.DeliveryDelivered
 		}
-		if done {
-			return ds
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("webhook %s: deliveries %+v, want %d delivered", webhookID, ds, n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return done, fmt.Sprintf("deliveries %+v", ds)
+	})
+	return ds
 }
 
 func whList(items ...string) string {

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keywaytest"
 )
 
 // receiver is a real HTTP endpoint on 127.0.0.1 that records deliveries
@@ -57,17 +59,12 @@ func (r *receiver) deliveries() []delivery {
 // await polls until the receiver has n deliveries.
 func (r *receiver) await(t *testing.T, n int) []delivery {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := r.deliveries()
-		if len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("receiver got %d deliveries, want %d", len(got), n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	var got []delivery
+	keywaytest.EventuallyShows(t, fmt.Sprintf("the receiver to get %d deliveries", n), func() (bool, string) {
+		got = r.deliveries()
+		return len(got) >= n, fmt.Sprintf("%d deliveries", len(got))
+	})
+	return got
 }
 
 type envelope struct {
@@ -144,10 +141,14 @@ func TestWebhookDeliversEveryTopicSigned(t *testing.T) {
 		s.call("DELETE", "/access-keys/"+ak.Key, nil).want(t, 200)                              // access-key.deleted
 		s.call("PATCH", "/projects/"+p.ID, map[string]any{"name": "q"}).want(t, 200)            // project.updated
 
-		rcv.await(t, len(keyway.Topics))
-		// Give a duplicate firstUsed a chance to show up before counting.
-		time.Sleep(100 * time.Millisecond)
-		got := rcv.deliveries()
+		// A second firstUsed could only come from the flush of the second
+		// verification, which writes its event in the same transaction as
+		// the count: once both verifications are counted, the outbox holds
+		// every event of this test, and the receiver must get them all.
+		anWaitTotal(t, s, "", anPath("project-totals", "projectId", p.ID, "dateGrouping", "day"), 2)
+		var queued []keyway.Delivery
+		s.call("GET", "/webhooks/"+w.ID+"/deliveries?limit=1000", nil).want(t, 200).decode(t, &queued)
+		got := rcv.await(t, len(queued))
 		topics := map[string]int{}
 		ids := map[string]bool{}
 		for _, d := range got {
@@ -192,14 +193,13 @@ func TestWebhookRetriesUntilSuccessWithTheSameID(t *testing.T) {
 		rcv.await(t, 1)
 		// Retries are due by the server's clock: move it past each backoff.
 		for i := 2; i <= 3; i++ {
-			deadline := time.Now().Add(10 * time.Second)
-			for len(rcv.deliveries()) < i {
-				s.Clock.Advance(30 * time.Second)
-				if time.Now().After(deadline) {
-					t.Fatalf("attempt %d never came", i)
+			keywaytest.Eventually(t, fmt.Sprintf("attempt %d", i), func() bool {
+				if len(rcv.deliveries()) >= i {
+					return true
 				}
-				time.Sleep(20 * time.Millisecond)
-			}
+				s.Clock.Advance(30 * time.Second)
+				return false
+			})
 		}
 		got := rcv.deliveries()
 		if len(got) != 3 {
@@ -212,17 +212,10 @@ func TestWebhookRetriesUntilSuccessWithTheSameID(t *testing.T) {
 			}
 		}
 		var ds []keyway.Delivery
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		keywaytest.EventuallyShows(t, "one delivered delivery", func() (bool, string) {
 			s.call("GET", "/webhooks/"+w.ID+"/deliveries", nil).want(t, 200).decode(t, &ds)
-			if len(ds) == 1 && ds[0].State == keyway.DeliveryDelivered {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("deliveries %+v", ds)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return len(ds) == 1 && ds[0].State == keyway.DeliveryDelivered, fmt.Sprintf("deliveries %+v", ds)
+		})
 		if ds[0].Attempts != 3 || *ds[0].LastStatus != 204 {
 			t.Fatalf("delivery %+v", ds[0])
 		}
@@ -234,11 +227,16 @@ func TestPausedWebhookReceivesNothing(t *testing.T) {
 		rcv := newReceiver(t)
 		live := newReceiver(t)
 		p := s.newProject("p", "live")
-		s.newWebhook(t, rcv.URL, []string{keyway.TopicAPIKeyCreated}, map[string]any{"status": "paused"})
+		paused := s.newWebhook(t, rcv.URL, []string{keyway.TopicAPIKeyCreated}, map[string]any{"status": "paused"})
 		s.newWebhook(t, live.URL, []string{keyway.TopicAPIKeyCreated}, nil)
 		s.newKey(p.ID, nil)
 		live.await(t, 1)
-		time.Sleep(100 * time.Millisecond)
+		// Deliveries are queued with the event, so the live one's arrival
+		// means the paused one's would be queued by now: none is, and
+		// nothing can be sent that is not queued.
+		if ds := s.whDeliveries(t, "", paused.ID); len(ds) != 0 {
+			t.Fatalf("a paused webhook has deliveries queued: %+v", ds)
+		}
 		if n := len(rcv.deliveries()); n != 0 {
 			t.Fatalf("a paused webhook got %d deliveries", n)
 		}

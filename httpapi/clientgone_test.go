@@ -15,6 +15,7 @@ import (
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/api"
 	"github.com/keywayhq/keyway/httpapi"
+	"github.com/keywayhq/keyway/keywaytest"
 )
 
 // lockedBuffer is a log sink the server writes while the test reads.
@@ -91,19 +92,11 @@ func TestClientGoneIsNotAFailure(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("client: %v, want its own cancellation", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	keywaytest.Eventually(t, "the abandoned request to be recorded", func() bool {
 		rec.mu.Lock()
-		n := len(rec.statuses)
-		rec.mu.Unlock()
-		if n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the abandoned request was never recorded")
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer rec.mu.Unlock()
+		return len(rec.statuses) == 1
+	})
 	if rec.statuses[0] != 499 {
 		t.Fatalf("abandoned request recorded as %d, want 499", rec.statuses[0])
 	}

@@ -1,6 +1,8 @@
 package keywaytest
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -24,7 +26,7 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 // point is that something happens within a bound.
 func EventuallyWithin(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	poll(t, d, what, func() (bool, string) { return cond(), "" })
+	eventually(t, Poll{Timeout: d}, what, func() (bool, string) { return cond(), "" })
 }
 
 // EventuallyShows is Eventually for a condition that can say what it saw:
@@ -33,27 +35,67 @@ func EventuallyWithin(t testing.TB, d time.Duration, what string, cond func() bo
 // failure needs.
 func EventuallyShows(t testing.TB, what string, cond func() (ok bool, seen string)) {
 	t.Helper()
-	poll(t, EventuallyTimeout, what, cond)
+	eventually(t, Poll{}, what, cond)
 }
 
-func poll(t testing.TB, d time.Duration, what string, cond func() (bool, string)) {
+func eventually(t testing.TB, p Poll, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(d)
+	_, err := p.Until(what, func() (bool, string, error) {
+		ok, seen := cond()
+		return ok, seen, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Poll is the waiting behind Eventually, for the few waits that cannot
+// fail the test where they wait: one running in a goroutine of its own
+// (t.Fatal must not be called there), or one that measures when its
+// condition came true and needs a finer pause than Eventually's.
+type Poll struct {
+	// Timeout is EventuallyTimeout when zero.
+	Timeout time.Duration
+	// MaxPause caps the pause between tries, 20 ms when zero: a wait that
+	// times how long something took sets it to its resolution.
+	MaxPause time.Duration
+}
+
+// ErrTimeout is what Until's error wraps when cond never held.
+var ErrTimeout = errors.New("timed out")
+
+// Until polls cond until it holds or returns an error (an answer that
+// will never turn into the awaited one), or the timeout passes. It returns
+// the instant the satisfying answer was seen, and an error naming what
+// was awaited and the last state seen otherwise.
+func (p Poll) Until(what string, cond func() (ok bool, seen string, err error)) (time.Time, error) {
+	timeout, maxPause := p.Timeout, p.MaxPause
+	if timeout == 0 {
+		timeout = EventuallyTimeout
+	}
+	if maxPause == 0 {
+		maxPause = 20 * time.Millisecond
+	}
+	deadline := time.Now().Add(timeout)
 	// Start fast so quick conditions cost little wall time, then back off
 	// so a slow one does not spin a core the code under test needs.
-	pause := 500 * time.Microsecond
+	pause := min(500*time.Microsecond, maxPause)
 	for {
-		ok, seen := cond()
-		if ok {
-			return
+		ok, seen, err := cond()
+		now := time.Now()
+		if err != nil {
+			return now, fmt.Errorf("waiting for %s: %w", what, err)
 		}
-		if time.Now().After(deadline) {
+		if ok {
+			return now, nil
+		}
+		if now.After(deadline) {
 			if seen != "" {
-				t.Fatalf("timed out after %v waiting for %s; last seen: %s", d, what, seen)
+				return now, fmt.Errorf("%w after %v waiting for %s; last seen: %s", ErrTimeout, timeout, what, seen)
 			}
-			t.Fatalf("timed out after %v waiting for %s", d, what)
+			return now, fmt.Errorf("%w after %v waiting for %s", ErrTimeout, timeout, what)
 		}
 		time.Sleep(pause)
-		pause = min(pause*2, 20*time.Millisecond)
+		pause = min(pause*2, maxPause)
 	}
 }

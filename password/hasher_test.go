@@ -3,11 +3,14 @@ package password
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/keywayhq/keyway/keywaytest"
 )
 
 func TestDefaultSlotsLeaveACore(t *testing.T) {
@@ -81,13 +84,10 @@ func TestHasherBoundsComputationsAndQueue(t *testing.T) {
 			})
 		}()
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for running.Load() < slots {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d computations running, want %d", running.Load(), slots)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	keywaytest.EventuallyShows(t, fmt.Sprintf("%d computations running", slots), func() (bool, string) {
+		n := running.Load()
+		return n >= slots, fmt.Sprint(n)
+	})
 	if _, err := h.Reserve(); !errors.Is(err, ErrBusy) {
 		t.Fatalf("reserve past the queue: %v, want ErrBusy", err)
 	}

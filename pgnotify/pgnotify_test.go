@@ -3,6 +3,7 @@ package pgnotify_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
@@ -50,7 +51,10 @@ func TestBusDeliversAcrossNodesOfOneSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b, err := pgnotify.Open(ctx, url, log)
+	// b's connections carry a name of their own, so its listener's
+	// heartbeats can be seen from the server.
+	app := "keywaytest_" + strings.ToLower(keycrypt.RandomString(8))
+	b, err := pgnotify.Open(ctx, withApplicationName(t, url, app), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +74,7 @@ func TestBusDeliversAcrossNodesOfOneSchema(t *testing.T) {
 		return len(sb) == 1 && len(so) == 1
 	})
 	// Stay idle past a couple of heartbeats: the listener must not flap.
-	time.Sleep(2500 * time.Millisecond)
+	awaitPings(t, base, app, 2)
 	if err := a.Publish(ctx, "hello"); err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +91,44 @@ func TestBusDeliversAcrossNodesOfOneSchema(t *testing.T) {
 	}
 }
 
+// withApplicationName is url with application_name set to app.
+func withApplicationName(t *testing.T, raw, app string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// awaitPings waits until the server has seen n heartbeat pings (pgx's
+// "-- ping") on a connection named app: the listener has idled through n
+// heartbeats.
+func awaitPings(t *testing.T, base, app string, n int) {
+	t.Helper()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	seen := map[string]bool{}
+	keywaytest.EventuallyShows(t, fmt.Sprintf("%d heartbeats of %s", n, app), func() (bool, string) {
+		var at sql.NullString
+		err := admin.QueryRow(`SELECT max(query_start)::text FROM pg_stat_activity
+			WHERE application_name = $1 AND query = '-- ping'`, app).Scan(&at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at.Valid {
+			seen[at.String] = true
+		}
+		return len(seen) >= n, fmt.Sprintf("%d pings", len(seen))
+	})
+}
+
 // A listening connection killed by the server is reported down, then up
 // again once listening anew; cancelling the context ends Run promptly.
 func TestBusReportsLossAndRecovers(t *testing.T) {
@@ -99,14 +141,7 @@ func TestBusReportsLossAndRecovers(t *testing.T) {
 	defer cancel()
 	log := slog.New(slog.DiscardHandler)
 	app := "keywaytest_" + strings.ToLower(keycrypt.RandomString(8))
-	u, err := url.Parse(keywaytest.PostgresURL(t, base))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("application_name", app)
-	u.RawQuery = q.Encode()
-	bus, err := pgnotify.Open(ctx, u.String(), log)
+	bus, err := pgnotify.Open(ctx, withApplicationName(t, keywaytest.PostgresURL(t, base), app), log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,12 +3,12 @@ package sqlstore_test
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/keycrypt"
@@ -111,23 +111,12 @@ func TestPostgresPoolReusesConnections(t *testing.T) {
 	// opened is counted.
 	check(t, s.Close())
 	closed = true
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	keywaytest.EventuallyShows(t, "no backend left connected to "+name+" after the store closed", func() (bool, string) {
 		var left int
 		check(t, admin.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
 			WHERE datname = $1 AND backend_type = 'client backend'`, name).Scan(&left))
-		if left == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d backends still connected to %s 10 s after the store closed", left, name)
-		}
-		select {
-		case <-time.After(20 * time.Millisecond):
-		case <-t.Context().Done():
-			t.Fatal(t.Context().Err())
-		}
-	}
+		return left == 0, fmt.Sprintf("%d backends", left)
+	})
 
 	opened := sessions() - before
 	t.Logf("%d rounds of %d concurrent reads through a pool of %d: %d backends opened", rounds, workers, poolSize, opened)

@@ -440,9 +440,7 @@ func BenchmarkVerifyUnknown(b *testing.B) {
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				go f.verifier.RunFilter(ctx, verify.FilterConfig{}, slog.New(slog.DiscardHandler))
-				for !f.verifier.Stats().FilterReady {
-					time.Sleep(time.Millisecond)
-				}
+				keywaytest.Eventually(b, "the key filter", func() bool { return f.verifier.Stats().FilterReady })
 			}
 			f.verify(b, c.key(known, 0), "")
 			ctx := context.Background()

@@ -258,9 +258,15 @@ func TestUsageExactUnderConcurrency(t *testing.T) {
 				errs     []error
 			)
 			// awaitProgress waits until the workers have done n verifications.
+			// It runs in goroutines of their own, so it reports and goes on
+			// rather than failing there; a fine pause keeps the stretches
+			// of the clock even.
 			awaitProgress := func(n int64) {
-				for done.Load() < n {
-					time.Sleep(50 * time.Microsecond)
+				_, err := keywaytest.Poll{MaxPause: 50 * time.Microsecond}.Until(fmt.Sprintf("%d verifications", n), func() (bool, string, error) {
+					return done.Load() >= n, "", nil
+				})
+				if err != nil {
+					t.Error(err)
 				}
 			}
 			// The clock moves only while the workers run: the k-th advance

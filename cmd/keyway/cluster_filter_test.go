@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/keywayhq/keyway/keywaytest"
 )
 
 // metricValue reads an unlabelled metric from a node's /metrics.
@@ -45,13 +45,9 @@ func TestClusterKeyFilter(t *testing.T) {
 		a, b, cc := c.startABC(t)
 		project := c.createProject(t, a)
 		for _, n := range []*clusterNode{a, b, cc} {
-			deadline := time.Now().Add(clusterPollTimeout)
-			for metricValue(t, n, "keyway_key_filter_bytes") == 0 {
-				if time.Now().After(deadline) {
-					t.Fatalf("the key filter of %s was not built", n.name)
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			keywaytest.EventuallyWithin(t, clusterPollTimeout, "the key filter of "+n.name+" to be built", func() bool {
+				return metricValue(t, n, "keyway_key_filter_bytes") != 0
+			})
 		}
 		refusedB := metricValue(t, b, "keyway_key_filter_refusals_total")
 		for range 30 {

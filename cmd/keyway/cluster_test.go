@@ -43,6 +43,7 @@ import (
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/keywaytest"
+	"github.com/keywayhq/keyway/keywaytest/harness"
 )
 
 // clusterRedisEnv names the Redis server the Redis variants use.
@@ -188,27 +189,24 @@ func clusterTail(s string, n int) string {
 // exits.
 func (n *clusterNode) waitReady(t *testing.T, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := "no answer"
-	for {
+	errExited := errors.New("exited")
+	_, err := keywaytest.Poll{Timeout: timeout}.Until("/readyz to answer 200", func() (bool, string, error) {
 		select {
 		case <-n.exited:
-			t.Fatalf("node %s exited before it was ready (%v); stderr:\n%s", n.name, n.cmd.ProcessState, clusterTail(n.stderr.String(), 4000))
+			return false, "", errExited
 		default:
 		}
 		r, err := n.do("GET", "/readyz", "", nil)
-		if err == nil && r.status == 200 {
-			return
-		}
 		if err != nil {
-			last = err.Error()
-		} else {
-			last = fmt.Sprintf("%d %s", r.status, r.body)
+			return false, err.Error(), nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node %s not ready within %v (last /readyz: %s); stderr:\n%s", n.name, timeout, last, clusterTail(n.stderr.String(), 4000))
-		}
-		time.Sleep(20 * time.Millisecond)
+		return r.status == 200, fmt.Sprintf("%d %s", r.status, r.body), nil
+	})
+	if errors.Is(err, errExited) {
+		t.Fatalf("node %s exited before it was ready (%v); stderr:\n%s", n.name, n.cmd.ProcessState, clusterTail(n.stderr.String(), 4000))
+	}
+	if err != nil {
+		t.Fatalf("node %s not ready: %v; stderr:\n%s", n.name, err, clusterTail(n.stderr.String(), 4000))
 	}
 }
 
@@ -255,37 +253,11 @@ func (r clusterReply) String() string {
 
 // do sends one request; hdr is name, value pairs. Safe in any goroutine.
 func (n *clusterNode) do(method, path, accessKey string, body any, hdr ...string) (clusterReply, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return clusterReply{}, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, n.url+path, rd)
-	if err != nil {
-		return clusterReply{}, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if accessKey != "" {
-		req.Header.Set("x-api-key", accessKey)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := clusterClient.Do(req)
+	r, err := harness.Do(clusterClient, method, n.url+path, accessKey, body, hdr...)
 	if err != nil {
 		return clusterReply{}, fmt.Errorf("node %s: %s %s: %w", n.name, method, clusterRedact(path), err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return clusterReply{}, fmt.Errorf("node %s: %s %s: read body: %w", n.name, method, clusterRedact(path), err)
-	}
-	return clusterReply{status: resp.StatusCode, header: resp.Header, body: b}, nil
+	return clusterReply{status: r.Status, header: r.Header, body: r.Body}, nil
 }
 
 // must is do that fails the test on a transport error; test goroutine only.
@@ -351,26 +323,13 @@ func (r clusterReply) list(t *testing.T) []map[string]any {
 // ---------------------------------------------------------------------------
 // Polling
 
-// clusterAwait calls check about every millisecond until it reports done,
-// fails, or timeout passes. It returns when the satisfying answer arrived.
-// check returns an error for an answer that is neither "not yet" nor done
-// (a 5xx, a wrong body): that ends the wait at once.
+// clusterAwait is keywaytest's poll at a millisecond's resolution, since
+// what it returns, when the satisfying answer arrived, is a propagation
+// time; it fails no test, so it runs in goroutines of its own. check
+// returns an error for an answer that is neither "not yet" nor done (a
+// 5xx, a wrong body): that ends the wait at once.
 func clusterAwait(timeout time.Duration, check func() (done bool, last string, err error)) (time.Time, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		done, last, err := check()
-		now := time.Now()
-		if err != nil {
-			return now, err
-		}
-		if done {
-			return now, nil
-		}
-		if now.After(deadline) {
-			return now, fmt.Errorf("not within %v; last answer: %s", timeout, last)
-		}
-		time.Sleep(clusterPollEvery)
-	}
+	return keywaytest.Poll{Timeout: timeout, MaxPause: clusterPollEvery}.Until("the answer awaited", check)
 }
 
 // clusterAwaitVerdict polls fn (one request) until it answers doneStatus

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +16,8 @@ import (
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/keywayhq/keyway/keywaytest"
+	"github.com/keywayhq/keyway/keywaytest/harness"
 )
 
 // The test binary doubles as keyway: with KEYWAY_TEST_MAIN set it runs
@@ -67,41 +67,33 @@ func startKeyway(t *testing.T, dataDir, accessKey string) *proc {
 			cmd.Wait()
 		}
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(p.url + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return p
-			}
+	_, err := keywaytest.Poll{Timeout: 15 * time.Second}.Until("keyway to become ready", func() (bool, string, error) {
+		resp, err := http.Get(p.url + "/readyz")
+		if err != nil {
+			return false, err.Error(), nil
 		}
-		time.Sleep(20 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == 200, resp.Status, nil
+	})
+	if err != nil {
+		t.Fatalf("%v; stderr:\n%s", err, p.stderr)
 	}
-	t.Fatalf("keyway did not become ready; stderr:\n%s", p.stderr)
-	return nil
+	return p
 }
 
 func (p *proc) call(t *testing.T, accessKey, method, path string, body any) (int, map[string]any) {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, p.url+path, r)
-	req.Header.Set("x-api-key", accessKey)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := harness.Do(http.DefaultClient, method, p.url+path, accessKey, body)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
 	var out any
-	json.NewDecoder(resp.Body).Decode(&out)
+	json.Unmarshal(resp.Body, &out)
 	m, _ := out.(map[string]any)
 	if list, ok := out.([]any); ok && len(list) > 0 {
 		m, _ = list[0].(map[string]any)
 	}
-	return resp.StatusCode, m
+	return resp.Status, m
 }
 
 // A key acknowledged with 201 survives kill -9 of the server right after.

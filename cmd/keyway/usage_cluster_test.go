@@ -12,10 +12,12 @@ package main
 //	go test -run Usage -v ./cmd/keyway/
 
 import (
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,6 +25,7 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keywaytest"
 )
 
 // usageStartNode starts one node of c with its own usage flush interval
@@ -34,6 +37,7 @@ func usageStartNode(t *testing.T, c *cluster, name, flush string) *clusterNode {
 		env[k] = v
 	}
 	env["KEYWAY_USAGE_FLUSH_INTERVAL"] = flush
+	env["KEYWAY_DATABASE_URL"] = usageNodeDBURL(t, c, name)
 	n := startNode(t, name, env, c.logLevel)
 	n.waitReady(t, 30*time.Second)
 	c.nodes = append(c.nodes, n)
@@ -46,6 +50,59 @@ func usageStartNode(t *testing.T, c *cluster, name, flush string) *clusterNode {
 		c.account, _ = accounts[0]["id"].(string)
 	}
 	return n
+}
+
+// usageNodeDBURL is c's database URL with the connections named after the
+// node (application_name), so the server can tell which are its.
+func usageNodeDBURL(t *testing.T, c *cluster, name string) string {
+	t.Helper()
+	u, err := url.Parse(c.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", usageNodeApp(c, name))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// usageNodeApp is the application_name of a node's connections: its
+// schema's name is unique to the test.
+func usageNodeApp(c *cluster, name string) string {
+	u, _ := url.Parse(c.dbURL)
+	return u.Query().Get("search_path") + "_" + name
+}
+
+// usageAwaitGone waits until the database server has no connection of
+// node name left: whatever the node had sent is committed or rolled back,
+// and nothing of it can arrive any more.
+func usageAwaitGone(t *testing.T, c *cluster, name string) {
+	t.Helper()
+	admin, err := sql.Open("pgx", os.Getenv(keywaytest.PostgresEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	app := usageNodeApp(c, name)
+	keywaytest.EventuallyShows(t, "no connection of node "+name+" left", func() (bool, string) {
+		var left int
+		if err := admin.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		return left == 0, fmt.Sprintf("%d connections", left)
+	})
+}
+
+// usageAwaitFlushed waits until each node has written a count made after
+// all the test's verifications: one verification of marker (a key of
+// markerProject, which nothing else uses) per node. A node flushes all it
+// holds at once, so by then it has written everything it counted before.
+func usageAwaitFlushed(t *testing.T, c *cluster, markerProject, marker string, nodes ...*clusterNode) {
+	t.Helper()
+	for _, n := range nodes {
+		usageMustVerify(t, c, n, marker, "", 1, 200)
+	}
+	usageAwaitTotal(t, c, nodes[0], markerProject, int64(len(nodes)), 10*time.Second)
 }
 
 // usageProjectTotals reads GET /analytics/project-totals by day.
@@ -185,6 +242,8 @@ func TestUsageClusterNodesAddUp(t *testing.T) {
 		b := usageStartNode(t, c, "B", flush.String())
 		project := c.createProject(t, a)
 		key := c.createKey(t, a, project, nil)
+		markerProject := c.createProject(t, a)
+		marker := c.createKey(t, a, markerProject, nil)
 
 		const n, m = 300, 200
 		var wg sync.WaitGroup
@@ -196,8 +255,8 @@ func TestUsageClusterNodesAddUp(t *testing.T) {
 			t.Fatal(err)
 		}
 		usageAwaitTotal(t, c, a, project, n+m, 10*time.Second)
-		// Several more flush intervals: nothing is added twice.
-		time.Sleep(5 * flush)
+		// Once both nodes have flushed since: nothing is added twice.
+		usageAwaitFlushed(t, c, markerProject, marker, a, b)
 		for _, node := range []*clusterNode{a, b} {
 			pt, err := usageProjectTotals(c, node, project)
 			if err != nil {
@@ -205,7 +264,7 @@ func TestUsageClusterNodesAddUp(t *testing.T) {
 			}
 			want := keyway.Totals{Successful: n + m, Total: n + m}
 			if pt.Total != want {
-				t.Errorf("project totals on %s after %v more: %+v, want %+v", node.name, 5*flush, pt.Total, want)
+				t.Errorf("project totals on %s after more flushes: %+v, want %+v", node.name, pt.Total, want)
 			}
 			if len(pt.Periods) != 1 || pt.Periods[0].Totals != want {
 				t.Errorf("project totals on %s: periods %+v, want one day of %+v", node.name, pt.Periods, want)
@@ -236,6 +295,8 @@ func TestUsageClusterNodesAddUp(t *testing.T) {
 		for range 30 {
 			keys = append(keys, c.createKey(t, a, project, nil))
 		}
+		markerProject := c.createProject(t, a)
+		marker := c.createKey(t, a, markerProject, nil)
 		const run = 3 * time.Second
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
@@ -269,7 +330,7 @@ func TestUsageClusterNodesAddUp(t *testing.T) {
 			}
 		}
 		usageAwaitTotal(t, c, a, project, total, 15*time.Second)
-		time.Sleep(5 * flush)
+		usageAwaitFlushed(t, c, markerProject, marker, a, b)
 		pt, err := usageProjectTotals(c, b, project)
 		if err != nil {
 			t.Fatal(err)
@@ -313,10 +374,11 @@ func TestUsageClusterKill9LosesAtMostOneInterval(t *testing.T) {
 	usageAwaitTotal(t, c, a, project, k, 10*time.Second) // flushed
 	usageMustVerify(t, c, a, key, "", j, 200)
 	a.kill9(t) // at once: the last j are most likely still in memory
+	// A flush A sent before dying may still commit; once the server has
+	// dropped all of A's connections, nothing more of A can arrive.
+	usageAwaitGone(t, c, "A")
 
 	b := usageStartNode(t, c, "B", "1s")
-	// Give anything that could still arrive time to do so.
-	time.Sleep(3 * time.Second)
 	pt, err := usageProjectTotals(c, b, project)
 	if err != nil {
 		t.Fatal(err)

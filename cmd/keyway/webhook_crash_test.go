@@ -86,16 +86,12 @@ func (s *hookSink) snapshot() []hookHit {
 // await polls until done holds for the hits so far.
 func (s *hookSink) await(t *testing.T, timeout time.Duration, what string, done func([]hookHit) bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	_, err := keywaytest.Poll{Timeout: timeout}.Until(what, func() (bool, string, error) {
 		hits := s.snapshot()
-		if done(hits) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("webhook receiver: %s not within %v (%d requests received)", what, timeout, len(hits))
-		}
-		time.Sleep(10 * time.Millisecond)
+		return done(hits), fmt.Sprintf("%d requests received", len(hits)), nil
+	})
+	if err != nil {
+		t.Fatalf("webhook receiver: %v", err)
 	}
 }
 

@@ -63,7 +63,7 @@ func (s *server) mcpSession(t testing.TB, header, value string) *sdk.ClientSessi
 // mcpUserSession connects to /mcp with a person's access token.
 func (s *server) mcpUserSession(t testing.TB, p person) *sdk.ClientSession {
 	t.Helper()
-	return s.mcpSession(t, "Authorization", "Bearer "+p.Tokens.AccessToken)
+	return s.mcpSession(t, "Authorization", "Bearer "+p.Tokens.AccessToken.Reveal())
 }
 
 // mcpCall calls a tool; a protocol error fails the test, since every
@@ -598,42 +598,42 @@ func testMCPEveryTool(t *testing.T, dbURL string) {
 				}
 			},
 			invalid: map[string]any{"body": map[string]any{"projectId": p.ID}}, invalidStatus: 400, invalidMessage: "name should not be empty"},
-		{tool: "the_auth_api_api_keys_list_2", as: "admin", valid: args(map[string]any{"key": k1.Key}), check: keyCheck(k1.Key),
+		{tool: "the_auth_api_api_keys_list_2", as: "admin", valid: args(map[string]any{"key": k1.Key.Reveal()}), check: keyCheck(k1.Key.Reveal()),
 			invalid: map[string]any{"key": "live_unknown"}, invalidStatus: 404},
-		{tool: "get_single_the_auth_api_api_key_by_id", as: "admin", valid: args(map[string]any{"key": k1.Key}), check: keyCheck(k1.Key),
+		{tool: "get_single_the_auth_api_api_key_by_id", as: "admin", valid: args(map[string]any{"key": k1.Key.Reveal()}), check: keyCheck(k1.Key.Reveal()),
 			invalid: map[string]any{}, invalidStatus: 400, invalidMessage: "id should not be empty"},
-		{tool: "update_a_the_auth_api_api_key_by_id", as: "admin", valid: args(map[string]any{"key": k1.Key, "body": map[string]any{"name": "renamed", "allowedDomains": []string{"example.com"}}}),
+		{tool: "update_a_the_auth_api_api_key_by_id", as: "admin", valid: args(map[string]any{"key": k1.Key.Reveal(), "body": map[string]any{"name": "renamed", "allowedDomains": []string{"example.com"}}}),
 			check: func(t *testing.T, sc map[string]any) {
 				if sc["name"] != "renamed" || js(sc["allowedDomains"]) != `["example.com"]` {
 					t.Fatalf("key %s", js(sc))
 				}
 			},
-			invalid: map[string]any{"key": k1.Key, "body": map[string]any{"expiry": "not a date"}}, invalidStatus: 400},
-		{tool: "list_all_the_auth_api_api_keys_auths", as: "admin", valid: args(map[string]any{"key": k1.Key}), check: keyCheck(k1.Key),
+			invalid: map[string]any{"key": k1.Key.Reveal(), "body": map[string]any{"expiry": "not a date"}}, invalidStatus: 400},
+		{tool: "list_all_the_auth_api_api_keys_auths", as: "admin", valid: args(map[string]any{"key": k1.Key.Reveal()}), check: keyCheck(k1.Key.Reveal()),
 			invalid: map[string]any{"key": "live_unknown"}, invalidStatus: 404, invalidMessage: "Invalid client key"},
-		{tool: "get_single_the_auth_api_api_keys_auth_by_id", as: "admin", valid: args(map[string]any{"key": k1.Key, "x-origin-domain": "example.com"}), check: keyCheck(k1.Key),
+		{tool: "get_single_the_auth_api_api_keys_auth_by_id", as: "admin", valid: args(map[string]any{"key": k1.Key.Reveal(), "x-origin-domain": "example.com"}), check: keyCheck(k1.Key.Reveal()),
 			invalid: map[string]any{"x-origin-domain": "example.com"}, invalidStatus: 400, invalidMessage: "id should not be empty"},
-		{tool: "create_a_the_auth_api_api_keys_auth", as: "admin", valid: args(map[string]any{"key": k1.Key}), check: keyCheck(k1.Key),
+		{tool: "create_a_the_auth_api_api_keys_auth", as: "admin", valid: args(map[string]any{"key": k1.Key.Reveal()}), check: keyCheck(k1.Key.Reveal()),
 			invalid: map[string]any{"key": 12345}, invalidStatus: 404, invalidMessage: "Invalid client key"},
-		{tool: "create_a_the_auth_api_auth_authenticate", as: "admin", valid: args(map[string]any{"body": map[string]any{"credentials": map[string]any{"api_key": k1.Key}}}),
+		{tool: "create_a_the_auth_api_auth_authenticate", as: "admin", valid: args(map[string]any{"body": map[string]any{"credentials": map[string]any{"api_key": k1.Key.Reveal()}}}),
 			check: func(t *testing.T, sc map[string]any) {
 				if sc["authenticated"] != true || sc["customUserId"] != "u-1" {
 					t.Fatalf("legacy authenticate %s", js(sc))
 				}
 			},
 			invalid: map[string]any{"body": map[string]any{"credentials": "k"}}, invalidStatus: 400},
-		{tool: "delete_a_the_auth_api_api_key_by_id", as: "admin", valid: args(map[string]any{"key": revoked.Key}),
+		{tool: "delete_a_the_auth_api_api_key_by_id", as: "admin", valid: args(map[string]any{"key": revoked.Key.Reveal()}),
 			invalid: map[string]any{"key": "live_unknown"}, invalidStatus: 404},
-		{tool: "update_a_the_auth_api_api_key_reactivate_by_id", as: "admin", valid: args(map[string]any{"key": revoked.Key}), check: keyCheck(revoked.Key),
-			invalid: map[string]any{"key": revoked.Key, "body": map[string]any{"expiry": true}}, invalidStatus: 400},
-		{tool: "create_a_the_auth_api_api_key_rotate", as: "admin", valid: args(map[string]any{"key": rotated.Key}),
+		{tool: "update_a_the_auth_api_api_key_reactivate_by_id", as: "admin", valid: args(map[string]any{"key": revoked.Key.Reveal()}), check: keyCheck(revoked.Key.Reveal()),
+			invalid: map[string]any{"key": revoked.Key.Reveal(), "body": map[string]any{"expiry": true}}, invalidStatus: 400},
+		{tool: "create_a_the_auth_api_api_key_rotate", as: "admin", valid: args(map[string]any{"key": rotated.Key.Reveal()}),
 			check: func(t *testing.T, sc map[string]any) {
-				if k := mcpStr(t, sc, "key"); k == rotated.Key || !strings.HasPrefix(k, "live_") || sc["name"] != "to rotate" {
+				if k := mcpStr(t, sc, "key"); k == rotated.Key.Reveal() || !strings.HasPrefix(k, "live_") || sc["name"] != "to rotate" {
 					t.Fatalf("rotated key %s", js(sc))
 				}
 			},
 			// The old string is gone.
-			invalid: map[string]any{"key": rotated.Key}, invalidStatus: 404},
+			invalid: map[string]any{"key": rotated.Key.Reveal()}, invalidStatus: 404},
 
 		// Analytics.
 		{tool: "list_all_the_auth_api_analytics_project_totals", as: "admin", valid: args(map[string]any{"projectId": p.ID, "dateGrouping": "day"}),
@@ -704,11 +704,11 @@ func testMCPEveryTool(t *testing.T, dbURL string) {
 		{tool: "create_a_the_auth_api_auth_login", as: "admin", valid: args(map[string]any{"body": map[string]any{"email": "newcomer@example.com", "password": "a long enough password"}}),
 			check: func(t *testing.T, sc map[string]any) {
 				tokensCheck(t, sc)
-				login = keyway.Tokens{AccessToken: mcpStr(t, sc, "access_token"), RefreshToken: mcpStr(t, sc, "refresh_token")}
+				login = keyway.Tokens{AccessToken: keyway.Token(mcpStr(t, sc, "access_token")), RefreshToken: keyway.Token(mcpStr(t, sc, "refresh_token"))}
 			},
 			invalid: map[string]any{"body": map[string]any{"email": "newcomer@example.com"}}, invalidStatus: 400},
 		{tool: "create_a_the_auth_api_auth_refresh_access_token", as: "admin", valid: func(t *testing.T) map[string]any {
-			return map[string]any{"body": map[string]any{"access_token": login.AccessToken, "refresh_token": login.RefreshToken}}
+			return map[string]any{"body": map[string]any{"access_token": login.AccessToken.Reveal(), "refresh_token": login.RefreshToken.Reveal()}}
 		},
 			check: func(t *testing.T, sc map[string]any) {
 				tokensCheck(t, sc)
@@ -825,7 +825,7 @@ func TestMCPPagination(t *testing.T) {
 				// Several creation times, so that ties and order both count.
 				s.Clock.Advance(time.Second)
 			}
-			want[s.newKey(p.ID, map[string]any{"name": fmt.Sprint("k", i)}).Key] = true
+			want[s.newKey(p.ID, map[string]any{"name": fmt.Sprint("k", i)}).Key.Reveal()] = true
 		}
 		cs := s.mcpSession(t, "x-api-key", s.AccessKey)
 		const tool = "list_all_the_auth_api_api_keys"
@@ -880,8 +880,8 @@ func TestMCPKeyTotalsPaging(t *testing.T) {
 	want := map[string]bool{}
 	for range 3 {
 		k := s.newKey(p.ID, nil)
-		want[k.Key] = true
-		anVerify(t, s, k.Key, 200)
+		want[k.Key.Reveal()] = true
+		anVerify(t, s, k.Key.Reveal(), 200)
 	}
 	anWaitTotal(t, s, "", anPath("project-totals", "projectId", p.ID, "dateGrouping", "day"), 3)
 	cs := s.mcpSession(t, "x-api-key", s.AccessKey)
@@ -974,7 +974,7 @@ func TestMCPScalarArguments(t *testing.T) {
 	withUser := s.newKey(p.ID, map[string]any{"name": "with user", "customUserId": "u-1"})
 	withoutUser := s.newKey(p.ID, map[string]any{"name": "without user"})
 	revoked := s.newKey(p.ID, map[string]any{"name": "revoked"})
-	s.call("DELETE", "/api-keys/"+revoked.Key, nil).want(t, 200)
+	s.call("DELETE", "/api-keys/"+revoked.Key.Reveal(), nil).want(t, 200)
 	cs := s.mcpSession(t, "x-api-key", s.AccessKey)
 	const tool = "list_all_the_auth_api_api_keys"
 	keys := func(args map[string]any) []string {
@@ -988,17 +988,17 @@ func TestMCPScalarArguments(t *testing.T) {
 		return out
 	}
 	// The string "null" is REST's literal null.
-	if got := keys(map[string]any{"customUserId": "null"}); !slices.Equal(got, []string{withoutUser.Key}) {
+	if got := keys(map[string]any{"customUserId": "null"}); !slices.Equal(got, []string{withoutUser.Key.Reveal()}) {
 		t.Fatalf(`customUserId "null": %d keys, want the one without a user`, len(got))
 	}
 	// A JSON null is the literal null too.
-	if got := keys(map[string]any{"customUserId": nil}); !slices.Equal(got, []string{withoutUser.Key}) {
+	if got := keys(map[string]any{"customUserId": nil}); !slices.Equal(got, []string{withoutUser.Key.Reveal()}) {
 		t.Fatalf("customUserId null: %d keys, want the one without a user", len(got))
 	}
-	if got := keys(map[string]any{"customUserId": "u-1"}); !slices.Equal(got, []string{withUser.Key}) {
+	if got := keys(map[string]any{"customUserId": "u-1"}); !slices.Equal(got, []string{withUser.Key.Reveal()}) {
 		t.Fatalf("customUserId u-1: %d keys", len(got))
 	}
-	if got := keys(map[string]any{"isActive": false}); !slices.Equal(got, []string{revoked.Key}) {
+	if got := keys(map[string]any{"isActive": false}); !slices.Equal(got, []string{revoked.Key.Reveal()}) {
 		t.Fatalf("isActive false: %d keys, want the revoked one", len(got))
 	}
 	if got := keys(map[string]any{"limit": 1}); len(got) != 1 {
@@ -1091,21 +1091,21 @@ func TestMCPScopeEqualsREST(t *testing.T) {
 		t.Run("project-level key", func(t *testing.T) {
 			// Its own project works, and lists default to it.
 			items := mcpList(t, "list", mcpOK(t, proj, "list_all_the_auth_api_api_keys", nil))
-			if len(items) != 1 || mcpStr(t, items[0], "key") != k1.Key {
+			if len(items) != 1 || mcpStr(t, items[0], "key") != k1.Key.Reveal() {
 				t.Fatalf("the project key lists %s", js(items))
 			}
-			mcpOK(t, proj, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k1.Key})
+			mcpOK(t, proj, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k1.Key.Reveal()})
 			// Another project: 404 by path, 403 when named in a query or body.
 			mcpMatchesREST(t, s, proj, projCred, "get_single_the_auth_api_project_by_id", map[string]any{"id": p2.ID}, "GET", "/projects/"+p2.ID, nil, 404)
-			mcpMatchesREST(t, s, proj, projCred, "get_single_the_auth_api_api_key_by_id", map[string]any{"key": k2.Key}, "GET", "/api-keys/"+k2.Key, nil, 404)
-			mcpMatchesREST(t, s, proj, projCred, "delete_a_the_auth_api_api_key_by_id", map[string]any{"key": k2.Key}, "DELETE", "/api-keys/"+k2.Key, nil, 404)
-			mcpMatchesREST(t, s, proj, projCred, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k2.Key}, "POST", "/api-keys/auth/"+k2.Key, nil, 404)
+			mcpMatchesREST(t, s, proj, projCred, "get_single_the_auth_api_api_key_by_id", map[string]any{"key": k2.Key.Reveal()}, "GET", "/api-keys/"+k2.Key.Reveal(), nil, 404)
+			mcpMatchesREST(t, s, proj, projCred, "delete_a_the_auth_api_api_key_by_id", map[string]any{"key": k2.Key.Reveal()}, "DELETE", "/api-keys/"+k2.Key.Reveal(), nil, 404)
+			mcpMatchesREST(t, s, proj, projCred, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k2.Key.Reveal()}, "POST", "/api-keys/auth/"+k2.Key.Reveal(), nil, 404)
 			mcpMatchesREST(t, s, proj, projCred, "list_all_the_auth_api_api_keys", map[string]any{"projectId": p2.ID}, "GET", "/api-keys?projectId="+p2.ID+"&cursor=", nil, 403)
 			mcpMatchesREST(t, s, proj, projCred, "create_a_the_auth_api_api_key", map[string]any{"body": map[string]any{"name": "x", "projectId": p2.ID}}, "POST", "/api-keys", map[string]any{"name": "x", "projectId": p2.ID}, 403)
 			// It acts as a user of its project: no access keys.
 			mcpMatchesREST(t, s, proj, projCred, "create_a_the_auth_api_access_key", map[string]any{"body": map[string]any{"name": "x", "projectId": p1.ID}}, "POST", "/access-keys", map[string]any{"name": "x", "projectId": p1.ID}, 403)
 			// The refused calls changed nothing.
-			s.withT(t).call("GET", "/api-keys/"+k2.Key, nil).want(t, 200)
+			s.withT(t).call("GET", "/api-keys/"+k2.Key.Reveal(), nil).want(t, 200)
 		})
 
 		t.Run("another account", func(t *testing.T) {
@@ -1125,9 +1125,9 @@ func TestMCPScopeEqualsREST(t *testing.T) {
 			mcpOK(t, vs, "get_single_the_auth_api_project_by_id", map[string]any{"id": p1.ID})
 			// Writes do not.
 			mcpMatchesREST(t, s, vs, vCred, "create_a_the_auth_api_api_key", map[string]any{"body": map[string]any{"name": "x", "projectId": p1.ID}}, "POST", "/api-keys", map[string]any{"name": "x", "projectId": p1.ID}, 403)
-			mcpMatchesREST(t, s, vs, vCred, "delete_a_the_auth_api_api_key_by_id", map[string]any{"key": k1.Key}, "DELETE", "/api-keys/"+k1.Key, nil, 403)
+			mcpMatchesREST(t, s, vs, vCred, "delete_a_the_auth_api_api_key_by_id", map[string]any{"key": k1.Key.Reveal()}, "DELETE", "/api-keys/"+k1.Key.Reveal(), nil, 403)
 			mcpMatchesREST(t, s, vs, vCred, "update_a_the_auth_api_project_by_id", map[string]any{"id": p1.ID, "body": map[string]any{"name": "x"}}, "PATCH", "/projects/"+p1.ID, map[string]any{"name": "x"}, 403)
-			s.withT(t).call("GET", "/api-keys/"+k1.Key, nil).want(t, 200)
+			s.withT(t).call("GET", "/api-keys/"+k1.Key.Reveal(), nil).want(t, 200)
 		})
 
 		t.Run("credential refused at the HTTP level", func(t *testing.T) {
@@ -1200,14 +1200,14 @@ func TestMCPErrorsAreToolErrors(t *testing.T) {
 		t.Fatalf("a 400 with three problems says %q", msg)
 	}
 	mcpMatchesREST(t, s, cs, cred, "get_single_the_auth_api_project_by_id", map[string]any{"id": "nope"}, "GET", "/projects/nope", nil, 404)
-	mcpMatchesREST(t, s, cs, cred, "update_a_the_auth_api_api_key_reactivate_by_id", map[string]any{"key": k.Key}, "PATCH", "/api-keys/"+k.Key+"/reactivate", nil, 409)
-	mcpMatchesREST(t, s, cs, cred, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k.Key, "x-origin-domain": "evil.net"}, "POST", "/api-keys/auth/"+k.Key, nil, 403, "x-origin-domain", "evil.net")
+	mcpMatchesREST(t, s, cs, cred, "update_a_the_auth_api_api_key_reactivate_by_id", map[string]any{"key": k.Key.Reveal()}, "PATCH", "/api-keys/"+k.Key.Reveal()+"/reactivate", nil, 409)
+	mcpMatchesREST(t, s, cs, cred, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k.Key.Reveal(), "x-origin-domain": "evil.net"}, "POST", "/api-keys/auth/"+k.Key.Reveal(), nil, 403, "x-origin-domain", "evil.net")
 	mcpMatchesREST(t, s, cs, cred, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": "live_unknown"}, "POST", "/api-keys/auth/live_unknown", nil, 404)
 	// Firebase is not configured on this server: REST's 501.
 	mcpMatchesREST(t, s, cs, cred, "create_a_the_auth_api_auth_add_user_from_firebase", map[string]any{"body": map[string]any{"idToken": "x.y.z"}}, "POST", "/auth/add-user-from-firebase", map[string]any{"idToken": "x.y.z"}, 501)
 	// Over the key's rate limit: 429.
-	mcpOK(t, cs, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k.Key, "x-origin-domain": "example.com"})
-	if msg := mcpErr(t, cs, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k.Key}, 429); msg != "Too many requests" {
+	mcpOK(t, cs, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k.Key.Reveal(), "x-origin-domain": "example.com"})
+	if msg := mcpErr(t, cs, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k.Key.Reveal()}, 429); msg != "Too many requests" {
 		t.Fatalf("429 says %q", msg)
 	}
 
@@ -1221,7 +1221,7 @@ func TestMCPErrorsAreToolErrors(t *testing.T) {
 		{"path argument missing", map[string]any{}, "id should not be empty"},
 		{"path argument empty", map[string]any{"key": ""}, "id should not be empty"},
 		{"path argument an object", map[string]any{"key": map[string]any{}}, "id must be a string, a number or a boolean"},
-		{"header argument a list", map[string]any{"key": k.Key, "x-origin-domain": []any{"a"}}, "x-origin-domain must be a string, a number or a boolean"},
+		{"header argument a list", map[string]any{"key": k.Key.Reveal(), "x-origin-domain": []any{"a"}}, "x-origin-domain must be a string, a number or a boolean"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if msg := mcpErr(t, cs, "get_single_the_auth_api_api_keys_auth_by_id", c.args, 400); msg != c.msg {

@@ -24,6 +24,8 @@ func (a *AccessKey) Limit() *RateLimit {
 	return &RateLimit{RateLimit: *a.RateLimit, RateLimitTTL: *a.RateLimitTTL}
 }
 
+// AccessKeyCreate is the body of POST /access-keys; with a ProjectID the
+// key is project-level.
 type AccessKeyCreate struct {
 	Name         string  `json:"name"`
 	AccountID    string  `json:"accountId,omitempty"`

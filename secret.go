@@ -321,3 +321,20 @@ func (o Optional[T]) LogValue() slog.Value {
 
 // LogValue logs the user without the password hash.
 func (u User) LogValue() slog.Value { return logFields(u) }
+
+// LogValue logs the event without its data, which is the JSON of the
+// object and so carries its key or secret in plain text.
+func (e Event) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", e.ID), slog.String("topic", e.Topic), slog.String("accountId", e.AccountID),
+		slog.String("projectId", e.ProjectID), slog.Any("createdAt", e.CreatedAt), slog.Int("dataBytes", len(e.Data)))
+}
+
+// Format prints the event without its data, for the reason LogValue gives.
+func (e Event) Format(f fmt.State, verb rune) {
+	type event struct {
+		ID, Topic, AccountID, ProjectID string
+		CreatedAt                       Time
+		DataBytes                       int
+	}
+	formatFields(f, verb, event{e.ID, e.Topic, e.AccountID, e.ProjectID, e.CreatedAt, len(e.Data)})
+}

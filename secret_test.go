@@ -350,6 +350,26 @@ func TestSecretsNeverPrint(t *testing.T) {
 	}
 }
 
+// An event's data is the JSON of its object, key included: it prints and
+// logs without it.
+func TestEventNeverPrintsItsData(t *testing.T) {
+	const key = "live_S3CR3Tabcdefghijklmnopqrstuvwxyz"
+	e, err := keyway.APIKeyEvent("ev1", keyway.TopicAPIKeyCreated, &keyway.APIKey{Key: key, Name: "k"}, keyway.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(e.Data), key) {
+		t.Fatalf("event data %s does not carry the key", e.Data)
+	}
+	for what, v := range map[string]any{"value": e, "pointer": &e, "in a job": keyway.DeliveryJob{Event: e}} {
+		for how, out := range printed(v) {
+			if run, ok := leaks(out, key); ok {
+				t.Errorf("event %s via %s shows %q: %s", what, how, run, out)
+			}
+		}
+	}
+}
+
 // The masked forms name the kind and show a tail only on long secrets of
 // the kinds that are random, never on passwords or codes.
 func TestSecretMaskedForm(t *testing.T) {

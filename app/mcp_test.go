@@ -557,7 +557,7 @@ func testMCPEveryTool(t *testing.T, dbURL string) {
 			invalid: map[string]any{"body": map[string]any{"name": "no url", "topics": []string{"api-key.deleted"}, "httpMethod": "POST"}}, invalidStatus: 400},
 		{tool: "get_single_the_auth_api_webhook_by_id", as: "admin", valid: args(map[string]any{"id": hooks[0].ID}),
 			check: func(t *testing.T, sc map[string]any) {
-				if sc["id"] != hooks[0].ID || sc["secret"] != hooks[0].Secret {
+				if sc["id"] != hooks[0].ID || sc["secret"] != hooks[0].Secret.Reveal() {
 					t.Fatalf("webhook %s", js(sc))
 				}
 			},
@@ -585,7 +585,7 @@ func testMCPEveryTool(t *testing.T, dbURL string) {
 		{tool: "list_all_the_auth_api_api_keys", as: "admin", valid: args(map[string]any{"projectId": p.ID, "customUserId": "u-1"}),
 			check: func(t *testing.T, sc map[string]any) {
 				items := sc["result"].([]any)
-				if len(items) != 1 || items[0].(map[string]any)["key"] != k1.Key || sc["next_cursor"] != nil {
+				if len(items) != 1 || items[0].(map[string]any)["key"] != k1.Key.Reveal() || sc["next_cursor"] != nil {
 					t.Fatalf("keys of u-1 %s", js(sc))
 				}
 			},
@@ -712,7 +712,7 @@ func testMCPEveryTool(t *testing.T, dbURL string) {
 		},
 			check: func(t *testing.T, sc map[string]any) {
 				tokensCheck(t, sc)
-				if sc["refresh_token"] == login.RefreshToken {
+				if sc["refresh_token"] == login.RefreshToken.Reveal() {
 					t.Fatal("the refresh token was not rotated")
 				}
 			},

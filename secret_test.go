@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"go/ast"
-	"go/parser"
-	"go/token"
 	"log/slog"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -72,20 +69,9 @@ var secretName = regexp.MustCompile(`(?i)key|secret|token|password|passwd|code|o
 // declares, from its source: reflection cannot list a package's types.
 func domainSource(t *testing.T) (structs map[string]*ast.StructType, secrets map[string]bool) {
 	t.Helper()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, files := domainFiles(t, 0)
 	structs, secrets = map[string]*ast.StructType{}, map[string]bool{}
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range files {
 		for _, d := range f.Decls {
 			switch d := d.(type) {
 			case *ast.FuncDecl:

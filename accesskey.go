@@ -4,16 +4,16 @@ import "context"
 
 // AccessKey is a management credential, account-level when ProjectID is nil.
 type AccessKey struct {
-	Version      int64   `json:"-"`
-	Key          string  `json:"key"`
-	Name         string  `json:"name"`
-	AccountID    string  `json:"accountId"`
-	ProjectID    *string `json:"projectId"`
-	IsActive     bool    `json:"isActive"`
-	RateLimit    *int    `json:"rateLimit"`
-	RateLimitTTL *int    `json:"rateLimitTtl"`
-	CreatedAt    Time    `json:"createdAt"`
-	UpdatedAt    Time    `json:"updatedAt"`
+	Version      int64           `json:"-"`
+	Key          AccessKeySecret `json:"key"`
+	Name         string          `json:"name"`
+	AccountID    string          `json:"accountId"`
+	ProjectID    *string         `json:"projectId"`
+	IsActive     bool            `json:"isActive"`
+	RateLimit    *int            `json:"rateLimit"`
+	RateLimitTTL *int            `json:"rateLimitTtl"`
+	CreatedAt    Time            `json:"createdAt"`
+	UpdatedAt    Time            `json:"updatedAt"`
 }
 
 // Limit returns the access key's own rate limit, nil when it has none.
@@ -24,6 +24,8 @@ func (a *AccessKey) Limit() *RateLimit {
 	return &RateLimit{RateLimit: *a.RateLimit, RateLimitTTL: *a.RateLimitTTL}
 }
 
+// AccessKeyCreate is the body of POST /access-keys; with a ProjectID the
+// key is project-level.
 type AccessKeyCreate struct {
 	Name         string  `json:"name"`
 	AccountID    string  `json:"accountId,omitempty"`

@@ -2,6 +2,9 @@ package keyway
 
 import "context"
 
+// Account is the outermost scope: it owns projects, access keys, webhooks
+// and the roles people hold in it, and nothing of one account is visible
+// from another.
 type Account struct {
 	Version  int64  `json:"-"`
 	ID       string `json:"id"`

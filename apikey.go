@@ -15,7 +15,7 @@ type APIKey struct {
 	// Version counts stored changes; an update applies only to the
 	// version it read (see ErrStale).
 	Version         int64           `json:"-"`
-	Key             string          `json:"key"`
+	Key             APIKeySecret    `json:"key"`
 	Name            string          `json:"name"`
 	ProjectID       string          `json:"projectId"`
 	Env             Env             `json:"env"`
@@ -65,7 +65,7 @@ type APIKeyCreate struct {
 	Name      string `json:"name"`
 	ProjectID string `json:"projectId,omitempty"`
 	// Key is the caller's own key string; absent or null generates one.
-	Key              *string         `json:"key,omitempty"`
+	Key              *APIKeySecret   `json:"key,omitempty"`
 	CustomMetaData   json.RawMessage `json:"customMetaData,omitempty"`
 	CustomAccountID  *string         `json:"customAccountId,omitempty"`
 	CustomUserID     *string         `json:"customUserId,omitempty"`
@@ -80,7 +80,7 @@ func (in *APIKeyCreate) Validate() error {
 	p.name("name", in.Name)
 	p.id("projectId", in.ProjectID)
 	if in.Key != nil {
-		p.customKey(*in.Key)
+		p.customKey(in.Key.Reveal())
 	}
 	p.metaData(in.CustomMetaData)
 	p.customID("customAccountId", in.CustomAccountID)
@@ -94,7 +94,7 @@ func (in *APIKeyCreate) Validate() error {
 // null clears the ones that can be cleared.
 type APIKeyUpdate struct {
 	Name             Optional[string]          `json:"name,omitzero"`
-	Key              Optional[string]          `json:"key,omitzero"`
+	Key              Optional[APIKeySecret]    `json:"key,omitzero"`
 	CustomMetaData   Optional[json.RawMessage] `json:"customMetaData,omitzero"`
 	CustomAccountID  Optional[string]          `json:"customAccountId,omitzero"`
 	CustomUserID     Optional[string]          `json:"customUserId,omitzero"`
@@ -112,7 +112,7 @@ func (in *APIKeyUpdate) Validate() error {
 		if in.Key.Null {
 			p.add("key should not be empty")
 		} else {
-			p.customKey(in.Key.Value)
+			p.customKey(in.Key.Value.Reveal())
 		}
 	}
 	if in.CustomMetaData.Set && !in.CustomMetaData.Null {
@@ -155,7 +155,8 @@ type APIKeyFilter struct {
 
 // AccountKey names an API key: its string within its account.
 type AccountKey struct {
-	AccountID, Key string
+	AccountID string
+	Key       APIKeySecret
 }
 
 // VerificationKey is a key read for verification.

@@ -84,7 +84,7 @@ func (c *Caller) Actor() (string, ActorType) {
 		// kind of access key.
 		return "mcp-server:" + c.MCPServer.ID, ActorAccessKey
 	}
-	return "access-key:" + Fingerprint(c.AccessKey.Key), ActorAccessKey
+	return "access-key:" + Fingerprint(c.AccessKey.Key.Reveal()), ActorAccessKey
 }
 
 // Fingerprint is a short, non-secret identifier for a secret string: its

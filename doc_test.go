@@ -1,6 +1,7 @@
 package keyway_test
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -62,5 +63,60 @@ func TestEveryPackageHasADocComment(t *testing.T) {
 		if !p.documented {
 			t.Errorf("%s: no file of package %s starts with its doc comment", dir, p.name)
 		}
+	}
+}
+
+// domainFiles parses the domain package's own files, tests left out.
+func domainFiles(t *testing.T, mode parser.Mode) (*token.FileSet, []*ast.File) {
+	t.Helper()
+	names, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var files []*ast.File
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	if len(files) == 0 {
+		t.Fatal("no domain files found")
+	}
+	return fset, files
+}
+
+// Every exported type of the domain says what it is: the domain is where
+// a newcomer learns the vocabulary, and a type moved between files keeps
+// its comment with it.
+func TestEveryDomainTypeHasADocComment(t *testing.T) {
+	fset, files := domainFiles(t, parser.ParseComments)
+	types := 0
+	for _, f := range files {
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.TYPE {
+				continue
+			}
+			for _, s := range g.Specs {
+				ts := s.(*ast.TypeSpec)
+				if !ts.Name.IsExported() {
+					continue
+				}
+				types++
+				// A lone spec's comment sits on its declaration.
+				if ts.Doc == nil && (g.Doc == nil || len(g.Specs) > 1) {
+					t.Errorf("%s: type %s has no doc comment", fset.Position(ts.Pos()), ts.Name.Name)
+				}
+			}
+		}
+	}
+	if types < 20 {
+		t.Fatalf("found only %d exported types", types)
 	}
 }

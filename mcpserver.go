@@ -20,7 +20,7 @@ type MCPServer struct {
 	URL string `json:"url"`
 	// Token is shown once, in the answer that creates the server; only its
 	// digest is stored.
-	Token         string    `json:"token,omitempty"`
+	Token         Token     `json:"token,omitempty"`
 	TokenHash     []byte    `json:"-"`
 	CreatedBy     string    `json:"createdBy"`
 	CreatedByType ActorType `json:"createdByType"`

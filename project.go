@@ -12,6 +12,8 @@ const (
 
 func (e Env) Valid() bool { return e == EnvLive || e == EnvTest }
 
+// Project groups API keys under one environment within an account; the
+// narrowest scope an access key, a role or a webhook can have.
 type Project struct {
 	Version   int64  `json:"-"`
 	ID        string `json:"id"`
@@ -24,6 +26,7 @@ type Project struct {
 	UpdatedAt Time `json:"updatedAt"`
 }
 
+// ProjectCreate is the body of POST /projects.
 type ProjectCreate struct {
 	Name      string `json:"name"`
 	AccountID string `json:"accountId"`

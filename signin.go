@@ -78,11 +78,11 @@ func (p *problems) email(v string) {
 
 // Signup is the body of POST /auth/signup.
 type Signup struct {
-	Email        string `json:"email"`
-	Password     string `json:"password"`
-	Name         string `json:"name"`
-	AccountID    string `json:"accountId,omitempty"`
-	InvitationID string `json:"invitationId,omitempty"`
+	Email        string   `json:"email"`
+	Password     Password `json:"password"`
+	Name         string   `json:"name"`
+	AccountID    string   `json:"accountId,omitempty"`
+	InvitationID string   `json:"invitationId,omitempty"`
 }
 
 func (in *Signup) Validate() error {
@@ -101,8 +101,8 @@ func (in *Signup) Validate() error {
 
 // Login is the body of POST /auth/login.
 type Login struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
+	Email    string   `json:"email"`
+	Password Password `json:"password"`
 }
 
 func (in *Login) Validate() error {
@@ -119,8 +119,8 @@ func (in *Login) Validate() error {
 
 // TokenRefresh is the body of POST /auth/refresh-access-token.
 type TokenRefresh struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
+	AccessToken  Token `json:"access_token"`
+	RefreshToken Token `json:"refresh_token"`
 }
 
 func (in *TokenRefresh) Validate() error {
@@ -138,8 +138,8 @@ func (in *TokenRefresh) Validate() error {
 
 // Tokens is the answer of login and refresh.
 type Tokens struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
+	AccessToken  Token  `json:"access_token"`
+	RefreshToken Token  `json:"refresh_token"`
 	TokenType    string `json:"token_type"`
 	ExpiresIn    int    `json:"expires_in"`
 }
@@ -199,7 +199,7 @@ func (in *EmailOTC) Validate() error {
 
 // LoginCode is the body of POST /auth/validate-login-code.
 type LoginCode struct {
-	Code string `json:"code"`
+	Code OneTimeCode `json:"code"`
 }
 
 func (in *LoginCode) Validate() error {
@@ -214,7 +214,7 @@ func (in *LoginCode) Validate() error {
 
 // FirebaseSignup is the body of POST /auth/add-user-from-firebase.
 type FirebaseSignup struct {
-	IDToken      string `json:"idToken"`
+	IDToken      Token  `json:"idToken"`
 	AccountID    string `json:"accountId,omitempty"`
 	InvitationID string `json:"invitationId,omitempty"`
 }

@@ -125,7 +125,7 @@ type ProjectTotals struct {
 
 // KeyTotals is one key in GET /analytics/api-key-totals.
 type KeyTotals struct {
-	Key     string         `json:"key"`
+	Key     APIKeySecret   `json:"key"`
 	Name    string         `json:"name"`
 	Total   Totals         `json:"total"`
 	Periods []PeriodTotals `json:"periods"`

@@ -88,10 +88,11 @@ func (p *problems) narrowingID(field string, v *string) {
 	}
 }
 
-// Deref is the string v points to, "" for nil.
-func Deref(v *string) string {
+// Deref is the value v points to, the zero value (such as "") for nil.
+func Deref[T any](v *T) T {
 	if v == nil {
-		return ""
+		var zero T
+		return zero
 	}
 	return *v
 }

@@ -32,9 +32,9 @@ type Webhook struct {
 	IsActive      bool              `json:"isActive"`
 	// Secret signs deliveries; it is stored sealed and shown to callers
 	// who can read the webhook, as the original does.
-	Secret        string    `json:"secret"`
-	CreatedBy     string    `json:"createdBy"`
-	CreatedByType ActorType `json:"createdByType"`
+	Secret        WebhookSecret `json:"secret"`
+	CreatedBy     string        `json:"createdBy"`
+	CreatedByType ActorType     `json:"createdByType"`
 	// FailingSince is set while deliveries keep failing; FailingAt once
 	// they have failed long enough to count as failing (and notify).
 	FailingSince *Time `json:"failingSince"`

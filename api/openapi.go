@@ -46,6 +46,9 @@ func schemaOptions() *jsonschema.ForOptions {
 		reflect.TypeFor[keyway.Optional[keyway.Time]]():          nullable(str("date-time")),
 		reflect.TypeFor[keyway.Optional[keyway.RateLimit]]():     nullable(rateLimit),
 		reflect.TypeFor[keyway.Optional[[]string]]():             nullable(&jsonschema.Schema{Type: "array", Items: &jsonschema.Schema{Type: "string"}}),
+
+		// A secret is a string on the wire; its type only masks it in logs.
+		reflect.TypeFor[keyway.Optional[keyway.APIKeySecret]](): nullable(&jsonschema.Schema{Type: "string"}),
 	}}
 }
 

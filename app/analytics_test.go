@@ -478,12 +478,12 @@ func TestAnalyticsKeyTotalsPaging(t *testing.T) {
 		anVerify(t, s, alpha.Key, 200)
 		var rotated keyway.APIKey
 		s.call("POST", "/api-keys/"+alpha.Key+"/rotate", nil).want(t, 201).decode(t, &rotated)
-		if rotated.Key == alpha.Key || rotated.Name != "alpha" {
+		if rotated.Key.Reveal() == alpha.Key || rotated.Name != "alpha" {
 			t.Fatalf("rotate answered %+v", rotated)
 		}
 		anVerify(t, s, alpha.Key, 404).wantJSON(t, errInvalidKey)
-		anVerify(t, s, rotated.Key, 200)
-		s.call("GET", "/api-keys/auth/"+rotated.Key, nil).want(t, 200)
+		anVerify(t, s, rotated.Key.Reveal(), 200)
+		s.call("GET", "/api-keys/auth/"+rotated.Key.Reveal(), nil).want(t, 200)
 		// beta: 3 uses, then revoked.
 		for range 3 {
 			anVerify(t, s, beta.Key, 200)
@@ -498,7 +498,7 @@ func TestAnalyticsKeyTotalsPaging(t *testing.T) {
 		s.call("GET", anPath("project-totals", "projectId", p.ID, "dateGrouping", "month", "from", from, "to", to), nil).want(t, 200).
 			wantJSON(t, anProjectWant(p.ID, "month", from, to, anPeriod{month, anCounts{8, 0, 0}}))
 
-		wantAlpha := anKeyWant(rotated.Key, "alpha", anPeriod{month, anCounts{4, 0, 0}})
+		wantAlpha := anKeyWant(rotated.Key.Reveal(), "alpha", anPeriod{month, anCounts{4, 0, 0}})
 		wantBeta := anKeyWant(beta.Key, "beta", anPeriod{month, anCounts{3, 0, 0}})
 		wantGamma := anKeyWant(gamma.Key, "gamma", anPeriod{month, anCounts{1, 0, 0}})
 		page := func(kv ...string) string {
@@ -711,9 +711,9 @@ func TestAnalyticsScope(t *testing.T) {
 		founder.as(s, t, "POST", "/api-keys", map[string]any{"name": "fk1", "projectId": f1.ID}).want(t, 201).decode(t, &fk1)
 		founder.as(s, t, "POST", "/api-keys", map[string]any{"name": "fk2", "projectId": f2.ID}).want(t, 201).decode(t, &fk2)
 		// A user token verifies too, and counts.
-		founder.as(s, t, "POST", "/api-keys/auth/"+fk1.Key, nil).want(t, 200)
-		founder.as(s, t, "POST", "/api-keys/auth/"+fk1.Key, nil).want(t, 200)
-		founder.as(s, t, "POST", "/api-keys/auth/"+fk2.Key, nil).want(t, 200)
+		founder.as(s, t, "POST", "/api-keys/auth/"+fk1.Key.Reveal(), nil).want(t, 200)
+		founder.as(s, t, "POST", "/api-keys/auth/"+fk1.Key.Reveal(), nil).want(t, 200)
+		founder.as(s, t, "POST", "/api-keys/auth/"+fk2.Key.Reveal(), nil).want(t, 200)
 		viewer := s.member(t, founder, acct, "viewer@example.com", keyway.RoleViewer)
 		narrow := s.member(t, founder, acct, "narrow@example.com", keyway.RoleUser, f1.ID)
 
@@ -919,7 +919,7 @@ func TestUsageSurvivesRestart(t *testing.T) {
 			}
 			defer st.Close()
 			now := keyway.NewTime(s1.Clock.Now())
-			if err := st.CreateAccessKey(context.Background(), &keyway.AccessKey{Key: cfg.BootstrapAccessKey, Name: "after restart",
+			if err := st.CreateAccessKey(context.Background(), &keyway.AccessKey{Key: keyway.AccessKeySecret(cfg.BootstrapAccessKey), Name: "after restart",
 				AccountID: s1.AccountID, IsActive: true, CreatedAt: now, UpdatedAt: now}); err != nil {
 				t.Fatal(err)
 			}

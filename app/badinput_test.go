@@ -350,16 +350,16 @@ func TestRefreshBadInput(t *testing.T) {
 			return scenario{name: name, as: anonymous, method: "POST", path: "/auth/refresh-access-token", body: body, wantStatus: 400, wantJSON: badRequest(want...)}
 		}
 		run(t, s, []scenario{
-			bad("access_token missing", map[string]any{"refresh_token": rt}, "access_token should not be empty"),
-			bad("access_token empty", map[string]any{"access_token": "", "refresh_token": rt}, "access_token should not be empty"),
-			bad("access_token null", `{"access_token":null,"refresh_token":"`+rt+`"}`, "access_token should not be empty"),
-			bad("access_token a number", `{"access_token":5,"refresh_token":"`+rt+`"}`, "access_token must be a string"),
+			bad("access_token missing", map[string]any{"refresh_token": rt.Reveal()}, "access_token should not be empty"),
+			bad("access_token empty", map[string]any{"access_token": "", "refresh_token": rt.Reveal()}, "access_token should not be empty"),
+			bad("access_token null", `{"access_token":null,"refresh_token":"`+rt.Reveal()+`"}`, "access_token should not be empty"),
+			bad("access_token a number", `{"access_token":5,"refresh_token":"`+rt.Reveal()+`"}`, "access_token must be a string"),
 			bad("both missing", `{}`, "access_token should not be empty", "refresh_token should not be empty"),
 			bad("no body", nil, "access_token should not be empty", "refresh_token should not be empty"),
-			bad("refresh_token missing", map[string]any{"access_token": p.Tokens.AccessToken}, "refresh_token should not be empty"),
+			bad("refresh_token missing", map[string]any{"access_token": p.Tokens.AccessToken.Reveal()}, "refresh_token should not be empty"),
 		})
 		var tok keyway.Tokens
-		s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": p.Tokens.AccessToken, "refresh_token": rt}).want(t, 201).decode(t, &tok)
+		s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": p.Tokens.AccessToken.Reveal(), "refresh_token": rt.Reveal()}).want(t, 201).decode(t, &tok)
 		if tok.RefreshToken == "" || tok.RefreshToken == rt {
 			t.Fatalf("refresh gave %+v", tok)
 		}
@@ -399,7 +399,7 @@ func TestEmptyReferencesRefused(t *testing.T) {
 				check: func(t *testing.T, r *response) {
 					var ks []keyway.AccessKey
 					r.decode(t, &ks)
-					if len(ks) != 1 || ks[0].Key != s.AccessKey {
+					if len(ks) != 1 || ks[0].Key.Reveal() != s.AccessKey {
 						t.Fatalf("access keys %s, want only the bootstrap one", r.Body)
 					}
 				}},

@@ -30,9 +30,9 @@ func BenchmarkVerifyHandler(b *testing.B) {
 	s := startServer(b, keywaytest.SQLiteURL(b))
 	p := s.newProject("bench", "live")
 	k := s.newKey(p.ID, map[string]any{"customMetaData": map[string]any{"plan": "pro"}})
-	size := len(s.call("POST", "/api-keys/auth/"+k.Key, nil).want(b, 200).Body)
+	size := len(s.call("POST", "/api-keys/auth/"+k.Key.Reveal(), nil).want(b, 200).Body)
 
-	req := httptest.NewRequest("POST", "/api-keys/auth/"+k.Key, nil)
+	req := httptest.NewRequest("POST", "/api-keys/auth/"+k.Key.Reveal(), nil)
 	req.Header.Set("x-api-key", s.AccessKey)
 	h := s.App.Handler()
 	b.Run("keyway", func(b *testing.B) {

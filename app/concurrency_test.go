@@ -34,7 +34,7 @@ func TestAPIKeyConcurrentWrites(t *testing.T) {
 		keys := func() []string {
 			out := make([]string, pairs)
 			for i := range out {
-				out[i] = s.newKey(p.ID, map[string]any{"name": fmt.Sprint("k", i)}).Key
+				out[i] = s.newKey(p.ID, map[string]any{"name": fmt.Sprint("k", i)}).Key.Reveal()
 			}
 			return out
 		}

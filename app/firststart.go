@@ -143,7 +143,7 @@ func (a *App) bootstrap(ctx context.Context, svc *service.Service, dataDir strin
 	if embedded {
 		path = filepath.Join(dataDir, FirstStartFile)
 	}
-	block := firstStartBlock(k.AccountID, k.Key, publicURL, path)
+	block := firstStartBlock(k.AccountID, k.Key.Reveal(), publicURL, path)
 	// Printed to stderr only, never to the log.
 	fmt.Fprint(a.stderr, block)
 	if path == "" {
@@ -152,5 +152,5 @@ func (a *App) bootstrap(ctx context.Context, svc *service.Service, dataDir strin
 	if err := writeFirstStart(path, block); err != nil {
 		return nil, err
 	}
-	return &firstStart{path: path, key: k.Key, log: a.log}, nil
+	return &firstStart{path: path, key: k.Key.Reveal(), log: a.log}, nil
 }

@@ -263,10 +263,10 @@ func newFuzzEngine(f *testing.F, name, dbURL string) *fuzzEngine {
 	o.project = p.ID
 	var k keyway.APIKey
 	as("POST", "/api-keys", map[string]any{"name": "other", "projectId": p.ID}, &k)
-	o.apiKey = k.Key
+	o.apiKey = k.Key.Reveal()
 	var ak keyway.AccessKey
 	as("POST", "/access-keys", map[string]any{"name": "other", "accountId": b}, &ak)
-	o.accessKey = ak.Key
+	o.accessKey = ak.Key.Reveal()
 	var hook keyway.Webhook
 	as("POST", "/webhooks", map[string]any{"name": "other", "url": e.hookTo, "topics": []string{"project.updated"}, "httpMethod": "POST", "projectId": p.ID}, &hook)
 	o.webhook = hook.ID
@@ -343,11 +343,11 @@ func (e *fuzzEngine) replace(t testing.TB, kind string) {
 	case "apiKey":
 		var k keyway.APIKey
 		post("/api-keys", map[string]any{"name": "fuzz", "projectId": e.own.project}, &k)
-		e.own.apiKey = k.Key
+		e.own.apiKey = k.Key.Reveal()
 	case "accessKey":
 		var k keyway.AccessKey
 		post("/access-keys", map[string]any{"name": "fuzz", "accountId": e.own.account}, &k)
-		e.own.accessKey = k.Key
+		e.own.accessKey = k.Key.Reveal()
 	case "webhook":
 		var h keyway.Webhook
 		post("/webhooks", map[string]any{"name": "fuzz", "url": e.hookTo, "topics": []string{"project.updated"}, "httpMethod": "POST", "projectId": e.own.project}, &h)

@@ -65,11 +65,11 @@ func (s *server) seedAccount() (accountID, accessKey string) {
 	if err := st.CreateAccount(context.Background(), a); err != nil {
 		s.t.Fatal(err)
 	}
-	k := &keyway.AccessKey{Key: keycrypt.NewKey(service.AccessKeyPrefix(keyway.EnvLive)), Name: "other", AccountID: a.ID, IsActive: true, CreatedAt: now, UpdatedAt: now}
+	k := &keyway.AccessKey{Key: keyway.AccessKeySecret(keycrypt.NewKey(service.AccessKeyPrefix(keyway.EnvLive))), Name: "other", AccountID: a.ID, IsActive: true, CreatedAt: now, UpdatedAt: now}
 	if err := st.CreateAccessKey(context.Background(), k); err != nil {
 		s.t.Fatal(err)
 	}
-	return a.ID, k.Key
+	return a.ID, k.Key.Reveal()
 }
 
 // openStore opens a second handle on the server's database, closed when

@@ -280,7 +280,7 @@ func testMCPEveryTool(t *testing.T, dbURL string) {
 			invalid: map[string]any{"body": map[string]any{"name": "no url", "topics": []string{"api-key.deleted"}, "httpMethod": "POST"}}, invalidStatus: 400},
 		{tool: "get_single_the_auth_api_webhook_by_id", as: "admin", valid: args(map[string]any{"id": hooks[0].ID}),
 			check: func(t *testing.T, sc map[string]any) {
-				if sc["id"] != hooks[0].ID || sc["secret"] != hooks[0].Secret {
+				if sc["id"] != hooks[0].ID || sc["secret"] != hooks[0].Secret.Reveal() {
 					t.Fatalf("webhook %s", js(sc))
 				}
 			},
@@ -308,7 +308,7 @@ func testMCPEveryTool(t *testing.T, dbURL string) {
 		{tool: "list_all_the_auth_api_api_keys", as: "admin", valid: args(map[string]any{"projectId": p.ID, "customUserId": "u-1"}),
 			check: func(t *testing.T, sc map[string]any) {
 				items := sc["result"].([]any)
-				if len(items) != 1 || items[0].(map[string]any)["key"] != k1.Key || sc["next_cursor"] != nil {
+				if len(items) != 1 || items[0].(map[string]any)["key"] != k1.Key.Reveal() || sc["next_cursor"] != nil {
 					t.Fatalf("keys of u-1 %s", js(sc))
 				}
 			},
@@ -321,42 +321,42 @@ func testMCPEveryTool(t *testing.T, dbURL string) {
 				}
 			},
 			invalid: map[string]any{"body": map[string]any{"projectId": p.ID}}, invalidStatus: 400, invalidMessage: "name should not be empty"},
-		{tool: "the_auth_api_api_keys_list_2", as: "admin", valid: args(map[string]any{"key": k1.Key}), check: keyCheck(k1.Key),
+		{tool: "the_auth_api_api_keys_list_2", as: "admin", valid: args(map[string]any{"key": k1.Key.Reveal()}), check: keyCheck(k1.Key.Reveal()),
 			invalid: map[string]any{"key": "live_unknown"}, invalidStatus: 404},
-		{tool: "get_single_the_auth_api_api_key_by_id", as: "admin", valid: args(map[string]any{"key": k1.Key}), check: keyCheck(k1.Key),
+		{tool: "get_single_the_auth_api_api_key_by_id", as: "admin", valid: args(map[string]any{"key": k1.Key.Reveal()}), check: keyCheck(k1.Key.Reveal()),
 			invalid: map[string]any{}, invalidStatus: 400, invalidMessage: "id should not be empty"},
-		{tool: "update_a_the_auth_api_api_key_by_id", as: "admin", valid: args(map[string]any{"key": k1.Key, "body": map[string]any{"name": "renamed", "allowedDomains": []string{"example.com"}}}),
+		{tool: "update_a_the_auth_api_api_key_by_id", as: "admin", valid: args(map[string]any{"key": k1.Key.Reveal(), "body": map[string]any{"name": "renamed", "allowedDomains": []string{"example.com"}}}),
 			check: func(t *testing.T, sc map[string]any) {
 				if sc["name"] != "renamed" || js(sc["allowedDomains"]) != `["example.com"]` {
 					t.Fatalf("key %s", js(sc))
 				}
 			},
-			invalid: map[string]any{"key": k1.Key, "body": map[string]any{"expiry": "not a date"}}, invalidStatus: 400},
-		{tool: "list_all_the_auth_api_api_keys_auths", as: "admin", valid: args(map[string]any{"key": k1.Key}), check: keyCheck(k1.Key),
+			invalid: map[string]any{"key": k1.Key.Reveal(), "body": map[string]any{"expiry": "not a date"}}, invalidStatus: 400},
+		{tool: "list_all_the_auth_api_api_keys_auths", as: "admin", valid: args(map[string]any{"key": k1.Key.Reveal()}), check: keyCheck(k1.Key.Reveal()),
 			invalid: map[string]any{"key": "live_unknown"}, invalidStatus: 404, invalidMessage: "Invalid client key"},
-		{tool: "get_single_the_auth_api_api_keys_auth_by_id", as: "admin", valid: args(map[string]any{"key": k1.Key, "x-origin-domain": "example.com"}), check: keyCheck(k1.Key),
+		{tool: "get_single_the_auth_api_api_keys_auth_by_id", as: "admin", valid: args(map[string]any{"key": k1.Key.Reveal(), "x-origin-domain": "example.com"}), check: keyCheck(k1.Key.Reveal()),
 			invalid: map[string]any{"x-origin-domain": "example.com"}, invalidStatus: 400, invalidMessage: "id should not be empty"},
-		{tool: "create_a_the_auth_api_api_keys_auth", as: "admin", valid: args(map[string]any{"key": k1.Key}), check: keyCheck(k1.Key),
+		{tool: "create_a_the_auth_api_api_keys_auth", as: "admin", valid: args(map[string]any{"key": k1.Key.Reveal()}), check: keyCheck(k1.Key.Reveal()),
 			invalid: map[string]any{"key": 12345}, invalidStatus: 404, invalidMessage: "Invalid client key"},
-		{tool: "create_a_the_auth_api_auth_authenticate", as: "admin", valid: args(map[string]any{"body": map[string]any{"credentials": map[string]any{"api_key": k1.Key}}}),
+		{tool: "create_a_the_auth_api_auth_authenticate", as: "admin", valid: args(map[string]any{"body": map[string]any{"credentials": map[string]any{"api_key": k1.Key.Reveal()}}}),
 			check: func(t *testing.T, sc map[string]any) {
 				if sc["authenticated"] != true || sc["customUserId"] != "u-1" {
 					t.Fatalf("legacy authenticate %s", js(sc))
 				}
 			},
 			invalid: map[string]any{"body": map[string]any{"credentials": "k"}}, invalidStatus: 400},
-		{tool: "delete_a_the_auth_api_api_key_by_id", as: "admin", valid: args(map[string]any{"key": revoked.Key}),
+		{tool: "delete_a_the_auth_api_api_key_by_id", as: "admin", valid: args(map[string]any{"key": revoked.Key.Reveal()}),
 			invalid: map[string]any{"key": "live_unknown"}, invalidStatus: 404},
-		{tool: "update_a_the_auth_api_api_key_reactivate_by_id", as: "admin", valid: args(map[string]any{"key": revoked.Key}), check: keyCheck(revoked.Key),
-			invalid: map[string]any{"key": revoked.Key, "body": map[string]any{"expiry": true}}, invalidStatus: 400},
-		{tool: "create_a_the_auth_api_api_key_rotate", as: "admin", valid: args(map[string]any{"key": rotated.Key}),
+		{tool: "update_a_the_auth_api_api_key_reactivate_by_id", as: "admin", valid: args(map[string]any{"key": revoked.Key.Reveal()}), check: keyCheck(revoked.Key.Reveal()),
+			invalid: map[string]any{"key": revoked.Key.Reveal(), "body": map[string]any{"expiry": true}}, invalidStatus: 400},
+		{tool: "create_a_the_auth_api_api_key_rotate", as: "admin", valid: args(map[string]any{"key": rotated.Key.Reveal()}),
 			check: func(t *testing.T, sc map[string]any) {
-				if k := mcpStr(t, sc, "key"); k == rotated.Key || !strings.HasPrefix(k, "live_") || sc["name"] != "to rotate" {
+				if k := mcpStr(t, sc, "key"); k == rotated.Key.Reveal() || !strings.HasPrefix(k, "live_") || sc["name"] != "to rotate" {
 					t.Fatalf("rotated key %s", js(sc))
 				}
 			},
 			// The old string is gone.
-			invalid: map[string]any{"key": rotated.Key}, invalidStatus: 404},
+			invalid: map[string]any{"key": rotated.Key.Reveal()}, invalidStatus: 404},
 
 		// Analytics.
 		{tool: "list_all_the_auth_api_analytics_project_totals", as: "admin", valid: args(map[string]any{"projectId": p.ID, "dateGrouping": "day"}),
@@ -427,15 +427,15 @@ func testMCPEveryTool(t *testing.T, dbURL string) {
 		{tool: "create_a_the_auth_api_auth_login", as: "admin", valid: args(map[string]any{"body": map[string]any{"email": "newcomer@example.com", "password": "a long enough password"}}),
 			check: func(t *testing.T, sc map[string]any) {
 				tokensCheck(t, sc)
-				login = keyway.Tokens{AccessToken: mcpStr(t, sc, "access_token"), RefreshToken: mcpStr(t, sc, "refresh_token")}
+				login = keyway.Tokens{AccessToken: keyway.Token(mcpStr(t, sc, "access_token")), RefreshToken: keyway.Token(mcpStr(t, sc, "refresh_token"))}
 			},
 			invalid: map[string]any{"body": map[string]any{"email": "newcomer@example.com"}}, invalidStatus: 400},
 		{tool: "create_a_the_auth_api_auth_refresh_access_token", as: "admin", valid: func(t *testing.T) map[string]any {
-			return map[string]any{"body": map[string]any{"access_token": login.AccessToken, "refresh_token": login.RefreshToken}}
+			return map[string]any{"body": map[string]any{"access_token": login.AccessToken.Reveal(), "refresh_token": login.RefreshToken.Reveal()}}
 		},
 			check: func(t *testing.T, sc map[string]any) {
 				tokensCheck(t, sc)
-				if sc["refresh_token"] == login.RefreshToken {
+				if sc["refresh_token"] == login.RefreshToken.Reveal() {
 					t.Fatal("the refresh token was not rotated")
 				}
 			},

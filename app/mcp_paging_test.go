@@ -27,7 +27,7 @@ func TestMCPPagination(t *testing.T) {
 				// Several creation times, so that ties and order both count.
 				s.Clock.Advance(time.Second)
 			}
-			want[s.newKey(p.ID, map[string]any{"name": fmt.Sprint("k", i)}).Key] = true
+			want[s.newKey(p.ID, map[string]any{"name": fmt.Sprint("k", i)}).Key.Reveal()] = true
 		}
 		cs := s.mcpSession(t, "x-api-key", s.AccessKey)
 		const tool = "list_all_the_auth_api_api_keys"
@@ -82,8 +82,8 @@ func TestMCPKeyTotalsPaging(t *testing.T) {
 	want := map[string]bool{}
 	for range 3 {
 		k := s.newKey(p.ID, nil)
-		want[k.Key] = true
-		anVerify(t, s, k.Key, 200)
+		want[k.Key.Reveal()] = true
+		anVerify(t, s, k.Key.Reveal(), 200)
 	}
 	anWaitTotal(t, s, "", anPath("project-totals", "projectId", p.ID, "dateGrouping", "day"), 3)
 	cs := s.mcpSession(t, "x-api-key", s.AccessKey)
@@ -176,7 +176,7 @@ func TestMCPScalarArguments(t *testing.T) {
 	withUser := s.newKey(p.ID, map[string]any{"name": "with user", "customUserId": "u-1"})
 	withoutUser := s.newKey(p.ID, map[string]any{"name": "without user"})
 	revoked := s.newKey(p.ID, map[string]any{"name": "revoked"})
-	s.call("DELETE", "/api-keys/"+revoked.Key, nil).want(t, 200)
+	s.call("DELETE", "/api-keys/"+revoked.Key.Reveal(), nil).want(t, 200)
 	cs := s.mcpSession(t, "x-api-key", s.AccessKey)
 	const tool = "list_all_the_auth_api_api_keys"
 	keys := func(args map[string]any) []string {
@@ -190,17 +190,17 @@ func TestMCPScalarArguments(t *testing.T) {
 		return out
 	}
 	// The string "null" is REST's literal null.
-	if got := keys(map[string]any{"customUserId": "null"}); !slices.Equal(got, []string{withoutUser.Key}) {
+	if got := keys(map[string]any{"customUserId": "null"}); !slices.Equal(got, []string{withoutUser.Key.Reveal()}) {
 		t.Fatalf(`customUserId "null": %d keys, want the one without a user`, len(got))
 	}
 	// A JSON null is the literal null too.
-	if got := keys(map[string]any{"customUserId": nil}); !slices.Equal(got, []string{withoutUser.Key}) {
+	if got := keys(map[string]any{"customUserId": nil}); !slices.Equal(got, []string{withoutUser.Key.Reveal()}) {
 		t.Fatalf("customUserId null: %d keys, want the one without a user", len(got))
 	}
-	if got := keys(map[string]any{"customUserId": "u-1"}); !slices.Equal(got, []string{withUser.Key}) {
+	if got := keys(map[string]any{"customUserId": "u-1"}); !slices.Equal(got, []string{withUser.Key.Reveal()}) {
 		t.Fatalf("customUserId u-1: %d keys", len(got))
 	}
-	if got := keys(map[string]any{"isActive": false}); !slices.Equal(got, []string{revoked.Key}) {
+	if got := keys(map[string]any{"isActive": false}); !slices.Equal(got, []string{revoked.Key.Reveal()}) {
 		t.Fatalf("isActive false: %d keys, want the revoked one", len(got))
 	}
 	if got := keys(map[string]any{"limit": 1}); len(got) != 1 {

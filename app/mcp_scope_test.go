@@ -63,21 +63,21 @@ func TestMCPScopeEqualsREST(t *testing.T) {
 		t.Run("project-level key", func(t *testing.T) {
 			// Its own project works, and lists default to it.
 			items := mcpList(t, "list", mcpOK(t, proj, "list_all_the_auth_api_api_keys", nil))
-			if len(items) != 1 || mcpStr(t, items[0], "key") != k1.Key {
+			if len(items) != 1 || mcpStr(t, items[0], "key") != k1.Key.Reveal() {
 				t.Fatalf("the project key lists %s", js(items))
 			}
-			mcpOK(t, proj, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k1.Key})
+			mcpOK(t, proj, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k1.Key.Reveal()})
 			// Another project: 404 by path, 403 when named in a query or body.
 			mcpMatchesREST(t, s, proj, projCred, "get_single_the_auth_api_project_by_id", map[string]any{"id": p2.ID}, "GET", "/projects/"+p2.ID, nil, 404)
-			mcpMatchesREST(t, s, proj, projCred, "get_single_the_auth_api_api_key_by_id", map[string]any{"key": k2.Key}, "GET", "/api-keys/"+k2.Key, nil, 404)
-			mcpMatchesREST(t, s, proj, projCred, "delete_a_the_auth_api_api_key_by_id", map[string]any{"key": k2.Key}, "DELETE", "/api-keys/"+k2.Key, nil, 404)
-			mcpMatchesREST(t, s, proj, projCred, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k2.Key}, "POST", "/api-keys/auth/"+k2.Key, nil, 404)
+			mcpMatchesREST(t, s, proj, projCred, "get_single_the_auth_api_api_key_by_id", map[string]any{"key": k2.Key.Reveal()}, "GET", "/api-keys/"+k2.Key.Reveal(), nil, 404)
+			mcpMatchesREST(t, s, proj, projCred, "delete_a_the_auth_api_api_key_by_id", map[string]any{"key": k2.Key.Reveal()}, "DELETE", "/api-keys/"+k2.Key.Reveal(), nil, 404)
+			mcpMatchesREST(t, s, proj, projCred, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k2.Key.Reveal()}, "POST", "/api-keys/auth/"+k2.Key.Reveal(), nil, 404)
 			mcpMatchesREST(t, s, proj, projCred, "list_all_the_auth_api_api_keys", map[string]any{"projectId": p2.ID}, "GET", "/api-keys?projectId="+p2.ID+"&cursor=", nil, 403)
 			mcpMatchesREST(t, s, proj, projCred, "create_a_the_auth_api_api_key", map[string]any{"body": map[string]any{"name": "x", "projectId": p2.ID}}, "POST", "/api-keys", map[string]any{"name": "x", "projectId": p2.ID}, 403)
 			// It acts as a user of its project: no access keys.
 			mcpMatchesREST(t, s, proj, projCred, "create_a_the_auth_api_access_key", map[string]any{"body": map[string]any{"name": "x", "projectId": p1.ID}}, "POST", "/access-keys", map[string]any{"name": "x", "projectId": p1.ID}, 403)
 			// The refused calls changed nothing.
-			s.withT(t).call("GET", "/api-keys/"+k2.Key, nil).want(t, 200)
+			s.withT(t).call("GET", "/api-keys/"+k2.Key.Reveal(), nil).want(t, 200)
 		})
 
 		t.Run("another account", func(t *testing.T) {
@@ -97,9 +97,9 @@ func TestMCPScopeEqualsREST(t *testing.T) {
 			mcpOK(t, vs, "get_single_the_auth_api_project_by_id", map[string]any{"id": p1.ID})
 			// Writes do not.
 			mcpMatchesREST(t, s, vs, vCred, "create_a_the_auth_api_api_key", map[string]any{"body": map[string]any{"name": "x", "projectId": p1.ID}}, "POST", "/api-keys", map[string]any{"name": "x", "projectId": p1.ID}, 403)
-			mcpMatchesREST(t, s, vs, vCred, "delete_a_the_auth_api_api_key_by_id", map[string]any{"key": k1.Key}, "DELETE", "/api-keys/"+k1.Key, nil, 403)
+			mcpMatchesREST(t, s, vs, vCred, "delete_a_the_auth_api_api_key_by_id", map[string]any{"key": k1.Key.Reveal()}, "DELETE", "/api-keys/"+k1.Key.Reveal(), nil, 403)
 			mcpMatchesREST(t, s, vs, vCred, "update_a_the_auth_api_project_by_id", map[string]any{"id": p1.ID, "body": map[string]any{"name": "x"}}, "PATCH", "/projects/"+p1.ID, map[string]any{"name": "x"}, 403)
-			s.withT(t).call("GET", "/api-keys/"+k1.Key, nil).want(t, 200)
+			s.withT(t).call("GET", "/api-keys/"+k1.Key.Reveal(), nil).want(t, 200)
 		})
 
 		t.Run("credential refused at the HTTP level", func(t *testing.T) {
@@ -172,14 +172,14 @@ func TestMCPErrorsAreToolErrors(t *testing.T) {
 		t.Fatalf("a 400 with three problems says %q", msg)
 	}
 	mcpMatchesREST(t, s, cs, cred, "get_single_the_auth_api_project_by_id", map[string]any{"id": "nope"}, "GET", "/projects/nope", nil, 404)
-	mcpMatchesREST(t, s, cs, cred, "update_a_the_auth_api_api_key_reactivate_by_id", map[string]any{"key": k.Key}, "PATCH", "/api-keys/"+k.Key+"/reactivate", nil, 409)
-	mcpMatchesREST(t, s, cs, cred, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k.Key, "x-origin-domain": "evil.net"}, "POST", "/api-keys/auth/"+k.Key, nil, 403, "x-origin-domain", "evil.net")
+	mcpMatchesREST(t, s, cs, cred, "update_a_the_auth_api_api_key_reactivate_by_id", map[string]any{"key": k.Key.Reveal()}, "PATCH", "/api-keys/"+k.Key.Reveal()+"/reactivate", nil, 409)
+	mcpMatchesREST(t, s, cs, cred, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k.Key.Reveal(), "x-origin-domain": "evil.net"}, "POST", "/api-keys/auth/"+k.Key.Reveal(), nil, 403, "x-origin-domain", "evil.net")
 	mcpMatchesREST(t, s, cs, cred, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": "live_unknown"}, "POST", "/api-keys/auth/live_unknown", nil, 404)
 	// Firebase is not configured on this server: REST's 501.
 	mcpMatchesREST(t, s, cs, cred, "create_a_the_auth_api_auth_add_user_from_firebase", map[string]any{"body": map[string]any{"idToken": "x.y.z"}}, "POST", "/auth/add-user-from-firebase", map[string]any{"idToken": "x.y.z"}, 501)
 	// Over the key's rate limit: 429.
-	mcpOK(t, cs, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k.Key, "x-origin-domain": "example.com"})
-	if msg := mcpErr(t, cs, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k.Key}, 429); msg != "Too many requests" {
+	mcpOK(t, cs, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k.Key.Reveal(), "x-origin-domain": "example.com"})
+	if msg := mcpErr(t, cs, "create_a_the_auth_api_api_keys_auth", map[string]any{"key": k.Key.Reveal()}, 429); msg != "Too many requests" {
 		t.Fatalf("429 says %q", msg)
 	}
 
@@ -193,7 +193,7 @@ func TestMCPErrorsAreToolErrors(t *testing.T) {
 		{"path argument missing", map[string]any{}, "id should not be empty"},
 		{"path argument empty", map[string]any{"key": ""}, "id should not be empty"},
 		{"path argument an object", map[string]any{"key": map[string]any{}}, "id must be a string, a number or a boolean"},
-		{"header argument a list", map[string]any{"key": k.Key, "x-origin-domain": []any{"a"}}, "x-origin-domain must be a string, a number or a boolean"},
+		{"header argument a list", map[string]any{"key": k.Key.Reveal(), "x-origin-domain": []any{"a"}}, "x-origin-domain must be a string, a number or a boolean"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if msg := mcpErr(t, cs, "get_single_the_auth_api_api_keys_auth_by_id", c.args, 400); msg != c.msg {

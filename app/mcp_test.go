@@ -59,7 +59,7 @@ func (s *server) mcpSession(t testing.TB, header, value string) *sdk.ClientSessi
 // mcpUserSession connects to /mcp with a person's access token.
 func (s *server) mcpUserSession(t testing.TB, p person) *sdk.ClientSession {
 	t.Helper()
-	return s.mcpSession(t, "Authorization", "Bearer "+p.Tokens.AccessToken)
+	return s.mcpSession(t, "Authorization", "Bearer "+p.Tokens.AccessToken.Reveal())
 }
 
 // mcpCall calls a tool; a protocol error fails the test, since every

@@ -55,12 +55,12 @@ func TestMCPServers(t *testing.T) {
 		var readOnly keyway.MCPServer
 		s.call("POST", "/mcp-servers", map[string]any{"name": "reader", "config": map[string]any{"methods": []string{"read"}}}).
 			want(t, 201).decode(t, &readOnly)
-		if !strings.HasPrefix(readOnly.Token, keyway.MCPTokenPrefix) || readOnly.URL != s.URL+"/mcp" || readOnly.AccountID != s.AccountID || !readOnly.IsActive {
+		if !strings.HasPrefix(readOnly.Token.Reveal(), keyway.MCPTokenPrefix) || readOnly.URL != s.URL+"/mcp" || readOnly.AccountID != s.AccountID || !readOnly.IsActive {
 			t.Fatalf("created %+v", readOnly)
 		}
 		// The token is shown once.
 		r := s.call("GET", "/mcp-servers/"+readOnly.ID, nil).want(t, 200)
-		if strings.Contains(string(r.Body), readOnly.Token) || strings.Contains(string(r.Body), `"token"`) {
+		if strings.Contains(string(r.Body), readOnly.Token.Reveal()) || strings.Contains(string(r.Body), `"token"`) {
 			t.Fatalf("token shown again: %s", r.Body)
 		}
 
@@ -72,7 +72,7 @@ func TestMCPServers(t *testing.T) {
 			}
 		}
 		slices.Sort(wantRead)
-		cs, err := s.connectMCP("x-api-key", readOnly.Token)
+		cs, err := s.connectMCP("x-api-key", readOnly.Token.Reveal())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,25 +80,25 @@ func TestMCPServers(t *testing.T) {
 		if got := toolNames(t, cs); !slices.Equal(got, wantRead) {
 			t.Fatalf("read-only tools %v, want %v", got, wantRead)
 		}
-		res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "get_single_the_auth_api_api_key_by_id", Arguments: map[string]any{"key": k.Key}})
+		res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "get_single_the_auth_api_api_key_by_id", Arguments: map[string]any{"key": k.Key.Reveal()}})
 		if err != nil || res.IsError {
 			t.Fatalf("read a key: %v %+v", err, res)
 		}
 		// It cannot run a write tool, over MCP or over REST.
-		if res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "delete_a_the_auth_api_api_key_by_id", Arguments: map[string]any{"key": k.Key}}); err == nil && !res.IsError {
+		if res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "delete_a_the_auth_api_api_key_by_id", Arguments: map[string]any{"key": k.Key.Reveal()}}); err == nil && !res.IsError {
 			t.Fatal("a read-only MCP server deleted a key")
 		}
-		s.callAs(readOnly.Token, "DELETE", "/api-keys/"+k.Key, nil).want(t, 403)
-		s.callAs(readOnly.Token, "GET", "/api-keys/"+k.Key, nil).want(t, 200)
+		s.callAs(readOnly.Token.Reveal(), "DELETE", "/api-keys/"+k.Key.Reveal(), nil).want(t, 403)
+		s.callAs(readOnly.Token.Reveal(), "GET", "/api-keys/"+k.Key.Reveal(), nil).want(t, 200)
 		// Nor anything outside the tools: Keyway's own extensions, MCP servers.
-		s.callAs(readOnly.Token, "GET", "/mcp-servers", nil).want(t, 403)
+		s.callAs(readOnly.Token.Reveal(), "GET", "/mcp-servers", nil).want(t, 403)
 
 		// A project-scoped server with named tools reaches only its project.
 		var scoped keyway.MCPServer
 		s.call("POST", "/mcp-servers", map[string]any{"name": "keys of p", "projectId": p.ID,
 			"config": map[string]any{"methods": []string{"custom", "create_a_the_auth_api_api_keys_auth", "list_all_the_auth_api_api_keys"}, "tags": []string{"api-keys"}}}).
 			want(t, 201).decode(t, &scoped)
-		cs2, err := s.connectMCP("Authorization", "Bearer "+scoped.Token)
+		cs2, err := s.connectMCP("Authorization", "Bearer "+scoped.Token.Reveal())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,11 +106,11 @@ func TestMCPServers(t *testing.T) {
 		if got := toolNames(t, cs2); !slices.Equal(got, []string{"create_a_the_auth_api_api_keys_auth", "list_all_the_auth_api_api_keys"}) {
 			t.Fatalf("scoped tools %v", got)
 		}
-		res, err = cs2.CallTool(context.Background(), &sdk.CallToolParams{Name: "create_a_the_auth_api_api_keys_auth", Arguments: map[string]any{"key": k.Key}})
+		res, err = cs2.CallTool(context.Background(), &sdk.CallToolParams{Name: "create_a_the_auth_api_api_keys_auth", Arguments: map[string]any{"key": k.Key.Reveal()}})
 		if err != nil || res.IsError {
 			t.Fatalf("verify own key: %v %+v", err, res)
 		}
-		res, err = cs2.CallTool(context.Background(), &sdk.CallToolParams{Name: "create_a_the_auth_api_api_keys_auth", Arguments: map[string]any{"key": otherKey.Key}})
+		res, err = cs2.CallTool(context.Background(), &sdk.CallToolParams{Name: "create_a_the_auth_api_api_keys_auth", Arguments: map[string]any{"key": otherKey.Key.Reveal()}})
 		if err != nil || !res.IsError {
 			t.Fatalf("verified another project's key: %v %+v", err, res)
 		}
@@ -121,15 +121,15 @@ func TestMCPServers(t *testing.T) {
 
 		// Revoked: 401 at once, on /mcp and on REST.
 		s.call("DELETE", "/mcp-servers/"+scoped.ID, nil).want(t, 200)
-		if _, err := s.connectMCP("x-api-key", scoped.Token); err == nil {
+		if _, err := s.connectMCP("x-api-key", scoped.Token.Reveal()); err == nil {
 			t.Fatal("a revoked MCP server connected")
 		}
-		s.callAs(scoped.Token, "POST", "/api-keys/auth/"+k.Key, nil).want(t, 401)
+		s.callAs(scoped.Token.Reveal(), "POST", "/api-keys/auth/"+k.Key.Reveal(), nil).want(t, 401)
 
 		// Admins only; bad configurations are 400.
 		var ak keyway.AccessKey
 		s.call("POST", "/access-keys", map[string]any{"name": "pk", "projectId": p.ID}).want(t, 201).decode(t, &ak)
-		s.callAs(ak.Key, "POST", "/mcp-servers", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"read"}}}).want(t, 403)
+		s.callAs(ak.Key.Reveal(), "POST", "/mcp-servers", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"read"}}}).want(t, 403)
 		s.call("POST", "/mcp-servers", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"everything"}}}).want(t, 400)
 		s.call("POST", "/mcp-servers", map[string]any{"name": "x", "config": map[string]any{"methods": []string{}}}).want(t, 400)
 		s.call("POST", "/mcp-servers", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"read"}, "tags": []string{"nope"}}}).want(t, 400)
@@ -148,9 +148,9 @@ func TestMCPServerChangesAndExpiry(t *testing.T) {
 			"config": map[string]any{"methods": []string{"read"}, "tags": []string{"api-keys"}}}).want(t, 201).decode(t, &srv)
 
 		// Reads of keys only: writes and other areas are refused over REST.
-		s.callAs(srv.Token, "GET", "/api-keys/"+k.Key, nil).want(t, 200)
-		s.callAs(srv.Token, "GET", "/projects/"+p.ID, nil).want(t, 403)
-		s.callAs(srv.Token, "DELETE", "/api-keys/"+k.Key, nil).want(t, 403)
+		s.callAs(srv.Token.Reveal(), "GET", "/api-keys/"+k.Key.Reveal(), nil).want(t, 200)
+		s.callAs(srv.Token.Reveal(), "GET", "/projects/"+p.ID, nil).want(t, 403)
+		s.callAs(srv.Token.Reveal(), "DELETE", "/api-keys/"+k.Key.Reveal(), nil).want(t, 403)
 
 		// Widened to write: the same token may revoke now.
 		var changed keyway.MCPServer
@@ -159,7 +159,7 @@ func TestMCPServerChangesAndExpiry(t *testing.T) {
 		if changed.Name != "keeper" || changed.Token != "" || !slices.Equal(changed.Config.Methods, []string{"read", "write"}) {
 			t.Fatalf("changed %+v", changed)
 		}
-		s.callAs(srv.Token, "DELETE", "/api-keys/"+k.Key, nil).want(t, 200)
+		s.callAs(srv.Token.Reveal(), "DELETE", "/api-keys/"+k.Key.Reveal(), nil).want(t, 200)
 
 		// Bad changes are 400 and change nothing.
 		s.call("PATCH", "/mcp-servers/"+srv.ID, map[string]any{"config": nil}).want(t, 400)
@@ -182,14 +182,14 @@ func TestMCPServerChangesAndExpiry(t *testing.T) {
 		r := s.call("GET", "/mcp-servers", nil).want(t, 200)
 		var all []keyway.MCPServer
 		r.decode(t, &all)
-		if len(all) != 1 || all[0].ID != srv.ID || strings.Contains(string(r.Body), srv.Token) {
+		if len(all) != 1 || all[0].ID != srv.ID || strings.Contains(string(r.Body), srv.Token.Reveal()) {
 			t.Fatalf("list %s", r.Body)
 		}
 
 		// Past its expiry the token is refused, on REST and on /mcp.
 		s.Clock.Advance(time.Hour)
-		s.callAs(srv.Token, "GET", "/api-keys/"+k.Key, nil).want(t, 401)
-		if _, err := s.connectMCP("x-api-key", srv.Token); err == nil {
+		s.callAs(srv.Token.Reveal(), "GET", "/api-keys/"+k.Key.Reveal(), nil).want(t, 401)
+		if _, err := s.connectMCP("x-api-key", srv.Token.Reveal()); err == nil {
 			t.Fatal("an expired MCP server connected")
 		}
 

@@ -26,7 +26,7 @@ func (s *server) signedIn(t testing.TB, email, pw string) person {
 	t.Helper()
 	var tok keyway.Tokens
 	s.withT(t).callAs("", "POST", "/auth/login", map[string]any{"email": email, "password": pw}).want(t, 201).decode(t, &tok)
-	p := person{Email: keyway.NormalizeEmail(email), Tokens: tok, Auth: []string{"Authorization", "Bearer " + tok.AccessToken}}
+	p := person{Email: keyway.NormalizeEmail(email), Tokens: tok, Auth: []string{"Authorization", ("Bearer " + tok.AccessToken).Reveal()}}
 	// GET /user-roles names the user in each role.
 	var roles []keyway.UserRole
 	p.as(s, t, "GET", "/user-roles", nil).want(t, 200).decode(t, &roles)

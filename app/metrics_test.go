@@ -19,10 +19,10 @@ func TestMetrics(t *testing.T) {
 	p := s.newProject("p", "live")
 	k := s.newKey(p.ID, map[string]any{"rateLimitConfigs": map[string]any{"rateLimit": 2, "rateLimitTtl": 60}})
 	for range 3 {
-		s.call("POST", "/api-keys/auth/"+k.Key, nil)
+		s.call("POST", "/api-keys/auth/"+k.Key.Reveal(), nil)
 	}
 	s.call("POST", "/api-keys/auth/live_unknown_0123456789", nil).want(t, 404)
-	s.call("GET", "/api-keys/"+k.Key, nil).want(t, 200)
+	s.call("GET", "/api-keys/"+k.Key.Reveal(), nil).want(t, 200)
 
 	r := s.call("GET", "/metrics", nil, "x-api-key", "").want(t, 200)
 	body := string(r.Body)
@@ -50,7 +50,7 @@ func TestMetrics(t *testing.T) {
 	if t.Failed() {
 		t.Logf("metrics:\n%s", body)
 	}
-	if strings.Contains(body, k.Key) || strings.Contains(body, s.AccessKey) {
+	if strings.Contains(body, k.Key.Reveal()) || strings.Contains(body, s.AccessKey) {
 		t.Error("/metrics shows a key")
 	}
 }

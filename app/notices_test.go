@@ -83,7 +83,7 @@ func TestExpiringKeyNotices(t *testing.T) {
 			t.Fatalf("message %q, want %q", n.Message, want)
 		}
 		for _, k := range []keyway.APIKey{soon, later} {
-			if strings.Contains(n.Title+n.Message+n.ID, k.Key) {
+			if strings.Contains(n.Title+n.Message+n.ID, k.Key.Reveal()) {
 				t.Fatalf("the notice quotes a key: %+v", n)
 			}
 		}
@@ -111,7 +111,7 @@ func TestExpiringKeyNotices(t *testing.T) {
 		}
 
 		// Moving the expiry, still within the week: noticed again.
-		boss.as(s, t, "PATCH", "/api-keys/"+soon.Key, map[string]any{"expiry": iso(now.Add(5 * 24 * time.Hour))}).want(t, 200)
+		boss.as(s, t, "PATCH", "/api-keys/"+soon.Key.Reveal(), map[string]any{"expiry": iso(now.Add(5 * 24 * time.Hour))}).want(t, 200)
 		ns = awaitNotices(t, s, boss, "the moved expiry's notice", func(ns []keyway.Notification) bool { return countTitled(ns, "soon") > 1 })
 		moved := fmt.Sprintf("The API key %q expires at %s.", "soon", iso(now.Add(5*24*time.Hour)))
 		messages := map[string]bool{}
@@ -166,7 +166,7 @@ func TestExpiringKeyNoticesSkipUnusableKeys(t *testing.T) {
 		now := s.Clock.Now()
 		off := newKey("deactivated", kept.ID, now.Add(30*24*time.Hour))
 		newKey("in-deleted-project", doomed.ID, now.Add(30*24*time.Hour))
-		boss.as(s, t, "DELETE", "/api-keys/"+off.Key, nil).want(t, 200)
+		boss.as(s, t, "DELETE", "/api-keys/"+off.Key.Reveal(), nil).want(t, 200)
 		boss.as(s, t, "DELETE", "/projects/"+doomed.ID, nil).want(t, 200)
 
 		s.Clock.Advance(24 * 24 * time.Hour)

@@ -14,7 +14,7 @@ func TestSameMillisecondKeysListNewestFirst(t *testing.T) {
 		p := s.newProject("p", "live")
 		var created []string
 		for i := range 5 {
-			created = append(created, s.newKey(p.ID, map[string]any{"name": fmt.Sprint("k", i)}).Key)
+			created = append(created, s.newKey(p.ID, map[string]any{"name": fmt.Sprint("k", i)}).Key.Reveal())
 		}
 		var listed []keyway.APIKey
 		s.call("GET", "/api-keys?projectId="+p.ID, nil).want(t, 200).decode(t, &listed)
@@ -22,7 +22,7 @@ func TestSameMillisecondKeysListNewestFirst(t *testing.T) {
 			t.Fatalf("listed %d keys, want %d", len(listed), len(created))
 		}
 		for i, k := range listed {
-			if want := created[len(created)-1-i]; k.Key != want {
+			if want := created[len(created)-1-i]; k.Key.Reveal() != want {
 				t.Fatalf("position %d: %s, want %s (newest first)", i, k.Name, keyway.Fingerprint(want))
 			}
 		}
@@ -35,7 +35,7 @@ func TestLegacyAuthenticateRateLimitHeaders(t *testing.T) {
 	forEachServer(t, func(t *testing.T, s *server) {
 		p := s.newProject("p", "live")
 		k := s.newKey(p.ID, map[string]any{"rateLimitConfigs": map[string]any{"rateLimit": 1, "rateLimitTtl": 60}})
-		body := map[string]any{"credentials": map[string]any{"api_key": k.Key}}
+		body := map[string]any{"credentials": map[string]any{"api_key": k.Key.Reveal()}}
 		reset := iso(s.Clock.Now().Add(60e9))
 
 		r := s.call("POST", "/auth/authenticate", body).want(t, 201)

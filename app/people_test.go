@@ -26,27 +26,27 @@ func (s *server) signupAndLogin(t *testing.T, email, pw string) keyway.Tokens {
 func TestSignupLoginAndUseTheAPI(t *testing.T) {
 	forEachServer(t, func(t *testing.T, s *server) {
 		tok := s.signupAndLogin(t, "Ada@Example.com ", "correct horse battery")
-		if tok.TokenType != "Bearer" || tok.ExpiresIn != 900 || !strings.HasPrefix(tok.RefreshToken, "rt_") || strings.Count(tok.AccessToken, ".") != 2 {
+		if tok.TokenType != "Bearer" || tok.ExpiresIn != 900 || !strings.HasPrefix(tok.RefreshToken.Reveal(), "rt_") || strings.Count(tok.AccessToken.Reveal(), ".") != 2 {
 			t.Fatalf("tokens %+v", tok)
 		}
 		bearer := "Bearer " + tok.AccessToken
 		// The user is the admin of an account of their own, and only that.
 		var accounts []keyway.Account
-		s.callAs("", "GET", "/accounts", nil, "Authorization", bearer).want(t, 200).decode(t, &accounts)
+		s.callAs("", "GET", "/accounts", nil, "Authorization", bearer.Reveal()).want(t, 200).decode(t, &accounts)
 		if len(accounts) != 1 || accounts[0].ID == s.AccountID || accounts[0].CreatedByType != keyway.ActorUser {
 			t.Fatalf("accounts %+v", accounts)
 		}
 		var p keyway.Project
-		s.callAs("", "POST", "/projects", map[string]any{"name": "p", "accountId": accounts[0].ID, "env": "live"}, "Authorization", bearer).
+		s.callAs("", "POST", "/projects", map[string]any{"name": "p", "accountId": accounts[0].ID, "env": "live"}, "Authorization", bearer.Reveal()).
 			want(t, 201).decode(t, &p)
 		var k keyway.APIKey
-		s.callAs("", "POST", "/api-keys", map[string]any{"name": "k", "projectId": p.ID}, "Authorization", bearer).want(t, 201).decode(t, &k)
-		s.callAs("", "POST", "/api-keys/auth/"+k.Key, nil, "Authorization", bearer).want(t, 200)
+		s.callAs("", "POST", "/api-keys", map[string]any{"name": "k", "projectId": p.ID}, "Authorization", bearer.Reveal()).want(t, 201).decode(t, &k)
+		s.callAs("", "POST", "/api-keys/auth/"+k.Key.Reveal(), nil, "Authorization", bearer.Reveal()).want(t, 200)
 		// Nothing of the bootstrap account is reachable.
-		s.callAs("", "GET", "/accounts/"+s.AccountID, nil, "Authorization", bearer).want(t, 404)
-		s.callAs("", "GET", "/projects?accountId="+s.AccountID, nil, "Authorization", bearer).want(t, 403)
+		s.callAs("", "GET", "/accounts/"+s.AccountID, nil, "Authorization", bearer.Reveal()).want(t, 404)
+		s.callAs("", "GET", "/projects?accountId="+s.AccountID, nil, "Authorization", bearer.Reveal()).want(t, 403)
 		// And the bootstrap key cannot reach the user's.
-		s.call("POST", "/api-keys/auth/"+k.Key, nil).want(t, 404)
+		s.call("POST", "/api-keys/auth/"+k.Key.Reveal(), nil).want(t, 404)
 	})
 }
 
@@ -79,25 +79,25 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	s := startServer(t, keywaytest.SQLiteURL(t))
 	tok := s.signupAndLogin(t, "eve@example.com", "correct horse battery")
 	var next keyway.Tokens
-	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": tok.AccessToken, "refresh_token": tok.RefreshToken}).
+	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": tok.AccessToken.Reveal(), "refresh_token": tok.RefreshToken.Reveal()}).
 		want(t, 201).decode(t, &next)
 	if next.RefreshToken == tok.RefreshToken || next.AccessToken == "" {
 		t.Fatalf("refresh did not rotate: %+v", next)
 	}
-	s.callAs("", "GET", "/accounts", nil, "Authorization", "Bearer "+next.AccessToken).want(t, 200)
+	s.callAs("", "GET", "/accounts", nil, "Authorization", "Bearer "+next.AccessToken.Reveal()).want(t, 200)
 	// Replaying the spent token is refused and kills the newer one too.
-	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": tok.AccessToken, "refresh_token": tok.RefreshToken}).want(t, 401)
-	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": next.AccessToken, "refresh_token": next.RefreshToken}).want(t, 401)
-	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": next.AccessToken, "refresh_token": "rt_not-a-real-token"}).want(t, 401)
+	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": tok.AccessToken.Reveal(), "refresh_token": tok.RefreshToken.Reveal()}).want(t, 401)
+	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": next.AccessToken.Reveal(), "refresh_token": next.RefreshToken.Reveal()}).want(t, 401)
+	s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": next.AccessToken.Reveal(), "refresh_token": "rt_not-a-real-token"}).want(t, 401)
 	// Access tokens expire.
 	s.Clock.Advance(16 * 60e9)
-	s.callAs("", "GET", "/accounts", nil, "Authorization", "Bearer "+next.AccessToken).want(t, 401)
+	s.callAs("", "GET", "/accounts", nil, "Authorization", "Bearer "+next.AccessToken.Reveal()).want(t, 401)
 }
 
 func TestUserRolesAndRename(t *testing.T) {
 	forEachServer(t, func(t *testing.T, s *server) {
 		tok := s.signupAndLogin(t, "ann@example.com", "correct horse battery")
-		bearer := []string{"Authorization", "Bearer " + tok.AccessToken}
+		bearer := []string{"Authorization", ("Bearer " + tok.AccessToken).Reveal()}
 		var accounts []keyway.Account
 		s.callAs("", "GET", "/accounts", nil, bearer...).want(t, 200).decode(t, &accounts)
 		var roles []keyway.UserRole
@@ -115,7 +115,7 @@ func TestUserRolesAndRename(t *testing.T) {
 		p := s.newProject("p", "live")
 		var ak keyway.AccessKey
 		s.call("POST", "/access-keys", map[string]any{"name": "pk", "projectId": p.ID}).want(t, 201).decode(t, &ak)
-		s.callAs(ak.Key, "GET", "/user-roles", nil).want(t, 200).decode(t, &roles)
+		s.callAs(ak.Key.Reveal(), "GET", "/user-roles", nil).want(t, 200).decode(t, &roles)
 		if len(roles) != 1 || roles[0].Role != keyway.RoleUser || roles[0].ProjectID == nil || *roles[0].ProjectID != p.ID {
 			t.Fatalf("project-level access key roles %+v", roles)
 		}
@@ -161,7 +161,7 @@ func TestForgedUserTokensRefused(t *testing.T) {
 	s := startServer(t, keywaytest.SQLiteURL(t))
 	tok := s.signupAndLogin(t, "mal@example.com", "correct horse battery")
 	var roles []keyway.UserRole
-	s.callAs("", "GET", "/user-roles", nil, "Authorization", "Bearer "+tok.AccessToken).want(t, 200).decode(t, &roles)
+	s.callAs("", "GET", "/user-roles", nil, "Authorization", "Bearer "+tok.AccessToken.Reveal()).want(t, 200).decode(t, &roles)
 	claims := jwt.RegisteredClaims{Issuer: "keyway", Subject: roles[0].UserID,
 		IssuedAt: jwt.NewNumericDate(s.Clock.Now().Add(-time.Second)), ExpiresAt: jwt.NewNumericDate(s.Clock.Now().Add(time.Hour))}
 	none, err := jwt.NewWithClaims(jwt.SigningMethodNone, claims).SignedString(jwt.UnsafeAllowNoneSignatureType)

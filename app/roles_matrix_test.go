@@ -112,7 +112,7 @@ func rmNewFixture(t *testing.T, s *server) *rmFixture {
 	fx.people[rmViewer] = s.member(t, admin, fx.A, "rm-viewer@example.com", keyway.RoleViewer)
 	fx.people[rmNarrowed] = s.member(t, admin, fx.A, "rm-narrowed@example.com", keyway.RoleUser, fx.Q.ID)
 	fx.tgt = s.member(t, admin, fx.A, "rm-target@example.com", keyway.RoleViewer)
-	fx.pkey = fx.newAccessKey(t, fx.P.ID).Key
+	fx.pkey = (fx.newAccessKey(t, fx.P.ID).Key).Reveal()
 	fx.key = fx.newKey(t, fx.P.ID)
 	fx.hook = fx.newWebhook(t)
 	// One event of P for the webhook: a rename to the same name.
@@ -134,7 +134,7 @@ func (fx *rmFixture) asIn(t *testing.T, c rmCaller, projectID, method, path stri
 	case rmProjectKey:
 		key := fx.pkey
 		if projectID != fx.P.ID {
-			key = fx.newAccessKey(t, projectID).Key
+			key = (fx.newAccessKey(t, projectID).Key).Reveal()
 		}
 		return fx.s.withT(t).callAs(key, method, path, body)
 	case rmBootstrap:
@@ -177,7 +177,7 @@ func (fx *rmFixture) newKey(t *testing.T, projectID string) keyway.APIKey {
 func (fx *rmFixture) newRevokedKey(t *testing.T) keyway.APIKey {
 	t.Helper()
 	k := fx.newKey(t, fx.P.ID)
-	fx.adm(t, "DELETE", "/api-keys/"+k.Key, nil, 200)
+	fx.adm(t, "DELETE", "/api-keys/"+k.Key.Reveal(), nil, 200)
 	return k
 }
 
@@ -357,33 +357,33 @@ func (fx *rmFixture) ops() []rmOp {
 		{"POST /api-keys {projectId: P}", rmW(201, 201, 403, 403, 403, 201, 403), "",
 			fx.write("POST", "/api-keys", map[string]any{"name": "made in the matrix", "projectId": P}, keysOfP)},
 		{"POST /api-keys {} refuses before validating", rmW(400, 400, 403, 400, 400, 400, 400), "", fx.write("POST", "/api-keys", map[string]any{}, keysOfP)},
-		{"GET /api-keys/{key}", rmW(200, 200, 200, 404, 404, 200, 404), errKeyNotFound, fx.read("/api-keys/" + fx.key.Key)},
+		{"GET /api-keys/{key}", rmW(200, 200, 200, 404, 404, 200, 404), errKeyNotFound, fx.read(("/api-keys/" + fx.key.Key).Reveal())},
 		{"PATCH /api-keys/{key}", rmW(200, 200, 403, 404, 404, 200, 404), errKeyNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
 			k := fx.newKey(t, P)
-			same := fx.same(t, "/api-keys/"+k.Key)
-			return fx.as(t, c, "PATCH", "/api-keys/"+k.Key, map[string]any{"name": "renamed", "allowedDomains": []string{"evil.example"}}), same
+			same := fx.same(t, "/api-keys/"+k.Key.Reveal())
+			return fx.as(t, c, "PATCH", "/api-keys/"+k.Key.Reveal(), map[string]any{"name": "renamed", "allowedDomains": []string{"evil.example"}}), same
 		}},
 		{"DELETE /api-keys/{key}", rmW(200, 200, 403, 404, 404, 200, 404), errKeyNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
 			k := fx.newKey(t, P)
-			same := fx.same(t, "/api-keys/"+k.Key)
-			return fx.as(t, c, "DELETE", "/api-keys/"+k.Key, nil), rmAll(same, fx.verifies(k.Key))
+			same := fx.same(t, "/api-keys/"+k.Key.Reveal())
+			return fx.as(t, c, "DELETE", "/api-keys/"+k.Key.Reveal(), nil), rmAll(same, fx.verifies(k.Key.Reveal()))
 		}},
 		{"PATCH /api-keys/{revoked key}/reactivate", rmW(200, 200, 403, 404, 404, 200, 404), errKeyNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
 			k := fx.newRevokedKey(t)
 			same := fx.same(t, revokedOfP)
-			return fx.as(t, c, "PATCH", "/api-keys/"+k.Key+"/reactivate", nil), same
+			return fx.as(t, c, "PATCH", "/api-keys/"+k.Key.Reveal()+"/reactivate", nil), same
 		}},
 		{"POST /api-keys/{key}/rotate", rmW(201, 201, 403, 404, 404, 201, 404), errKeyNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
 			k := fx.newKey(t, P)
-			same := fx.same(t, "/api-keys/"+k.Key)
-			return fx.as(t, c, "POST", "/api-keys/"+k.Key+"/rotate", nil), rmAll(same, fx.verifies(k.Key))
+			same := fx.same(t, "/api-keys/"+k.Key.Reveal())
+			return fx.as(t, c, "POST", "/api-keys/"+k.Key.Reveal()+"/rotate", nil), rmAll(same, fx.verifies(k.Key.Reveal()))
 		}},
 		{"POST /api-keys/auth/{key}", rmW(200, 200, 200, 404, 404, 200, 404), errInvalidKey, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
-			return fx.as(t, c, "POST", "/api-keys/auth/"+fx.key.Key, nil), nil
+			return fx.as(t, c, "POST", "/api-keys/auth/"+fx.key.Key.Reveal(), nil), nil
 		}},
-		{"GET /api-keys/auth/{key}", rmW(200, 200, 200, 404, 404, 200, 404), errInvalidKey, fx.read("/api-keys/auth/" + fx.key.Key)},
+		{"GET /api-keys/auth/{key}", rmW(200, 200, 200, 404, 404, 200, 404), errInvalidKey, fx.read(("/api-keys/auth/" + fx.key.Key).Reveal())},
 		{"POST /auth/authenticate", rmW(201, 201, 201, 404, 404, 201, 404), errInvalidKey, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
-			return fx.as(t, c, "POST", "/auth/authenticate", map[string]any{"credentials": map[string]any{"api_key": fx.key.Key}}), nil
+			return fx.as(t, c, "POST", "/auth/authenticate", map[string]any{"credentials": map[string]any{"api_key": fx.key.Key.Reveal()}}), nil
 		}},
 
 		// Access keys: credentials, so listing takes the role they carry
@@ -399,28 +399,28 @@ func (fx *rmFixture) ops() []rmOp {
 		{"PATCH /access-keys/{key of P}", rmW(200, 403, 403, 404, 404, 403, 404), errAKNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
 			k := fx.newAccessKey(t, P)
 			same := fx.same(t, accessKeys)
-			return fx.as(t, c, "PATCH", "/access-keys/"+k.Key, map[string]any{"name": "renamed"}), same
+			return fx.as(t, c, "PATCH", "/access-keys/"+k.Key.Reveal(), map[string]any{"name": "renamed"}), same
 		}},
 		{"DELETE /access-keys/{key of P}", rmW(200, 403, 403, 404, 404, 403, 404), errAKNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
 			k := fx.newAccessKey(t, P)
 			same := fx.same(t, accessKeys)
-			return fx.as(t, c, "DELETE", "/access-keys/"+k.Key, nil), rmAll(same, fx.works(k.Key))
+			return fx.as(t, c, "DELETE", "/access-keys/"+k.Key.Reveal(), nil), rmAll(same, fx.works(k.Key.Reveal()))
 		}},
 		{"PATCH /access-keys/{deactivated key of P}/reactivate", rmW(200, 403, 403, 404, 404, 403, 404), errAKNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
 			k := fx.newAccessKey(t, P)
-			fx.adm(t, "DELETE", "/access-keys/"+k.Key, nil, 200)
+			fx.adm(t, "DELETE", "/access-keys/"+k.Key.Reveal(), nil, 200)
 			same := fx.same(t, accessKeys)
-			return fx.as(t, c, "PATCH", "/access-keys/"+k.Key+"/reactivate", nil), same
+			return fx.as(t, c, "PATCH", "/access-keys/"+k.Key.Reveal()+"/reactivate", nil), same
 		}},
 		{"PATCH /access-keys/{key of A}", rmW(200, 403, 403, 404, 404, 404, 404), errAKNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
 			k := fx.newAccessKey(t, "")
 			same := fx.same(t, accessKeys)
-			return fx.as(t, c, "PATCH", "/access-keys/"+k.Key, map[string]any{"name": "renamed"}), same
+			return fx.as(t, c, "PATCH", "/access-keys/"+k.Key.Reveal(), map[string]any{"name": "renamed"}), same
 		}},
 		{"DELETE /access-keys/{key of A}", rmW(200, 403, 403, 404, 404, 404, 404), errAKNotFound, func(t *testing.T, c rmCaller) (*response, func(*testing.T)) {
 			k := fx.newAccessKey(t, "")
 			same := fx.same(t, accessKeys)
-			return fx.as(t, c, "DELETE", "/access-keys/"+k.Key, nil), rmAll(same, fx.works(k.Key))
+			return fx.as(t, c, "DELETE", "/access-keys/"+k.Key.Reveal(), nil), rmAll(same, fx.works(k.Key.Reveal()))
 		}},
 
 		// Projects: everyone in A reads those they reach; admins manage.
@@ -439,7 +439,7 @@ func (fx *rmFixture) ops() []rmOp {
 			p := fx.newProject(t, fx.name("project"))
 			k := fx.newKey(t, p.ID)
 			same := fx.same(t, "/projects/"+p.ID)
-			return fx.asIn(t, c, p.ID, "DELETE", "/projects/"+p.ID, nil), rmAll(same, fx.verifies(k.Key))
+			return fx.asIn(t, c, p.ID, "DELETE", "/projects/"+p.ID, nil), rmAll(same, fx.verifies(k.Key.Reveal()))
 		}},
 
 		// People and roles: admins manage.
@@ -610,7 +610,7 @@ func (fx *rmFixture) ops() []rmOp {
 				id = a.ID
 			}
 			same := fx.same(t, "/accounts/"+A)
-			return fx.as(t, c, "DELETE", "/accounts/"+id, nil), rmAll(same, fx.verifies(fx.key.Key), fx.works(fx.pkey))
+			return fx.as(t, c, "DELETE", "/accounts/"+id, nil), rmAll(same, fx.verifies(fx.key.Key.Reveal()), fx.works(fx.pkey))
 		}},
 	}
 }

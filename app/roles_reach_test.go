@@ -25,7 +25,7 @@ func (fx *rmFixture) viewerSeesNoAccessKeys(t *testing.T) {
 		r := fx.as(t, rmViewer, "GET", path, nil).want(t, 403)
 		matchJSON(t, r.Body, errForbidden)
 	}
-	for _, k := range []string{fx.pkey, akQ.Key} {
+	for _, k := range []string{fx.pkey, akQ.Key.Reveal()} {
 		for _, rq := range []struct {
 			method, path string
 			body         any
@@ -42,7 +42,7 @@ func (fx *rmFixture) viewerSeesNoAccessKeys(t *testing.T) {
 	for _, path := range []string{"/accounts", "/accounts/" + fx.A, "/projects?accountId=" + fx.A, "/projects/" + fx.P.ID,
 		"/user-roles", "/teammates?accountId=" + fx.A, "/webhooks?accountId=" + fx.A, "/notifications", "/api-keys?projectId=" + fx.P.ID} {
 		body := string(fx.as(t, rmViewer, "GET", path, nil).want(t, 200).Body)
-		for _, k := range []string{fx.pkey, akQ.Key, fx.s.AccessKey} {
+		for _, k := range []string{fx.pkey, akQ.Key.Reveal(), fx.s.AccessKey} {
 			if strings.Contains(body, k) {
 				t.Errorf("GET %s shows a viewer an access key: %s", path, body)
 			}
@@ -92,7 +92,7 @@ func (fx *rmFixture) projectKeyReach(t *testing.T) {
 		return ns
 	}
 	unchanged := fx.same(t, "/notifications?limit=1000")
-	for _, cred := range []struct{ name, key string }{{"project key", fx.pkey}, {"MCP server of P", mcp.Token}} {
+	for _, cred := range []struct{ name, key string }{{"project key", fx.pkey}, {"MCP server of P", mcp.Token.Reveal()}} {
 		t.Run(cred.name, func(t *testing.T) {
 			get := func(path string) *response { return fx.s.withT(t).callAs(cred.key, "GET", path, nil) }
 			ns := notices(t, get)
@@ -146,10 +146,10 @@ func (fx *rmFixture) projectKeyReach(t *testing.T) {
 	}
 	// An account-level key, an admin of A, sees all three.
 	ak := fx.newAccessKey(t, "")
-	if seen := ids(notices(t, func(path string) *response { return fx.s.withT(t).callAs(ak.Key, "GET", path, nil) })); !seen[ofP.ID] || !seen[ofQ.ID] || !seen[account.ID] {
+	if seen := ids(notices(t, func(path string) *response { return fx.s.withT(t).callAs(ak.Key.Reveal(), "GET", path, nil) })); !seen[ofP.ID] || !seen[ofQ.ID] || !seen[account.ID] {
 		t.Errorf("an account-level key misses one of %s, %s, %s", ofP.ID, ofQ.ID, account.ID)
 	}
-	fx.s.withT(t).callAs(ak.Key, "GET", "/teammates?accountId="+fx.A, nil).want(t, 200)
+	fx.s.withT(t).callAs(ak.Key.Reveal(), "GET", "/teammates?accountId="+fx.A, nil).want(t, 200)
 }
 
 // narrowedToQ: a user narrowed to Q does not see P at all (404 by path, 403
@@ -169,11 +169,11 @@ func (fx *rmFixture) narrowedToQ(t *testing.T) {
 	}{
 		{"GET", "/projects/" + fx.P.ID, nil, errProjNotFound},
 		{"PATCH", "/projects/" + fx.P.ID, map[string]any{"name": "narrowed's"}, errProjNotFound},
-		{"GET", "/api-keys/" + fx.key.Key, nil, errKeyNotFound},
-		{"PATCH", "/api-keys/" + fx.key.Key, map[string]any{"name": "narrowed's"}, errKeyNotFound},
-		{"DELETE", "/api-keys/" + fx.key.Key, nil, errKeyNotFound},
-		{"POST", "/api-keys/" + fx.key.Key + "/rotate", nil, errKeyNotFound},
-		{"POST", "/api-keys/auth/" + fx.key.Key, nil, errInvalidKey},
+		{"GET", ("/api-keys/" + fx.key.Key).Reveal(), nil, errKeyNotFound},
+		{"PATCH", ("/api-keys/" + fx.key.Key).Reveal(), map[string]any{"name": "narrowed's"}, errKeyNotFound},
+		{"DELETE", ("/api-keys/" + fx.key.Key).Reveal(), nil, errKeyNotFound},
+		{"POST", ("/api-keys/" + fx.key.Key + "/rotate").Reveal(), nil, errKeyNotFound},
+		{"POST", ("/api-keys/auth/" + fx.key.Key).Reveal(), nil, errInvalidKey},
 		{"GET", "/webhooks/" + hookP.ID, nil, rmErrWebhookNotFound},
 		{"DELETE", "/webhooks/" + hookP.ID, nil, rmErrWebhookNotFound},
 		{"GET", "/webhooks/" + fx.hook.ID + "/deliveries", nil, rmErrWebhookNotFound},
@@ -211,7 +211,7 @@ func (fx *rmFixture) narrowedToQ(t *testing.T) {
 		matchJSON(t, r.Body, errForbidden)
 	}
 	keysOfP(t)
-	fx.verifies(fx.key.Key)(t)
+	fx.verifies(fx.key.Key.Reveal())(t)
 
 	// Its projects are Q alone.
 	var ps []keyway.Project
@@ -237,15 +237,15 @@ func (fx *rmFixture) narrowedToQ(t *testing.T) {
 	if len(listed) != 3 {
 		t.Errorf("the default project lists %d keys, want Q's 3", len(listed))
 	}
-	fx.as(t, c, "GET", "/api-keys/"+keyQ.Key, nil).want(t, 200)
-	fx.as(t, c, "POST", "/api-keys/auth/"+keyQ.Key, nil).want(t, 200)
-	fx.as(t, c, "PATCH", "/api-keys/"+keyQ.Key, map[string]any{"name": "renamed by narrowed"}).want(t, 200)
+	fx.as(t, c, "GET", "/api-keys/"+keyQ.Key.Reveal(), nil).want(t, 200)
+	fx.as(t, c, "POST", "/api-keys/auth/"+keyQ.Key.Reveal(), nil).want(t, 200)
+	fx.as(t, c, "PATCH", "/api-keys/"+keyQ.Key.Reveal(), map[string]any{"name": "renamed by narrowed"}).want(t, 200)
 	var rotated keyway.APIKey
-	fx.as(t, c, "POST", "/api-keys/"+keyQ.Key+"/rotate", nil).want(t, 201).decode(t, &rotated)
-	fx.as(t, c, "DELETE", "/api-keys/"+rotated.Key, nil).want(t, 200)
-	fx.as(t, c, "PATCH", "/api-keys/"+rotated.Key+"/reactivate", nil).want(t, 200)
+	fx.as(t, c, "POST", "/api-keys/"+keyQ.Key.Reveal()+"/rotate", nil).want(t, 201).decode(t, &rotated)
+	fx.as(t, c, "DELETE", "/api-keys/"+rotated.Key.Reveal(), nil).want(t, 200)
+	fx.as(t, c, "PATCH", "/api-keys/"+rotated.Key.Reveal()+"/reactivate", nil).want(t, 200)
 	var got keyway.APIKey
-	fx.adm(t, "GET", "/api-keys/"+rotated.Key, nil, 200).decode(t, &got)
+	fx.adm(t, "GET", "/api-keys/"+rotated.Key.Reveal(), nil, 200).decode(t, &got)
 	if got.Name != "renamed by narrowed" || !got.IsActive {
 		t.Errorf("Q's key after the narrowed user's changes: %+v", got)
 	}
@@ -283,7 +283,7 @@ func (fx *rmFixture) narrowedToQ(t *testing.T) {
 			t.Errorf("GET %s as the narrowed user misses %s: %+v", path, akQ.Key, aks)
 		}
 	}
-	r := fx.as(t, c, "PATCH", "/access-keys/"+akQ.Key, map[string]any{"name": "narrowed's"}).want(t, 403)
+	r := fx.as(t, c, "PATCH", "/access-keys/"+akQ.Key.Reveal(), map[string]any{"name": "narrowed's"}).want(t, 403)
 	matchJSON(t, r.Body, errForbidden)
 	fx.as(t, c, "GET", "/teammates?accountId="+fx.A+"&projectId="+Q, nil).want(t, 200)
 }
@@ -315,19 +315,19 @@ func (fx *rmFixture) otherAccounts(t *testing.T) {
 	}
 	key, hook := fx.key.Key, fx.hook.ID
 	common := []probe{
-		{"GET", "/api-keys/" + key, "/api-keys/" + unknownKey, nil},
-		{"PATCH", "/api-keys/" + key, "/api-keys/" + unknownKey, map[string]any{"name": "theirs"}},
-		{"DELETE", "/api-keys/" + key, "/api-keys/" + unknownKey, nil},
-		{"PATCH", "/api-keys/" + key + "/reactivate", "/api-keys/" + unknownKey + "/reactivate", nil},
-		{"POST", "/api-keys/" + key + "/rotate", "/api-keys/" + unknownKey + "/rotate", nil},
-		{"POST", "/api-keys/auth/" + key, "/api-keys/auth/" + unknownKey, nil},
-		{"GET", "/api-keys/auth/" + key, "/api-keys/auth/" + unknownKey, nil},
+		{"GET", ("/api-keys/" + key).Reveal(), "/api-keys/" + unknownKey, nil},
+		{"PATCH", ("/api-keys/" + key).Reveal(), "/api-keys/" + unknownKey, map[string]any{"name": "theirs"}},
+		{"DELETE", ("/api-keys/" + key).Reveal(), "/api-keys/" + unknownKey, nil},
+		{"PATCH", ("/api-keys/" + key + "/reactivate").Reveal(), "/api-keys/" + unknownKey + "/reactivate", nil},
+		{"POST", ("/api-keys/" + key + "/rotate").Reveal(), "/api-keys/" + unknownKey + "/rotate", nil},
+		{"POST", ("/api-keys/auth/" + key).Reveal(), "/api-keys/auth/" + unknownKey, nil},
+		{"GET", ("/api-keys/auth/" + key).Reveal(), "/api-keys/auth/" + unknownKey, nil},
 		{"GET", "/projects/" + fx.P.ID, "/projects/" + unknown, nil},
 		{"PATCH", "/projects/" + fx.P.ID, "/projects/" + unknown, map[string]any{"name": "theirs"}},
 		{"DELETE", "/projects/" + fx.P.ID, "/projects/" + unknown, nil},
-		{"PATCH", "/access-keys/" + ak.Key, "/access-keys/" + unknownAK, map[string]any{"name": "theirs"}},
-		{"DELETE", "/access-keys/" + ak.Key, "/access-keys/" + unknownAK, nil},
-		{"PATCH", "/access-keys/" + ak.Key + "/reactivate", "/access-keys/" + unknownAK + "/reactivate", nil},
+		{"PATCH", ("/access-keys/" + ak.Key).Reveal(), "/access-keys/" + unknownAK, map[string]any{"name": "theirs"}},
+		{"DELETE", ("/access-keys/" + ak.Key).Reveal(), "/access-keys/" + unknownAK, nil},
+		{"PATCH", ("/access-keys/" + ak.Key + "/reactivate").Reveal(), "/access-keys/" + unknownAK + "/reactivate", nil},
 		{"GET", "/webhooks/" + hook, "/webhooks/" + unknown, nil},
 		{"PATCH", "/webhooks/" + hook, "/webhooks/" + unknown, map[string]any{"name": "theirs"}},
 		{"DELETE", "/webhooks/" + hook, "/webhooks/" + unknown, nil},
@@ -418,8 +418,8 @@ func (fx *rmFixture) otherAccounts(t *testing.T) {
 	for _, check := range watch {
 		check(t)
 	}
-	fx.verifies(fx.key.Key)(t)
-	fx.works(ak.Key)(t)
+	fx.verifies(fx.key.Key.Reveal())(t)
+	fx.works(ak.Key.Reveal())(t)
 }
 
 // expiredTokens: a user token lasts 15 minutes; past them every user
@@ -431,7 +431,7 @@ func (fx *rmFixture) expiredTokens(t *testing.T) {
 	for _, c := range users {
 		fx.as(t, c, "GET", "/accounts", nil).want(t, 200)
 	}
-	keyW := string(fx.adm(t, "GET", "/api-keys/"+fx.key.Key, nil, 200).Body)
+	keyW := string(fx.adm(t, "GET", "/api-keys/"+fx.key.Key.Reveal(), nil, 200).Body)
 	fx.s.Clock.Advance(2 * time.Second)
 	for _, c := range users {
 		for _, rq := range []struct {
@@ -440,9 +440,9 @@ func (fx *rmFixture) expiredTokens(t *testing.T) {
 		}{
 			{"GET", "/accounts", nil},
 			{"GET", "/user-roles", nil},
-			{"GET", "/api-keys/" + fx.key.Key, nil},
-			{"PATCH", "/api-keys/" + fx.key.Key, map[string]any{"name": "too late"}},
-			{"POST", "/api-keys/auth/" + fx.key.Key, nil},
+			{"GET", ("/api-keys/" + fx.key.Key).Reveal(), nil},
+			{"PATCH", ("/api-keys/" + fx.key.Key).Reveal(), map[string]any{"name": "too late"}},
+			{"POST", ("/api-keys/auth/" + fx.key.Key).Reveal(), nil},
 			{"POST", "/accounts", map[string]any{"name": "too late"}},
 			{"POST", "/projects", map[string]any{"name": "too late", "accountId": fx.A, "env": "live"}},
 		} {
@@ -457,15 +457,15 @@ func (fx *rmFixture) expiredTokens(t *testing.T) {
 	// Access keys do not expire.
 	fx.as(t, rmProjectKey, "GET", "/projects/"+fx.P.ID, nil).want(t, 200)
 	fx.as(t, rmBootstrap, "GET", "/accounts", nil).want(t, 200)
-	if r := fx.as(t, rmProjectKey, "GET", "/api-keys/"+fx.key.Key, nil).want(t, 200); string(r.Body) != keyW {
+	if r := fx.as(t, rmProjectKey, "GET", "/api-keys/"+fx.key.Key.Reveal(), nil).want(t, 200); string(r.Body) != keyW {
 		t.Errorf("a refused PATCH changed the key: %s, was %s", r.Body, keyW)
 	}
 	// A refresh brings the admin back.
 	admin := fx.people[rmAdmin]
 	var tok keyway.Tokens
-	fx.s.withT(t).callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": admin.Tokens.AccessToken, "refresh_token": admin.Tokens.RefreshToken}).
+	fx.s.withT(t).callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": admin.Tokens.AccessToken.Reveal(), "refresh_token": admin.Tokens.RefreshToken.Reveal()}).
 		want(t, 201).decode(t, &tok)
-	fx.s.withT(t).callAs("", "GET", "/accounts/"+fx.A, nil, "Authorization", "Bearer "+tok.AccessToken).want(t, 200)
+	fx.s.withT(t).callAs("", "GET", "/accounts/"+fx.A, nil, "Authorization", "Bearer "+tok.AccessToken.Reveal()).want(t, 200)
 }
 
 // expect sends each request as p and checks its status, and the exact
@@ -513,14 +513,14 @@ func (fx *rmFixture) strongestGrant(t *testing.T) {
 	}{{"viewer of A, user of P", up, 403, 403}, {"user of A, viewer of P", down, 200, 201}} {
 		kp, kq := fx.newKey(t, fx.P.ID), fx.newKey(t, fx.Q.ID)
 		fx.expect(t, who.name, who.p, []rmRequest{
-			{"PATCH", "/api-keys/" + kp.Key, map[string]any{"name": "changed"}, 200, ""},
-			{"POST", "/api-keys/" + kp.Key + "/rotate", nil, 201, ""},
+			{"PATCH", ("/api-keys/" + kp.Key).Reveal(), map[string]any{"name": "changed"}, 200, ""},
+			{"POST", ("/api-keys/" + kp.Key + "/rotate").Reveal(), nil, 201, ""},
 			{"POST", "/api-keys", map[string]any{"name": "made", "projectId": fx.P.ID}, 201, ""},
 			{"POST", "/webhooks", fx.webhookBody(), 201, ""},
 			{"GET", "/access-keys?accountId=" + fx.A + "&projectId=" + fx.P.ID, nil, 200, ""},
-			{"PATCH", "/api-keys/" + kq.Key, map[string]any{"name": "changed"}, who.wantQ, ""},
+			{"PATCH", ("/api-keys/" + kq.Key).Reveal(), map[string]any{"name": "changed"}, who.wantQ, ""},
 			{"POST", "/api-keys", map[string]any{"name": "made", "projectId": fx.Q.ID}, who.wantQCreate, ""},
-			{"GET", "/api-keys/" + kq.Key, nil, 200, ""},
+			{"GET", ("/api-keys/" + kq.Key).Reveal(), nil, 200, ""},
 			// Never an admin anywhere.
 			{"POST", "/access-keys", map[string]any{"name": "made", "accountId": fx.A, "projectId": fx.P.ID}, 403, ""},
 			{"PATCH", "/projects/" + fx.P.ID, map[string]any{"name": "changed"}, 403, ""},
@@ -550,7 +550,7 @@ func (fx *rmFixture) adminOfQ(t *testing.T) {
 		// The account's, or P's.
 		{"POST", "/access-keys", map[string]any{"name": "account's", "accountId": fx.A}, 403, ""},
 		{"GET", "/access-keys?accountId=" + fx.A + "&projectId=" + fx.P.ID, nil, 403, ""},
-		{"PATCH", "/access-keys/" + accountKey.Key, map[string]any{"name": "changed"}, 404, errAKNotFound},
+		{"PATCH", ("/access-keys/" + accountKey.Key).Reveal(), map[string]any{"name": "changed"}, 404, errAKNotFound},
 		{"PATCH", "/access-keys/" + fx.pkey, map[string]any{"name": "changed"}, 404, errAKNotFound},
 		{"POST", "/projects", map[string]any{"name": "q admin's", "accountId": fx.A, "env": "live"}, 403, ""},
 		{"GET", "/projects/" + fx.P.ID, nil, 404, errProjNotFound},

@@ -95,7 +95,7 @@ func TestShutdownFlushesUsage(t *testing.T) {
 	p := s.newProject("p", "live")
 	k := s.newKey(p.ID, map[string]any{"rateLimitConfigs": map[string]any{"rateLimit": 3, "rateLimitTtl": 60}})
 	for range 5 {
-		s.call("POST", "/api-keys/auth/"+k.Key, nil)
+		s.call("POST", "/api-keys/auth/"+k.Key.Reveal(), nil)
 	}
 	if err := s.App.Close(context.Background()); err != nil {
 		t.Fatal(err)

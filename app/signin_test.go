@@ -213,14 +213,14 @@ func wantTokens(t testing.TB, r *response) keyway.Tokens {
 	}
 	var tok keyway.Tokens
 	r.decode(t, &tok)
-	if tok.TokenType != "Bearer" || tok.ExpiresIn != 900 || !strings.HasPrefix(tok.RefreshToken, "rt_") || strings.Count(tok.AccessToken, ".") != 2 {
+	if tok.TokenType != "Bearer" || tok.ExpiresIn != 900 || !strings.HasPrefix(tok.RefreshToken.Reveal(), "rt_") || strings.Count(tok.AccessToken.Reveal(), ".") != 2 {
 		t.Fatalf("tokens %+v", tok)
 	}
 	return tok
 }
 
 func bearer(tok keyway.Tokens) []string {
-	return []string{"Authorization", "Bearer " + tok.AccessToken}
+	return []string{"Authorization", ("Bearer " + tok.AccessToken).Reveal()}
 }
 
 // userOf names the user a token belongs to, with their accounts.
@@ -913,7 +913,7 @@ func TestExpiredAccessToken(t *testing.T) {
 		s.Clock.Advance(2 * time.Second)
 		p.as(s, t, "GET", "/accounts", nil).want(t, 401).wantJSON(t, errUnauthorized)
 		p.as(s, t, "GET", "/user-roles", nil).want(t, 401)
-		tok := wantTokens(t, s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": p.Tokens.AccessToken, "refresh_token": p.Tokens.RefreshToken}))
+		tok := wantTokens(t, s.callAs("", "POST", "/auth/refresh-access-token", map[string]any{"access_token": p.Tokens.AccessToken.Reveal(), "refresh_token": p.Tokens.RefreshToken.Reveal()}))
 		s.callAs("", "GET", "/accounts", nil, bearer(tok)...).want(t, 200)
 	})
 }

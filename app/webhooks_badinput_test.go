@@ -339,12 +339,12 @@ func TestWebhookUpdateBadInput(t *testing.T) {
 		// The stored settings are the ones deliveries use.
 		p := s.newProject("p", "live")
 		k := s.newKey(p.ID, nil)
-		whAwaitKey(t, rcv, keyway.TopicAPIKeyCreated, k.Key)
+		whAwaitKey(t, rcv, keyway.TopicAPIKeyCreated, k.Key.Reveal())
 		d := rcv.deliveries()[0]
 		if d.method != "PATCH" || d.header.Get("X-Final") != "yes" || d.header.Get("X-Orig") != "" || d.header.Get("X-A") != "" {
 			t.Fatalf("delivery after the updates: %s with headers %v", d.method, d.header)
 		}
-		d.verify(t, w.Secret, s.Clock.Now())
+		d.verify(t, w.Secret.Reveal(), s.Clock.Now())
 		if n := len(rcv2.deliveries()); n != 0 {
 			t.Fatalf("the webhook's former url got %d deliveries", n)
 		}
@@ -364,10 +364,10 @@ func TestWebhookPausedByUpdateMissesEvents(t *testing.T) {
 		s.call("PATCH", "/webhooks/"+w.ID, map[string]any{"status": "live"}).want(t, 200)
 		s.Clock.Advance(time.Millisecond)
 		heard := s.newKey(p.ID, map[string]any{"name": "when live"})
-		whAwaitKey(t, rcv, keyway.TopicAPIKeyCreated, heard.Key)
+		whAwaitKey(t, rcv, keyway.TopicAPIKeyCreated, heard.Key.Reveal())
 		s.whAwaitDelivered(t, "", w.ID, 1)
 		for _, got := range whKeys(t, rcv) {
-			if strings.HasSuffix(got, missed.Key) {
+			if strings.HasSuffix(got, missed.Key.Reveal()) {
 				t.Fatal("an event emitted while the webhook was paused was delivered")
 			}
 		}
@@ -388,7 +388,7 @@ func TestWebhookDeleteAndList(t *testing.T) {
 		proj := s.newWebhook(t, control.URL, []string{keyway.TopicProjectUpdated}, nil)
 		cW, uW, pW := s.get("/webhooks/"+created.ID), s.get("/webhooks/"+updated.ID), s.get("/webhooks/"+proj.ID)
 		k := s.newKey(p.ID, nil)
-		whAwaitKey(t, rcv, keyway.TopicAPIKeyCreated, k.Key)
+		whAwaitKey(t, rcv, keyway.TopicAPIKeyCreated, k.Key.Reveal())
 		ds := s.whAwaitDelivered(t, "", created.ID, 1)
 		path := "/webhooks/" + created.ID
 		run(t, s, []scenario{
@@ -411,10 +411,10 @@ func TestWebhookDeleteAndList(t *testing.T) {
 		})
 		// A deleted webhook receives nothing: the control, made after, arrives.
 		s.Clock.Advance(time.Millisecond)
-		s.call("DELETE", "/api-keys/"+k.Key, nil).want(t, 200) // api-key.deleted: only the deleted webhook listened
+		s.call("DELETE", "/api-keys/"+k.Key.Reveal(), nil).want(t, 200) // api-key.deleted: only the deleted webhook listened
 		s.Clock.Advance(time.Millisecond)
 		k2 := s.newKey(p.ID, nil)
-		whAwaitKey(t, control, keyway.TopicAPIKeyCreated, k2.Key)
+		whAwaitKey(t, control, keyway.TopicAPIKeyCreated, k2.Key.Reveal())
 		if got := whKeys(t, rcv); len(got) != 1 {
 			t.Fatalf("the deleted webhook got %v after its deletion", got)
 		}

@@ -59,7 +59,7 @@ func TestWebhookGivesUpThenRetriesOnRequest(t *testing.T) {
 		// Long after any backoff, nothing more is sent. The control event,
 		// made after, arrives first.
 		s.Clock.Advance(10 * time.Minute)
-		s.call("PATCH", "/api-keys/"+k.Key, map[string]any{"name": "control"}).want(t, 200)
+		s.call("PATCH", "/api-keys/"+k.Key.Reveal(), map[string]any{"name": "control"}).want(t, 200)
 		control.await(t, 1)
 		if n := len(rcv.deliveries()); n != 2 {
 			t.Fatalf("the receiver got %d sends, want 2: the delivery was not given up", n)
@@ -90,7 +90,7 @@ func TestWebhookGivesUpThenRetriesOnRequest(t *testing.T) {
 		}
 		// Every send is the same event, identically signed but for the time.
 		for i, at := range []time.Time{t0, t1, t2} {
-			got[i].verify(t, w.Secret, at)
+			got[i].verify(t, w.Secret.Reveal(), at)
 			if got[i].header.Get("webhook-id") != d.EventID || string(got[i].body) != string(got[0].body) {
 				t.Fatalf("send %d: webhook-id %s, body %s; want event %s and the first send's body", i+1, got[i].header.Get("webhook-id"), got[i].body, d.EventID)
 			}
@@ -100,7 +100,7 @@ func TestWebhookGivesUpThenRetriesOnRequest(t *testing.T) {
 		s.Clock.Advance(time.Second)
 		s.call("POST", "/webhooks/"+w.ID+"/deliveries/"+d.ID+"/retry", nil).want(t, 201)
 		got = rcv.await(t, 4)
-		got[3].verify(t, w.Secret, s.Clock.Now())
+		got[3].verify(t, w.Secret.Reveal(), s.Clock.Now())
 		keywaytest.EventuallyShows(t, "the retried delivery delivered after 4 attempts", func() (bool, string) {
 			ds := s.whDeliveries(t, "", w.ID)
 			return len(ds) == 1 && ds[0].State == keyway.DeliveryDelivered && ds[0].Attempts == 4, fmt.Sprintf("deliveries %+v", ds)
@@ -137,7 +137,7 @@ func TestWebhookPendingRetryFollowsTheWebhook(t *testing.T) {
 		// Long past the retry, the control event (made after) arrives and
 		// neither retry has been sent.
 		s.Clock.Advance(time.Minute)
-		s.call("PATCH", "/api-keys/"+k.Key, map[string]any{"name": "control"}).want(t, 200)
+		s.call("PATCH", "/api-keys/"+k.Key.Reveal(), map[string]any{"name": "control"}).want(t, 200)
 		control.await(t, 1)
 		if n, m := len(paused.deliveries()), len(deleted.deliveries()); n != 1 || m != 1 {
 			t.Fatalf("after pause/delete: paused webhook got %d sends, deleted one %d; want 1 each", n, m)
@@ -151,7 +151,7 @@ func TestWebhookPendingRetryFollowsTheWebhook(t *testing.T) {
 		if d := s.whAwaitState(t, wp.ID, keyway.DeliveryDelivered); d.Attempts != 2 {
 			t.Fatalf("delivery %+v", d)
 		}
-		s.call("PATCH", "/api-keys/"+k.Key, map[string]any{"name": "control 2"}).want(t, 200)
+		s.call("PATCH", "/api-keys/"+k.Key.Reveal(), map[string]any{"name": "control 2"}).want(t, 200)
 		control.await(t, 2)
 		if m := len(deleted.deliveries()); m != 1 {
 			t.Fatalf("the deleted webhook got %d sends, want 1", m)

@@ -129,7 +129,7 @@ func TestWebhookScopeBetweenAccounts(t *testing.T) {
 
 		// One delivery each, so there are delivery ids to aim at.
 		myKey := s.newKey(p.ID, nil)
-		whAwaitKey(t, mineRcv, keyway.TopicAPIKeyCreated, myKey.Key)
+		whAwaitKey(t, mineRcv, keyway.TopicAPIKeyCreated, myKey.Key.Reveal())
 		s.Clock.Advance(time.Millisecond)
 		// The control: their event, made after mine, reaches their receiver.
 		var theirKey struct{ Key string }
@@ -242,8 +242,8 @@ func TestWebhookScopeBetweenAccounts(t *testing.T) {
 		// webhook listens to updates (their own update, made after, is the
 		// control).
 		s.Clock.Advance(time.Millisecond)
-		s.call("PATCH", "/api-keys/"+myKey.Key, map[string]any{"name": "renamed"}).want(t, 200)
-		whAwaitKey(t, mineRcv, keyway.TopicAPIKeyUpdated, myKey.Key)
+		s.call("PATCH", "/api-keys/"+myKey.Key.Reveal(), map[string]any{"name": "renamed"}).want(t, 200)
+		whAwaitKey(t, mineRcv, keyway.TopicAPIKeyUpdated, myKey.Key.Reveal())
 		s.Clock.Advance(time.Millisecond)
 		s.callAs(other, "PATCH", "/api-keys/"+theirKey.Key, map[string]any{"name": "renamed"}).want(t, 200)
 		whAwaitKey(t, theirRcv, keyway.TopicAPIKeyUpdated, theirKey.Key)
@@ -361,21 +361,21 @@ func TestWebhookScopeBetweenProjects(t *testing.T) {
 		s.Clock.Advance(time.Millisecond)
 		var kA2 keyway.APIKey // all, a: control for a; made by a's own key
 		s.callAs(pa, "POST", "/api-keys", map[string]any{"name": "a2"}).want(t, 201).decode(t, &kA2)
-		whAwaitKey(t, bRcv, keyway.TopicAPIKeyCreated, kB.Key)
-		whAwaitKey(t, aRcv, keyway.TopicAPIKeyCreated, kA2.Key)
-		for _, k := range []string{kA1.Key, kB.Key, kA2.Key} {
+		whAwaitKey(t, bRcv, keyway.TopicAPIKeyCreated, kB.Key.Reveal())
+		whAwaitKey(t, aRcv, keyway.TopicAPIKeyCreated, kA2.Key.Reveal())
+		for _, k := range []string{kA1.Key.Reveal(), kB.Key.Reveal(), kA2.Key.Reveal()} {
 			whAwaitKey(t, allRcv, keyway.TopicAPIKeyCreated, k)
 		}
 		whAwaitKey(t, allRcv, keyway.TopicAccessKeyCreated, ak)
 		created, akCreated := keyway.TopicAPIKeyCreated+" ", keyway.TopicAccessKeyCreated+" "
 		sorted := func(xs []string) []string { slices.Sort(xs); return xs }
-		if got, want := sorted(whKeys(t, aRcv)), sorted([]string{created + kA1.Key, created + kA2.Key}); !slices.Equal(got, want) {
+		if got, want := sorted(whKeys(t, aRcv)), sorted([]string{created + kA1.Key.Reveal(), created + kA2.Key.Reveal()}); !slices.Equal(got, want) {
 			t.Errorf("a's webhook got %v, want %v", got, want)
 		}
-		if got, want := whKeys(t, bRcv), []string{created + kB.Key}; !slices.Equal(got, want) {
+		if got, want := whKeys(t, bRcv), []string{created + kB.Key.Reveal()}; !slices.Equal(got, want) {
 			t.Errorf("b's webhook got %v, want %v", got, want)
 		}
-		if got, want := sorted(whKeys(t, allRcv)), sorted([]string{created + kA1.Key, created + kB.Key, created + kA2.Key, akCreated + ak}); !slices.Equal(got, want) {
+		if got, want := sorted(whKeys(t, allRcv)), sorted([]string{created + kA1.Key.Reveal(), created + kB.Key.Reveal(), created + kA2.Key.Reveal(), akCreated + ak}); !slices.Equal(got, want) {
 			t.Errorf("the account-wide webhook got %v, want %v", got, want)
 		}
 		s.whAwaitDelivered(t, "", all.ID, 4)

@@ -123,23 +123,23 @@ func TestWebhookDeliversEveryTopicSigned(t *testing.T) {
 		rcv := newReceiver(t)
 		p := s.newProject("p", "live")
 		w := s.newWebhook(t, rcv.URL+"/in", keyway.Topics, map[string]any{"customHeaders": map[string]string{"X-Team": "billing"}})
-		if !strings.HasPrefix(w.Secret, "whsec_") || w.Status != keyway.WebhookLive || len(w.Topics) != len(keyway.Topics) {
+		if !strings.HasPrefix(w.Secret.Reveal(), "whsec_") || w.Status != keyway.WebhookLive || len(w.Topics) != len(keyway.Topics) {
 			t.Fatalf("created webhook %+v", w)
 		}
 
-		k := s.newKey(p.ID, nil)                                                            // api-key.created
-		s.call("PATCH", "/api-keys/"+k.Key, map[string]any{"name": "renamed"}).want(t, 200) // api-key.updated
-		s.call("POST", "/api-keys/auth/"+k.Key, nil).want(t, 200)                           // api-key.firstUsed (flushed)
-		s.call("POST", "/api-keys/auth/"+k.Key, nil).want(t, 200)                           // not a second firstUsed
+		k := s.newKey(p.ID, nil)                                                                     // api-key.created
+		s.call("PATCH", "/api-keys/"+k.Key.Reveal(), map[string]any{"name": "renamed"}).want(t, 200) // api-key.updated
+		s.call("POST", "/api-keys/auth/"+k.Key.Reveal(), nil).want(t, 200)                           // api-key.firstUsed (flushed)
+		s.call("POST", "/api-keys/auth/"+k.Key.Reveal(), nil).want(t, 200)                           // not a second firstUsed
 		var rotated keyway.APIKey
-		s.call("POST", "/api-keys/"+k.Key+"/rotate", nil).want(t, 201).decode(t, &rotated) // api-key.rotated
-		s.call("DELETE", "/api-keys/"+rotated.Key, nil).want(t, 200)                       // api-key.deleted
-		s.call("PATCH", "/api-keys/"+rotated.Key+"/reactivate", nil).want(t, 200)          // api-key.reactivated
+		s.call("POST", "/api-keys/"+k.Key.Reveal()+"/rotate", nil).want(t, 201).decode(t, &rotated) // api-key.rotated
+		s.call("DELETE", "/api-keys/"+rotated.Key.Reveal(), nil).want(t, 200)                       // api-key.deleted
+		s.call("PATCH", "/api-keys/"+rotated.Key.Reveal()+"/reactivate", nil).want(t, 200)          // api-key.reactivated
 		var ak keyway.AccessKey
-		s.call("POST", "/access-keys", map[string]any{"name": "a"}).want(t, 201).decode(t, &ak) // access-key.created
-		s.call("PATCH", "/access-keys/"+ak.Key, map[string]any{"name": "b"}).want(t, 200)       // access-key.updated
-		s.call("DELETE", "/access-keys/"+ak.Key, nil).want(t, 200)                              // access-key.deleted
-		s.call("PATCH", "/projects/"+p.ID, map[string]any{"name": "q"}).want(t, 200)            // project.updated
+		s.call("POST", "/access-keys", map[string]any{"name": "a"}).want(t, 201).decode(t, &ak)    // access-key.created
+		s.call("PATCH", "/access-keys/"+ak.Key.Reveal(), map[string]any{"name": "b"}).want(t, 200) // access-key.updated
+		s.call("DELETE", "/access-keys/"+ak.Key.Reveal(), nil).want(t, 200)                        // access-key.deleted
+		s.call("PATCH", "/projects/"+p.ID, map[string]any{"name": "q"}).want(t, 200)               // project.updated
 
 		// A second firstUsed could only come from the flush of the second
 		// verification, which writes its event in the same transaction as
@@ -158,7 +158,7 @@ func TestWebhookDeliversEveryTopicSigned(t *testing.T) {
 				t.Fatalf("event %s delivered twice", e.ID)
 			}
 			ids[e.ID] = true
-			d.verify(t, w.Secret, s.Clock.Now())
+			d.verify(t, w.Secret.Reveal(), s.Clock.Now())
 			if d.method != "POST" || d.header.Get("X-Team") != "billing" || d.header.Get("Content-Type") != "application/json" {
 				t.Fatalf("delivery %s: method %s, headers %v", e.Topic, d.method, d.header)
 			}

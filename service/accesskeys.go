@@ -49,7 +49,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, c *keyway.Caller, in *key
 	}
 	now := s.now()
 	k := &keyway.AccessKey{
-		Key:          keycrypt.NewKey(AccessKeyPrefix(env)),
+		Key:          keyway.AccessKeySecret(keycrypt.NewKey(AccessKeyPrefix(env))),
 		Name:         in.Name,
 		AccountID:    accountID,
 		ProjectID:    projectID,

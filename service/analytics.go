@@ -223,7 +223,7 @@ func (s *Service) ExportUsage(ctx context.Context, c *keyway.Caller, q Analytics
 			}
 			for _, k := range keys {
 				for _, p := range k.Periods {
-					if err := write([]string{w.project.ID, k.Key, k.Name, deref(k.key.CustomAccountID), deref(k.key.CustomUserID), p.Period.String(),
+					if err := write([]string{w.project.ID, k.Key.Reveal(), k.Name, deref(k.key.CustomAccountID), deref(k.key.CustomUserID), p.Period.String(),
 						strconv.FormatInt(p.Successful, 10), strconv.FormatInt(p.Failed, 10), strconv.FormatInt(p.RateLimited, 10), strconv.FormatInt(p.Total, 10)}); err != nil {
 						return err
 					}

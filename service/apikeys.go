@@ -73,13 +73,13 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *keyway.Caller, in *keyway
 		UpdatedAt:       now,
 	}
 	if k.Key == "" {
-		k.Key = keycrypt.NewKey(string(p.Env) + "_")
+		k.Key = keyway.APIKeySecret(keycrypt.NewKey(string(p.Env) + "_"))
 	}
 	if err := s.store.CreateAPIKey(ctx, k, s.keyEvent(keyway.TopicAPIKeyCreated, k)); err != nil {
 		return nil, err
 	}
 	// A negative cache entry may remember this key string as unknown.
-	s.invalidate.APIKeyChanged(k.AccountID, k.Key)
+	s.invalidate.APIKeyChanged(k.AccountID, k.Key.Reveal())
 	return k, nil
 }
 
@@ -163,7 +163,7 @@ func (s *Service) updateAPIKey(ctx context.Context, c *keyway.Caller, key string
 	if err := s.store.UpdateAPIKey(ctx, k, s.keyEvent(keyway.TopicAPIKeyUpdated, k)); err != nil {
 		return nil, err
 	}
-	s.invalidate.APIKeyChanged(k.AccountID, oldKey, k.Key)
+	s.invalidate.APIKeyChanged(k.AccountID, oldKey.Reveal(), k.Key.Reveal())
 	return k, nil
 }
 
@@ -182,7 +182,7 @@ func (s *Service) deleteAPIKey(ctx context.Context, c *keyway.Caller, key string
 	if err := s.store.UpdateAPIKey(ctx, k, s.keyEvent(keyway.TopicAPIKeyDeleted, k)); err != nil {
 		return false, err
 	}
-	s.invalidate.APIKeyChanged(k.AccountID, k.Key)
+	s.invalidate.APIKeyChanged(k.AccountID, k.Key.Reveal())
 	return true, nil
 }
 
@@ -212,7 +212,7 @@ func (s *Service) reactivateAPIKey(ctx context.Context, c *keyway.Caller, key st
 	if err := s.store.UpdateAPIKey(ctx, k, s.keyEvent(keyway.TopicAPIKeyReactivated, k)); err != nil {
 		return nil, err
 	}
-	s.invalidate.APIKeyChanged(k.AccountID, k.Key)
+	s.invalidate.APIKeyChanged(k.AccountID, k.Key.Reveal())
 	return k, nil
 }
 
@@ -228,12 +228,12 @@ func (s *Service) rotateAPIKey(ctx context.Context, c *keyway.Caller, key string
 		return nil, err
 	}
 	oldKey := k.Key
-	k.Key = keycrypt.NewKey(string(k.Env) + "_")
+	k.Key = keyway.APIKeySecret(keycrypt.NewKey(string(k.Env) + "_"))
 	k.UpdatedAt = s.now()
 	if err := s.store.UpdateAPIKey(ctx, k, s.keyEvent(keyway.TopicAPIKeyRotated, k)); err != nil {
 		return nil, err
 	}
-	s.invalidate.APIKeyChanged(k.AccountID, oldKey, k.Key)
+	s.invalidate.APIKeyChanged(k.AccountID, oldKey.Reveal(), k.Key.Reveal())
 	return k, nil
 }
 

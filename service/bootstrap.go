@@ -21,7 +21,7 @@ func (s *Service) Bootstrap(ctx context.Context, accessKey string) (*keyway.Acce
 	if accessKey == "" {
 		accessKey = keycrypt.NewKey(AccessKeyPrefix(keyway.EnvLive))
 	}
-	k := &keyway.AccessKey{Key: accessKey, Name: "Bootstrap access key", AccountID: a.ID, IsActive: true, CreatedAt: now, UpdatedAt: now}
+	k := &keyway.AccessKey{Key: keyway.AccessKeySecret(accessKey), Name: "Bootstrap access key", AccountID: a.ID, IsActive: true, CreatedAt: now, UpdatedAt: now}
 	created, err := s.store.Bootstrap(ctx, a, k)
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)

@@ -43,7 +43,7 @@ func (s *Service) CreateMCPServer(ctx context.Context, c *keyway.Caller, in *key
 	actor, actorType := c.Actor()
 	srv := &keyway.MCPServer{
 		ID: newID(), Name: in.Name, AccountID: accountID, ProjectID: projectID, Config: normalConfig(in.Config),
-		ExpiresAt: in.ExpiresAt, IsActive: true, URL: m.url(), Token: token, TokenHash: hash[:],
+		ExpiresAt: in.ExpiresAt, IsActive: true, URL: m.url(), Token: keyway.Token(token), TokenHash: hash[:],
 		CreatedBy: actor, CreatedByType: actorType, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := m.Store.CreateMCPServer(ctx, srv); err != nil {

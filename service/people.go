@@ -68,7 +68,7 @@ func (s *Service) Signup(ctx context.Context, in *keyway.Signup) error {
 	if err := s.throttle(ctx, p, "signup", in.Email); err != nil {
 		return err
 	}
-	hash, err := p.Passwords.Hash(ctx, in.Password)
+	hash, err := p.Passwords.Hash(ctx, in.Password.Reveal())
 	if err != nil {
 		return hashFailed(err)
 	}
@@ -159,7 +159,7 @@ func (s *Service) Login(ctx context.Context, in *keyway.Login) (keyway.Tokens, e
 		// A user who signed in only through Firebase has no password.
 		u = nil
 	}
-	ok, err := turn.Check(ctx, in.Password, stored)
+	ok, err := turn.Check(ctx, in.Password.Reveal(), stored)
 	if err != nil {
 		return keyway.Tokens{}, hashFailed(fmt.Errorf("check password: %w", err))
 	}
@@ -195,7 +195,7 @@ func (s *Service) RefreshTokens(ctx context.Context, in *keyway.TokenRefresh) (k
 	if err := in.Validate(); err != nil {
 		return keyway.Tokens{}, err
 	}
-	digest, err := keycrypt.RefreshDigest(in.RefreshToken)
+	digest, err := keycrypt.RefreshDigest(in.RefreshToken.Reveal())
 	if err != nil {
 		return keyway.Tokens{}, keyway.ErrUnauthorized
 	}
@@ -248,7 +248,7 @@ func (s *Service) issueTokens(ctx context.Context, p *People, userID, family str
 	if err := p.Store.CreateRefreshToken(ctx, digest, userID, family, now, now.Add(p.RefreshTTL)); err != nil {
 		return keyway.Tokens{}, err
 	}
-	return keyway.Tokens{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", ExpiresIn: int(ttl / time.Second)}, nil
+	return keyway.Tokens{AccessToken: keyway.Token(access), RefreshToken: keyway.Token(refresh), TokenType: "Bearer", ExpiresIn: int(ttl / time.Second)}, nil
 }
 
 // UserCaller resolves a user token to its caller, with the user's roles in

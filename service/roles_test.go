@@ -117,29 +117,29 @@ func (m *matrix) rows() []matrixRow {
 			return err
 		}},
 		{"GetAPIKey of P", "ok ok ok 404 404 ok ok ok", keyway.ErrAPIKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
-			_, err := m.svc.GetAPIKey(m.ctx, c, m.key.Key)
+			_, err := m.svc.GetAPIKey(m.ctx, c, m.key.Key.Reveal())
 			return err
 		}},
 		{"UpdateAPIKey of P", "ok ok 403 404 404 ok ok ok", keyway.ErrAPIKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
 			k := m.apiKey(t, m.admin(t), P)
-			_, err := m.svc.UpdateAPIKey(m.ctx, c, k.Key, &keyway.APIKeyUpdate{Name: keyway.Optional[string]{Set: true, Value: "renamed"}})
+			_, err := m.svc.UpdateAPIKey(m.ctx, c, k.Key.Reveal(), &keyway.APIKeyUpdate{Name: keyway.Optional[string]{Set: true, Value: "renamed"}})
 			return err
 		}},
 		{"DeleteAPIKey of P", "ok ok 403 404 404 ok ok ok", keyway.ErrAPIKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
 			k := m.apiKey(t, m.admin(t), P)
-			_, err := m.svc.DeleteAPIKey(m.ctx, c, k.Key)
+			_, err := m.svc.DeleteAPIKey(m.ctx, c, k.Key.Reveal())
 			return err
 		}},
 		{"ReactivateAPIKey of P", "ok ok 403 404 404 ok ok ok", keyway.ErrAPIKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
 			k := m.apiKey(t, m.admin(t), P)
-			_, err := m.svc.DeleteAPIKey(m.ctx, m.admin(t), k.Key)
+			_, err := m.svc.DeleteAPIKey(m.ctx, m.admin(t), k.Key.Reveal())
 			must(t, err)
-			_, err = m.svc.ReactivateAPIKey(m.ctx, c, k.Key, nil)
+			_, err = m.svc.ReactivateAPIKey(m.ctx, c, k.Key.Reveal(), nil)
 			return err
 		}},
 		{"RotateAPIKey of P", "ok ok 403 404 404 ok ok ok", keyway.ErrAPIKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
 			k := m.apiKey(t, m.admin(t), P)
-			_, err := m.svc.RotateAPIKey(m.ctx, c, k.Key)
+			_, err := m.svc.RotateAPIKey(m.ctx, c, k.Key.Reveal())
 			return err
 		}},
 
@@ -168,24 +168,24 @@ func (m *matrix) rows() []matrixRow {
 		}},
 		{"RenameAccessKey of P", "ok 403 403 404 404 403 ok ok", keyway.ErrAccessKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
 			k := m.accessKey(t, m.admin(t), A, P)
-			_, err := m.svc.RenameAccessKey(m.ctx, c, k.Key, &keyway.Rename{Name: "renamed"})
+			_, err := m.svc.RenameAccessKey(m.ctx, c, k.Key.Reveal(), &keyway.Rename{Name: "renamed"})
 			return err
 		}},
 		{"DeactivateAccessKey of P", "ok 403 403 404 404 403 ok ok", keyway.ErrAccessKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
 			k := m.accessKey(t, m.admin(t), A, P)
-			return m.svc.DeactivateAccessKey(m.ctx, c, k.Key)
+			return m.svc.DeactivateAccessKey(m.ctx, c, k.Key.Reveal())
 		}},
 		{"ReactivateAccessKey of P", "ok 403 403 404 404 403 ok ok", keyway.ErrAccessKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
 			k := m.accessKey(t, m.admin(t), A, P)
-			must(t, m.svc.DeactivateAccessKey(m.ctx, m.admin(t), k.Key))
-			_, err := m.svc.ReactivateAccessKey(m.ctx, c, k.Key)
+			must(t, m.svc.DeactivateAccessKey(m.ctx, m.admin(t), k.Key.Reveal()))
+			_, err := m.svc.ReactivateAccessKey(m.ctx, c, k.Key.Reveal())
 			return err
 		}},
 		// An account-level key is of the account as a whole, out of sight
 		// of anything narrowed to a project.
 		{"RenameAccessKey of A", "ok 403 403 404 404 404 ok 404", keyway.ErrAccessKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
 			k := m.accessKey(t, m.admin(t), A, "")
-			_, err := m.svc.RenameAccessKey(m.ctx, c, k.Key, &keyway.Rename{Name: "renamed"})
+			_, err := m.svc.RenameAccessKey(m.ctx, c, k.Key.Reveal(), &keyway.Rename{Name: "renamed"})
 			return err
 		}},
 

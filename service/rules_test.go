@@ -90,7 +90,7 @@ func (w *world) rules() []rule {
 			return err
 		}, keyway.ErrForbidden},
 		{"a project key does not see another project's key", func(t *testing.T, w *world) error {
-			_, err := w.svc.GetAPIKey(w.ctx, w.projectKey, w.apiKey(t, w.admin, w.Q.ID).Key)
+			_, err := w.svc.GetAPIKey(w.ctx, w.projectKey, (w.apiKey(t, w.admin, w.Q.ID).Key).Reveal())
 			return err
 		}, keyway.ErrAPIKeyNotFound},
 		{"a project key does not list another project's keys", func(t *testing.T, w *world) error {
@@ -180,50 +180,50 @@ func (w *world) rules() []rule {
 		{"a custom key is taken in every project of its account", func(t *testing.T, w *world) error {
 			key := w.keyString()
 			w.customKey(t, w.admin, w.P.ID, key)
-			_, err := w.svc.CreateAPIKey(w.ctx, w.admin, &keyway.APIKeyCreate{Name: "again", ProjectID: w.Q.ID, Key: &key})
+			_, err := w.svc.CreateAPIKey(w.ctx, w.admin, &keyway.APIKeyCreate{Name: "again", ProjectID: w.Q.ID, Key: (*keyway.APIKeySecret)(&key)})
 			return err
 		}, conflict("API key already exists")},
 		{"another account may hold the same custom key", func(t *testing.T, w *world) error {
 			key := w.keyString()
 			w.customKey(t, w.admin, w.P.ID, key)
-			_, err := w.svc.CreateAPIKey(w.ctx, w.other, &keyway.APIKeyCreate{Name: "theirs", ProjectID: w.PB.ID, Key: &key})
+			_, err := w.svc.CreateAPIKey(w.ctx, w.other, &keyway.APIKeyCreate{Name: "theirs", ProjectID: w.PB.ID, Key: (*keyway.APIKeySecret)(&key)})
 			return err
 		}, nil},
 		{"a key cannot be renamed to a custom key its account holds", func(t *testing.T, w *world) error {
 			key := w.keyString()
 			w.customKey(t, w.admin, w.P.ID, key)
 			k := w.apiKey(t, w.admin, w.Q.ID)
-			_, err := w.svc.UpdateAPIKey(w.ctx, w.admin, k.Key, &keyway.APIKeyUpdate{Key: keyway.Optional[string]{Set: true, Value: key}})
+			_, err := w.svc.UpdateAPIKey(w.ctx, w.admin, k.Key.Reveal(), &keyway.APIKeyUpdate{Key: keyway.Optional[keyway.APIKeySecret]{Set: true, Value: keyway.APIKeySecret(key)}})
 			return err
 		}, conflict("API key already exists")},
 		{"a custom key has the form of a key", func(t *testing.T, w *world) error {
-			_, err := w.svc.CreateAPIKey(w.ctx, w.admin, &keyway.APIKeyCreate{Name: "short", ProjectID: w.P.ID, Key: ptr("short")})
+			_, err := w.svc.CreateAPIKey(w.ctx, w.admin, &keyway.APIKeyCreate{Name: "short", ProjectID: w.P.ID, Key: ptr[keyway.APIKeySecret]("short")})
 			return err
 		}, keyway.Invalid(fmt.Sprintf("key must be %d to %d characters of A-Z, a-z, 0-9, '-', '_', '.' or '~'", keyway.MinCustomKeyLen, keyway.MaxCustomKeyLen))},
 
 		// API keys and access keys: state changes that make no sense.
 		{"an active API key is not reactivated", func(t *testing.T, w *world) error {
-			_, err := w.svc.ReactivateAPIKey(w.ctx, w.admin, w.apiKey(t, w.admin, w.P.ID).Key, nil)
+			_, err := w.svc.ReactivateAPIKey(w.ctx, w.admin, (w.apiKey(t, w.admin, w.P.ID).Key).Reveal(), nil)
 			return err
 		}, conflict("API key is already active")},
 		{"an expired API key comes back without its expiry", func(t *testing.T, w *world) error {
 			k, err := w.svc.CreateAPIKey(w.ctx, w.admin, &keyway.APIKeyCreate{Name: "expiring", ProjectID: w.P.ID, Expiry: ptr(keyway.NewTime(w.clock.Now().Add(time.Hour)))})
 			must(t, err)
 			w.clock.Advance(2 * time.Hour)
-			k, err = w.svc.ReactivateAPIKey(w.ctx, w.admin, k.Key, nil)
+			k, err = w.svc.ReactivateAPIKey(w.ctx, w.admin, k.Key.Reveal(), nil)
 			if err == nil && (k.ExpiresAt != nil || !k.IsActive) {
 				return fmt.Errorf("reactivated with expiry %v, active %v", k.ExpiresAt, k.IsActive)
 			}
 			return err
 		}, nil},
 		{"an active access key is not reactivated", func(t *testing.T, w *world) error {
-			_, err := w.svc.ReactivateAccessKey(w.ctx, w.admin, w.accessKey(t, w.admin, w.A, w.P.ID).Key)
+			_, err := w.svc.ReactivateAccessKey(w.ctx, w.admin, (w.accessKey(t, w.admin, w.A, w.P.ID).Key).Reveal())
 			return err
 		}, conflict("Access key is already active")},
 		{"a deactivated access key is gone for deactivation", func(t *testing.T, w *world) error {
 			k := w.accessKey(t, w.admin, w.A, w.P.ID)
-			must(t, w.svc.DeactivateAccessKey(w.ctx, w.admin, k.Key))
-			return w.svc.DeactivateAccessKey(w.ctx, w.admin, k.Key)
+			must(t, w.svc.DeactivateAccessKey(w.ctx, w.admin, k.Key.Reveal()))
+			return w.svc.DeactivateAccessKey(w.ctx, w.admin, k.Key.Reveal())
 		}, keyway.ErrAccessKeyNotFound},
 		{"a revoked MCP server is not revoked again", func(t *testing.T, w *world) error {
 			srv := w.mcpServer(t, w.admin, w.A, "")
@@ -236,7 +236,7 @@ func (w *world) rules() []rule {
 			srv := w.mcpServer(t, w.admin, w.A, "")
 			_, err := w.svc.RevokeMCPServer(w.ctx, w.admin, srv.ID)
 			must(t, err)
-			_, err = w.svc.MCPServerCaller(w.ctx, srv.Token)
+			_, err = w.svc.MCPServerCaller(w.ctx, srv.Token.Reveal())
 			return err
 		}, keyway.ErrUnauthorized},
 		{"an MCP server does not expire in the past", func(t *testing.T, w *world) error {
@@ -365,7 +365,7 @@ func (w *world) rules() []rule {
 			srv := w.mcpServer(t, admin, a, "")
 			_, err := w.svc.DeleteAccount(w.ctx, admin, a)
 			must(t, err)
-			_, err = w.svc.MCPServerCaller(w.ctx, srv.Token)
+			_, err = w.svc.MCPServerCaller(w.ctx, srv.Token.Reveal())
 			return err
 		}, keyway.ErrUnauthorized},
 	}
@@ -393,7 +393,7 @@ func (w *world) keyString() string {
 // customKey creates an API key with a key string of the caller's choosing.
 func (w *world) customKey(t *testing.T, c *keyway.Caller, projectID, key string) {
 	t.Helper()
-	_, err := w.svc.CreateAPIKey(w.ctx, c, &keyway.APIKeyCreate{Name: w.name("custom"), ProjectID: projectID, Key: &key})
+	_, err := w.svc.CreateAPIKey(w.ctx, c, &keyway.APIKeyCreate{Name: w.name("custom"), ProjectID: projectID, Key: (*keyway.APIKeySecret)(&key)})
 	must(t, err)
 }
 

@@ -72,7 +72,7 @@ func (s *Service) ValidateLoginCode(ctx context.Context, in *keyway.LoginCode) (
 			return -1
 		}
 		return r
-	}, strings.ToUpper(in.Code))
+	}, strings.ToUpper(in.Code.Reveal()))
 	userID, err := p.Groups.UseLoginCode(ctx, s.codeDigest(p, code), s.clock.Now())
 	if err != nil {
 		return keyway.Tokens{}, err
@@ -100,7 +100,7 @@ func (s *Service) FirebaseSignIn(ctx context.Context, in *keyway.FirebaseSignup)
 	if p.Firebase == nil {
 		return keyway.Tokens{}, keyway.Errorf(keyway.CodeNotImplemented, "Firebase sign-in is not configured (KEYWAY_FIREBASE_PROJECT_ID)")
 	}
-	id, err := p.Firebase.Verify(ctx, in.IDToken)
+	id, err := p.Firebase.Verify(ctx, in.IDToken.Reveal())
 	if errors.Is(err, keyway.ErrInvalidFirebaseToken) {
 		return keyway.Tokens{}, keyway.ErrUnauthorized
 	}

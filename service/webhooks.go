@@ -46,7 +46,7 @@ func (s *Service) CreateWebhook(ctx context.Context, c *keyway.Caller, in *keywa
 	w := &keyway.Webhook{
 		ID: newID(), Name: in.Name, URL: in.URL, HTTPMethod: in.HTTPMethod, Topics: keyway.NormalizeTopics(in.Topics),
 		AccountID: accountID, CustomHeaders: headersOrEmpty(in.CustomHeaders), Status: *in.Status, IsActive: true,
-		Secret: keycrypt.NewWebhookSecret(), CreatedBy: actor, CreatedByType: actorType, CreatedAt: now, UpdatedAt: now,
+		Secret: keyway.WebhookSecret(keycrypt.NewWebhookSecret()), CreatedBy: actor, CreatedByType: actorType, CreatedAt: now, UpdatedAt: now,
 	}
 	if projectID != "" {
 		w.ProjectID = &projectID

@@ -22,7 +22,7 @@ func (s *Store) CreateAccessKey(ctx context.Context, k *keyway.AccessKey, events
 }
 
 func (s *Store) createAccessKey(ctx context.Context, ex execer, k *keyway.AccessKey) error {
-	hash, sealed := s.hashAndSeal(k.Key)
+	hash, sealed := s.hashAndSeal(k.Key.Reveal())
 	_, err := ex.ExecContext(ctx, `INSERT INTO access_keys (`+accessKeyCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		hash, sealed, k.Name, k.AccountID, k.ProjectID, k.IsActive,
@@ -84,9 +84,11 @@ func (s *Store) scanAccessKey(row scanner) (*keyway.AccessKey, position, error) 
 	if err != nil {
 		return nil, position{}, err
 	}
-	if k.Key, err = s.unseal(hash, sealed); err != nil {
+	key, err := s.unseal(hash, sealed)
+	if err != nil {
 		return nil, position{}, fmt.Errorf("access key: %w", err)
 	}
+	k.Key = keyway.AccessKeySecret(key)
 	k.CreatedAt, k.UpdatedAt = keyway.TimeFromMillis(created), keyway.TimeFromMillis(updated)
 	return &k, position{createdAt: created, tie: hex.EncodeToString(hash)}, nil
 }
@@ -98,8 +100,8 @@ func (s *Store) UpdateAccessKey(ctx context.Context, k *keyway.AccessKey, events
 		return versioned{what: "access key", query: `UPDATE access_keys SET name = $2, is_active = $3, updated_at = $4,
 				version = version + 1
 			WHERE key_hash = $1 AND version = $5`,
-			args:   []any{lookupHash(k.Key), k.Name, k.IsActive, k.UpdatedAt.Millis(), k.Version},
-			exists: `SELECT 1 FROM access_keys WHERE key_hash = $1`, key: lookupHash(k.Key), notFound: keyway.ErrAccessKeyNotFound, version: &k.Version,
+			args:   []any{lookupHash(k.Key.Reveal()), k.Name, k.IsActive, k.UpdatedAt.Millis(), k.Version},
+			exists: `SELECT 1 FROM access_keys WHERE key_hash = $1`, key: lookupHash(k.Key.Reveal()), notFound: keyway.ErrAccessKeyNotFound, version: &k.Version,
 		}.run(ctx, tx)
 	})
 }

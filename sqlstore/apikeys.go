@@ -25,10 +25,10 @@ const apiKeySelect = apiKeyCols + `, version, last_used_at`
 func (s *Store) apiKeyRow(k *keyway.APIKey) ([]any, error) {
 	// The verifier refuses, unread, every string that is not a valid key
 	// string (verify.plausibleKey): no path may store another.
-	if !keyway.ValidKeyString(k.Key) {
+	if !keyway.ValidKeyString(k.Key.Reveal()) {
 		return nil, errors.New("not a valid key string")
 	}
-	hash, sealed := s.hashAndSeal(k.Key)
+	hash, sealed := s.hashAndSeal(k.Key.Reveal())
 	var limit, ttl any
 	if k.RateLimit != nil {
 		limit, ttl = k.RateLimit.RateLimit, k.RateLimit.RateLimitTTL
@@ -169,7 +169,7 @@ func (w withExtra) Scan(dest ...any) error { return w.row.Scan(append(dest, w.ex
 func (s *Store) APIKeysForVerification(ctx context.Context, keys []keyway.AccountKey) ([]keyway.VerificationKey, error) {
 	rows := make([][]any, len(keys))
 	for i, k := range keys {
-		rows[i] = []any{lookupHash(k.Key), k.AccountID}
+		rows[i] = []any{lookupHash(k.Key.Reveal()), k.AccountID}
 	}
 	out := make([]keyway.VerificationKey, 0, len(keys))
 	err := keysForVerification.query(ctx, s.d, s.r, rows, func(r *sql.Rows) error {
@@ -265,9 +265,11 @@ func (s *Store) scanAPIKey(row scanner) (*keyway.APIKey, position, error) {
 	if err != nil {
 		return nil, position{}, err
 	}
-	if k.Key, err = s.unseal(hash, sealed); err != nil {
+	key, err := s.unseal(hash, sealed)
+	if err != nil {
 		return nil, position{}, fmt.Errorf("api key %s: %w", k.ID, err)
 	}
+	k.Key = keyway.APIKeySecret(key)
 	if err := json.Unmarshal([]byte(domains), &k.AllowedDomains); err != nil {
 		return nil, position{}, fmt.Errorf("api key %s: allowed domains: %w", k.ID, err)
 	}

@@ -12,7 +12,7 @@ import (
 
 func bootstrapObjects(n int) (*keyway.Account, *keyway.AccessKey) {
 	a := &keyway.Account{ID: uniqueID("boot"), Name: fmt.Sprint("boot ", n), IsActive: true, CreatedAt: at(n), UpdatedAt: at(n)}
-	k := &keyway.AccessKey{Key: keycrypt.NewKey("live_access_"), Name: "boot", AccountID: a.ID, IsActive: true, CreatedAt: at(n), UpdatedAt: at(n)}
+	k := &keyway.AccessKey{Key: keyway.AccessKeySecret(keycrypt.NewKey("live_access_")), Name: "boot", AccountID: a.ID, IsActive: true, CreatedAt: at(n), UpdatedAt: at(n)}
 	return a, k
 }
 
@@ -24,7 +24,7 @@ func TestBootstrapOnce(t *testing.T) {
 		if !created {
 			t.Fatal("empty store not bootstrapped")
 		}
-		got, err := s.AccessKey(ctx, k.Key)
+		got, err := s.AccessKey(ctx, k.Key.Reveal())
 		check(t, err)
 		mustEqual(t, "access key", got.AccountID, a.ID)
 
@@ -36,7 +36,7 @@ func TestBootstrapOnce(t *testing.T) {
 		}
 		_, err = s.Account(ctx, a2.ID)
 		mustIs(t, err, keyway.ErrAccountNotFound)
-		_, err = s.AccessKey(ctx, k2.Key)
+		_, err = s.AccessKey(ctx, k2.Key.Reveal())
 		mustIs(t, err, keyway.ErrAccessKeyNotFound)
 	})
 }

@@ -53,7 +53,7 @@ func TestKeysPerAccountMigration(t *testing.T) {
 		key := func(id string, pr *keyway.Project, str string, at int) *keyway.APIKey {
 			created := keyway.NewTime(now.Add(time.Duration(at) * time.Second))
 			return &keyway.APIKey{
-				ID: id, AccountID: pr.AccountID, Key: str, Name: id, ProjectID: pr.ID, Env: pr.Env,
+				ID: id, AccountID: pr.AccountID, Key: keyway.APIKeySecret(str), Name: id, ProjectID: pr.ID, Env: pr.Env,
 				CustomMetaData: json.RawMessage(`{"plan":"pro"}`), IsActive: true, AllowedDomains: []string{"example.com"},
 				RateLimit: &keyway.RateLimit{RateLimit: 5, RateLimitTTL: 60}, CreationContext: json.RawMessage(`{}`),
 				CreatedAt: created, UpdatedAt: created,
@@ -90,11 +90,11 @@ func TestKeysPerAccountMigration(t *testing.T) {
 		var ask []keyway.AccountKey
 		for _, k := range old {
 			ask = append(ask, keyway.AccountKey{AccountID: k.AccountID, Key: k.Key})
-			got, err := s.APIKey(ctx, k.AccountID, k.Key)
+			got, err := s.APIKey(ctx, k.AccountID, k.Key.Reveal())
 			if err != nil || got.ID != k.ID {
 				t.Fatalf("APIKey(%s, %s) after the migration = %+v, %v", k.AccountID, k.ID, got, err)
 			}
-			if _, err := s.APIKey(ctx, other(k.AccountID), k.Key); !errors.Is(err, keyway.ErrAPIKeyNotFound) {
+			if _, err := s.APIKey(ctx, other(k.AccountID), k.Key.Reveal()); !errors.Is(err, keyway.ErrAPIKeyNotFound) {
 				t.Fatalf("key %s found in the other account: %v", k.ID, err)
 			}
 		}

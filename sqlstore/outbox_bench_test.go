@@ -35,7 +35,7 @@ func BenchmarkCreateAPIKey(b *testing.B) {
 			if c.webhook {
 				w := &keyway.Webhook{ID: uniqueID("wh"), Name: "h", URL: "https://example.com/", HTTPMethod: "POST",
 					Topics: []string{keyway.TopicAPIKeyCreated}, AccountID: a.ID, Status: keyway.WebhookLive, IsActive: true,
-					Secret: keycrypt.NewWebhookSecret(), CreatedAt: at(0), UpdatedAt: at(0)}
+					Secret: keyway.WebhookSecret(keycrypt.NewWebhookSecret()), CreatedAt: at(0), UpdatedAt: at(0)}
 				if err := s.CreateWebhook(ctx, w); err != nil {
 					b.Fatal(err)
 				}

@@ -111,7 +111,7 @@ func TestOffsetOtherLists(t *testing.T) {
 				p.IsActive = false
 				check(t, s.UpdateProject(ctx, p))
 			}
-			check(t, s.CreateAccessKey(ctx, &keyway.AccessKey{Key: keycrypt.NewKey("ak_"), Name: "k", AccountID: a.ID, IsActive: true, CreatedAt: at(n), UpdatedAt: at(n)}))
+			check(t, s.CreateAccessKey(ctx, &keyway.AccessKey{Key: keyway.AccessKeySecret(keycrypt.NewKey("ak_")), Name: "k", AccountID: a.ID, IsActive: true, CreatedAt: at(n), UpdatedAt: at(n)}))
 			topic := keyway.TopicAPIKeyCreated
 			if i%2 == 1 {
 				topic = keyway.TopicAPIKeyDeleted
@@ -139,7 +139,7 @@ func TestOffsetOtherLists(t *testing.T) {
 				ks, _, err := s.AccessKeys(ctx, a.ID, "", nil, page)
 				ids := make([]string, len(ks))
 				for i, k := range ks {
-					ids[i] = k.Key
+					ids[i] = k.Key.Reveal()
 				}
 				return ids, err
 			}, 7},

@@ -90,7 +90,7 @@ func TestPostgresPoolReusesConnections(t *testing.T) {
 			wg.Go(func() {
 				var err error
 				if (round+w)%2 == 0 {
-					_, err = s.APIKey(ctx, a.ID, keys[(round*workers+w)%len(keys)].Key)
+					_, err = s.APIKey(ctx, a.ID, keys[(round*workers+w)%len(keys)].Key.Reveal())
 				} else if _, err = s.APIKey(ctx, a.ID, keycrypt.NewKey("live_")); errors.Is(err, keyway.ErrAPIKeyNotFound) {
 					err = nil
 				}

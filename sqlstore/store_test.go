@@ -142,7 +142,7 @@ func fullAPIKey(p *keyway.Project, created keyway.Time) *keyway.APIKey {
 	return &keyway.APIKey{
 		ID:              uniqueID("key"),
 		AccountID:       p.AccountID,
-		Key:             keycrypt.NewKey("live_"),
+		Key:             keyway.APIKeySecret(keycrypt.NewKey("live_")),
 		Name:            "Full key",
 		ProjectID:       p.ID,
 		Env:             p.Env,
@@ -178,7 +178,7 @@ func readBack(k *keyway.APIKey) *keyway.APIKey {
 // minimalAPIKey leaves every optional field nil.
 func minimalAPIKey(p *keyway.Project, created keyway.Time) *keyway.APIKey {
 	return &keyway.APIKey{
-		ID: uniqueID("key"), AccountID: p.AccountID, Key: keycrypt.NewKey("live_"), Name: "Minimal",
+		ID: uniqueID("key"), AccountID: p.AccountID, Key: keyway.APIKeySecret(keycrypt.NewKey("live_")), Name: "Minimal",
 		ProjectID: p.ID, Env: p.Env, IsActive: true, CreatedAt: created, UpdatedAt: created,
 	}
 }
@@ -186,7 +186,7 @@ func minimalAPIKey(p *keyway.Project, created keyway.Time) *keyway.APIKey {
 func keysOf(ks []*keyway.APIKey) []string {
 	out := make([]string, len(ks))
 	for i, k := range ks {
-		out[i] = k.Key
+		out[i] = k.Key.Reveal()
 	}
 	return out
 }
@@ -303,13 +303,13 @@ func TestAPIKeyRoundTrip(t *testing.T) {
 
 		full := fullAPIKey(p, at(1))
 		check(t, s.CreateAPIKey(ctx, full))
-		got, err := s.APIKey(ctx, full.AccountID, full.Key)
+		got, err := s.APIKey(ctx, full.AccountID, full.Key.Reveal())
 		check(t, err)
 		mustEqual(t, "full key", got, full)
 
 		bare := minimalAPIKey(p, at(2))
 		check(t, s.CreateAPIKey(ctx, bare))
-		got, err = s.APIKey(ctx, bare.AccountID, bare.Key)
+		got, err = s.APIKey(ctx, bare.AccountID, bare.Key.Reveal())
 		check(t, err)
 		mustEqual(t, "minimal key", got, readBack(bare))
 		if b, _ := json.Marshal(got); !strings.Contains(string(b), `"allowedDomains":[]`) {
@@ -322,7 +322,7 @@ func TestAPIKeyRoundTrip(t *testing.T) {
 		upd.IsActive = false
 		upd.CustomMetaData = json.RawMessage(`{"a":[1,2,{"b":null}]}`)
 		check(t, s.UpdateAPIKey(ctx, upd))
-		got, err = s.APIKey(ctx, bare.AccountID, bare.Key)
+		got, err = s.APIKey(ctx, bare.AccountID, bare.Key.Reveal())
 		check(t, err)
 		mustEqual(t, "updated key", got, upd)
 
@@ -330,7 +330,7 @@ func TestAPIKeyRoundTrip(t *testing.T) {
 		cleared.ID, cleared.Key = full.ID, full.Key
 		cleared.CustomMetaData = json.RawMessage(`null`)
 		check(t, s.UpdateAPIKey(ctx, cleared))
-		got, err = s.APIKey(ctx, full.AccountID, full.Key)
+		got, err = s.APIKey(ctx, full.AccountID, full.Key.Reveal())
 		check(t, err)
 		mustEqual(t, "cleared key", got, readBack(cleared))
 	})
@@ -362,10 +362,10 @@ func TestAPIKeyErrors(t *testing.T) {
 		taken := *k2
 		taken.Key, taken.Name = k1.Key, "stolen"
 		mustCode(t, s.UpdateAPIKey(ctx, &taken), keyway.CodeConflict)
-		got, err := s.APIKey(ctx, k2.AccountID, k2.Key)
+		got, err := s.APIKey(ctx, k2.AccountID, k2.Key.Reveal())
 		check(t, err)
 		mustEqual(t, "k2 after refused update", got, k2)
-		got, err = s.APIKey(ctx, k1.AccountID, k1.Key)
+		got, err = s.APIKey(ctx, k1.AccountID, k1.Key.Reveal())
 		check(t, err)
 		mustEqual(t, "k1 after refused update", got, k1)
 
@@ -382,11 +382,11 @@ func TestAPIKeyRotation(t *testing.T) {
 		check(t, s.CreateAPIKey(ctx, k))
 		old := k.Key
 
-		k.Key, k.UpdatedAt = keycrypt.NewKey("live_"), at(2)
+		k.Key, k.UpdatedAt = keyway.APIKeySecret(keycrypt.NewKey("live_")), at(2)
 		check(t, s.UpdateAPIKey(ctx, k))
-		_, err := s.APIKey(ctx, a.ID, old)
+		_, err := s.APIKey(ctx, a.ID, old.Reveal())
 		mustIs(t, err, keyway.ErrAPIKeyNotFound)
-		got, err := s.APIKey(ctx, k.AccountID, k.Key)
+		got, err := s.APIKey(ctx, k.AccountID, k.Key.Reveal())
 		check(t, err)
 		mustEqual(t, "rotated key", got, k)
 
@@ -550,27 +550,27 @@ func TestAccessKeys(t *testing.T) {
 		other := newAccount(t, s)
 
 		full := &keyway.AccessKey{
-			Key: keycrypt.NewKey("ak_"), Name: "CI", AccountID: a.ID, ProjectID: &p.ID, IsActive: true,
+			Key: keyway.AccessKeySecret(keycrypt.NewKey("ak_")), Name: "CI", AccountID: a.ID, ProjectID: &p.ID, IsActive: true,
 			RateLimit: ptr(10), RateLimitTTL: ptr(60), CreatedAt: at(1), UpdatedAt: at(1),
 		}
 		check(t, s.CreateAccessKey(ctx, full))
-		got, err := s.AccessKey(ctx, full.Key)
+		got, err := s.AccessKey(ctx, full.Key.Reveal())
 		check(t, err)
 		mustEqual(t, "full access key", got, full)
 
-		bare := &keyway.AccessKey{Key: keycrypt.NewKey("ak_"), Name: "Root", AccountID: a.ID, IsActive: true, CreatedAt: at(2), UpdatedAt: at(2)}
+		bare := &keyway.AccessKey{Key: keyway.AccessKeySecret(keycrypt.NewKey("ak_")), Name: "Root", AccountID: a.ID, IsActive: true, CreatedAt: at(2), UpdatedAt: at(2)}
 		check(t, s.CreateAccessKey(ctx, bare))
-		got, err = s.AccessKey(ctx, bare.Key)
+		got, err = s.AccessKey(ctx, bare.Key.Reveal())
 		check(t, err)
 		mustEqual(t, "account-level access key", got, bare)
 
 		bare.Name, bare.IsActive, bare.UpdatedAt = "Root (revoked)", false, at(9)
 		check(t, s.UpdateAccessKey(ctx, bare))
-		got, err = s.AccessKey(ctx, bare.Key)
+		got, err = s.AccessKey(ctx, bare.Key.Reveal())
 		check(t, err)
 		mustEqual(t, "updated access key", got, bare)
 
-		foreign := &keyway.AccessKey{Key: keycrypt.NewKey("ak_"), Name: "Other", AccountID: other.ID, IsActive: true, CreatedAt: at(3), UpdatedAt: at(3)}
+		foreign := &keyway.AccessKey{Key: keyway.AccessKeySecret(keycrypt.NewKey("ak_")), Name: "Other", AccountID: other.ID, IsActive: true, CreatedAt: at(3), UpdatedAt: at(3)}
 		check(t, s.CreateAccessKey(ctx, foreign))
 
 		_, err = s.AccessKey(ctx, "ak_missing")
@@ -583,8 +583,8 @@ func TestAccessKeys(t *testing.T) {
 		if msg := keyway.AsError(err).Message; msg != "Access key already exists" {
 			t.Fatalf("conflict message = %q", msg)
 		}
-		mustIs(t, s.CreateAccessKey(ctx, &keyway.AccessKey{Key: keycrypt.NewKey("ak_"), Name: "x", AccountID: "missing"}), keyway.ErrAccountNotFound)
-		mustIs(t, s.CreateAccessKey(ctx, &keyway.AccessKey{Key: keycrypt.NewKey("ak_"), Name: "x", AccountID: a.ID, ProjectID: ptr("missing")}), keyway.ErrProjectNotFound)
+		mustIs(t, s.CreateAccessKey(ctx, &keyway.AccessKey{Key: keyway.AccessKeySecret(keycrypt.NewKey("ak_")), Name: "x", AccountID: "missing"}), keyway.ErrAccountNotFound)
+		mustIs(t, s.CreateAccessKey(ctx, &keyway.AccessKey{Key: keyway.AccessKeySecret(keycrypt.NewKey("ak_")), Name: "x", AccountID: a.ID, ProjectID: ptr("missing")}), keyway.ErrProjectNotFound)
 
 		list := func(projectID string, active *bool, page keyway.Page) []*keyway.AccessKey {
 			t.Helper()
@@ -604,7 +604,7 @@ func TestAccessKeysCursor(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		a := newAccount(t, s)
 		for _, n := range []int{1, 2, 2, 2, 3} {
-			check(t, s.CreateAccessKey(ctx, &keyway.AccessKey{Key: keycrypt.NewKey("ak_"), Name: "k", AccountID: a.ID, IsActive: true, CreatedAt: at(n), UpdatedAt: at(n)}))
+			check(t, s.CreateAccessKey(ctx, &keyway.AccessKey{Key: keyway.AccessKeySecret(keycrypt.NewKey("ak_")), Name: "k", AccountID: a.ID, IsActive: true, CreatedAt: at(n), UpdatedAt: at(n)}))
 		}
 		all, _, err := s.AccessKeys(ctx, a.ID, "", nil, keyway.Page{})
 		check(t, err)
@@ -638,7 +638,7 @@ func TestReopenAndMigrateTwice(t *testing.T) {
 		check(t, s1.Close())
 
 		s2 := openStore(t, dbURL)
-		got, err := s2.APIKey(ctx, k.AccountID, k.Key)
+		got, err := s2.APIKey(ctx, k.AccountID, k.Key.Reveal())
 		check(t, err)
 		mustEqual(t, "key after reopen", got, k)
 		check(t, s2.Migrate(ctx))
@@ -692,7 +692,7 @@ func TestConcurrentWrites(t *testing.T) {
 					if err := s.UpdateAPIKey(ctx, k); err != nil {
 						errs <- err
 					}
-					if _, err := s.APIKey(ctx, k.AccountID, k.Key); err != nil {
+					if _, err := s.APIKey(ctx, k.AccountID, k.Key.Reveal()); err != nil {
 						errs <- err
 					}
 				}
@@ -725,16 +725,16 @@ func TestSQLiteFileHoldsNoKey(t *testing.T) {
 			k.Key = "my-custom-key-0001"
 		}
 		check(t, s.CreateAPIKey(ctx, k))
-		keys = append(keys, k.Key)
+		keys = append(keys, k.Key.Reveal())
 		if i == 1 {
 			// Rotated away: neither string may remain.
-			k.Key = keycrypt.NewKey("live_")
+			k.Key = keyway.APIKeySecret(keycrypt.NewKey("live_"))
 			check(t, s.UpdateAPIKey(ctx, k))
-			keys = append(keys, k.Key)
+			keys = append(keys, k.Key.Reveal())
 		}
-		ak := &keyway.AccessKey{Key: keycrypt.NewKey("ak_"), Name: "ak", AccountID: a.ID, IsActive: true, CreatedAt: at(i), UpdatedAt: at(i)}
+		ak := &keyway.AccessKey{Key: keyway.AccessKeySecret(keycrypt.NewKey("ak_")), Name: "ak", AccountID: a.ID, IsActive: true, CreatedAt: at(i), UpdatedAt: at(i)}
 		check(t, s.CreateAccessKey(ctx, ak))
-		keys = append(keys, ak.Key)
+		keys = append(keys, ak.Key.Reveal())
 	}
 
 	// Check before closing too, while the WAL still holds the pages.
@@ -846,7 +846,7 @@ func TestSQLiteWriteSurvivesKill(t *testing.T) {
 	defer s.Close()
 	got, err := s.APIKey(ctx, accountID, key)
 	check(t, err)
-	if got.Key != key {
+	if got.Key.Reveal() != key {
 		t.Fatalf("read back %q", got.Key)
 	}
 }
@@ -865,7 +865,7 @@ func TestSQLiteKillChild(t *testing.T) {
 	a := newAccount(t, s)
 	p := newProject(t, s, a.ID, at(0))
 	k := minimalAPIKey(p, at(1))
-	k.Key = os.Getenv("KEYWAY_KILL_KEY")
+	k.Key = keyway.APIKeySecret(os.Getenv("KEYWAY_KILL_KEY"))
 	check(t, s.CreateAPIKey(ctx, k))
 	fmt.Println("written", a.ID)
 	// Killed here by the parent, before the test could end: the store is

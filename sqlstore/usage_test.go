@@ -266,7 +266,7 @@ func TestUsageRecordAndReadLevels(t *testing.T) {
 		}
 
 		// The keys' last use moved to their latest success.
-		ka, err := s.APIKey(ctx, a.AccountID, a.Key)
+		ka, err := s.APIKey(ctx, a.AccountID, a.Key.Reveal())
 		check(t, err)
 		if want := keyway.NewTime(d.Add(24*time.Hour + 17*time.Second)); ka.LastUsedAt == nil || !ka.LastUsedAt.Equal(want.Time) {
 			t.Errorf("key a lastUsedAt %v, want %v", ka.LastUsedAt, want)

@@ -16,7 +16,7 @@ func TestAPIKeysForVerification(t *testing.T) {
 		check(t, s.CreateAPIKey(ctx, k))
 		one := func(key string) (*keyway.APIKey, bool) {
 			t.Helper()
-			got, err := s.APIKeysForVerification(ctx, []keyway.AccountKey{{AccountID: a.ID, Key: key}})
+			got, err := s.APIKeysForVerification(ctx, []keyway.AccountKey{{AccountID: a.ID, Key: keyway.APIKeySecret(key)}})
 			check(t, err)
 			switch len(got) {
 			case 0:
@@ -28,7 +28,7 @@ func TestAPIKeysForVerification(t *testing.T) {
 			return nil, false
 		}
 
-		got, usable := one(k.Key)
+		got, usable := one(k.Key.Reveal())
 		mustEqual(t, "key", got, readBack(k))
 		if !usable {
 			t.Fatal("active project and account reported inactive")
@@ -36,14 +36,14 @@ func TestAPIKeysForVerification(t *testing.T) {
 
 		p.IsActive = false
 		check(t, s.UpdateProject(ctx, p))
-		if _, usable := one(k.Key); usable {
+		if _, usable := one(k.Key.Reveal()); usable {
 			t.Fatal("deleted project reported active")
 		}
 		p.IsActive = true
 		check(t, s.UpdateProject(ctx, p))
 		a.IsActive = false
 		check(t, s.UpdateAccount(ctx, a))
-		if _, usable := one(k.Key); usable {
+		if _, usable := one(k.Key.Reveal()); usable {
 			t.Fatal("deleted account reported active")
 		}
 
@@ -68,7 +68,7 @@ func TestAPIKeysForVerificationBatch(t *testing.T) {
 		var ask []keyway.AccountKey
 		for i, k := range keys {
 			ask = append(ask, keyway.AccountKey{AccountID: a.ID, Key: k.Key},
-				keyway.AccountKey{AccountID: a.ID, Key: fmt.Sprintf("live_missing_%05d_xxxxxxxx", i)})
+				keyway.AccountKey{AccountID: a.ID, Key: keyway.APIKeySecret(fmt.Sprintf("live_missing_%05d_xxxxxxxx", i))})
 		}
 		// Past one statement's bind limit, with duplicates.
 		for len(ask) < 40_000 {

@@ -30,7 +30,7 @@ func (s *Store) webhookRow(w *keyway.Webhook) ([]any, error) {
 		return nil, err
 	}
 	return []any{w.ID, w.AccountID, w.ProjectID, w.Name, w.URL, w.HTTPMethod, string(h), string(w.Status),
-		w.IsActive, s.sealer.Seal(w.Secret, keycrypt.HashKey(w.ID)), w.CreatedBy, string(w.CreatedByType),
+		w.IsActive, s.sealer.Seal(w.Secret.Reveal(), keycrypt.HashKey(w.ID)), w.CreatedBy, string(w.CreatedByType),
 		millisOrNil(w.FailingSince), w.CreatedAt.Millis(), w.UpdatedAt.Millis(), millisOrNil(w.FailingAt)}, nil
 }
 
@@ -173,7 +173,7 @@ func (s *Store) scanWebhook(row scanner) (*keyway.Webhook, position, error) {
 	if err != nil {
 		return nil, position{}, fmt.Errorf("webhook %s: unseal secret: %w", w.ID, err)
 	}
-	w.Secret = secret
+	w.Secret = keyway.WebhookSecret(secret)
 	if err := json.Unmarshal([]byte(headers), &w.CustomHeaders); err != nil {
 		return nil, position{}, fmt.Errorf("webhook %s: headers: %w", w.ID, err)
 	}

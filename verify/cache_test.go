@@ -25,18 +25,18 @@ import (
 func TestEntriesLiveUntilRefreshedInBackground(t *testing.T) {
 	f := newFixture(t)
 	k := f.newKey(t, keyway.APIKeyCreate{Name: "before"})
-	f.verify(t, k.Key, "")
+	f.verify(t, k.Key.Reveal(), "")
 	before := f.store.reads.Load()
 	for range 9 {
 		f.clock.Advance(time.Minute)
-		f.verify(t, k.Key, "")
+		f.verify(t, k.Key.Reveal(), "")
 	}
 	if n := f.store.reads.Load() - before; n != 0 {
 		t.Fatalf("9 minutes of use reloaded the key %d times, want none", n)
 	}
 
 	// Behind the cache's back: no invalidation.
-	stored, err := f.store.APIKey(context.Background(), k.AccountID, k.Key)
+	stored, err := f.store.APIKey(context.Background(), k.AccountID, k.Key.Reveal())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,10 +45,10 @@ func TestEntriesLiveUntilRefreshedInBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.Advance(3 * time.Minute) // 12 minutes: past 10 and its jitter
-	if got := answerName(t, f.verify(t, k.Key, "")); got != "before" {
+	if got := answerName(t, f.verify(t, k.Key.Reveal(), "")); got != "before" {
 		t.Fatalf("the use that finds the entry due answered %q, want the cached %q (no waiting on a reload)", got, "before")
 	}
-	keywaytest.Eventually(t, "the background reload", func() bool { return answerName(t, f.verify(t, k.Key, "")) == "after" })
+	keywaytest.Eventually(t, "the background reload", func() bool { return answerName(t, f.verify(t, k.Key.Reveal(), "")) == "after" })
 	if n := f.store.reads.Load() - before; n != 1 {
 		t.Fatalf("%d reads for one background reload", n)
 	}
@@ -59,10 +59,10 @@ func TestEntriesLiveUntilRefreshedInBackground(t *testing.T) {
 func TestEntriesPastMaxAgeLoadAgain(t *testing.T) {
 	f := newFixture(t)
 	k := f.newKey(t, keyway.APIKeyCreate{})
-	f.verify(t, k.Key, "")
+	f.verify(t, k.Key.Reveal(), "")
 	before := f.store.reads.Load()
 	f.clock.Advance(31 * time.Minute)
-	f.verify(t, k.Key, "")
+	f.verify(t, k.Key.Reveal(), "")
 	if n := f.store.reads.Load() - before; n != 1 {
 		t.Fatalf("use after the maximum age made %d reads, want 1", n)
 	}
@@ -90,8 +90,8 @@ func TestChangesDropOnlyWhatDependsOnThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.verify(t, mine.Key, "")
-	f.verify(t, theirs.Key, "")
+	f.verify(t, mine.Key.Reveal(), "")
+	f.verify(t, theirs.Key.Reveal(), "")
 
 	reads := func(what string, want int64, fn func()) {
 		t.Helper()
@@ -105,19 +105,19 @@ func TestChangesDropOnlyWhatDependsOnThem(t *testing.T) {
 		if _, err := f.svc.CreateAccessKey(context.Background(), f.caller, &keyway.AccessKeyCreate{Name: "ci", AccountID: f.project.AccountID}); err != nil {
 			t.Fatal(err)
 		}
-		f.verify(t, mine.Key, "")
-		f.verify(t, theirs.Key, "")
+		f.verify(t, mine.Key.Reveal(), "")
+		f.verify(t, theirs.Key.Reveal(), "")
 	})
 	if _, err := f.svc.DeleteProject(context.Background(), f.caller, other.ID); err != nil {
 		t.Fatal(err)
 	}
 	reads("the key of a live project after another project's deletion", 0, func() {
-		if r := f.verify(t, mine.Key, ""); r.Outcome != verify.Valid {
+		if r := f.verify(t, mine.Key.Reveal(), ""); r.Outcome != verify.Valid {
 			t.Fatalf("key of a live project: %v", r.Outcome)
 		}
 	})
 	reads("the key of the deleted project", 1, func() {
-		if r := f.verify(t, theirs.Key, ""); r.Outcome != verify.Invalid {
+		if r := f.verify(t, theirs.Key.Reveal(), ""); r.Outcome != verify.Invalid {
 			t.Fatalf("key of a deleted project: %v, want Invalid", r.Outcome)
 		}
 	})
@@ -128,7 +128,7 @@ func TestChangesDropOnlyWhatDependsOnThem(t *testing.T) {
 func TestUnknownKeysKeptApart(t *testing.T) {
 	f := newFixture(t)
 	known := f.newKey(t, keyway.APIKeyCreate{})
-	f.verify(t, known.Key, "")
+	f.verify(t, known.Key.Reveal(), "")
 	for i := range 3000 {
 		f.verify(t, fmt.Sprintf("live_invented_%08d", i), "")
 	}
@@ -137,7 +137,7 @@ func TestUnknownKeysKeptApart(t *testing.T) {
 		t.Fatalf("after 3,000 unknown keys: %d known and %d unknown entries", st.KeyEntries, st.UnknownEntries)
 	}
 	before := f.store.reads.Load()
-	f.verify(t, known.Key, "")
+	f.verify(t, known.Key.Reveal(), "")
 	if n := f.store.reads.Load() - before; n != 0 {
 		t.Fatalf("a flood of unknown keys pushed the known key out (%d reads)", n)
 	}
@@ -149,7 +149,7 @@ func TestMissesAreReadInBatches(t *testing.T) {
 	f := newFixture(t)
 	var keys []string
 	for range 60 {
-		keys = append(keys, f.newKey(t, keyway.APIKeyCreate{}).Key)
+		keys = append(keys, (f.newKey(t, keyway.APIKeyCreate{}).Key).Reveal())
 	}
 	f.store.gate, f.store.entered = make(chan struct{}), make(chan struct{}, 100)
 	before, missed := f.store.reads.Load(), f.verifier.Stats().KeyMisses

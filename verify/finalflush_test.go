@@ -16,7 +16,7 @@ func TestFinalFlushRetriesUntilTheStoreTakesIt(t *testing.T) {
 	us := &recordingUsage{}
 	f := newUsageFixtureWith(t, us, verify.Config{})
 	k := f.newKey(t, keyway.APIKeyCreate{})
-	f.verify(t, k.Key, "")
+	f.verify(t, k.Key.Reveal(), "")
 	us.failing.Store(true)
 	logs := newLogLines()
 	done := make(chan error, 1)

@@ -34,7 +34,7 @@ func TestPendingUsageRollsUpInsteadOfDropping(t *testing.T) {
 	// of a key and a minute.
 	for range 18 {
 		for _, k := range keys {
-			f.verify(t, k.Key, "")
+			f.verify(t, k.Key.Reveal(), "")
 		}
 		f.verifier.Flush(context.Background())
 		if st := f.verifier.FlushStats(); st.Pending > 40 && st.RolledUp == 0 {
@@ -99,7 +99,7 @@ func newUsageFixtureWith(t *testing.T, us keyway.UsageStore, cfg verify.Config) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.caller, err = f.verifier.Authenticate(context.Background(), ak.Key); err != nil {
+	if f.caller, err = f.verifier.Authenticate(context.Background(), ak.Key.Reveal()); err != nil {
 		t.Fatal(err)
 	}
 	if f.project, err = f.svc.CreateProject(context.Background(), f.caller, &keyway.ProjectCreate{Name: "p", AccountID: ak.AccountID, Env: keyway.EnvLive}); err != nil {
@@ -146,7 +146,7 @@ func TestFlusherBacksOffAndRecovers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	us.failing.Store(true)
-	f.verify(t, k.Key, "")
+	f.verify(t, k.Key.Reveal(), "")
 	start := time.Now()
 	go func() {
 		defer close(done)

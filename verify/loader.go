@@ -136,7 +136,7 @@ func (l *loader) run(batch []*call) {
 	v := l.v
 	keys := make([]keyway.AccountKey, len(batch))
 	for i, c := range batch {
-		keys[i] = keyway.AccountKey{AccountID: c.account, Key: c.key}
+		keys[i] = keyway.AccountKey{AccountID: c.account, Key: keyway.APIKeySecret(c.key)}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 	found, err := v.store.APIKeysForVerification(ctx, keys)
@@ -149,7 +149,7 @@ func (l *loader) run(batch []*call) {
 	for _, c := range batch {
 		if err != nil {
 			c.err = fmt.Errorf("load api key: %w", err)
-		} else if vk, ok := byKey[keyway.AccountKey{AccountID: c.account, Key: c.key}]; ok {
+		} else if vk, ok := byKey[keyway.AccountKey{AccountID: c.account, Key: keyway.APIKeySecret(c.key)}]; ok {
 			c.e, c.err = v.newKeyEntry(vk, nowMs, v.positiveTTL(), v.refreshAfter())
 		}
 		if c.err == nil {

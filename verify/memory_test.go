@@ -33,7 +33,7 @@ func (s *syntheticStore) APIKeysForVerification(_ context.Context, keys []keyway
 		k := ak.Key
 		out[i] = keyway.VerificationKey{OwnersActive: true, Key: &keyway.APIKey{
 			ID: fmt.Sprintf("019ac3f2-7a10-7%03x-8%03x-%012x", i%4096, i%4096, i), AccountID: s.account, ProjectID: s.project,
-			Key: k, Name: "customer " + k[9:19], Env: keyway.EnvLive, CustomMetaData: json.RawMessage(`{"plan":"pro"}`),
+			Key: k, Name: ("customer " + k[9:19]).Reveal(), Env: keyway.EnvLive, CustomMetaData: json.RawMessage(`{"plan":"pro"}`),
 			IsActive: true, AllowedDomains: []string{}, CreationContext: json.RawMessage(`{}`), CreatedAt: created, UpdatedAt: created,
 		}}
 	}

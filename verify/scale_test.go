@@ -53,7 +53,7 @@ func newScaleFixture(t *testing.T, dbURL string, n int) *scaleFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.caller, err = boot.Authenticate(ctx, ak.Key); err != nil {
+	if f.caller, err = boot.Authenticate(ctx, ak.Key.Reveal()); err != nil {
 		t.Fatal(err)
 	}
 	if f.project, err = svc.CreateProject(ctx, f.caller, &keyway.ProjectCreate{Name: "p", AccountID: ak.AccountID, Env: keyway.EnvLive}); err != nil {
@@ -63,7 +63,7 @@ func newScaleFixture(t *testing.T, dbURL string, n int) *scaleFixture {
 	for i := range n {
 		f.keys = append(f.keys, &keyway.APIKey{
 			ID: fmt.Sprintf("key-%08d", i), AccountID: ak.AccountID, ProjectID: f.project.ID, Env: keyway.EnvLive,
-			Key: fmt.Sprintf("live_scale_%010d_%s", i, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"), Name: "k",
+			Key: keyway.APIKeySecret(fmt.Sprintf("live_scale_%010d_%s", i, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN")), Name: "k",
 			CustomMetaData: []byte(`{"plan":"pro"}`), IsActive: true, CreatedAt: created, UpdatedAt: created,
 		})
 	}
@@ -91,7 +91,7 @@ func (f *scaleFixture) verifyAll(t *testing.T, v *verify.Verifier) int64 {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(f.keys); i = int(next.Add(1) - 1) {
 				for range timesOf(i) {
-					r, err := v.Verify(context.Background(), f.caller, f.keys[i].Key, "")
+					r, err := v.Verify(context.Background(), f.caller, f.keys[i].Key.Reveal(), "")
 					if err == nil && r.Outcome != verify.Valid {
 						err = fmt.Errorf("key %d: %v", i, r.Outcome)
 					}

@@ -60,8 +60,8 @@ func TestMalformedKeysAreNotLookedUp(t *testing.T) {
 		if n := f.store.reads.Load() - before; n != 1 {
 			t.Fatalf("a well-formed unknown key took %d reads, want 1", n)
 		}
-		created := f.newKey(t, keyway.APIKeyCreate{Key: &k})
-		if r := f.verify(t, created.Key, ""); r.Outcome != verify.Valid {
+		created := f.newKey(t, keyway.APIKeyCreate{Key: (*keyway.APIKeySecret)(&k)})
+		if r := f.verify(t, created.Key.Reveal(), ""); r.Outcome != verify.Valid {
 			t.Fatalf("custom key %q: %v, want Valid", k, r.Outcome)
 		}
 	}
@@ -105,7 +105,7 @@ func TestUnknownKeyFlood(t *testing.T) {
 	f := newFixture(t)
 	busy := make([]string, 1000)
 	for i := range busy {
-		busy[i] = f.newKey(t, keyway.APIKeyCreate{}).Key
+		busy[i] = (f.newKey(t, keyway.APIKeyCreate{}).Key).Reveal()
 	}
 	f.runFilter(t)
 	for _, k := range busy {
@@ -187,7 +187,7 @@ func TestUnknownKeysBoundedWithoutFilter(t *testing.T) {
 	f := newFixtureWith(t, verify.Config{MaxUnknown: 1000})
 	busy := make([]string, 200)
 	for i := range busy {
-		busy[i] = f.newKey(t, keyway.APIKeyCreate{}).Key
+		busy[i] = (f.newKey(t, keyway.APIKeyCreate{}).Key).Reveal()
 		f.verify(t, busy[i], "")
 	}
 	n := int64(30_000)
@@ -245,27 +245,27 @@ func TestFilterHasNewKeys(t *testing.T) {
 	close(f.store.digestGate)
 	keywaytest.Eventually(t, "the key filter", func() bool { return f.verifier.Stats().FilterReady })
 
-	for _, k := range []string{old.Key, during.Key} {
+	for _, k := range []string{old.Key.Reveal(), during.Key.Reveal()} {
 		if r := f.verify(t, k, ""); r.Outcome != verify.Valid {
 			t.Fatalf("a key that existed before the filter was built: %v", r.Outcome)
 		}
 	}
 	fresh := f.newKey(t, keyway.APIKeyCreate{})
-	if r := f.verify(t, fresh.Key, ""); r.Outcome != verify.Valid {
+	if r := f.verify(t, fresh.Key.Reveal(), ""); r.Outcome != verify.Valid {
 		t.Fatalf("a key created after the build: %v", r.Outcome)
 	}
-	renamed, err := f.svc.UpdateAPIKey(ctx, f.caller, fresh.Key, &keyway.APIKeyUpdate{Key: keyway.Optional[string]{Set: true, Value: "renamed-key-0001"}})
+	renamed, err := f.svc.UpdateAPIKey(ctx, f.caller, fresh.Key.Reveal(), &keyway.APIKeyUpdate{Key: keyway.Optional[keyway.APIKeySecret]{Set: true, Value: "renamed-key-0001"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := f.verify(t, renamed.Key, ""); r.Outcome != verify.Valid {
+	if r := f.verify(t, renamed.Key.Reveal(), ""); r.Outcome != verify.Valid {
 		t.Fatalf("a renamed key: %v", r.Outcome)
 	}
-	rotated, err := f.svc.RotateAPIKey(ctx, f.caller, old.Key)
+	rotated, err := f.svc.RotateAPIKey(ctx, f.caller, old.Key.Reveal())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := f.verify(t, rotated.Key, ""); r.Outcome != verify.Valid {
+	if r := f.verify(t, rotated.Key.Reveal(), ""); r.Outcome != verify.Valid {
 		t.Fatalf("a rotated key: %v", r.Outcome)
 	}
 	// And unknown keys still cost nothing.
@@ -288,7 +288,7 @@ func TestFilterWithPeers(t *testing.T) {
 	// Another node's key: in the store, not yet in this node's filter.
 	other := keycrypt.NewKey("live_")
 	k := f.newKey(t, keyway.APIKeyCreate{})
-	k.ID, k.Key = k.ID+"-other", other
+	k.ID, k.Key = k.ID+"-other", keyway.APIKeySecret(other)
 	if err := f.store.Store.(*sqlstore.Store).ImportAPIKeys(ctx, []*keyway.APIKey{k}); err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +377,7 @@ func TestFilterBuildAtScale(t *testing.T) {
 	}()
 	defer func() { cancel(); <-done }()
 	// Answers while the filter builds.
-	if r, err := v.Verify(ctx, sf.caller, sf.keys[0].Key, ""); err != nil || r.Outcome != verify.Valid {
+	if r, err := v.Verify(ctx, sf.caller, sf.keys[0].Key.Reveal(), ""); err != nil || r.Outcome != verify.Valid {
 		t.Fatalf("a key during the build: %v %v", r.Outcome, err)
 	}
 	if took := time.Since(start); took > time.Second && !raceEnabled {
@@ -389,7 +389,7 @@ func TestFilterBuildAtScale(t *testing.T) {
 	t.Logf("filter over %d keys built in %v: %d KiB (live heap %+.1f MB)", len(sf.keys), built.Round(time.Millisecond),
 		st.FilterBytes/1024, mb(int64(liveHeap())-int64(heap)))
 	for _, k := range sf.keys[:1000] {
-		if r, err := v.Verify(ctx, sf.caller, k.Key, ""); err != nil || r.Outcome != verify.Valid {
+		if r, err := v.Verify(ctx, sf.caller, k.Key.Reveal(), ""); err != nil || r.Outcome != verify.Valid {
 			t.Fatalf("a seeded key with the filter built: %v %v", r.Outcome, err)
 		}
 	}
@@ -442,13 +442,13 @@ func BenchmarkVerifyUnknown(b *testing.B) {
 				go f.verifier.RunFilter(ctx, verify.FilterConfig{}, slog.New(slog.DiscardHandler))
 				keywaytest.Eventually(b, "the key filter", func() bool { return f.verifier.Stats().FilterReady })
 			}
-			f.verify(b, c.key(known, 0), "")
+			f.verify(b, c.key(known.Reveal(), 0), "")
 			ctx := context.Background()
 			reads := f.store.reads.Load()
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				f.verifier.Verify(ctx, f.caller, c.key(known, i), "")
+				f.verifier.Verify(ctx, f.caller, c.key(known.Reveal(), i), "")
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(f.store.reads.Load()-reads)/float64(b.N), "reads/op")

@@ -180,7 +180,7 @@ func newCountingFixture(b *testing.B, n int) *countingFixture {
 	if err != nil {
 		b.Fatal(err)
 	}
-	caller, err := v.Authenticate(ctx, ak.Key)
+	caller, err := v.Authenticate(ctx, ak.Key.Reveal())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -194,10 +194,10 @@ func newCountingFixture(b *testing.B, n int) *countingFixture {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if r, err := v.Verify(ctx, caller, k.Key, ""); err != nil || r.Outcome != Valid {
+		if r, err := v.Verify(ctx, caller, k.Key.Reveal(), ""); err != nil || r.Outcome != Valid {
 			b.Fatalf("warming %s: %v %v", k.ID, r.Outcome, err)
 		}
-		f.keys = append(f.keys, k.Key)
+		f.keys = append(f.keys, k.Key.Reveal())
 	}
 	f.misses = v.keys.misses.Load()
 	return f

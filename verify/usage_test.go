@@ -182,7 +182,7 @@ func newUsageFixture(t testing.TB, us keyway.UsageStore) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.caller, err = f.verifier.Authenticate(context.Background(), ak.Key)
+	f.caller, err = f.verifier.Authenticate(context.Background(), ak.Key.Reveal())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestUsageExactUnderConcurrency(t *testing.T) {
 			}
 			var targets []target
 			plain := f.newKey(t, keyway.APIKeyCreate{Name: "plain"})
-			targets = append(targets, target{plain.Key, "", usageKeyOwner(plain)})
+			targets = append(targets, target{plain.Key.Reveal(), "", usageKeyOwner(plain)})
 			unknownOwner := usageOwner{accountID: account}
 			if tc.several {
 				second := f.newKey(t, keyway.APIKeyCreate{Name: "second"})
@@ -241,10 +241,10 @@ func TestUsageExactUnderConcurrency(t *testing.T) {
 				// are RateLimited, and windows that restart with minutes.
 				limited := f.newKey(t, keyway.APIKeyCreate{Name: "limited", RateLimitConfigs: &keyway.RateLimit{RateLimit: 1500, RateLimitTTL: 60}})
 				targets = append(targets,
-					target{second.Key, "", usageKeyOwner(second)},
-					target{domains.Key, "good.example.com", usageKeyOwner(domains)},
-					target{domains.Key, "evil.example.net", usageKeyOwner(domains)},
-					target{limited.Key, "", usageKeyOwner(limited)},
+					target{second.Key.Reveal(), "", usageKeyOwner(second)},
+					target{domains.Key.Reveal(), "good.example.com", usageKeyOwner(domains)},
+					target{domains.Key.Reveal(), "evil.example.net", usageKeyOwner(domains)},
+					target{limited.Key.Reveal(), "", usageKeyOwner(limited)},
 					target{keycrypt.NewKey("live_"), "", unknownOwner},
 				)
 			}
@@ -446,27 +446,27 @@ func TestUsageAttributionToMinutes(t *testing.T) {
 	// Minute 0: 2 successes, 1 origin denial, flushed; then one more
 	// success in its last millisecond, flushed with minute 1.
 	firstUse := f.clock.Now()
-	expect(k.Key, "", verify.Valid)
-	expect(k.Key, "good.example.com", verify.Valid)
-	expect(k.Key, "evil.example.net", verify.OriginDenied)
+	expect(k.Key.Reveal(), "", verify.Valid)
+	expect(k.Key.Reveal(), "good.example.com", verify.Valid)
+	expect(k.Key.Reveal(), "evil.example.net", verify.OriginDenied)
 	if err := f.verifier.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Set(m1.Add(-time.Millisecond))
 	lastInM0 := f.clock.Now()
-	expect(k.Key, "", verify.Valid) // the limit (3) is now used up
+	expect(k.Key.Reveal(), "", verify.Valid) // the limit (3) is now used up
 	// Minute 1, from its first millisecond: 2 rate-limited, 1 denial.
 	f.clock.Set(m1)
-	expect(k.Key, "", verify.RateLimited)
-	expect(k.Key, "evil.example.net", verify.OriginDenied)
+	expect(k.Key.Reveal(), "", verify.RateLimited)
+	expect(k.Key.Reveal(), "evil.example.net", verify.OriginDenied)
 	f.clock.Advance(30 * time.Second)
-	expect(k.Key, "", verify.RateLimited)
+	expect(k.Key.Reveal(), "", verify.RateLimited)
 	// Minute 2 after a flush: nothing until the key is rate limited again.
 	if err := f.verifier.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Set(m2.Add(59 * time.Second))
-	expect(k.Key, "", verify.RateLimited)
+	expect(k.Key.Reveal(), "", verify.RateLimited)
 	if err := f.verifier.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -513,7 +513,7 @@ func TestUsageFailingStoreKeepsBatch(t *testing.T) {
 	verifyN := func(k *keyway.APIKey, n int) {
 		t.Helper()
 		for range n {
-			if r := f.verify(t, k.Key, ""); r.Outcome != verify.Valid {
+			if r := f.verify(t, k.Key.Reveal(), ""); r.Outcome != verify.Valid {
 				t.Fatalf("verify: %v", r.Outcome)
 			}
 		}
@@ -609,7 +609,7 @@ func TestUsageUnknownKeysCountForAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scoped, err := f.verifier.Authenticate(context.Background(), ak.Key)
+	scoped, err := f.verifier.Authenticate(context.Background(), ak.Key.Reveal())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -629,10 +629,10 @@ func TestUsageUnknownKeysCountForAccount(t *testing.T) {
 	for range 3 {
 		run(f.caller, unknown, verify.Invalid) // a load, then the negative cache
 	}
-	run(f.caller, "", verify.Invalid)         // implausible: never looked up
-	run(scoped, otherKey.Key, verify.Invalid) // exists, but not for this caller
-	run(scoped, otherKey.Key, verify.Invalid)
-	run(scoped, mine.Key, verify.Valid)
+	run(f.caller, "", verify.Invalid)                  // implausible: never looked up
+	run(scoped, otherKey.Key.Reveal(), verify.Invalid) // exists, but not for this caller
+	run(scoped, otherKey.Key.Reveal(), verify.Invalid)
+	run(scoped, mine.Key.Reveal(), verify.Valid)
 	// A caller in two accounts: its unknown keys count for neither.
 	twoAccounts := &keyway.Caller{Grants: []keyway.Grant{
 		{AccountID: account, Role: keyway.RoleAdmin},

@@ -108,7 +108,7 @@ func newFixtureOnWith(t testing.TB, dbURL string, cfg verify.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.caller, err = f.verifier.Authenticate(context.Background(), ak.Key)
+	f.caller, err = f.verifier.Authenticate(context.Background(), ak.Key.Reveal())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,12 +144,12 @@ func (f *fixture) verify(t testing.TB, key, origin string) verify.Result {
 func TestCachedVerificationReadsNothing(t *testing.T) {
 	f := newFixture(t)
 	k := f.newKey(t, keyway.APIKeyCreate{})
-	if r := f.verify(t, k.Key, ""); r.Outcome != verify.Valid {
+	if r := f.verify(t, k.Key.Reveal(), ""); r.Outcome != verify.Valid {
 		t.Fatalf("first verify: %v", r.Outcome)
 	}
 	before := f.store.reads.Load()
 	for range 100 {
-		if r := f.verify(t, k.Key, ""); r.Outcome != verify.Valid {
+		if r := f.verify(t, k.Key.Reveal(), ""); r.Outcome != verify.Valid {
 			t.Fatalf("verify: %v", r.Outcome)
 		}
 	}
@@ -161,23 +161,23 @@ func TestCachedVerificationReadsNothing(t *testing.T) {
 func TestInvalidationIsImmediate(t *testing.T) {
 	f := newFixture(t)
 	k := f.newKey(t, keyway.APIKeyCreate{})
-	f.verify(t, k.Key, "")
-	if _, err := f.svc.DeleteAPIKey(context.Background(), f.caller, k.Key); err != nil {
+	f.verify(t, k.Key.Reveal(), "")
+	if _, err := f.svc.DeleteAPIKey(context.Background(), f.caller, k.Key.Reveal()); err != nil {
 		t.Fatal(err)
 	}
-	if r := f.verify(t, k.Key, ""); r.Outcome != verify.Invalid {
+	if r := f.verify(t, k.Key.Reveal(), ""); r.Outcome != verify.Invalid {
 		t.Fatalf("revoked key: %v, want Invalid", r.Outcome)
 	}
-	if _, err := f.svc.ReactivateAPIKey(context.Background(), f.caller, k.Key, nil); err != nil {
+	if _, err := f.svc.ReactivateAPIKey(context.Background(), f.caller, k.Key.Reveal(), nil); err != nil {
 		t.Fatal(err)
 	}
-	if r := f.verify(t, k.Key, ""); r.Outcome != verify.Valid {
+	if r := f.verify(t, k.Key.Reveal(), ""); r.Outcome != verify.Valid {
 		t.Fatalf("reactivated key: %v, want Valid", r.Outcome)
 	}
 	if _, err := f.svc.DeleteProject(context.Background(), f.caller, f.project.ID); err != nil {
 		t.Fatal(err)
 	}
-	if r := f.verify(t, k.Key, ""); r.Outcome != verify.Invalid {
+	if r := f.verify(t, k.Key.Reveal(), ""); r.Outcome != verify.Invalid {
 		t.Fatalf("key of deleted project: %v, want Invalid", r.Outcome)
 	}
 }
@@ -207,15 +207,15 @@ func TestLoadRacingInvalidationIsNotCached(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		f.verifier.Verify(context.Background(), f.caller, k.Key, "")
+		f.verifier.Verify(context.Background(), f.caller, k.Key.Reveal(), "")
 	}()
 	<-f.store.entered
-	f.verifier.APIKeyChanged(k.AccountID, k.Key)
+	f.verifier.APIKeyChanged(k.AccountID, k.Key.Reveal())
 	close(f.store.gate)
 	<-done
 	f.store.gate = nil
 	before := f.store.reads.Load()
-	f.verify(t, k.Key, "")
+	f.verify(t, k.Key.Reveal(), "")
 	if f.store.reads.Load() == before {
 		t.Fatal("an answer loaded before the invalidation was served from the cache")
 	}
@@ -230,7 +230,7 @@ func TestConcurrentMissesShareOneLoad(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f.verifier.Verify(context.Background(), f.caller, k.Key, "")
+			f.verifier.Verify(context.Background(), f.caller, k.Key.Reveal(), "")
 		}()
 	}
 	<-f.store.entered
@@ -261,12 +261,12 @@ func TestExpiryAndOrigin(t *testing.T) {
 		"badexample.com":           verify.OriginDenied,
 		"example.com.evil.net":     verify.OriginDenied,
 	} {
-		if r := f.verify(t, k.Key, origin); r.Outcome != want {
+		if r := f.verify(t, k.Key.Reveal(), origin); r.Outcome != want {
 			t.Errorf("origin %q: %v, want %v", origin, r.Outcome, want)
 		}
 	}
 	f.clock.Advance(time.Hour)
-	if r := f.verify(t, k.Key, ""); r.Outcome != verify.Invalid {
+	if r := f.verify(t, k.Key.Reveal(), ""); r.Outcome != verify.Invalid {
 		t.Fatalf("expired key: %v, want Invalid", r.Outcome)
 	}
 }
@@ -275,12 +275,12 @@ func TestVerifyCachedAllocations(t *testing.T) {
 	f := newFixture(t)
 	k := f.newKey(t, keyway.APIKeyCreate{RateLimitConfigs: &keyway.RateLimit{RateLimit: 1 << 30, RateLimitTTL: 60}})
 	plain := f.newKey(t, keyway.APIKeyCreate{})
-	f.verify(t, k.Key, "")
-	f.verify(t, plain.Key, "")
+	f.verify(t, k.Key.Reveal(), "")
+	f.verify(t, plain.Key.Reveal(), "")
 	for _, c := range []struct {
 		name string
 		key  string
-	}{{"plain", plain.Key}, {"rate-limited", k.Key}} {
+	}{{"plain", plain.Key.Reveal()}, {"rate-limited", k.Key.Reveal()}} {
 		n := testing.AllocsPerRun(1000, func() {
 			f.verifier.Verify(context.Background(), f.caller, c.key, "")
 		})
@@ -293,13 +293,13 @@ func TestVerifyCachedAllocations(t *testing.T) {
 func BenchmarkVerifyCached(b *testing.B) {
 	f := newFixture(b)
 	k := f.newKey(b, keyway.APIKeyCreate{})
-	f.verify(b, k.Key, "")
+	f.verify(b, k.Key.Reveal(), "")
 	before := f.store.reads.Load()
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		f.verifier.Verify(ctx, f.caller, k.Key, "")
+		f.verifier.Verify(ctx, f.caller, k.Key.Reveal(), "")
 	}
 	b.StopTimer()
 	if n := f.store.reads.Load() - before; n != 0 {
@@ -310,12 +310,12 @@ func BenchmarkVerifyCached(b *testing.B) {
 func BenchmarkVerifyCachedParallel(b *testing.B) {
 	f := newFixture(b)
 	k := f.newKey(b, keyway.APIKeyCreate{RateLimitConfigs: &keyway.RateLimit{RateLimit: 1 << 30, RateLimitTTL: 3600}})
-	f.verify(b, k.Key, "")
+	f.verify(b, k.Key.Reveal(), "")
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			f.verifier.Verify(ctx, f.caller, k.Key, "")
+			f.verifier.Verify(ctx, f.caller, k.Key.Reveal(), "")
 		}
 	})
 }
@@ -343,15 +343,15 @@ func TestForgetDigests(t *testing.T) {
 	f := newFixture(t)
 	k := f.newKey(t, keyway.APIKeyCreate{})
 	other := f.newKey(t, keyway.APIKeyCreate{})
-	f.verify(t, k.Key, "")
-	f.verify(t, other.Key, "")
+	f.verify(t, k.Key.Reveal(), "")
+	f.verify(t, other.Key.Reveal(), "")
 	before := f.store.reads.Load()
-	f.verifier.ForgetDigests(keycrypt.AccountKeyHash(k.AccountID, k.Key))
-	f.verify(t, other.Key, "")
+	f.verifier.ForgetDigests(keycrypt.AccountKeyHash(k.AccountID, k.Key.Reveal()))
+	f.verify(t, other.Key.Reveal(), "")
 	if n := f.store.reads.Load() - before; n != 0 {
 		t.Fatalf("forgetting one key reloaded another (%d reads)", n)
 	}
-	f.verify(t, k.Key, "")
+	f.verify(t, k.Key.Reveal(), "")
 	if f.store.reads.Load() == before {
 		t.Fatal("the forgotten key was still answered from the cache")
 	}
@@ -366,15 +366,15 @@ func TestDegradedBoundsStaleness(t *testing.T) {
 	f := newFixture(t)
 	k := f.newKey(t, keyway.APIKeyCreate{})
 	f.verifier.SetDegraded(true)
-	f.verify(t, k.Key, "")
+	f.verify(t, k.Key.Reveal(), "")
 	before := f.store.reads.Load()
 	f.clock.Advance(900 * time.Millisecond)
-	f.verify(t, k.Key, "")
+	f.verify(t, k.Key.Reveal(), "")
 	if f.store.reads.Load() != before {
 		t.Fatal("reloaded within the degraded TTL")
 	}
 	f.clock.Advance(200 * time.Millisecond)
-	f.verify(t, k.Key, "")
+	f.verify(t, k.Key.Reveal(), "")
 	if f.store.reads.Load() == before {
 		t.Fatal("served past the degraded TTL")
 	}
@@ -383,13 +383,13 @@ func TestDegradedBoundsStaleness(t *testing.T) {
 	}
 	f.verifier.SetDegraded(false)
 	before = f.store.reads.Load()
-	f.verify(t, k.Key, "")
+	f.verify(t, k.Key.Reveal(), "")
 	if f.store.reads.Load() == before {
 		t.Fatal("coming back did not start the cache over")
 	}
 	before = f.store.reads.Load()
 	f.clock.Advance(30 * time.Second)
-	f.verify(t, k.Key, "")
+	f.verify(t, k.Key.Reveal(), "")
 	if f.store.reads.Load() != before {
 		t.Fatal("after recovery, entries still expire at the degraded TTL")
 	}
@@ -414,8 +414,8 @@ func BenchmarkVerifyCold(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				f.verifier.APIKeyChanged(k.AccountID, k.Key)
-				if r, _ := f.verifier.Verify(ctx, f.caller, k.Key, ""); r.Outcome != verify.Valid {
+				f.verifier.APIKeyChanged(k.AccountID, k.Key.Reveal())
+				if r, _ := f.verifier.Verify(ctx, f.caller, k.Key.Reveal(), ""); r.Outcome != verify.Valid {
 					b.Fatalf("outcome %v", r.Outcome)
 				}
 			}

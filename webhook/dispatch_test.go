@@ -39,14 +39,14 @@ func BenchmarkDispatch(b *testing.B) {
 	a := &keyway.Account{ID: "acc", Name: "a", IsActive: true, CreatedAt: now, UpdatedAt: now}
 	p := &keyway.Project{ID: "prj", Name: "p", AccountID: a.ID, Env: keyway.EnvLive, IsActive: true, CreatedAt: now, UpdatedAt: now}
 	w := &keyway.Webhook{ID: "wh", Name: "h", URL: rcv.URL, HTTPMethod: "POST", Topics: []string{keyway.TopicAPIKeyCreated},
-		AccountID: a.ID, Status: keyway.WebhookLive, IsActive: true, Secret: keycrypt.NewWebhookSecret(), CreatedAt: now, UpdatedAt: now}
+		AccountID: a.ID, Status: keyway.WebhookLive, IsActive: true, Secret: keyway.WebhookSecret(keycrypt.NewWebhookSecret()), CreatedAt: now, UpdatedAt: now}
 	for _, err := range []error{s.CreateAccount(ctx, a), s.CreateProject(ctx, p), s.CreateWebhook(ctx, w)} {
 		if err != nil {
 			b.Fatal(err)
 		}
 	}
 	for i := range b.N {
-		k := &keyway.APIKey{ID: keycrypt.NewEventID(), AccountID: a.ID, ProjectID: p.ID, Env: keyway.EnvLive, Key: keycrypt.NewKey("live_"),
+		k := &keyway.APIKey{ID: keycrypt.NewEventID(), AccountID: a.ID, ProjectID: p.ID, Env: keyway.EnvLive, Key: keyway.APIKeySecret(keycrypt.NewKey("live_")),
 			Name: "k", IsActive: true, CreatedAt: now, UpdatedAt: now}
 		data, _ := json.Marshal(k)
 		ev := keyway.Event{ID: keycrypt.NewEventID(), Topic: keyway.TopicAPIKeyCreated, AccountID: a.ID, ProjectID: p.ID, Data: data, CreatedAt: now}

@@ -102,7 +102,7 @@ func seed(args []string) error {
 	now := keyway.NewTime(time.Now())
 	audit := keyway.Audit{CreatedBy: "bench/scale", CreatedByType: keyway.ActorAccessKey, LastChangedBy: "bench/scale", LastChangedByType: keyway.ActorAccessKey}
 	account := &keyway.Account{ID: newID(), Name: "Scale bench", IsActive: true, Audit: audit, CreatedAt: now, UpdatedAt: now}
-	ak := &keyway.AccessKey{Key: access, Name: "Scale bench access key", AccountID: account.ID, IsActive: true, CreatedAt: now, UpdatedAt: now}
+	ak := &keyway.AccessKey{Key: keyway.AccessKeySecret(access), Name: "Scale bench access key", AccountID: account.ID, IsActive: true, CreatedAt: now, UpdatedAt: now}
 	created, err := store.Bootstrap(ctx, account, ak)
 	if err != nil {
 		return err
@@ -127,7 +127,7 @@ func seed(args []string) error {
 		keys = keys[:0]
 		for i := lo; i < min(lo+*slice, *n); i++ {
 			keys = append(keys, &keyway.APIKey{
-				ID: newID(), AccountID: accountID, Key: key(i), Name: fmt.Sprintf("customer %d", i),
+				ID: newID(), AccountID: accountID, Key: keyway.APIKeySecret(key(i)), Name: fmt.Sprintf("customer %d", i),
 				ProjectID: project.ID, Env: keyway.EnvLive, CustomMetaData: meta, IsActive: true,
 				AllowedDomains: []string{}, CreationContext: json.RawMessage(`{}`), CreatedAt: now, UpdatedAt: now,
 			})

@@ -141,9 +141,9 @@ func usageKeyTotals(c *cluster, n *clusterNode, project string) (map[string]keyw
 			sum.Add(p.Successful, p.Failed, p.RateLimited)
 		}
 		if sum != k.Total {
-			return nil, fmt.Errorf("api-key-totals on %s: key %s total %+v, its periods add up to %+v", n.name, keyway.Fingerprint(k.Key), k.Total, sum)
+			return nil, fmt.Errorf("api-key-totals on %s: key %s total %+v, its periods add up to %+v", n.name, keyway.Fingerprint(k.Key.Reveal()), k.Total, sum)
 		}
-		m[k.Key] = k.Total
+		m[k.Key.Reveal()] = k.Total
 	}
 	return m, nil
 }

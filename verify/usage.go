@@ -27,9 +27,10 @@ type usageCounters struct {
 
 	mu sync.Mutex // guards the rotation of cur, retired and the flags below
 	// retired are past minutes. A flush drains each twice before dropping
-	// it, so an add that loaded the minute just before it retired still
-	// reaches the store. Behind a pointer, as most counters have none and
-	// every cached key pays for the field.
+	// it, so an add that loaded the minute just before it retired usually
+	// lands before it is dropped; a later one hands it back (handBack).
+	// Behind a pointer, as most counters have none and every cached key
+	// pays for the field.
 	retired *[]retiredMinute
 	// registered: on the buffer's dirty list. idleDrains counts drains
 	// since the current minute ended; after two the counters leave the
@@ -58,6 +59,10 @@ type retiredMinute struct {
 type minuteCounts struct {
 	minute                      int64 // epoch ms of its start
 	successful, failed, limited atomic.Int64
+	// dropped is set, before its last drain, when the minute leaves the
+	// counters: an add that loaded it earlier and lands later sees it and
+	// hands the minute back (handBack), so no count is left behind.
+	dropped atomic.Bool
 }
 
 // at returns the counts of now's minute. A verification whose clock read
@@ -96,7 +101,9 @@ func (c *usageCounters) rotate(b *usageBuffer, m int64) *minuteCounts {
 }
 
 func (c *usageCounters) success(b *usageBuffer, now time.Time) {
-	c.at(b, now).successful.Add(1)
+	mc := c.at(b, now)
+	mc.successful.Add(1)
+	c.handBack(b, mc)
 	// Many successes share a millisecond: writing the time only when it
 	// moves on keeps the cache line shared (a store on every success cost
 	// a third of counting), and the loop keeps the latest time when
@@ -110,8 +117,38 @@ func (c *usageCounters) success(b *usageBuffer, now time.Time) {
 	}
 }
 
-func (c *usageCounters) fail(b *usageBuffer, now time.Time)  { c.at(b, now).failed.Add(1) }
-func (c *usageCounters) limit(b *usageBuffer, now time.Time) { c.at(b, now).limited.Add(1) }
+func (c *usageCounters) fail(b *usageBuffer, now time.Time) {
+	mc := c.at(b, now)
+	mc.failed.Add(1)
+	c.handBack(b, mc)
+}
+
+func (c *usageCounters) limit(b *usageBuffer, now time.Time) {
+	mc := c.at(b, now)
+	mc.limited.Add(1)
+	c.handBack(b, mc)
+}
+
+// handBack is the end of every add. A minute is marked dropped before its
+// last drain takes its counts, so an add that still sees it unmarked was
+// taken by that drain; one that sees it marked may not have been, and
+// puts the minute back on the retired list to be drained again (a count
+// already taken is not taken twice: every drain swaps the counts out).
+func (c *usageCounters) handBack(b *usageBuffer, mc *minuteCounts) {
+	if !mc.dropped.Load() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.retired == nil {
+		c.retired = new([]retiredMinute)
+	}
+	*c.retired = append(*c.retired, retiredMinute{mc: mc})
+	if !c.registered {
+		c.registered = true
+		b.register(c)
+	}
+}
 
 // drain adds what every minute counted since the last drain to p, at
 // flush time nowMs, and reports whether the counters stay registered.
@@ -124,11 +161,16 @@ func (c *usageCounters) drain(p *pending, nowMs int64) (keep bool) {
 	}
 	kept := retired[:0]
 	for _, r := range retired {
-		c.take(r.mc, p)
-		if !r.drained {
-			r.drained = true
-			kept = append(kept, r)
+		if r.drained {
+			// Its second drain: from here an add that lands in it hands
+			// it back.
+			r.mc.dropped.Store(true)
+			c.take(r.mc, p)
+			continue
 		}
+		c.take(r.mc, p)
+		r.drained = true
+		kept = append(kept, r)
 	}
 	clear(retired[len(kept):])
 	if len(kept) == 0 {
@@ -136,21 +178,25 @@ func (c *usageCounters) drain(p *pending, nowMs int64) (keep bool) {
 	} else {
 		*c.retired = kept
 	}
+	// Once the current minute is over and drained twice more, the counters
+	// leave the list and drop it; an add in a later minute rotates and
+	// registers them again.
 	mc := c.cur.Load()
+	idle := c.retired == nil && (mc == nil || mc.minute+60_000 <= nowMs)
+	if idle {
+		c.idleDrains++
+	}
+	drop := idle && (mc == nil || c.idleDrains >= 2)
 	if mc != nil {
+		if drop {
+			mc.dropped.Store(true)
+		}
 		c.take(mc, p)
 	}
-	if c.retired != nil || (mc != nil && mc.minute+60_000 > nowMs) {
-		return true
-	}
-	// The current minute is over: once drained twice more, nothing can
-	// still be adding to it, and the counters leave the list. An add in a
-	// later minute rotates and registers them again.
-	if c.idleDrains++; mc != nil && c.idleDrains < 2 {
+	if !drop {
 		return true
 	}
 	c.cur.Store(nil)
-	c.retired = nil
 	c.registered = false
 	return false
 }

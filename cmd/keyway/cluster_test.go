@@ -565,7 +565,18 @@ func clusterRedisURL(t *testing.T) string {
 		t.Fatalf("%s: want redis://host:port/db, got %q (%v)", clusterRedisEnv, os.Getenv(clusterRedisEnv), err)
 	}
 	const claimKey = "keyway-test:claim"
+	// A database is claimed only when it is unclaimed and holds nothing
+	// but Keyway's own keys (an earlier run's leftovers): anything else
+	// may be somebody's data on a shared Redis, and claiming flushes it.
 	const claim = `if redis.call('exists', KEYS[1]) == 1 then return 0 end
+local cursor = '0'
+repeat
+  local page = redis.call('scan', cursor, 'count', 1000)
+  cursor = page[1]
+  for _, k in ipairs(page[2]) do
+    if string.sub(k, 1, 7) ~= 'keyway:' then return 0 end
+  end
+until cursor == '0'
 redis.call('flushdb')
 redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1`
@@ -589,7 +600,7 @@ return 0`
 		v.Path = "/" + strconv.Itoa(db)
 		return v.String()
 	}
-	t.Fatalf("no free Redis database: 1..15 all hold a %q claim", claimKey)
+	t.Fatalf("no free Redis database: 1..15 all hold a %q claim or keys that are not Keyway's", claimKey)
 	return ""
 }
 

@@ -116,7 +116,7 @@ func (d *Dispatcher) deliver(ctx context.Context, job keyway.DeliveryJob) {
 	now := d.clock.Now()
 	res := d.sender.Send(ctx, Request{
 		Method: job.Webhook.HTTPMethod, URL: job.Webhook.URL, Headers: job.Webhook.CustomHeaders,
-		Secret: job.Webhook.Secret.Reveal(), MessageID: job.Event.ID, Timestamp: now, Body: body,
+		Secret: job.Webhook.Secret, MessageID: job.Event.ID, Timestamp: now, Body: body,
 	})
 	attempt := keyway.AttemptResult{At: keyway.NewTime(now), Status: res.Status, Duration: res.Duration, OK: res.OK()}
 	if res.Err != nil {

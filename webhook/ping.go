@@ -19,7 +19,7 @@ var _ keyway.Pinger = Pinger{}
 
 func (p Pinger) Ping(ctx context.Context, method, url string, headers map[string]string, body []byte) keyway.PingResult {
 	res := p.Sender.Send(ctx, Request{
-		Method: method, URL: url, Headers: headers, Secret: keycrypt.NewWebhookSecret(),
+		Method: method, URL: url, Headers: headers, Secret: keyway.WebhookSecret(keycrypt.NewWebhookSecret()),
 		MessageID: keycrypt.NewEventID(), Timestamp: p.Clock.Now(), Body: body,
 	})
 	out := keyway.PingResult{OK: res.OK(), Status: res.Status, DurationMs: res.Duration.Milliseconds()}

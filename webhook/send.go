@@ -31,8 +31,8 @@ type Request struct {
 	// framing headers, are dropped (keyway.ReservedWebhookHeader); the API
 	// refuses them, this is the last line.
 	Headers   map[string]string
-	Secret    string // whsec_…: signs the body and is sent as theauthapi-signature
-	MessageID string // webhook-id: the event id, the same on every retry
+	Secret    keyway.WebhookSecret // whsec_…: signs the body and is sent as theauthapi-signature
+	MessageID string               // webhook-id: the event id, the same on every retry
 	// Timestamp is webhook-timestamp; zero means now. Receivers reject
 	// timestamps more than a few minutes old, so set it per attempt.
 	Timestamp time.Time
@@ -107,7 +107,7 @@ func (s *Sender) send(ctx context.Context, r Request) Result {
 	if ts.IsZero() {
 		ts = time.Now()
 	}
-	sig, err := Sign(r.Secret, r.MessageID, ts, r.Body)
+	sig, err := Sign(r.Secret.Reveal(), r.MessageID, ts, r.Body)
 	if err != nil {
 		return Result{Err: &deliveryError{msg: "invalid signing secret", cause: err}}
 	}
@@ -123,7 +123,7 @@ func (s *Sender) send(ctx context.Context, r Request) Result {
 	h := req.Header
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", userAgent)
-	h.Set("theauthapi-signature", r.Secret)
+	h.Set("theauthapi-signature", r.Secret.Reveal())
 	h.Set("webhook-id", r.MessageID)
 	h.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
 	h.Set("webhook-signature", sig)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/keycrypt"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -58,7 +59,7 @@ func testSender(t *testing.T, timeout time.Duration) *Sender {
 func testRequest(url string) Request {
 	return Request{
 		URL:       url,
-		Secret:    keycrypt.NewWebhookSecret(),
+		Secret:    keyway.WebhookSecret(keycrypt.NewWebhookSecret()),
 		MessageID: keycrypt.NewEventID(),
 		Timestamp: time.Now(),
 		Body:      []byte(`{"id":"evt_1","topic":"api-key.created","createdAt":"2026-01-02T03:04:05.000Z","data":{}}`),
@@ -110,7 +111,7 @@ func TestSendHeadersAndSignature(t *testing.T) {
 	want := map[string]string{
 		"Content-Type":         "application/json",
 		"User-Agent":           "keyway-webhooks/1",
-		"Theauthapi-Signature": req.Secret,
+		"Theauthapi-Signature": req.Secret.Reveal(),
 		"Webhook-Id":           req.MessageID,
 		"Webhook-Timestamp":    strconv.FormatInt(req.Timestamp.Unix(), 10),
 		"Content-Length":       strconv.Itoa(len(req.Body)),
@@ -131,7 +132,7 @@ func TestSendHeadersAndSignature(t *testing.T) {
 		t.Errorf("webhook-signature = %q", vs)
 	}
 	// The independent oracle: the official Standard Webhooks library.
-	wh, err := standardwebhooks.NewWebhook(req.Secret)
+	wh, err := standardwebhooks.NewWebhook(req.Secret.Reveal())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestSendDefaults(t *testing.T) {
 	if ts < before || ts > time.Now().Unix() {
 		t.Errorf("default timestamp %d", ts)
 	}
-	wh, _ := standardwebhooks.NewWebhook(req.Secret)
+	wh, _ := standardwebhooks.NewWebhook(req.Secret.Reveal())
 	if err := wh.Verify(r.Body, r.Header); err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +239,7 @@ func TestSendConnectionRefused(t *testing.T) {
 	if msg != "connection refused" {
 		t.Errorf("error %q", msg)
 	}
-	for _, secret := range []string{"query-secret", req.Secret, addr} {
+	for _, secret := range []string{"query-secret", req.Secret.Reveal(), addr} {
 		if strings.Contains(msg, secret) {
 			t.Errorf("error %q repeats %q", msg, secret)
 		}

@@ -265,30 +265,30 @@ func (h *Handler) authenticate(ctx context.Context, cred string) (*keyway.Caller
 // credential once, holds an MCP server's token to the tools it allows, and
 // takes a management call from an access key's own rate limit (whose
 // state goes into hdr).
-func (h *Handler) admit(ctx context.Context, hdr http.Header, cred string, o api.Operation) (*keyway.Caller, verify.Access, error) {
+func (h *Handler) admit(ctx context.Context, hdr http.Header, cred string, o api.Operation) (*keyway.Caller, error) {
 	c, access, err := h.authenticate(ctx, cred)
 	if err != nil {
-		return nil, access, err
+		return nil, err
 	}
 	if h.authenticated != nil && o.Verify == nil {
 		h.authenticated(cred, c)
 	}
 	if !mayRun(c, o) {
-		return nil, access, keyway.ErrForbidden
+		return nil, keyway.ErrForbidden
 	}
 	if o.Verification {
-		return c, access, nil
+		return c, nil
 	}
 	res, limited, err := h.verifier.Limit(ctx, access)
 	if err != nil || !limited {
-		return c, access, err
+		return c, err
 	}
 	setRateHeaders(hdr, res)
 	if !res.Allowed {
 		setRetryAfter(hdr, res.Reset.Sub(h.clock.Now()))
-		return nil, access, verify.ErrTooManyCalls
+		return nil, verify.ErrTooManyCalls
 	}
-	return c, access, nil
+	return c, nil
 }
 
 // operation is a route of the table: its operation, binder and recorder.
@@ -351,7 +351,7 @@ func (h *Handler) run(r *http.Request, hdr http.Header, op *operation, params []
 		// Public operations are the sign-in ones, throttled per address.
 		ctx = keyway.WithClientAddress(ctx, h.clientAddress(r))
 	} else {
-		c, _, err := h.admit(ctx, hdr, credential(r), o)
+		c, err := h.admit(ctx, hdr, credential(r), o)
 		if err != nil {
 			return nil, err
 		}
@@ -395,10 +395,17 @@ func (h *Handler) Invoke(r *http.Request) (out any, status int, messages []strin
 	op, params, err := h.route(r)
 	if err == nil {
 		start := time.Now()
-		r.Body = http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
+		}
 		out, err = h.run(r, http.Header{}, op, params)
 		status = op.o.Status
-		if err != nil {
+		switch {
+		case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+			// As on REST: the caller went away, nobody reads the answer.
+			h.record(r, op, statusClientGone, time.Since(start))
+			return nil, statusClientGone, []string{"the request was canceled"}
+		case err != nil:
 			status = statusOf(keyway.AsError(err).Code)
 		}
 		h.record(r, op, status, time.Since(start))

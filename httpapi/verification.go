@@ -98,7 +98,7 @@ func (h *Handler) serveFast(w http.ResponseWriter, r *http.Request, f *fastRoute
 // database in the steady state.
 func (h *Handler) verify(w http.ResponseWriter, r *http.Request, f *fastRoute, key string) int {
 	ctx := r.Context()
-	caller, _, err := h.admit(ctx, w.Header(), credential(r), f.op)
+	caller, err := h.admit(ctx, w.Header(), credential(r), f.op)
 	if err != nil {
 		return h.fail(w, r, err)
 	}

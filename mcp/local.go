@@ -75,7 +75,7 @@ func (s *Servers) Handler(f Forwarded, allow func(api.Operation) bool) http.Hand
 // result is a tool's answer for an operation's result run in process: the
 // same structured content the REST answer gives (see success), encoded
 // once.
-func (t *Tool) result(_ context.Context, out any) *sdk.CallToolResult {
+func (t *Tool) result(out any) *sdk.CallToolResult {
 	var text []byte
 	var err error
 	switch v := out.(type) {

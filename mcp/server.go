@@ -78,7 +78,7 @@ func (t *Tool) call(ctx context.Context, b Backend, raw json.RawMessage) *sdk.Ca
 		if messages != nil {
 			return failure(status, messages)
 		}
-		return t.result(ctx, out)
+		return t.result(out)
 	}
 	resp, err := b.Doer.Do(req)
 	if err != nil {

@@ -181,7 +181,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	// Tool calls on /mcp run in the handler itself, which exists only once
 	// built: self is set right after.
 	var self *httpapi.Handler
-	servers := mcp.NewServers(tools, invoker(func(r *http.Request) (any, int, []string) { return self.Invoke(r) }), service.Version)
+	servers := mcp.NewServers(tools, invoker(func(r *http.Request) (any, int, []string) { return self.Invoke(r) }), service.Version, a.log)
 	handler, err := httpapi.New(httpapi.Config{
 		Ops: ops, Verifier: a.verifier, Checks: checks,
 		Log: a.log, Clock: a.clock, Version: service.Version,

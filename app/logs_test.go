@@ -1,37 +1,18 @@
 package app_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/keywayhq/keyway/keywaytest"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // No key or access key reaches the log, whatever the call and its outcome,
 // even at debug level.
 func TestLogHoldsNoSecrets(t *testing.T) {
-	var log syncBuffer
+	var log keywaytest.SyncBuffer
 	s := startServerWithLog(t, keywaytest.SQLiteURL(t), &log)
 	p := s.newProject("p", "live")
 	k := s.newKey(p.ID, map[string]any{"rateLimitConfigs": map[string]any{"rateLimit": 1, "rateLimitTtl": 60}})
@@ -75,7 +56,7 @@ func TestLogHoldsNoSecrets(t *testing.T) {
 // INFO line per operation a minute, the next one counting those left out.
 // Other operations keep their own lines.
 func TestDisabledFeatureLogsQuietly(t *testing.T) {
-	var log syncBuffer
+	var log keywaytest.SyncBuffer
 	s := startServerWithLog(t, keywaytest.SQLiteURL(t), &log)
 	const op = "AuthController_registerUserViaFireBase"
 	firebase := func(n int) {

@@ -307,7 +307,7 @@ func (h *Handler) serveOperation(op *operation) func(http.ResponseWriter, *http.
 		if err != nil {
 			status = h.fail(w, r, err)
 		} else {
-			status = writeResult(w, op.o.Status, out)
+			status = h.writeResult(w, r, op.o.Status, out)
 		}
 		h.record(r, op, status, time.Since(start))
 	}
@@ -489,7 +489,7 @@ type (
 	}
 )
 
-func writeResult(w http.ResponseWriter, status int, out any) int {
+func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, status int, out any) int {
 	switch v := out.(type) {
 	case api.Empty:
 		w.Header()["Content-Length"] = []string{"0"}
@@ -509,7 +509,7 @@ func writeResult(w http.ResponseWriter, status int, out any) int {
 			w.Header().Set("x-next-cursor", next)
 		}
 	case api.CSV:
-		return writeCSV(w, status, v)
+		return h.writeCSV(w, r, status, v)
 	}
 	body, err := json.Marshal(out)
 	if err != nil {
@@ -521,20 +521,24 @@ func writeResult(w http.ResponseWriter, status int, out any) int {
 
 // writeCSV streams a CSV result. Once rows are flowing the status is sent,
 // so a failure midway aborts the response: the client sees a broken
-// transfer, never a CSV that merely looks short.
-func writeCSV(w http.ResponseWriter, status int, v api.CSV) int {
+// transfer, never a CSV that merely looks short, and the log says why.
+func (h *Handler) writeCSV(w http.ResponseWriter, r *http.Request, status int, v api.CSV) int {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="usage.csv"`)
 	w.WriteHeader(status)
 	cw := csv.NewWriter(w)
-	if err := cw.Write(v.Header); err != nil {
-		panic(http.ErrAbortHandler)
+	err := cw.Write(v.Header)
+	if err == nil {
+		err = v.Rows(cw.Write)
 	}
-	if err := v.Rows(cw.Write); err != nil {
-		panic(http.ErrAbortHandler)
+	if err == nil {
+		cw.Flush()
+		err = cw.Error()
 	}
-	cw.Flush()
-	if cw.Error() != nil {
+	if err != nil {
+		if r.Context().Err() == nil {
+			h.log.Error("CSV answer aborted midway", "error", err.Error())
+		}
 		panic(http.ErrAbortHandler)
 	}
 	return status

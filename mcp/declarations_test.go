@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/keywayhq/keyway"
@@ -101,9 +102,14 @@ func TestAbortedCSVIsAFailedCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := mcp.Call(context.Background(), tools[len(tools)-1], mcp.Backend{Invoker: h}, nil)
+	var logged strings.Builder
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	res := mcp.Call(context.Background(), tools[len(tools)-1], mcp.Backend{Invoker: h, Log: log}, nil)
 	out, _ := json.Marshal(res.StructuredContent)
 	if !res.IsError || string(out) != `{"message":"Internal server error","statusCode":500}` {
 		t.Fatalf("aborted answer: %s", out)
+	}
+	if !strings.Contains(logged.String(), "aborted midway") || !strings.Contains(logged.String(), "the store failed") {
+		t.Fatalf("the cause is not in the log: %q", logged.String())
 	}
 }

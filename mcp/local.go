@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -41,9 +42,10 @@ type Servers struct {
 	sets    *otter.Cache[string, http.Handler]
 }
 
-// NewServers serves tools, each call run by inv.
-func NewServers(tools []*Tool, inv Invoker, version string) *Servers {
-	return &Servers{tools: tools, backend: Backend{Invoker: inv}, version: version,
+// NewServers serves tools, each call run by inv; log hears what a caller
+// is not told.
+func NewServers(tools []*Tool, inv Invoker, version string, log *slog.Logger) *Servers {
+	return &Servers{tools: tools, backend: Backend{Invoker: inv, Log: log}, version: version,
 		sets: otter.Must(&otter.Options[string, http.Handler]{MaximumSize: maxToolSets})}
 }
 
@@ -75,23 +77,29 @@ func (s *Servers) Handler(f Forwarded, allow func(api.Operation) bool) http.Hand
 // result is a tool's answer for an operation's result run in process: the
 // same structured content the REST answer gives (see success), encoded
 // once.
-func (t *Tool) result(out any) *sdk.CallToolResult {
+func (t *Tool) result(b Backend, out any) *sdk.CallToolResult {
 	var text []byte
 	var err error
 	switch v := out.(type) {
 	case api.Empty:
 		return okResult()
 	case api.CSV:
-		var b bytes.Buffer
-		w := csv.NewWriter(&b)
+		var buf bytes.Buffer
+		w := csv.NewWriter(&buf)
 		err := w.Write(v.Header)
 		if err == nil {
 			err = v.Rows(w.Write)
 		}
-		if w.Flush(); err != nil || w.Error() != nil {
+		if w.Flush(); err == nil {
+			err = w.Error()
+		}
+		if err != nil {
+			if b.Log != nil {
+				b.Log.Error("CSV answer of a tool call aborted midway", "tool", t.Def.Name, "error", err.Error())
+			}
 			return failure(http.StatusInternalServerError, []string{"Internal server error"})
 		}
-		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: b.String()}}}
+		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: buf.String()}}}
 	case interface{ ListPage() (any, string) }:
 		items, next := v.ListPage()
 		text, err = json.Marshal(listAnswer{Result: items, NextCursor: cursor(next)})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -32,6 +33,8 @@ type Backend struct {
 	// Invoker, when set, runs calls in process; otherwise Doer sends them.
 	Invoker Invoker
 	Doer    Doer
+	// Log, when set, hears failures a tool's caller is not told the cause of.
+	Log *slog.Logger
 	// BaseURL prefixes every path ("" for Local).
 	BaseURL string
 	// Header and Credential authenticate every call: x-api-key and an
@@ -78,7 +81,7 @@ func (t *Tool) call(ctx context.Context, b Backend, raw json.RawMessage) *sdk.Ca
 		if messages != nil {
 			return failure(status, messages)
 		}
-		return t.result(out)
+		return t.result(b, out)
 	}
 	resp, err := b.Doer.Do(req)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/keywayhq/keyway/service"
 	"github.com/keywayhq/keyway/verify"
 	"github.com/keywayhq/keyway/webhook"
 )
@@ -48,6 +49,8 @@ type Config struct {
 	UsageMinuteRetention time.Duration `default:"${UsageMinuteRetention}" env:"KEYWAY_USAGE_MINUTE_RETENTION" help:"How long per-minute usage is kept (0 keeps it forever)."`
 	UsageHourRetention   time.Duration `default:"${UsageHourRetention}" env:"KEYWAY_USAGE_HOUR_RETENTION" help:"How long hourly usage is kept, which bounds dateGrouping=hour (0 keeps it forever)."`
 	UsageDayRetention    time.Duration `default:"${UsageDayRetention}" env:"KEYWAY_USAGE_DAY_RETENTION" help:"How long daily usage is kept, which bounds day, week and month (0 keeps it forever)."`
+	UISessionIdle        time.Duration `default:"${UISessionIdle}" env:"KEYWAY_UI_SESSION_IDLE" help:"How long a dashboard session may go unused before it ends."`
+	UISessionMax         time.Duration `default:"${UISessionMax}" env:"KEYWAY_UI_SESSION_MAX" help:"How long after signing in a dashboard session ends, however busy."`
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration `default:"${ShutdownTimeout}" env:"KEYWAY_SHUTDOWN_TIMEOUT" help:"How long to wait for in-flight requests on shutdown."`
 	// Secrets are read from the environment only, so they never show in a
@@ -105,6 +108,8 @@ func DefaultConfig() Config {
 		UsageMinuteRetention: 48 * time.Hour,
 		UsageHourRetention:   90 * 24 * time.Hour,
 		ShutdownTimeout:      30 * time.Second,
+		UISessionIdle:        service.DefaultSessionIdle,
+		UISessionMax:         service.DefaultSessionMax,
 	}
 }
 
@@ -160,6 +165,8 @@ func (c *Config) check() error {
 		{"KEYWAY_CACHE_REFRESH", "must not be negative", c.CacheRefresh >= 0},
 		{"KEYWAY_DATABASE_MAX_CONNS", "must not be negative", c.DatabaseMaxConns >= 0},
 		{"KEYWAY_PASSWORD_HASH_SLOTS", "must not be negative", c.PasswordHashSlots >= 0},
+		{"KEYWAY_UI_SESSION_IDLE", "must be positive", c.UISessionIdle > 0},
+		{"KEYWAY_UI_SESSION_MAX", "must be positive", c.UISessionMax > 0},
 	} {
 		if !s.ok {
 			return fmt.Errorf("%s %s", s.env, s.want)

@@ -37,7 +37,7 @@ type Config struct {
 	MailFrom             string        `default:"${MailFrom}" env:"KEYWAY_MAIL_FROM" help:"From address of the email Keyway sends."`
 	FirebaseProjectID    string        `env:"KEYWAY_FIREBASE_PROJECT_ID" help:"Firebase project whose ID tokens sign people in (POST /auth/add-user-from-firebase); empty turns it off."`
 	FirebaseCertsURL     string        `env:"KEYWAY_FIREBASE_CERTS_URL" help:"Where the certificates that sign Firebase ID tokens are published (default: Google's)."`
-	SigninAddressLimit   int           `default:"${SigninAddressLimit}" env:"KEYWAY_SIGNIN_ADDRESS_LIMIT" help:"Sign-in attempts (signup, login, email-otc, validate-login-code) one client address may make per 15 minutes."`
+	SigninAddressLimit   int           `default:"${SigninAddressLimit}" env:"KEYWAY_SIGNIN_ADDRESS_LIMIT" help:"Sign-in attempts (signup, login, email codes, password resets, setup) one client address may make per 15 minutes."`
 	PasswordHashSlots    int           `env:"KEYWAY_PASSWORD_HASH_SLOTS" help:"Password hashes (argon2id, 19 MiB and a core each) computed at once; 4 more per slot may wait, past that sign-ups and logins answer 429 (default: cores - 1, at least 1)."`
 	ClientAddressHeader  string        `env:"KEYWAY_CLIENT_ADDRESS_HEADER" help:"Header a trusted load balancer puts the client address in (X-Forwarded-For: its last entry); empty uses the connection's address."`
 	ExpiryNoticeInterval time.Duration `default:"${ExpiryNoticeInterval}" env:"KEYWAY_EXPIRY_NOTICE_INTERVAL" help:"How often to look for API keys expiring within 7 days and notify their accounts."`

@@ -34,6 +34,8 @@ type Password string
 // OneTimeCode is a one-time sign-in code sent by email.
 type OneTimeCode string
 
+// SessionToken and SetupToken are declared in session.go.
+
 // Secret is what every secret type above is: masked in print, revealed on
 // purpose only.
 type Secret interface {
@@ -53,6 +55,8 @@ var (
 	_ Secret = WebhookSecret("")
 	_ Secret = Password("")
 	_ Secret = OneTimeCode("")
+	_ Secret = SessionToken("")
+	_ Secret = SetupToken("")
 )
 
 // tailMinLen is the shortest secret whose last four characters are shown:
@@ -113,6 +117,16 @@ func (s OneTimeCode) GoString() string                  { return s.String() }
 func (s OneTimeCode) Format(f fmt.State, verb rune)     { format(f, verb, s.String()) }
 func (s OneTimeCode) LogValue() slog.Value              { return slog.StringValue(s.String()) }
 func (s OneTimeCode) Reveal() string                    { return string(s) }
+func (s SessionToken) String() string                   { return mask("session token", string(s), true) }
+func (s SessionToken) GoString() string                 { return s.String() }
+func (s SessionToken) Format(f fmt.State, verb rune)    { format(f, verb, s.String()) }
+func (s SessionToken) LogValue() slog.Value             { return slog.StringValue(s.String()) }
+func (s SessionToken) Reveal() string                   { return string(s) }
+func (s SetupToken) String() string                     { return mask("setup token", string(s), true) }
+func (s SetupToken) GoString() string                   { return s.String() }
+func (s SetupToken) Format(f fmt.State, verb rune)      { format(f, verb, s.String()) }
+func (s SetupToken) LogValue() slog.Value               { return slog.StringValue(s.String()) }
+func (s SetupToken) Reveal() string                     { return string(s) }
 
 // logFields is the log form of a struct that holds a secret: its fields
 // under their JSON names, each resolved by slog, so a secret field logs
@@ -287,6 +301,27 @@ func (in FirebaseSignup) LogValue() slog.Value { return logFields(in) }
 func (in FirebaseSignup) Format(f fmt.State, verb rune) {
 	type firebaseSignup FirebaseSignup
 	formatFields(f, verb, firebaseSignup(in))
+}
+
+func (in PasswordChange) LogValue() slog.Value { return logFields(in) }
+
+func (in PasswordChange) Format(f fmt.State, verb rune) {
+	type passwordChange PasswordChange
+	formatFields(f, verb, passwordChange(in))
+}
+
+func (in Setup) LogValue() slog.Value { return logFields(in) }
+
+func (in Setup) Format(f fmt.State, verb rune) {
+	type setup Setup
+	formatFields(f, verb, setup(in))
+}
+
+func (in PasswordReset) LogValue() slog.Value { return logFields(in) }
+
+func (in PasswordReset) Format(f fmt.State, verb rune) {
+	type passwordReset PasswordReset
+	formatFields(f, verb, passwordReset(in))
 }
 
 func (t KeyTotals) LogValue() slog.Value { return logFields(t) }

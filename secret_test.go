@@ -25,6 +25,8 @@ var secretTypes = map[string]func(string) keyway.Secret{
 	"WebhookSecret":   func(s string) keyway.Secret { return keyway.WebhookSecret(s) },
 	"Password":        func(s string) keyway.Secret { return keyway.Password(s) },
 	"OneTimeCode":     func(s string) keyway.Secret { return keyway.OneTimeCode(s) },
+	"SessionToken":    func(s string) keyway.Secret { return keyway.SessionToken(s) },
+	"SetupToken":      func(s string) keyway.Secret { return keyway.SetupToken(s) },
 }
 
 // holders are every exported struct of the domain that holds a secret, by
@@ -49,6 +51,9 @@ var holders = map[string]any{
 	"FirebaseSignup":  keyway.FirebaseSignup{},
 	"KeyTotals":       keyway.KeyTotals{},
 	"APIKeyTotals":    keyway.APIKeyTotals{},
+	"PasswordChange":  keyway.PasswordChange{},
+	"Setup":           keyway.Setup{},
+	"PasswordReset":   keyway.PasswordReset{},
 }
 
 // notSecret are fields whose names sound like a secret but that hold none

@@ -89,14 +89,20 @@ func (in *Signup) Validate() error {
 	var p problems
 	in.Email = NormalizeEmail(in.Email)
 	p.email(in.Email)
-	switch n := len(in.Password); {
-	case n < MinPasswordLen:
-		p.add("password must be longer than or equal to %d characters", MinPasswordLen)
-	case n > MaxPasswordLen:
-		p.add("password must be shorter than or equal to %d characters", MaxPasswordLen)
-	}
+	p.password("password", in.Password)
 	p.name("name", in.Name)
 	return p.err()
+}
+
+// password checks a new password (signup, setup, change, reset) against
+// the one length rule.
+func (p *problems) password(field string, v Password) {
+	switch n := len(v); {
+	case n < MinPasswordLen:
+		p.add("%s must be longer than or equal to %d characters", field, MinPasswordLen)
+	case n > MaxPasswordLen:
+		p.add("%s must be shorter than or equal to %d characters", field, MaxPasswordLen)
+	}
 }
 
 // Login is the body of POST /auth/login.
@@ -160,6 +166,11 @@ type UserStore interface {
 	// revoked or expired is ErrUnauthorized, and a reused one revokes its
 	// whole family: whoever holds the stolen chain is cut off too.
 	UseRefreshToken(ctx context.Context, digest [32]byte, now time.Time) (userID, family string, err error)
+	// Dashboard sessions and the setup link live with the people they
+	// sign in: a session is tied to a refresh-token family, and a
+	// password change ends both in one transaction.
+	SessionStore
+	SetupStore
 }
 
 // ErrUserNotFound keeps its public wording here.
@@ -204,12 +215,17 @@ type LoginCode struct {
 
 func (in *LoginCode) Validate() error {
 	var p problems
-	if in.Code == "" {
+	p.code(in.Code)
+	return p.err()
+}
+
+// code checks a presented one-time code's length.
+func (p *problems) code(c OneTimeCode) {
+	if c == "" {
 		p.add("code should not be empty")
-	} else if len(in.Code) > 64 {
+	} else if len(c) > 64 {
 		p.add("code must be shorter than or equal to 64 characters")
 	}
-	return p.err()
 }
 
 // FirebaseSignup is the body of POST /auth/add-user-from-firebase.

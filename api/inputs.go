@@ -177,6 +177,10 @@ type loginCodeIn struct {
 	Body keyway.LoginCode `body:"true"`
 }
 
+type resetPasswordIn struct {
+	Body keyway.PasswordReset `body:"true"`
+}
+
 type listInvitationsIn struct {
 	AccountID string `query:"accountId"`
 	ProjectID string `query:"projectId"`

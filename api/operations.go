@@ -175,6 +175,16 @@ func declare() []Operation {
 			func(ctx context.Context, b Backend, _ *keyway.Caller, in *refreshIn) (keyway.Tokens, error) {
 				return b.Service.RefreshTokens(ctx, &in.Body)
 			}),
+		// Keyway only, and not MCP tools: a person who forgot their
+		// password asks for a code by email and spends it on a new one.
+		op(Operation{ID: "Auth_forgotPassword", Method: "POST", Path: "/auth/forgot-password", Summary: "Email a one-time code that resets the password (empty answer, whether or not the email is known; Keyway only)", Public: true},
+			func(ctx context.Context, b Backend, _ *keyway.Caller, in *emailOTCIn) (Empty, error) {
+				return Empty{}, b.Service.RequestPasswordReset(ctx, &in.Body)
+			}),
+		op(Operation{ID: "Auth_resetPassword", Method: "POST", Path: "/auth/reset-password", Summary: "Set a new password with a code from /auth/forgot-password; every sign-in of the person ends (empty answer; Keyway only)", Public: true},
+			func(ctx context.Context, b Backend, _ *keyway.Caller, in *resetPasswordIn) (Empty, error) {
+				return Empty{}, b.Service.ResetPassword(ctx, &in.Body)
+			}),
 		op(Operation{ID: "AuthController_legacyAuthenticate", Method: "POST", Path: "/auth/authenticate", Tools: []string{"create_a_the_auth_api_auth_authenticate"}, Summary: "Legacy key check", Verification: true},
 			func(ctx context.Context, b Backend, c *keyway.Caller, in *legacyAuthenticateIn) (Verified[LegacyAuthentication], error) {
 				r, err := b.Verifier.Verify(ctx, c, in.Body.Credentials.APIKey, "")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/keywayhq/keyway/service"
 	"github.com/keywayhq/keyway/verify"
 	"github.com/keywayhq/keyway/webhook"
 )
@@ -36,7 +37,7 @@ type Config struct {
 	MailFrom             string        `default:"${MailFrom}" env:"KEYWAY_MAIL_FROM" help:"From address of the email Keyway sends."`
 	FirebaseProjectID    string        `env:"KEYWAY_FIREBASE_PROJECT_ID" help:"Firebase project whose ID tokens sign people in (POST /auth/add-user-from-firebase); empty turns it off."`
 	FirebaseCertsURL     string        `env:"KEYWAY_FIREBASE_CERTS_URL" help:"Where the certificates that sign Firebase ID tokens are published (default: Google's)."`
-	SigninAddressLimit   int           `default:"${SigninAddressLimit}" env:"KEYWAY_SIGNIN_ADDRESS_LIMIT" help:"Sign-in attempts (signup, login, email-otc, validate-login-code) one client address may make per 15 minutes."`
+	SigninAddressLimit   int           `default:"${SigninAddressLimit}" env:"KEYWAY_SIGNIN_ADDRESS_LIMIT" help:"Sign-in attempts (signup, login, email codes, password resets, setup) one client address may make per 15 minutes."`
 	PasswordHashSlots    int           `env:"KEYWAY_PASSWORD_HASH_SLOTS" help:"Password hashes (argon2id, 19 MiB and a core each) computed at once; 4 more per slot may wait, past that sign-ups and logins answer 429 (default: cores - 1, at least 1)."`
 	ClientAddressHeader  string        `env:"KEYWAY_CLIENT_ADDRESS_HEADER" help:"Header a trusted load balancer puts the client address in (X-Forwarded-For: its last entry); empty uses the connection's address."`
 	ExpiryNoticeInterval time.Duration `default:"${ExpiryNoticeInterval}" env:"KEYWAY_EXPIRY_NOTICE_INTERVAL" help:"How often to look for API keys expiring within 7 days and notify their accounts."`
@@ -48,6 +49,8 @@ type Config struct {
 	UsageMinuteRetention time.Duration `default:"${UsageMinuteRetention}" env:"KEYWAY_USAGE_MINUTE_RETENTION" help:"How long per-minute usage is kept (0 keeps it forever)."`
 	UsageHourRetention   time.Duration `default:"${UsageHourRetention}" env:"KEYWAY_USAGE_HOUR_RETENTION" help:"How long hourly usage is kept, which bounds dateGrouping=hour (0 keeps it forever)."`
 	UsageDayRetention    time.Duration `default:"${UsageDayRetention}" env:"KEYWAY_USAGE_DAY_RETENTION" help:"How long daily usage is kept, which bounds day, week and month (0 keeps it forever)."`
+	UISessionIdle        time.Duration `default:"${UISessionIdle}" env:"KEYWAY_UI_SESSION_IDLE" help:"How long a dashboard session may go unused before it ends."`
+	UISessionMax         time.Duration `default:"${UISessionMax}" env:"KEYWAY_UI_SESSION_MAX" help:"How long after signing in a dashboard session ends, however busy."`
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration `default:"${ShutdownTimeout}" env:"KEYWAY_SHUTDOWN_TIMEOUT" help:"How long to wait for in-flight requests on shutdown."`
 	// Secrets are read from the environment only, so they never show in a
@@ -105,6 +108,8 @@ func DefaultConfig() Config {
 		UsageMinuteRetention: 48 * time.Hour,
 		UsageHourRetention:   90 * 24 * time.Hour,
 		ShutdownTimeout:      30 * time.Second,
+		UISessionIdle:        service.DefaultSessionIdle,
+		UISessionMax:         service.DefaultSessionMax,
 	}
 }
 
@@ -160,6 +165,8 @@ func (c *Config) check() error {
 		{"KEYWAY_CACHE_REFRESH", "must not be negative", c.CacheRefresh >= 0},
 		{"KEYWAY_DATABASE_MAX_CONNS", "must not be negative", c.DatabaseMaxConns >= 0},
 		{"KEYWAY_PASSWORD_HASH_SLOTS", "must not be negative", c.PasswordHashSlots >= 0},
+		{"KEYWAY_UI_SESSION_IDLE", "must be positive", c.UISessionIdle > 0},
+		{"KEYWAY_UI_SESSION_MAX", "must be positive", c.UISessionMax > 0},
 	} {
 		if !s.ok {
 			return fmt.Errorf("%s %s", s.env, s.want)

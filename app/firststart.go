@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,12 +26,39 @@ const FirstStartFile = "first-start.txt"
 // start reads the key back from it.
 const firstStartKeyLabel = "Access key:"
 
+// firstStartSetupLabel starts the block's line that carries the setup
+// link.
+const firstStartSetupLabel = "Setup link:"
+
+// setupLink is the first-run setup page for a setup token.
+func setupLink(publicURL string, token keyway.SetupToken) string {
+	return strings.TrimRight(publicURL, "/") + "/ui/setup?token=" + url.QueryEscape(token.Reveal())
+}
+
 // firstStartBlock is what the first start shows the operator: a framed
 // block on stderr, apart from the JSON log lines around it. path is the
-// file it is also written to, "" when there is none.
-func firstStartBlock(accountID, key, publicURL, path string) string {
+// file it is also written to, "" when there is none. key is "" when the
+// operator chose it (KEYWAY_BOOTSTRAP_ACCESS_KEY): the block then carries
+// the setup link alone.
+func firstStartBlock(accountID, key, link, publicURL, path string) string {
 	const rule = "================================================================"
-	kept := "It is also in " + path + " (mode 0600), deleted when the key is first used."
+	setup := fmt.Sprintf(` Open the setup link in a browser to create the first person, as admin
+ of this account. It works once, and is never shown again.
+
+   %s  %s`, firstStartSetupLabel, link)
+	if key == "" {
+		return fmt.Sprintf(`
+%s
+ Keyway: first start. It created an account with your access key.
+
+   Account id:  %s
+
+%s
+%s
+
+`, rule, accountID, setup, rule)
+	}
+	kept := "It is also in " + path + " (mode 0600), deleted when the key is first used:\nopen the setup link first, or copy it now."
 	if path == "" {
 		kept = "It is written nowhere else: the database is not the embedded SQLite,\nso there is no data dir of this deployment to keep it in. Store it now."
 	}
@@ -42,13 +70,15 @@ func firstStartBlock(accountID, key, publicURL, path string) string {
    Account id:  %s
    %s  %s
 
+%s
+
  %s
 
  Try it:
    curl -s -H "x-api-key: %s" %s/accounts
 %s
 
-`, rule, accountID, firstStartKeyLabel, key, strings.ReplaceAll(kept, "\n", "\n "), key, publicURL, rule)
+`, rule, accountID, firstStartKeyLabel, key, setup, strings.ReplaceAll(kept, "\n", "\n "), key, publicURL, rule)
 }
 
 // firstStart removes the first-start file on the first authenticated
@@ -117,14 +147,15 @@ func (f *firstStart) authenticated(credential string, _ *keyway.Caller) {
 	})
 }
 
-// bootstrap creates the first account and access key of an empty store.
-// A generated key is shown once in a framed block on stderr, apart from
-// the log; with the embedded database it is also written to
-// <data dir>/first-start.txt (0600) until its first use, which the
-// returned firstStart watches for. A later start whose file is still there
-// watches for it again; nil when there is nothing to watch.
+// bootstrap creates the first account and access key of an empty store,
+// with its one-time setup link. The link, and a generated key, are shown
+// once in a framed block on stderr, apart from the log; with the embedded
+// database the block is also written to <data dir>/first-start.txt (0600)
+// until the key's first use, which the returned firstStart watches for. A
+// later start whose file is still there watches for it again; nil when
+// there is nothing to watch.
 func (a *App) bootstrap(ctx context.Context, svc *service.Service, dataDir string, embedded bool, publicURL string) (*firstStart, error) {
-	k, err := svc.Bootstrap(ctx, a.cfg.BootstrapAccessKey)
+	k, setup, err := svc.FirstStart(ctx, a.cfg.BootstrapAccessKey)
 	if err != nil {
 		return nil, err
 	}
@@ -135,15 +166,18 @@ func (a *App) bootstrap(ctx context.Context, svc *service.Service, dataDir strin
 		return readFirstStart(dataDir, a.log)
 	}
 	a.log.Info("bootstrapped an empty store", "accountId", k.AccountID)
+	link := setupLink(publicURL, setup)
 	if a.cfg.BootstrapAccessKey != "" {
-		// The operator chose the key: nothing to show.
+		// The operator chose the key: only the setup link is shown, and
+		// kept nowhere, as the key is not.
+		fmt.Fprint(a.stderr, firstStartBlock(k.AccountID, "", link, publicURL, ""))
 		return nil, nil
 	}
 	path := ""
 	if embedded {
 		path = filepath.Join(dataDir, FirstStartFile)
 	}
-	block := firstStartBlock(k.AccountID, k.Key.Reveal(), publicURL, path)
+	block := firstStartBlock(k.AccountID, k.Key.Reveal(), link, publicURL, path)
 	// Printed to stderr only, never to the log.
 	fmt.Fprint(a.stderr, block)
 	if path == "" {

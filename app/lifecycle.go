@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/keywayhq/keyway/service"
 )
 
 // Addr is the address the server listens on (useful with port 0).
@@ -70,3 +72,7 @@ func (a *App) closeAll() error {
 
 // Handler is the server's HTTP handler, for in-process benchmarks.
 func (a *App) Handler() http.Handler { return a.server.Handler }
+
+// Service is the started server's service, for callers in process (the
+// dashboard's tests); nil before Start.
+func (a *App) Service() *service.Service { return a.svc }

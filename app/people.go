@@ -42,6 +42,7 @@ func (a *App) people(embedded bool, secret []byte) (service.People, error) {
 		Passwords: hasher, Mail: queue, CodeKey: codeKey,
 		PublicURL:    cmp.Or(a.cfg.PublicURL, "http://"+a.listener.Addr().String()),
 		AddressLimit: keyway.RateLimit{RateLimit: a.cfg.SigninAddressLimit, RateLimitTTL: service.SigninWindow},
+		SessionIdle:  a.cfg.UISessionIdle, SessionMax: a.cfg.UISessionMax,
 	}
 	if a.cfg.FirebaseProjectID != "" {
 		v, err := firebase.New(firebase.Options{ProjectID: a.cfg.FirebaseProjectID, CertsURL: a.cfg.FirebaseCertsURL, Now: a.clock.Now})

@@ -45,22 +45,59 @@ func NewWebhookSecret() string {
 // recognisable.
 const refreshPrefix = "rt_"
 
-// NewRefreshToken returns a refresh token and the digest to store for it.
-func NewRefreshToken() (string, Hash) {
-	t := refreshPrefix + RandomString(48)
+// sessionPrefix marks the dashboard's session tokens (the cookie's
+// value), setupPrefix the one-time token of the first-run setup link.
+const (
+	sessionPrefix = "kws_"
+	setupPrefix   = "kwsetup_"
+)
+
+// tokenRandomLen is the random part of refresh, session and setup tokens:
+// 48 of 62 characters, about 285 bits.
+const tokenRandomLen = 48
+
+// newToken returns a fresh token with its prefix and the digest to store
+// for it: the store keeps only the digest.
+func newToken(prefix string) (string, Hash) {
+	t := prefix + RandomString(tokenRandomLen)
 	return t, HashKey(t)
 }
+
+// tokenDigest is the stored digest of a presented token of one kind; a
+// string of another shape is refused before any lookup.
+func tokenDigest(prefix, t string, notIt error) (Hash, error) {
+	if !strings.HasPrefix(t, prefix) || len(t) != len(prefix)+tokenRandomLen {
+		return Hash{}, notIt
+	}
+	return HashKey(t), nil
+}
+
+// NewRefreshToken returns a refresh token and the digest to store for it.
+func NewRefreshToken() (string, Hash) { return newToken(refreshPrefix) }
 
 // ErrNotRefreshToken means a string cannot be a refresh token.
 var ErrNotRefreshToken = errors.New("keycrypt: not a refresh token")
 
 // RefreshDigest returns the stored digest of a presented refresh token.
-func RefreshDigest(t string) (Hash, error) {
-	if !strings.HasPrefix(t, refreshPrefix) || len(t) != len(refreshPrefix)+48 {
-		return Hash{}, ErrNotRefreshToken
-	}
-	return HashKey(t), nil
-}
+func RefreshDigest(t string) (Hash, error) { return tokenDigest(refreshPrefix, t, ErrNotRefreshToken) }
+
+// NewSessionToken returns a dashboard session token and its digest.
+func NewSessionToken() (string, Hash) { return newToken(sessionPrefix) }
+
+// ErrNotSessionToken means a string cannot be a session token.
+var ErrNotSessionToken = errors.New("keycrypt: not a session token")
+
+// SessionDigest returns the stored digest of a presented session token.
+func SessionDigest(t string) (Hash, error) { return tokenDigest(sessionPrefix, t, ErrNotSessionToken) }
+
+// NewSetupToken returns a first-run setup token and its digest.
+func NewSetupToken() (string, Hash) { return newToken(setupPrefix) }
+
+// ErrNotSetupToken means a string cannot be a setup token.
+var ErrNotSetupToken = errors.New("keycrypt: not a setup token")
+
+// SetupDigest returns the stored digest of a presented setup token.
+func SetupDigest(t string) (Hash, error) { return tokenDigest(setupPrefix, t, ErrNotSetupToken) }
 
 // mustRead fills b from the CSPRNG. crypto/rand does not fail on the
 // systems Go supports; if it ever did, minting a guessable secret would be

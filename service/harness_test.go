@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/keywayhq/keyway"
@@ -27,16 +28,22 @@ type harness struct {
 	svc   *service.Service
 	store *sqlstore.Store
 	clock *keywaytest.Clock
+	mail  *mailbox
 	ctx   context.Context
 	n     int
 }
 
 // forEachStore runs fn with a fresh harness per database engine.
-func forEachStore(t *testing.T, fn func(t *testing.T, h *harness)) {
-	keywaytest.ForEachDatabase(t, func(t *testing.T, dbURL string) { fn(t, newHarness(t, dbURL)) })
+func forEachStore(t *testing.T, fn func(t *testing.T, h *harness)) { forEachStoreWith(t, nil, fn) }
+
+// forEachStoreWith is forEachStore with people settings changed by set.
+func forEachStoreWith(t *testing.T, set func(p *service.People), fn func(t *testing.T, h *harness)) {
+	keywaytest.ForEachDatabase(t, func(t *testing.T, dbURL string) { fn(t, newHarnessWith(t, dbURL, set)) })
 }
 
-func newHarness(t *testing.T, dbURL string) *harness {
+// newHarnessWith builds a harness, with people settings changed by set
+// (a sign-in limiter, session lifetimes) before the service is built.
+func newHarnessWith(t *testing.T, dbURL string, set func(p *service.People)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	sealer, err := keycrypt.NewSealer(keycrypt.NewSecret())
@@ -53,16 +60,45 @@ func newHarness(t *testing.T, dbURL string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mail := &mailbox{}
+	people := service.People{Store: st, Groups: st, Tokens: tokens, Passwords: plainHasher{}, CodeKey: []byte("code key"), Mail: mail}
+	if set != nil {
+		set(&people)
+	}
 	svc, err := service.New(service.Deps{
 		Store: st, Invalidator: nopInvalidator{}, Clock: clock, Usage: st,
-		People:     service.People{Store: st, Groups: st, Tokens: tokens, Passwords: plainHasher{}, CodeKey: []byte("code key")},
+		People:     people,
 		Webhooks:   service.Webhooks{Store: st, Guard: openGuard{}, Pinger: okPinger{}},
 		MCPServers: service.MCPServers{Store: st, IsTool: func(string) bool { return false }, PublicURL: "http://keyway.test"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{svc: svc, store: st, clock: clock, ctx: ctx}
+	return &harness{svc: svc, store: st, clock: clock, mail: mail, ctx: ctx}
+}
+
+// mailbox keeps what the service mails, in place of the mail queue.
+type mailbox struct {
+	mu   sync.Mutex
+	sent []keyway.MailMessage
+}
+
+func (m *mailbox) Enqueue(msg keyway.MailMessage) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, msg)
+}
+
+// last is the newest message to an address, and whether there is one.
+func (m *mailbox) last(to string) (keyway.MailMessage, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := len(m.sent) - 1; i >= 0; i-- {
+		if m.sent[i].To == to {
+			return m.sent[i], true
+		}
+	}
+	return keyway.MailMessage{}, false
 }
 
 // plainHasher stands in for argon2id, whose cost is the point in

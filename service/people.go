@@ -39,6 +39,10 @@ type People struct {
 	InvitationTTL time.Duration
 	// Firebase verifies Firebase ID tokens; nil turns Firebase sign-in off.
 	Firebase keyway.FirebaseVerifier
+	// SessionIdle ends a dashboard session unused this long, SessionMax
+	// any session this old; DefaultSessionIdle and DefaultSessionMax when
+	// zero.
+	SessionIdle, SessionMax time.Duration
 }
 
 // withDefaults is p with the settings left zero at their defaults.
@@ -51,6 +55,12 @@ func (p People) withDefaults() People {
 	}
 	if p.InvitationTTL <= 0 {
 		p.InvitationTTL = keyway.DefaultInvitationTTL
+	}
+	if p.SessionIdle <= 0 {
+		p.SessionIdle = DefaultSessionIdle
+	}
+	if p.SessionMax <= 0 {
+		p.SessionMax = DefaultSessionMax
 	}
 	return p
 }
@@ -135,22 +145,35 @@ func (s *Service) acceptedNotice(inv *keyway.Invitation, u *keyway.User) *keyway
 // an unknown email answer alike, and take alike.
 func (s *Service) Login(ctx context.Context, in *keyway.Login) (keyway.Tokens, error) {
 	p := s.people
-	if err := in.Validate(); err != nil {
+	u, err := s.checkLogin(ctx, p, in)
+	if err != nil {
 		return keyway.Tokens{}, err
 	}
+	return s.issueTokens(ctx, p, u.ID, newFamily())
+}
+
+// checkLogin is the one check of an email and password, for tokens
+// (Login), a dashboard session and a password change alike: they spend
+// the same "login" budget, queue for the same hashing slots, and a wrong
+// password and an unknown email answer alike (ErrUnauthorized) and take
+// alike, the unknown one checked against the decoy hash.
+func (s *Service) checkLogin(ctx context.Context, p *People, in *keyway.Login) (*keyway.User, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
 	if err := s.throttle(ctx, p, "login", in.Email); err != nil {
-		return keyway.Tokens{}, err
+		return nil, err
 	}
 	// The place in the hashing queue comes first: a login refused for
 	// want of one costs no database read.
 	turn, err := p.Passwords.ReserveCheck()
 	if err != nil {
-		return keyway.Tokens{}, hashFailed(err)
+		return nil, hashFailed(err)
 	}
 	defer turn.Release()
 	u, err := p.Store.UserByEmail(ctx, in.Email)
 	if err != nil && !errors.Is(err, keyway.ErrUserNotFound) {
-		return keyway.Tokens{}, err
+		return nil, err
 	}
 	stored := s.decoyHash
 	if u != nil && u.PasswordHash != "" {
@@ -161,13 +184,17 @@ func (s *Service) Login(ctx context.Context, in *keyway.Login) (keyway.Tokens, e
 	}
 	ok, err := turn.Check(ctx, in.Password.Reveal(), stored)
 	if err != nil {
-		return keyway.Tokens{}, hashFailed(fmt.Errorf("check password: %w", err))
+		return nil, hashFailed(fmt.Errorf("check password: %w", err))
 	}
 	if !ok || u == nil {
-		return keyway.Tokens{}, keyway.ErrUnauthorized
+		return nil, keyway.ErrUnauthorized
 	}
-	return s.issueTokens(ctx, p, u.ID, keycrypt.RandomString(24))
+	return u, nil
 }
+
+// newFamily names a new refresh-token family: the chain of tokens (and
+// the dashboard session, if any) that one sign-in starts.
+func newFamily() string { return keycrypt.RandomString(24) }
 
 // busyRetry is the Retry-After of a sign-in refused because every hashing
 // slot and queue place is taken: the queue drains in a fraction of that.
@@ -259,6 +286,12 @@ func (s *Service) UserCaller(ctx context.Context, token string) (*keyway.Caller,
 	if err != nil {
 		return nil, err
 	}
+	return s.userCaller(ctx, p, userID)
+}
+
+// userCaller is the caller a signed-in user acts as, whichever credential
+// (token or session) signed them in: their roles are read afresh.
+func (s *Service) userCaller(ctx context.Context, p *People, userID string) (*keyway.Caller, error) {
 	u, err := p.Store.User(ctx, userID)
 	if errors.Is(err, keyway.ErrUserNotFound) {
 		return nil, keyway.ErrUnauthorized

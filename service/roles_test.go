@@ -401,6 +401,11 @@ func (m *matrix) rows() []matrixRow {
 		{"InviteToAccount A", "ok 403 403 403 404 403 ok 403", keyway.ErrAccountNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
 			return m.svc.InviteToAccount(m.ctx, c, A, &keyway.AccountInvite{Email: m.email("invitee")})
 		}},
+		// A password is a person's own; keys and tokens have none. The
+		// password stays the same, so the other rows still sign in.
+		{"ChangePassword own", "ok ok ok ok ok 403 403 403", nil, func(t *testing.T, m *matrix, c *keyway.Caller) error {
+			return m.svc.ChangePassword(m.ctx, c, &keyway.PasswordChange{Current: testPassword, New: testPassword})
+		}},
 		// Founding an account is for people; the founder may delete it.
 		{"CreateAccount", "ok ok ok ok ok 403 403 403", nil, func(t *testing.T, m *matrix, c *keyway.Caller) error {
 			a, err := m.svc.CreateAccount(m.ctx, c, &keyway.Rename{Name: m.name("account")})

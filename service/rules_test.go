@@ -368,6 +368,47 @@ func (w *world) rules() []rule {
 			_, err = w.svc.MCPServerCaller(w.ctx, srv.Token.Reveal())
 			return err
 		}, keyway.ErrUnauthorized},
+
+		// Dashboard sessions, the setup link and passwords.
+		{"a dashboard session signs in as a login does", func(t *testing.T, w *world) error {
+			_, _, err := w.svc.StartSessionWithPassword(w.ctx, &keyway.Login{Email: "admin@example.com", Password: testPassword + "x"})
+			return err
+		}, keyway.ErrUnauthorized},
+		{"a deleted account's admin keeps a session but no grant in it", func(t *testing.T, w *world) error {
+			email := w.email("leaving")
+			admin, a := w.founder(t, email)
+			tok, _ := w.signIn(t, email)
+			_, err := w.svc.DeleteAccount(w.ctx, admin, a)
+			must(t, err)
+			c, _, err := w.svc.SessionCaller(w.ctx, tok.Reveal())
+			if err == nil && len(c.Grants) != 0 {
+				return fmt.Errorf("grants %+v in a deleted account", c.Grants)
+			}
+			return err
+		}, nil},
+		{"an MCP server has no password to change", func(t *testing.T, w *world) error {
+			return w.svc.ChangePassword(w.ctx, w.mcpOfP, &keyway.PasswordChange{Current: testPassword, New: newPassword})
+		}, keyway.ErrForbidden},
+		{"a password change wants the current password", func(t *testing.T, w *world) error {
+			return w.svc.ChangePassword(w.ctx, w.person(t, "other@example.com"), &keyway.PasswordChange{New: newPassword})
+		}, keyway.Invalid("current should not be empty")},
+		{"a reset for an unknown email is asked alike", func(t *testing.T, w *world) error {
+			return w.svc.RequestPasswordReset(w.ctx, &keyway.EmailOTC{Email: "nobody@example.com"})
+		}, nil},
+		{"a reset code is needed to reset", func(t *testing.T, w *world) error {
+			return w.svc.ResetPassword(w.ctx, &keyway.PasswordReset{Email: "nobody@example.com", Code: "ABCDE-FGHJK", Password: newPassword})
+		}, keyway.ErrUnauthorized},
+		{"setup needs a link", func(t *testing.T, w *world) error {
+			_, _, err := w.svc.CompleteSetup(w.ctx, &keyway.Setup{Email: w.email("first"), Name: "First", Password: testPassword})
+			return err
+		}, keyway.Invalid("token should not be empty")},
+		{"a store bootstrapped by its founders has no setup link", func(t *testing.T, w *world) error {
+			_, setup, err := w.svc.FirstStart(w.ctx, "")
+			if err == nil && setup != "" {
+				return fmt.Errorf("a setup link for a store with accounts")
+			}
+			return err
+		}, nil},
 	}
 }
 

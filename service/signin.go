@@ -25,11 +25,31 @@ const (
 // EmailLoginCode is POST /auth/email-otc: mail a one-time code to a user.
 // The answer is the same whether or not the email belongs to anyone.
 func (s *Service) EmailLoginCode(ctx context.Context, in *keyway.EmailOTC) error {
-	p := s.people
+	return s.mailCode(ctx, s.people, in, codeMail{
+		action: "email-otc", subject: "Your Keyway sign-in code",
+		text: "Your sign-in code is %s\n\nIt works once, for the next %d minutes. " +
+			"If you did not ask for it, ignore this email.\n",
+	})
+}
+
+// codeMail is what one kind of one-time code is for: the throttle's
+// action, its email, and the purpose its digest is bound to.
+type codeMail struct {
+	action, subject string
+	// text is the email's body, with the code and its minutes to fill in.
+	text string
+	// reset binds the code to a password reset of its email: its digest
+	// differs from a sign-in code's, so neither spends as the other.
+	reset bool
+}
+
+// mailCode mails a one-time code of one kind to the user an email names;
+// the answer is the same whether or not the email belongs to anyone.
+func (s *Service) mailCode(ctx context.Context, p *People, in *keyway.EmailOTC, m codeMail) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	if err := s.throttle(ctx, p, "email-otc", in.Email); err != nil {
+	if err := s.throttle(ctx, p, m.action, in.Email); err != nil {
 		return err
 	}
 	u, err := p.Store.UserByEmail(ctx, in.Email)
@@ -41,15 +61,18 @@ func (s *Service) EmailLoginCode(ctx context.Context, in *keyway.EmailOTC) error
 	}
 	code := keycrypt.RandomFrom(codeAlphabet, codeLen)
 	now := s.clock.Now()
-	if err := p.Groups.CreateLoginCode(ctx, s.codeDigest(p, code), u.ID, now, now.Add(codeTTL)); err != nil {
+	purpose := ""
+	if m.reset {
+		purpose = resetPurpose(u.Email)
+	}
+	if err := p.Groups.CreateLoginCode(ctx, s.codeDigest(p, purpose, code), u.ID, now, now.Add(codeTTL)); err != nil {
 		return err
 	}
 	if p.Mail != nil {
 		shown := code[:5] + "-" + code[5:]
 		p.Mail.Enqueue(keyway.MailMessage{
-			To: u.Email, Subject: "Your Keyway sign-in code",
-			Text: fmt.Sprintf("Your sign-in code is %s\n\nIt works once, for the next %d minutes. "+
-				"If you did not ask for it, ignore this email.\n", shown, int(codeTTL/time.Minute)),
+			To: u.Email, Subject: m.subject,
+			Text:    fmt.Sprintf(m.text, shown, int(codeTTL/time.Minute)),
 			Secrets: []string{shown},
 		})
 	}
@@ -57,33 +80,45 @@ func (s *Service) EmailLoginCode(ctx context.Context, in *keyway.EmailOTC) error
 }
 
 // ValidateLoginCode is POST /auth/validate-login-code: a code spent once
-// for tokens, as a login gives. The code is read forgivingly (case, spaces
-// and the dash of the mailed form do not matter).
+// for tokens, as a login gives.
 func (s *Service) ValidateLoginCode(ctx context.Context, in *keyway.LoginCode) (keyway.Tokens, error) {
 	p := s.people
-	if err := in.Validate(); err != nil {
+	userID, err := s.spendLoginCode(ctx, p, in)
+	if err != nil {
 		return keyway.Tokens{}, err
+	}
+	return s.issueTokens(ctx, p, userID, newFamily())
+}
+
+// spendLoginCode is the one check of a sign-in code, for tokens and a
+// dashboard session alike: the same throttle, spent once.
+func (s *Service) spendLoginCode(ctx context.Context, p *People, in *keyway.LoginCode) (string, error) {
+	if err := in.Validate(); err != nil {
+		return "", err
 	}
 	if err := s.throttle(ctx, p, "validate-login-code", ""); err != nil {
-		return keyway.Tokens{}, err
+		return "", err
 	}
-	code := strings.Map(func(r rune) rune {
+	return p.Groups.UseLoginCode(ctx, s.codeDigest(p, "", mailedCode(in.Code)), s.clock.Now())
+}
+
+// mailedCode reads a code forgivingly: case, spaces and the dash of the
+// mailed form do not matter.
+func mailedCode(c keyway.OneTimeCode) string {
+	return strings.Map(func(r rune) rune {
 		if r == '-' || r == ' ' {
 			return -1
 		}
 		return r
-	}, strings.ToUpper(in.Code.Reveal()))
-	userID, err := p.Groups.UseLoginCode(ctx, s.codeDigest(p, code), s.clock.Now())
-	if err != nil {
-		return keyway.Tokens{}, err
-	}
-	return s.issueTokens(ctx, p, userID, keycrypt.RandomString(24))
+	}, strings.ToUpper(c.Reveal()))
 }
 
 // codeDigest keys the digest so a copy of the database alone cannot try
-// the code space offline.
-func (s *Service) codeDigest(p *People, code string) []byte {
+// the code space offline. purpose is "" for sign-in codes (their digests
+// predate purposes) and resetPurpose's for password resets.
+func (s *Service) codeDigest(p *People, purpose, code string) []byte {
 	m := hmac.New(sha256.New, p.CodeKey)
+	m.Write([]byte(purpose))
 	m.Write([]byte(code))
 	return m.Sum(nil)
 }
@@ -135,7 +170,7 @@ func (s *Service) FirebaseSignIn(ctx context.Context, in *keyway.FirebaseSignup)
 			return keyway.Tokens{}, err
 		}
 	}
-	return s.issueTokens(ctx, p, u.ID, keycrypt.RandomString(24))
+	return s.issueTokens(ctx, p, u.ID, newFamily())
 }
 
 // NotifyExpiringKeys writes a notification for every active API key that

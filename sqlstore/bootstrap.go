@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/keywayhq/keyway"
@@ -13,6 +14,12 @@ import (
 // second insert of the marker waits for the first transaction and then
 // does nothing; on SQLite the writer lock serializes them.
 func (s *Store) Bootstrap(ctx context.Context, a *keyway.Account, k *keyway.AccessKey) (bool, error) {
+	return s.bootstrap(ctx, a, k, nil)
+}
+
+// bootstrap is Bootstrap, running also, when not nil, with the new
+// account in the same transaction (BootstrapWithSetup's setup token).
+func (s *Store) bootstrap(ctx context.Context, a *keyway.Account, k *keyway.AccessKey, also func(tx *sql.Tx) error) (bool, error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return false, keyway.Internal(fmt.Errorf("bootstrap: %w", err))
@@ -38,6 +45,11 @@ func (s *Store) Bootstrap(ctx context.Context, a *keyway.Account, k *keyway.Acce
 		}
 		if err := s.createAccessKey(ctx, tx, k); err != nil {
 			return false, err
+		}
+		if also != nil {
+			if err := also(tx); err != nil {
+				return false, err
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -73,14 +73,25 @@ func (h *handler) showKeys(w http.ResponseWriter, r *http.Request, p *keyway.Pro
 		h.fail(w, r, v, err)
 		return
 	}
+	if d.Status == "all" && !revoked && next == "" {
+		// The active keys ended on this page: fill it with revoked ones.
+		first := ""
+		lq.IsActive, lq.Page = new(false), keyway.Page{Limit: keysPageSize - len(keys), Cursor: &first}
+		var more []*keyway.APIKey
+		if lq.Limit > 0 {
+			if more, next, err = h.svc.ListAPIKeys(r.Context(), v.Caller, lq); err != nil {
+				h.fail(w, r, v, err)
+				return
+			}
+		}
+		keys, revoked = append(keys, more...), true
+		if lq.Limit == 0 {
+			next = "r."
+		}
+	}
 	d.Keys = keys
-	switch {
-	case d.Status == "all" && next != "" && !revoked:
-		next = "a." + next
-	case d.Status == "all" && next != "":
-		next = "r." + next
-	case d.Status == "all" && !revoked:
-		next = "r."
+	if d.Status == "all" && next != "" {
+		next = map[bool]string{false: "a.", true: "r."}[revoked] + strings.TrimPrefix(next, "r.")
 	}
 	if next != "" {
 		nq := url.Values{"cursor": {next}, "status": {d.Status}}

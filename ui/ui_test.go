@@ -312,12 +312,12 @@ func testJourney(t *testing.T, d *dash, b *browser) {
 	list := b.get(keys).want(t, 200).lacks(t, key, evil).has(t, key[:9]+"…"+key[len(key)-4:], "5 / 60 s")
 	kid := keyLinkRE.FindStringSubmatch(list.Body)[1]
 	// Filters: by custom user id, and status.
-	b.get(keys + "?customUserId=u1").has(t, key[len(key)-4:])
-	b.get(keys + "?customUserId=other").has(t, "No key matches").lacks(t, key[len(key)-4:])
+	b.get(keys+"?customUserId=u1").has(t, key[len(key)-4:])
+	b.get(keys+"?customUserId=other").has(t, "No key matches").lacks(t, key[len(key)-4:])
 
-	detail := b.get("/ui/keys/" + kid).want(t, 200).has(t, "<h1>&lt;img", "Edit", "Rotate", "Revoke", "u1").lacks(t, key, "Reactivate")
+	detail := b.get("/ui/keys/"+kid).want(t, 200).has(t, "<h1>&lt;img", "Edit", "Rotate", "Revoke", "u1").lacks(t, key, "Reactivate")
 	_ = detail
-	b.get("/ui/keys/" + kid + "/rotate").want(t, 200).has(t, "Rotate key")
+	b.get("/ui/keys/"+kid+"/rotate").want(t, 200).has(t, "Rotate key")
 	// Rotation without the token changes nothing.
 	b.do("POST", "/ui/keys/"+kid+"/rotate", url.Values{}, "Origin", d.URL).want(t, 403)
 	if d.verify(t, key) != 200 {
@@ -328,15 +328,15 @@ func testJourney(t *testing.T, d *dash, b *browser) {
 	if newKey == key || d.verify(t, newKey) != 200 || d.verify(t, key) != 404 {
 		t.Fatalf("rotation: old %s new %s", key, newKey)
 	}
-	b.get("/ui/keys/" + kid + "/revoke").want(t, 200).has(t, "Revoke key")
+	b.get("/ui/keys/"+kid+"/revoke").want(t, 200).has(t, "Revoke key")
 	b.post("/ui/keys/"+kid+"/revoke", nil).redirects(t, "/ui/keys/"+kid)
 	b.get("/ui/keys/"+kid).has(t, "Reactivate", "Revoked").lacks(t, ">Rotate<")
 	if d.verify(t, newKey) == 200 {
 		t.Fatal("a revoked key verifies")
 	}
-	b.get(keys + "?status=revoked").has(t, "Revoked", newKey[len(newKey)-4:])
-	b.get(keys + "?status=active").lacks(t, newKey[len(newKey)-4:])
-	b.get(keys + "?status=all").has(t, newKey[len(newKey)-4:])
+	b.get(keys+"?status=revoked").has(t, "Revoked", newKey[len(newKey)-4:])
+	b.get(keys+"?status=active").lacks(t, newKey[len(newKey)-4:])
+	b.get(keys+"?status=all").has(t, newKey[len(newKey)-4:])
 	b.post("/ui/keys/"+kid+"/reactivate", nil).redirects(t, "/ui/keys/"+kid)
 	b.get("/ui/keys/"+kid).has(t, ">Revoke<").lacks(t, "Reactivate")
 	if d.verify(t, newKey) != 200 {

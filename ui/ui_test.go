@@ -20,13 +20,14 @@ import (
 
 // dash is a real Keyway on a fresh store, with what its first start printed.
 type dash struct {
-	t         *testing.T
+	t         testing.TB
 	URL       string
 	AccessKey string
 	SetupURL  string
+	App       *app.App
 }
 
-func start(t *testing.T, dbURL string) *dash {
+func start(t testing.TB, dbURL string) *dash {
 	t.Helper()
 	cfg := app.DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.DatabaseURL, cfg.LogLevel = "127.0.0.1:0", t.TempDir(), dbURL, "error"
@@ -43,7 +44,7 @@ func start(t *testing.T, dbURL string) *dash {
 		a.Close(ctx)
 	})
 	block := stderr.String()
-	d := &dash{t: t, URL: a.URL()}
+	d := &dash{t: t, URL: a.URL(), App: a}
 	if m := regexp.MustCompile(`Setup link:  (\S+)`).FindStringSubmatch(block); m != nil {
 		d.SetupURL = m[1]
 	}
@@ -139,7 +140,7 @@ func (b *browser) csrf() string {
 	return m[1]
 }
 
-func (a *answer) want(t *testing.T, status int) *answer {
+func (a *answer) want(t testing.TB, status int) *answer {
 	t.Helper()
 	if a.Status != status {
 		t.Fatalf("status %d, want %d:\n%s", a.Status, status, a.Body)
@@ -147,7 +148,7 @@ func (a *answer) want(t *testing.T, status int) *answer {
 	return a
 }
 
-func (a *answer) redirects(t *testing.T, to string) *answer {
+func (a *answer) redirects(t testing.TB, to string) *answer {
 	t.Helper()
 	a.want(t, http.StatusSeeOther)
 	if got := a.Header.Get("Location"); got != to {
@@ -156,7 +157,7 @@ func (a *answer) redirects(t *testing.T, to string) *answer {
 	return a
 }
 
-func (a *answer) has(t *testing.T, parts ...string) *answer {
+func (a *answer) has(t testing.TB, parts ...string) *answer {
 	t.Helper()
 	for _, p := range parts {
 		if !strings.Contains(a.Body, p) {
@@ -166,7 +167,7 @@ func (a *answer) has(t *testing.T, parts ...string) *answer {
 	return a
 }
 
-func (a *answer) lacks(t *testing.T, parts ...string) *answer {
+func (a *answer) lacks(t testing.TB, parts ...string) *answer {
 	t.Helper()
 	for _, p := range parts {
 		if strings.Contains(a.Body, p) {
@@ -178,7 +179,7 @@ func (a *answer) lacks(t *testing.T, parts ...string) *answer {
 
 // setUp completes the first-run setup in a new browser, signed in as the
 // admin of the bootstrapped account.
-func (d *dash) setUp(t *testing.T, email string) *browser {
+func (d *dash) setUp(t testing.TB, email string) *browser {
 	t.Helper()
 	b := d.browser()
 	page := b.get(d.SetupURL).want(t, 200).has(t, "<h1>Set up Keyway</h1>", "Create admin account")
@@ -202,7 +203,7 @@ func TestUI(t *testing.T) {
 
 const wantCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
-func checkHeaders(t *testing.T, path string, a *answer, private bool) {
+func checkHeaders(t testing.TB, path string, a *answer, private bool) {
 	t.Helper()
 	if got := a.Header.Get("Content-Security-Policy"); got != wantCSP {
 		t.Errorf("%s: CSP %q", path, got)
@@ -215,7 +216,7 @@ func checkHeaders(t *testing.T, path string, a *answer, private bool) {
 	}
 }
 
-func testGuards(t *testing.T, d *dash) {
+func testGuards(t testing.TB, d *dash) {
 	b := d.browser()
 	for _, p := range []string{"/ui/", "/ui/signin", "/ui/signin/code", "/ui/forgot", "/ui/setup?token=nope", "/ui/no-such-page", "/ui/keys/x", "/ui/projects/x/keys"} {
 		checkHeaders(t, p, b.get(p), true)
@@ -270,7 +271,7 @@ var (
 )
 
 // verify verifies a key over REST with the bootstrapped access key.
-func (d *dash) verify(t *testing.T, key string) int {
+func (d *dash) verify(t testing.TB, key string) int {
 	t.Helper()
 	req, _ := http.NewRequest("POST", d.URL+"/api-keys/auth/"+url.PathEscape(key), nil)
 	req.Header.Set("x-api-key", d.AccessKey)
@@ -282,7 +283,7 @@ func (d *dash) verify(t *testing.T, key string) int {
 	return resp.StatusCode
 }
 
-func testJourney(t *testing.T, d *dash, b *browser) {
+func testJourney(t testing.TB, d *dash, b *browser) {
 	b.get("/ui/").want(t, 200).has(t, "<h1>Projects</h1>", `aria-current="page">Live`, "New project", "No live projects")
 	// A bad project name is the service's message; the form keeps its values.
 	b.post("/ui/projects", url.Values{"name": {""}, "env": {"test"}}).want(t, 400).has(t, `role="alert"`, `value="test" checked`)
@@ -359,7 +360,7 @@ func testJourney(t *testing.T, d *dash, b *browser) {
 }
 
 // rest calls the JSON API with a bearer token or access key.
-func rest(t *testing.T, d *dash, method, path, auth, body string) (int, string) {
+func rest(t testing.TB, d *dash, method, path, auth, body string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, d.URL+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -378,7 +379,7 @@ func rest(t *testing.T, d *dash, method, path, auth, body string) (int, string) 
 }
 
 // signIn signs a browser in through the sign-in form.
-func (d *dash) signIn(t *testing.T, email, pw string) *browser {
+func (d *dash) signIn(t testing.TB, email, pw string) *browser {
 	t.Helper()
 	b := d.browser()
 	b.post("/ui/signin", url.Values{"email": {email}, "password": {pw}}).redirects(t, "/ui/")
@@ -399,7 +400,7 @@ func mustURL(s string) *url.URL {
 	return u
 }
 
-func testViewer(t *testing.T, d *dash, admin *browser) {
+func testViewer(t testing.TB, d *dash, admin *browser) {
 	admin.post("/ui/projects", url.Values{"name": {"Viewed"}, "env": {"live"}}).want(t, 303)
 	pid := regexp.MustCompile(`href="/ui/projects/([^/"]+)/keys">Viewed<`).FindStringSubmatch(admin.get("/ui/?env=live").Body)[1]
 	// The admin invites a viewer over REST (the team page is not built
@@ -428,7 +429,7 @@ func testViewer(t *testing.T, d *dash, admin *browser) {
 	v.post("/ui/account", url.Values{"account": {"00000000-0000-7000-8000-000000000000"}}).want(t, 404)
 }
 
-func testSignOut(t *testing.T, d *dash) {
+func testSignOut(t testing.TB, d *dash) {
 	b := d.signIn(t, "admin@example.com", "a long password 1")
 	var session *http.Cookie
 	for _, c := range b.jar.Cookies(mustURL(d.URL + "/ui/")) {

@@ -25,6 +25,7 @@ import (
 	"github.com/keywayhq/keyway/ratelimit"
 	"github.com/keywayhq/keyway/service"
 	"github.com/keywayhq/keyway/sqlstore"
+	"github.com/keywayhq/keyway/ui"
 	"github.com/keywayhq/keyway/usertoken"
 	"github.com/keywayhq/keyway/verify"
 )
@@ -206,7 +207,11 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	self = handler
-	a.serve(ln, handler)
+	dashboard, err := ui.New(ui.Config{Service: svc, PublicURL: people.PublicURL, Log: a.log, Clock: a.clock})
+	if err != nil {
+		return err
+	}
+	a.serve(ln, ui.Mount(dashboard, handler))
 	a.background(func(ctx context.Context) { a.verifier.RunFlusher(ctx, a.flushEvery, a.log) })
 	a.background(func(ctx context.Context) { a.limiter.RunSweeper(ctx, a.flushEvery, a.clock) })
 	a.background(func(ctx context.Context) { svc.RunExpiryNotices(ctx, a.cfg.ExpiryNoticeInterval, a.log) })

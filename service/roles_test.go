@@ -121,6 +121,15 @@ func (m *matrix) rows() []matrixRow {
 			_, err := m.svc.GetAPIKey(m.ctx, c, m.key.Key.Reveal())
 			return err
 		}},
+		// The dashboard's read by internal id checks what GetAPIKey does.
+		{"APIKeyByID of P", "ok ok ok 404 404 ok ok ok", keyway.ErrAPIKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
+			_, err := m.svc.APIKeyByID(m.ctx, c, m.key.ID)
+			return err
+		}},
+		{"APIKeyByID of an unknown id", "404 404 404 404 404 404 404 404", keyway.ErrAPIKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
+			_, err := m.svc.APIKeyByID(m.ctx, c, "00000000-0000-7000-8000-000000000000")
+			return err
+		}},
 		{"UpdateAPIKey of P", "ok ok 403 404 404 ok ok ok", keyway.ErrAPIKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
 			k := m.apiKey(t, m.admin(t), P)
 			_, err := m.svc.UpdateAPIKey(m.ctx, c, k.Key.Reveal(), &keyway.APIKeyUpdate{Name: keyway.Optional[string]{Set: true, Value: "renamed"}})

@@ -312,7 +312,7 @@ func (h *handler) editKeyPage(w http.ResponseWriter, r *http.Request) {
 	if k.CustomUserID != nil {
 		f.CustomUserID = *k.CustomUserID
 	}
-	h.render(w, r, http.StatusOK, "key_form", &page{Title: "Edit " + k.Name, Data: keyForm{Project: &keyway.Project{Name: k.ProjectID, Env: k.Env}, Key: k, F: f}})
+	h.render(w, r, http.StatusOK, "key_form", &page{Title: "Edit " + k.Name, Data: keyForm{Project: h.keyProject(r, k), Key: k, F: f}})
 }
 
 // editKey saves every field of the form; an emptied field clears it.
@@ -338,7 +338,16 @@ func (h *handler) editKey(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.render(w, r, status(err), "key_form", &page{Title: "Edit " + k.Name, Error: message(err),
-		Data: keyForm{Project: &keyway.Project{Name: k.ProjectID, Env: k.Env}, Key: k, F: f}})
+		Data: keyForm{Project: h.keyProject(r, k), Key: k, F: f}})
+}
+
+// keyProject is the project a key form names: the key's, or when the
+// caller cannot read it (a deleted project) its id alone.
+func (h *handler) keyProject(r *http.Request, k *keyway.APIKey) *keyway.Project {
+	if p, err := h.svc.GetProject(r.Context(), visitOf(r).Caller, k.ProjectID); err == nil {
+		return p
+	}
+	return &keyway.Project{ID: k.ProjectID, Name: k.ProjectID, Env: k.Env}
 }
 
 // optional sets a field to v, or to null when v is nil.

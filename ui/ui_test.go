@@ -344,7 +344,7 @@ func testJourney(t testing.TB, d *dash, b *browser) {
 		t.Fatal("a reactivated key does not verify")
 	}
 	// Edit: rename and clear the rate limit.
-	b.get("/ui/keys/"+kid+"/edit").want(t, 200).has(t, `value="5"`, `value="60"`)
+	b.get("/ui/keys/"+kid+"/edit").want(t, 200).has(t, `value="5"`, `value="60"`, "Project Shop (live)")
 	b.post("/ui/keys/"+kid+"/edit", url.Values{"name": {"renamed"}}).redirects(t, "/ui/keys/"+kid)
 	b.get("/ui/keys/"+kid).has(t, "<h1>renamed</h1>", "none")
 

@@ -61,7 +61,9 @@ func (h *handler) guard(next http.Handler) http.Handler {
 // request with neither header is a non-browser client, which cannot carry
 // the SameSite=Strict cookie from another site anyway.
 func (h *handler) sameSite(r *http.Request) bool {
-	if o := r.Header.Get("Origin"); o != "" {
+	if o := r.Header.Get("Origin"); o == "null" {
+		return r.Header.Get("Sec-Fetch-Site") == "same-origin"
+	} else if o != "" {
 		o = strings.ToLower(o)
 		return (h.origin != "" && o == h.origin) || o == "http://"+strings.ToLower(r.Host) && r.TLS == nil || o == "https://"+strings.ToLower(r.Host) && r.TLS != nil
 	}

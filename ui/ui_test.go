@@ -258,6 +258,11 @@ func testGuards(t testing.TB, d *dash) {
 	b.do("POST", "/ui/signin", url.Values{"csrf": {"forged"}, "email": {"a@example.com"}, "password": {"x"}}, "Origin", d.URL).want(t, 403)
 	b.do("POST", "/ui/signin", url.Values{"csrf": {csrf}, "email": {"a@example.com"}, "password": {"x"}}, "Origin", "https://evil.example").want(t, 403)
 	b.do("POST", "/ui/signin", url.Values{"csrf": {csrf}, "email": {"a@example.com"}, "password": {"x"}}, "Sec-Fetch-Site", "cross-site").want(t, 403)
+	// Pages send Referrer-Policy no-referrer, so a browser's own form POST
+	// says Origin: null; only Sec-Fetch-Site then tells it from a foreign one.
+	b.do("POST", "/ui/signin", url.Values{"csrf": {csrf}, "email": {"a@example.com"}, "password": {"x"}}, "Origin", "null").want(t, 403)
+	b.do("POST", "/ui/signin", url.Values{"csrf": {csrf}, "email": {"a@example.com"}, "password": {"x"}}, "Origin", "null", "Sec-Fetch-Site", "cross-site").want(t, 403)
+	b.do("POST", "/ui/signin", url.Values{"csrf": {csrf}, "email": {"a@example.com"}, "password": {"wrong password"}}, "Origin", "null", "Sec-Fetch-Site", "same-origin").want(t, 401)
 	// With both, a wrong password is the service's 401, shown in an alert,
 	// the email kept.
 	b.do("POST", "/ui/signin", url.Values{"csrf": {csrf}, "email": {"a@example.com"}, "password": {"wrong password"}}, "Origin", d.URL).

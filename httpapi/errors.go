@@ -8,8 +8,9 @@ import (
 	"github.com/keywayhq/keyway"
 )
 
-// statusOf is the one place that maps error codes to HTTP statuses.
-func statusOf(c keyway.Code) int {
+// StatusOf is the one place that maps error codes to HTTP statuses, for
+// the API and the dashboard alike.
+func StatusOf(c keyway.Code) int {
 	switch c {
 	case keyway.CodeInvalid:
 		return http.StatusBadRequest
@@ -65,7 +66,7 @@ func errorMessages(err error) (int, []string) {
 // errorAnswer is the one place an error becomes the contract's answer.
 func errorAnswer(err error) errorBody {
 	e := keyway.AsError(err)
-	status := statusOf(e.Code)
+	status := StatusOf(e.Code)
 	body := errorBody{StatusCode: status, Message: e.Message}
 	switch status {
 	case http.StatusUnauthorized, http.StatusTooManyRequests:

@@ -406,12 +406,12 @@ func (h *Handler) Invoke(r *http.Request) (out any, status int, messages []strin
 			h.record(r, op, statusClientGone, time.Since(start))
 			return nil, statusClientGone, []string{"the request was canceled"}
 		case err != nil:
-			status = statusOf(keyway.AsError(err).Code)
+			status = StatusOf(keyway.AsError(err).Code)
 		}
 		h.record(r, op, status, time.Since(start))
 	}
 	if err != nil {
-		if serverFault(statusOf(keyway.AsError(err).Code)) {
+		if serverFault(StatusOf(keyway.AsError(err).Code)) {
 			h.log.Error("request failed", "error", err.Error())
 		}
 		status, messages = errorMessages(err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/httpapi"
 )
 
 //go:embed templates/*.html
@@ -94,26 +95,9 @@ func message(err error) string {
 	return strings.Join(e.Details, "; ")
 }
 
-// status is the HTTP status of a page showing a service error.
-func status(err error) int {
-	switch keyway.ErrorCode(err) {
-	case keyway.CodeInvalid, keyway.CodeTooLarge:
-		return http.StatusBadRequest
-	case keyway.CodeUnauthorized:
-		return http.StatusUnauthorized
-	case keyway.CodeForbidden:
-		return http.StatusForbidden
-	case keyway.CodeNotFound:
-		return http.StatusNotFound
-	case keyway.CodeConflict:
-		return http.StatusConflict
-	case keyway.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case keyway.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+// status is the HTTP status of a page showing a service error: the one
+// the API answers for it.
+func status(err error) int { return httpapi.StatusOf(keyway.ErrorCode(err)) }
 
 // fail shows an error page for a service error; internal causes are
 // logged, never shown.

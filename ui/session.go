@@ -16,6 +16,12 @@ type visit struct {
 	Accounts []*keyway.Account
 	Account  *keyway.Account
 	CSRF     string
+	// Admin is whether the person is an admin of Account: the pages only
+	// admins may use are linked for them alone (the service still checks).
+	Admin bool
+	// Unread is the count of the person's unread notifications, shown in
+	// the header.
+	Unread int
 }
 
 type visitKey struct{}
@@ -48,6 +54,7 @@ func (h *handler) private(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		v.Account = chooseAccount(v.Accounts, r)
+	v.Admin = v.Account != nil && caller.Can(keyway.RoleAdmin, v.Account.ID, "")
 		next(w, r.WithContext(context.WithValue(r.Context(), visitKey{}, v)))
 	}
 }

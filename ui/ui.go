@@ -21,8 +21,21 @@ import (
 )
 
 // Service is what the dashboard calls: the service operations, each
-// enforcing the caller's role as it does for REST.
+// enforcing the caller's role as it does for REST. Each area of the
+// dashboard names the operations it uses next to its pages.
 type Service interface {
+	sessionService
+	projectService
+	keyService
+	webhookService
+	teamService
+	analyticsService
+	accessService
+	settingsService
+}
+
+// sessionService is signing in and out, first setup and password reset.
+type sessionService interface {
 	// SessionCaller resolves the session cookie's token to its person
 	// (ErrUnauthorized once the session ended or expired).
 	SessionCaller(ctx context.Context, token string) (*keyway.Caller, *keyway.Session, error)
@@ -34,14 +47,20 @@ type Service interface {
 	CompleteSetup(ctx context.Context, in *keyway.Setup) (keyway.SessionToken, *keyway.Session, error)
 	RequestPasswordReset(ctx context.Context, in *keyway.EmailOTC) error
 	ResetPassword(ctx context.Context, in *keyway.PasswordReset) error
+}
 
+// projectService is the account switcher and the projects pages.
+type projectService interface {
 	ListAccounts(ctx context.Context, c *keyway.Caller) ([]*keyway.Account, error)
 	ListProjects(ctx context.Context, c *keyway.Caller, accountID string, page keyway.Page) ([]*keyway.Project, string, error)
 	CreateProject(ctx context.Context, c *keyway.Caller, in *keyway.ProjectCreate) (*keyway.Project, error)
 	GetProject(ctx context.Context, c *keyway.Caller, id string) (*keyway.Project, error)
 	RenameProject(ctx context.Context, c *keyway.Caller, id string, in *keyway.Rename) (*keyway.Project, error)
 	DeleteProject(ctx context.Context, c *keyway.Caller, id string) (*keyway.Project, error)
+}
 
+// keyService is the API keys pages.
+type keyService interface {
 	ListAPIKeys(ctx context.Context, c *keyway.Caller, q service.ListAPIKeysQuery) ([]*keyway.APIKey, string, error)
 	CreateAPIKey(ctx context.Context, c *keyway.Caller, in *keyway.APIKeyCreate) (*keyway.APIKey, error)
 	APIKeyByID(ctx context.Context, c *keyway.Caller, id string) (*keyway.APIKey, error)
@@ -135,6 +154,12 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("GET /ui/keys/{id}/revoke", h.private(h.confirmKeyPage("revoke")))
 	mux.HandleFunc("POST /ui/keys/{id}/revoke", h.private(h.revokeKey))
 	mux.HandleFunc("POST /ui/keys/{id}/reactivate", h.private(h.reactivateKey))
+
+	h.webhookRoutes(mux)
+	h.teamRoutes(mux)
+	h.analyticsRoutes(mux)
+	h.accessRoutes(mux)
+	h.settingsRoutes(mux)
 
 	mux.HandleFunc("/ui/", h.notFound)
 	return h.guard(mux)

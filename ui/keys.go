@@ -225,6 +225,10 @@ type keyData struct {
 	CanWrite bool
 	New      *newKey
 	Action   string
+	// Usage and Events are the key's usage chart (analytics.go) and its
+	// webhook events (webhooks.go), each rendered by its own partial.
+	Usage  any
+	Events any
 }
 
 // apiKey loads the key of the path, by its internal id (the key string is
@@ -245,7 +249,8 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) showKey(w http.ResponseWriter, r *http.Request, k *keyway.APIKey, nk *newKey) {
-	d := keyData{Key: k, New: nk, CanWrite: visitOf(r).Caller.Can(keyway.RoleUser, k.AccountID, k.ProjectID)}
+	d := keyData{Key: k, New: nk, CanWrite: visitOf(r).Caller.Can(keyway.RoleUser, k.AccountID, k.ProjectID),
+		Usage: h.keyUsage(r, k), Events: h.keyEvents(r, k)}
 	h.render(w, r, http.StatusOK, "key", &page{Title: k.Name, Data: d})
 }
 

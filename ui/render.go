@@ -39,7 +39,9 @@ var funcs = template.FuncMap{
 }
 
 func parsePages() (*pages, error) {
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
+	// Partials (files starting with "_") are sections several pages share,
+	// each owned by the area that fills it; every page set holds them.
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/_*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +52,7 @@ func parsePages() (*pages, error) {
 	p := &pages{sets: map[string]*template.Template{}}
 	for _, name := range names {
 		name = strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".html")
-		if name == "layout" {
+		if name == "layout" || strings.HasPrefix(name, "_") {
 			continue
 		}
 		set, err := template.Must(layout.Clone()).ParseFS(templateFiles, "templates/"+name+".html")

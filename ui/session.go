@@ -54,7 +54,7 @@ func (h *handler) private(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		v.Account = chooseAccount(v.Accounts, r)
-	v.Admin = v.Account != nil && caller.Can(keyway.RoleAdmin, v.Account.ID, "")
+		v.Admin = v.Account != nil && caller.Can(keyway.RoleAdmin, v.Account.ID, "")
 		next(w, r.WithContext(context.WithValue(r.Context(), visitKey{}, v)))
 	}
 }

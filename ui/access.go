@@ -27,6 +27,7 @@ type accessService interface {
 	CreateMCPServer(ctx context.Context, c *keyway.Caller, in *keyway.MCPServerCreate) (*keyway.MCPServer, error)
 	ListMCPServers(ctx context.Context, c *keyway.Caller, accountID string, page keyway.Page) ([]*keyway.MCPServer, string, error)
 	GetMCPServer(ctx context.Context, c *keyway.Caller, id string) (*keyway.MCPServer, error)
+	UpdateMCPServer(ctx context.Context, c *keyway.Caller, id string, in *keyway.MCPServerUpdate) (*keyway.MCPServer, error)
 	RevokeMCPServer(ctx context.Context, c *keyway.Caller, id string) (*keyway.MCPServer, error)
 }
 
@@ -46,6 +47,8 @@ func (h *handler) accessRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ui/mcp-servers/new", h.private(h.newMCPServerPage))
 	mux.HandleFunc("POST /ui/mcp-servers", h.private(h.createMCPServer))
 	mux.HandleFunc("GET /ui/mcp-servers/{id}", h.private(h.mcpServerPage))
+	mux.HandleFunc("GET /ui/mcp-servers/{id}/edit", h.private(h.editMCPServerPage))
+	mux.HandleFunc("POST /ui/mcp-servers/{id}/edit", h.private(h.editMCPServer))
 	mux.HandleFunc("GET /ui/mcp-servers/{id}/revoke", h.private(h.revokeMCPServerPage))
 	mux.HandleFunc("POST /ui/mcp-servers/{id}/revoke", h.private(h.revokeMCPServer))
 }
@@ -272,7 +275,7 @@ func (h *handler) createAccessKey(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if st := status(err); st != http.StatusBadRequest && st != http.StatusUnprocessableEntity {
+	if !formError(err) {
 		// Refused or gone: the error page, not the form.
 		h.fail(w, r, v, err)
 		return
@@ -393,7 +396,7 @@ type mcpRow struct {
 	ID, Name, Scope, Tools, Tags, Status string
 	ExpiresAt                            *keyway.Time
 	CreatedAt                            keyway.Time
-	Active, CanRevoke                    bool
+	Active, CanManage                    bool
 	Methods                              []string
 }
 
@@ -427,7 +430,7 @@ func (h *handler) mcpRow(v *visit, m *keyway.MCPServer, names map[string]string)
 	default:
 		row.Status, row.Active = "Active", true
 	}
-	row.CanRevoke = m.IsActive && v.Caller.Can(keyway.RoleAdmin, m.AccountID, accessProjectOf(m.ProjectID))
+	row.CanManage = m.IsActive && v.Caller.Can(keyway.RoleAdmin, m.AccountID, accessProjectOf(m.ProjectID))
 	return row
 }
 
@@ -507,6 +510,8 @@ type mcpForm struct {
 	ExpiresAt         string
 	Read, Write       bool
 	Tools, TagsChosen map[string]bool
+	// Edit is the server being changed; nil on the new server form.
+	Edit *mcpRow
 }
 
 func (h *handler) mcpFormFor(r *http.Request, v *visit, f mcpForm) (mcpForm, error) {
@@ -533,22 +538,14 @@ func (h *handler) newMCPServerPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "mcp_server_form", &page{Title: "New MCP server", Data: f})
 }
 
-func (h *handler) createMCPServer(w http.ResponseWriter, r *http.Request) {
-	v := visitOf(r)
-	if v.Account == nil {
-		h.fail(w, r, v, accessNoAccount)
-		return
-	}
+// readMCPForm reads the MCP server form: the values as chosen, for
+// showing back, and the configuration and expiry they mean.
+func readMCPForm(r *http.Request) (f mcpForm, cfg keyway.MCPConfig, expires *keyway.Time, err error) {
 	if err := r.ParseForm(); err != nil {
-		h.fail(w, r, v, keyway.Invalid("The form could not be read"))
-		return
+		return f, cfg, nil, keyway.Invalid("The form could not be read")
 	}
-	f := mcpForm{Name: strings.TrimSpace(r.PostForm.Get("name")), Scope: r.PostForm.Get("scope"),
+	f = mcpForm{Name: strings.TrimSpace(r.PostForm.Get("name")), Scope: r.PostForm.Get("scope"),
 		ExpiresAt: strings.TrimSpace(r.PostForm.Get("expiresAt")), Tools: map[string]bool{}, TagsChosen: map[string]bool{}}
-	in := &keyway.MCPServerCreate{Name: f.Name, AccountID: v.Account.ID}
-	if f.Scope != "" {
-		in.ProjectID = &f.Scope
-	}
 	for _, m := range r.PostForm["methods"] {
 		switch m {
 		case "read":
@@ -556,8 +553,8 @@ func (h *handler) createMCPServer(w http.ResponseWriter, r *http.Request) {
 		case "write":
 			f.Write = true
 		}
-		if !slices.Contains(in.Config.Methods, m) {
-			in.Config.Methods = append(in.Config.Methods, m)
+		if !slices.Contains(cfg.Methods, m) {
+			cfg.Methods = append(cfg.Methods, m)
 		}
 	}
 	var tools []string
@@ -569,28 +566,48 @@ func (h *handler) createMCPServer(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(tools) > 0 {
 		// Named tools are a custom list.
-		in.Config.Methods = append(in.Config.Methods, "custom")
-		in.Config.Methods = append(in.Config.Methods, tools...)
+		cfg.Methods = append(cfg.Methods, "custom")
+		cfg.Methods = append(cfg.Methods, tools...)
 	}
+	cfg.Tags = []string{}
 	for _, t := range r.PostForm["tags"] {
 		if !f.TagsChosen[t] {
 			f.TagsChosen[t] = true
-			in.Config.Tags = append(in.Config.Tags, t)
+			cfg.Tags = append(cfg.Tags, t)
 		}
 	}
-	var err error
-	switch {
-	case len(in.Config.Methods) == 0:
-		err = keyway.Invalid("Choose the tools it may use: all read tools, all write tools, or some by name.")
-	case f.ExpiresAt != "":
+	if len(cfg.Methods) == 0 {
+		return f, cfg, nil, keyway.Invalid("Choose the tools it may use: all read tools, all write tools, or some by name.")
+	}
+	if f.ExpiresAt != "" {
 		t, perr := keyway.ParseTime(f.ExpiresAt)
 		if perr != nil {
-			err = keyway.Invalid("Expires at is not a date and time")
-		} else {
-			in.ExpiresAt = &t
+			return f, cfg, nil, keyway.Invalid("Expires at is not a date and time")
 		}
+		expires = &t
 	}
+	return f, cfg, expires, nil
+}
+
+// formError reports whether err is the person's input to correct (the
+// form is shown again) rather than a refusal (the error page).
+func formError(err error) bool {
+	st := status(err)
+	return st == http.StatusBadRequest || st == http.StatusUnprocessableEntity
+}
+
+func (h *handler) createMCPServer(w http.ResponseWriter, r *http.Request) {
+	v := visitOf(r)
+	if v.Account == nil {
+		h.fail(w, r, v, accessNoAccount)
+		return
+	}
+	f, cfg, expires, err := readMCPForm(r)
 	if err == nil {
+		in := &keyway.MCPServerCreate{Name: f.Name, AccountID: v.Account.ID, Config: cfg, ExpiresAt: expires}
+		if f.Scope != "" {
+			in.ProjectID = &f.Scope
+		}
 		var m *keyway.MCPServer
 		if m, err = h.svc.CreateMCPServer(r.Context(), v.Caller, in); err == nil {
 			endpoint := h.base(r) + "/mcp"
@@ -600,12 +617,80 @@ func (h *handler) createMCPServer(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if st := status(err); st != http.StatusBadRequest && st != http.StatusUnprocessableEntity {
+	if !formError(err) {
 		h.fail(w, r, v, err)
 		return
 	}
 	f, _ = h.mcpFormFor(r, v, f)
 	h.render(w, r, status(err), "mcp_server_form", &page{Title: "New MCP server", Error: message(err), Data: f})
+}
+
+// editMCPServerPage is the form of an MCP server's name, tools and expiry
+// (its scope and token stay).
+func (h *handler) editMCPServerPage(w http.ResponseWriter, r *http.Request) {
+	v := visitOf(r)
+	m, err := h.svc.GetMCPServer(r.Context(), v.Caller, r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, v, err)
+		return
+	}
+	f := mcpForm{Name: m.Name, Tools: map[string]bool{}, TagsChosen: map[string]bool{}}
+	for _, x := range m.Config.Methods {
+		switch x {
+		case "read":
+			f.Read = true
+		case "write":
+			f.Write = true
+		case "custom":
+		default:
+			f.Tools[x] = true
+		}
+	}
+	for _, t := range m.Config.Tags {
+		f.TagsChosen[t] = true
+	}
+	if m.ExpiresAt != nil {
+		f.ExpiresAt = m.ExpiresAt.UTC().Format("2006-01-02T15:04")
+	}
+	h.showMCPEdit(w, r, http.StatusOK, m, f, "")
+}
+
+func (h *handler) showMCPEdit(w http.ResponseWriter, r *http.Request, st int, m *keyway.MCPServer, f mcpForm, msg string) {
+	v := visitOf(r)
+	_, names, err := h.accessScopes(r, v)
+	if err != nil {
+		h.fail(w, r, v, err)
+		return
+	}
+	f.Groups, f.Tags = mcpCatalogue(), keyway.MCPTags
+	row := h.mcpRow(v, m, names)
+	f.Edit = &row
+	h.render(w, r, st, "mcp_server_form", &page{Title: "Edit " + m.Name, Error: msg, Data: f})
+}
+
+func (h *handler) editMCPServer(w http.ResponseWriter, r *http.Request) {
+	v := visitOf(r)
+	id := r.PathValue("id")
+	m, err := h.svc.GetMCPServer(r.Context(), v.Caller, id)
+	if err != nil {
+		h.fail(w, r, v, err)
+		return
+	}
+	f, cfg, expires, err := readMCPForm(r)
+	if err == nil {
+		in := &keyway.MCPServerUpdate{Name: keyway.Optional[string]{Set: true, Value: f.Name},
+			Config:    keyway.Optional[keyway.MCPConfig]{Set: true, Value: cfg},
+			ExpiresAt: optional(expires)}
+		if _, err = h.svc.UpdateMCPServer(r.Context(), v.Caller, id, in); err == nil {
+			http.Redirect(w, r, "/ui/mcp-servers/"+url.PathEscape(id), http.StatusSeeOther)
+			return
+		}
+	}
+	if !formError(err) {
+		h.fail(w, r, v, err)
+		return
+	}
+	h.showMCPEdit(w, r, status(err), m, f, message(err))
 }
 
 // mcpServerData is the detail page and the revoke confirmation.

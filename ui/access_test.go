@@ -251,16 +251,44 @@ func testMCPServers(t *testing.T, d *dash, b *browser, acct string) string {
 
 	// A second one, left active for the role tests: all read tools.
 	again := b.post("/ui/mcp-servers", url.Values{"name": {"reader"}, "methods": {"read"}}).want(t, 200)
-	if mcpTokenRE.FindStringSubmatch(again.Body) == nil {
-		t.Fatal("no token for the second server")
+	var cfg2 mcpClientConfig
+	if err := json.Unmarshal([]byte(html.UnescapeString(mcpSnippetRE.FindStringSubmatch(again.Body)[1])), &cfg2); err != nil {
+		t.Fatal(err)
 	}
+	id2 := ""
 	for _, m := range mcpLinkRE.FindAllStringSubmatch(b.get("/ui/mcp-servers").has(t, "all read tools").Body, -1) {
 		if m[1] != id {
-			return m[1]
+			id2 = m[1]
 		}
 	}
-	t.Fatal("the second server is not listed")
-	return ""
+	if id2 == "" {
+		t.Fatal("the second server is not listed")
+	}
+
+	// Edit: the form shows what it has; a bad change is refused with the
+	// input kept; a good one changes what the same token may do at once.
+	edit := "/ui/mcp-servers/" + id2 + "/edit"
+	noInline(t, b.get(edit).want(t, 200)).has(t, "Edit reader", `value="reader"`, `value="read" checked`, "cannot be changed", "Save")
+	b.post(edit, url.Values{"name": {"reader 2"}}).want(t, 400).has(t, "Choose the tools", `value="reader 2"`)
+	b.post(edit, url.Values{"name": {"reader 2"}, "methods": {"read"}, "expiresAt": {"2000-01-01T00:00"}}).want(t, 400).has(t, "in the future", `value="2000-01-01T00:00"`)
+	b.post(edit, url.Values{"name": {"reader 2"}, "tools": {"list_all_the_auth_api_projects"}, "expiresAt": {future}}).redirects(t, "/ui/mcp-servers/"+id2)
+	b.get("/ui/mcp-servers/"+id2).want(t, 200).has(t, "<h1>reader 2</h1>", "1 named tool", "list_all_the_auth_api_projects")
+	cs, err = cfg2.connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if tools, err := cs.ListTools(ctx, nil); err != nil || len(tools.Tools) != 1 || tools.Tools[0].Name != "list_all_the_auth_api_projects" {
+		t.Fatalf("tools after the edit: %v %+v", err, tools)
+	}
+	// A revoked server stays revoked whatever is changed.
+	b.post("/ui/mcp-servers/"+id+"/edit", url.Values{"name": {"revived"}, "methods": {"read"}}).redirects(t, "/ui/mcp-servers/"+id)
+	b.get("/ui/mcp-servers/"+id).has(t, "<h1>revived</h1>", "Revoked").lacks(t, "/edit")
+	if cs, err := cfg.connect(ctx); err == nil {
+		cs.Close()
+		t.Fatal("a revoked MCP server's token connected after an edit")
+	}
+	return id2
 }
 
 // A viewer of the account sees neither list nor any control, and forged
@@ -289,9 +317,11 @@ func testAccessViewer(t *testing.T, d *dash, acct string, ak accessFixture, mcpI
 	v.get("/ui/mcp-servers/"+mcpID).want(t, 403)
 	v.post("/ui/mcp-servers", url.Values{"name": {"forged"}, "methods": {"read"}}).want(t, 403)
 	v.post("/ui/mcp-servers/"+mcpID+"/revoke", nil).want(t, 403)
+	v.get("/ui/mcp-servers/"+mcpID+"/edit").want(t, 403)
+	v.post("/ui/mcp-servers/"+mcpID+"/edit", url.Values{"name": {"forged"}, "methods": {"read", "write"}}).want(t, 403)
 	admin := d.signIn(t, "admin@example.com", "a long password 1")
 	admin.get("/ui/access-keys").has(t, "deploy bot").lacks(t, "forged")
-	admin.get("/ui/mcp-servers").has(t, "reader", "Active").lacks(t, "forged")
+	admin.get("/ui/mcp-servers").has(t, "reader 2", "Active", "1 named tool").lacks(t, "forged")
 }
 
 // The admin of another account finds nothing of this one: 404 for its ids.
@@ -309,6 +339,8 @@ func testAccessOtherAccount(t *testing.T, d *dash, ak accessFixture, mcpID strin
 	o.get("/ui/mcp-servers/"+mcpID).want(t, 404)
 	o.get("/ui/mcp-servers/"+mcpID+"/revoke").want(t, 404)
 	o.post("/ui/mcp-servers/"+mcpID+"/revoke", nil).want(t, 404)
+	o.get("/ui/mcp-servers/"+mcpID+"/edit").want(t, 404)
+	o.post("/ui/mcp-servers/"+mcpID+"/edit", url.Values{"name": {"stolen"}, "methods": {"read"}}).want(t, 404)
 	// Its own access key is its own to manage; another account's
 	// project is not a scope it can pick.
 	o.post("/ui/access-keys", url.Values{"name": {"mine"}}).want(t, 200).has(t, "Copy your new access key")

@@ -66,9 +66,16 @@ type accessScope struct {
 // the whole account when an admin of it, and each project it administers.
 // names maps every project id of the account the caller sees to a label.
 func (h *handler) accessScopes(r *http.Request, v *visit) (opts []accessScope, names map[string]string, err error) {
+	opts, names, _, err = h.accessProjects(r, v)
+	return opts, names, err
+}
+
+// accessProjects is accessScopes and also every project the caller sees,
+// in the order ListProjects gives.
+func (h *handler) accessProjects(r *http.Request, v *visit) (opts []accessScope, names map[string]string, seen []accessScope, err error) {
 	names = map[string]string{}
 	if v.Account == nil {
-		return nil, names, nil
+		return nil, names, nil, nil
 	}
 	if v.Caller.Can(keyway.RoleAdmin, v.Account.ID, "") {
 		opts = append(opts, accessScope{Label: "Whole account (" + v.Account.Name + ")"})
@@ -77,11 +84,12 @@ func (h *handler) accessScopes(r *http.Request, v *visit) (opts []accessScope, n
 	for range 20 {
 		ps, next, err := h.svc.ListProjects(r.Context(), v.Caller, v.Account.ID, keyway.Page{Limit: keyway.MaxPageLimit, Cursor: &cursor})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		for _, p := range ps {
 			label := p.Name + " (" + string(p.Env) + ")"
 			names[p.ID] = label
+			seen = append(seen, accessScope{ID: p.ID, Label: label})
 			if v.Caller.Can(keyway.RoleAdmin, v.Account.ID, p.ID) {
 				opts = append(opts, accessScope{ID: p.ID, Label: "Project " + label})
 			}
@@ -91,7 +99,7 @@ func (h *handler) accessScopes(r *http.Request, v *visit) (opts []accessScope, n
 		}
 		cursor = next
 	}
-	return opts, names, nil
+	return opts, names, seen, nil
 }
 
 // accessScopeLabel names the scope of an access key or MCP server.
@@ -155,11 +163,17 @@ type newAccessKey struct {
 
 // accessKeysData is the access keys page.
 type accessKeysData struct {
-	Account   *keyway.Account
-	Keys      []accessRow
-	Status    string
-	Next      string
-	CanCreate bool
+	Account *keyway.Account
+	Keys    []accessRow
+	Status  string
+	// Project narrows the list to one project ("" for the whole
+	// account); Projects are the choices, AllProjects whether the whole
+	// account is one (a person narrowed to projects sees one at a time).
+	Project     string
+	Projects    []accessScope
+	AllProjects bool
+	Next        string
+	CanCreate   bool
 	// Forbidden is set when the caller's role may not list them.
 	Forbidden bool
 	New       *newAccessKey
@@ -180,12 +194,16 @@ func (h *handler) showAccessKeys(w http.ResponseWriter, r *http.Request, nk *new
 		h.render(w, r, http.StatusOK, "access_keys", &page{Title: "Access keys", Data: d})
 		return
 	}
-	opts, names, err := h.accessScopes(r, v)
+	opts, names, seen, err := h.accessProjects(r, v)
 	if err != nil {
 		h.fail(w, r, v, err)
 		return
 	}
-	d.CanCreate = len(opts) > 0
+	d.CanCreate, d.Projects = len(opts) > 0, seen
+	d.AllProjects = v.Caller.AccountWide(v.Account.ID)
+	if d.Project = q.Get("project"); d.Project == "" && !d.AllProjects && len(seen) > 0 {
+		d.Project = seen[0].ID
+	}
 	var active *bool
 	switch d.Status {
 	case "active":
@@ -194,7 +212,7 @@ func (h *handler) showAccessKeys(w http.ResponseWriter, r *http.Request, nk *new
 		active = new(false)
 	}
 	cursor := q.Get("cursor")
-	keys, next, err := h.svc.ListAccessKeys(r.Context(), v.Caller, v.Account.ID, "", active, keyway.Page{Limit: accessPageSize, Cursor: &cursor})
+	keys, next, err := h.svc.ListAccessKeys(r.Context(), v.Caller, v.Account.ID, d.Project, active, keyway.Page{Limit: accessPageSize, Cursor: &cursor})
 	if keyway.ErrorCode(err) == keyway.CodeForbidden {
 		d.Forbidden = true
 		h.render(w, r, http.StatusForbidden, "access_keys", &page{Title: "Access keys", Data: d})
@@ -208,7 +226,7 @@ func (h *handler) showAccessKeys(w http.ResponseWriter, r *http.Request, nk *new
 		d.Keys = append(d.Keys, h.accessRow(v, k, names))
 	}
 	if next != "" {
-		d.Next = "/ui/access-keys?" + url.Values{"cursor": {next}, "status": {d.Status}}.Encode()
+		d.Next = "/ui/access-keys?" + url.Values{"cursor": {next}, "status": {d.Status}, "project": {d.Project}}.Encode()
 	}
 	h.render(w, r, http.StatusOK, "access_keys", &page{Title: "Access keys", Data: d})
 }

@@ -35,6 +35,7 @@ func TestAccessPages(t *testing.T) {
 			!t.Run("mcp servers", func(t *testing.T) { mcpID = testMCPServers(t, d, admin, acct) }) {
 			return
 		}
+		t.Run("project admin", func(t *testing.T) { testAccessProjectAdmin(t, d, admin, acct) })
 		t.Run("viewer", func(t *testing.T) { testAccessViewer(t, d, acct, ak, mcpID) })
 		t.Run("other account", func(t *testing.T) { testAccessOtherAccount(t, d, ak, mcpID) })
 	})
@@ -344,4 +345,34 @@ func testAccessOtherAccount(t *testing.T, d *dash, ak accessFixture, mcpID strin
 	// Its own access key is its own to manage; another account's
 	// project is not a scope it can pick.
 	o.post("/ui/access-keys", url.Values{"name": {"mine"}}).want(t, 200).has(t, "Copy your new access key")
+}
+
+// An admin of one project only manages that project's access keys and
+// MCP servers: the account's own are out of sight, and an account-level
+// one is refused.
+func testAccessProjectAdmin(t *testing.T, d *dash, admin *browser, acct string) {
+	admin.post("/ui/projects", url.Values{"name": {"Narrow"}, "env": {"live"}}).want(t, 303)
+	pid := regexp.MustCompile(`href="/ui/projects/([^/"]+)/keys">Narrow<`).FindStringSubmatch(admin.get("/ui/?env=live").Body)[1]
+	st, inv := rest(t, d, "POST", "/invitations", d.AccessKey, `{"emails":["padmin@example.com"],"role":"admin","accountId":"`+acct+`","projectIds":["`+pid+`"]}`)
+	if st != 201 {
+		t.Fatalf("invite: %d %s", st, inv)
+	}
+	invID := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(inv)[1]
+	if st, body := rest(t, d, "POST", "/auth/signup", "", `{"email":"padmin@example.com","password":"padmin password 1","name":"Pa","invitationId":"`+invID+`"}`); st != 201 {
+		t.Fatalf("signup: %d %s", st, body)
+	}
+	p := d.signIn(t, "padmin@example.com", "padmin password 1")
+	p.get("/ui/access-keys").want(t, 200).has(t, "New access key", "This project has no access keys yet").lacks(t, "deploy bot", "Bootstrap access key")
+	p.get("/ui/access-keys/new").want(t, 200).has(t, "Project Narrow (live)").lacks(t, "Whole account")
+	p.post("/ui/access-keys", url.Values{"name": {"wide"}}).want(t, 403)
+	created := p.post("/ui/access-keys", url.Values{"name": {"narrow key"}, "scope": {pid}}).want(t, 200)
+	key := newAccessKeyRE.FindStringSubmatch(created.Body)[1]
+	p.get("/ui/access-keys").want(t, 200).has(t, "<td>narrow key</td>", "Project Narrow (live)", "/ui/access-keys/"+accessKeyID(key)+"/rename").lacks(t, key)
+	admin.get("/ui/access-keys?project="+pid).want(t, 200).has(t, "narrow key").lacks(t, "deploy bot")
+	admin.get("/ui/access-keys").has(t, "narrow key", "deploy bot")
+
+	p.get("/ui/mcp-servers").want(t, 200).has(t, "New MCP server").lacks(t, "reader 2")
+	p.post("/ui/mcp-servers", url.Values{"name": {"wide"}, "methods": {"read"}}).want(t, 403)
+	p.post("/ui/mcp-servers", url.Values{"name": {"narrow agent"}, "methods": {"read"}, "scope": {pid}}).want(t, 200).has(t, "Copy token")
+	p.get("/ui/mcp-servers").has(t, "narrow agent", "Project Narrow (live)").lacks(t, "reader 2")
 }

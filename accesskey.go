@@ -56,6 +56,9 @@ type AccessKeyStore interface {
 	// CreateAccessKey fails with CodeConflict if the key string exists.
 	CreateAccessKey(ctx context.Context, k *AccessKey, events ...Event) error
 	AccessKey(ctx context.Context, key string) (*AccessKey, error)
+	// AccessKeyByHash finds an access key by the SHA-256 digest of its
+	// string, which names it where the string itself may not go.
+	AccessKeyByHash(ctx context.Context, hash []byte) (*AccessKey, error)
 	// AccessKeys lists an account's access keys, optionally narrowed to one
 	// project ("" for all) and an active state (nil for all), newest first.
 	AccessKeys(ctx context.Context, accountID, projectID string, isActive *bool, page Page) ([]*AccessKey, string, error)

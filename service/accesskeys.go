@@ -74,13 +74,20 @@ func (s *Service) pathAccessKey(ctx context.Context, c *keyway.Caller, key strin
 	if err != nil {
 		return nil, err
 	}
-	if c.Role(k.AccountID, projectOf(k.ProjectID)) == "" {
-		return nil, keyway.ErrAccessKeyNotFound
-	}
-	if err := need(c, keyway.RoleAdmin, k.AccountID, projectOf(k.ProjectID)); err != nil {
+	if err := mayManageAccessKey(c, k); err != nil {
 		return nil, err
 	}
 	return k, nil
+}
+
+// mayManageAccessKey is the check of pathAccessKey: a key the caller
+// cannot reach is not found; one it reaches without being its admin is
+// forbidden.
+func mayManageAccessKey(c *keyway.Caller, k *keyway.AccessKey) error {
+	if c.Role(k.AccountID, projectOf(k.ProjectID)) == "" {
+		return keyway.ErrAccessKeyNotFound
+	}
+	return need(c, keyway.RoleAdmin, k.AccountID, projectOf(k.ProjectID))
 }
 
 func (s *Service) RenameAccessKey(ctx context.Context, c *keyway.Caller, key string, in *keyway.Rename) (*keyway.AccessKey, error) {

@@ -191,6 +191,27 @@ func (m *matrix) rows() []matrixRow {
 			_, err := m.svc.ReactivateAccessKey(m.ctx, c, k.Key.Reveal())
 			return err
 		}},
+		// The dashboard's read by digest checks what renaming one does.
+		{"AccessKeyByID of P", "ok 403 403 404 404 403 ok ok", keyway.ErrAccessKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
+			k := m.accessKey(t, m.admin(t), A, P)
+			got, err := m.svc.AccessKeyByID(m.ctx, c, service.AccessKeyID(k))
+			if err == nil && got.Key != k.Key {
+				t.Errorf("AccessKeyByID found %s, want %s", got.Name, k.Name)
+			}
+			return err
+		}},
+		{"AccessKeyByID of A", "ok 403 403 404 404 404 ok 404", keyway.ErrAccessKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
+			k := m.accessKey(t, m.admin(t), A, "")
+			_, err := m.svc.AccessKeyByID(m.ctx, c, service.AccessKeyID(k))
+			return err
+		}},
+		{"AccessKeyByID of an unknown or malformed id", "404 404 404 404 404 404 404 404", keyway.ErrAccessKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
+			_, err := m.svc.AccessKeyByID(m.ctx, c, strings.Repeat("ab", 32))
+			if _, err2 := m.svc.AccessKeyByID(m.ctx, c, "not hex"); !errors.Is(err2, keyway.ErrAccessKeyNotFound) {
+				t.Errorf("malformed id: %v", err2)
+			}
+			return err
+		}},
 		// An account-level key is of the account as a whole, out of sight
 		// of anything narrowed to a project.
 		{"RenameAccessKey of A", "ok 403 403 404 404 404 ok 404", keyway.ErrAccessKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {

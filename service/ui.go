@@ -2,8 +2,10 @@ package service
 
 import (
 	"context"
+	"encoding/hex"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/keycrypt"
 )
 
 // APIKeyByID reads a key by its internal id, revoked or not, for the
@@ -22,4 +24,35 @@ func (s *Service) APIKeyByID(ctx context.Context, c *keyway.Caller, id string) (
 		return nil, keyway.ErrAPIKeyNotFound
 	}
 	return keys[0], nil
+}
+
+// AccessKeyID is the dashboard's name for an access key: the hex SHA-256
+// digest its row is stored under. Access keys have no other identity than
+// their string, a secret that must not go in a URL; the digest names the
+// key without being usable as it.
+func AccessKeyID(k *keyway.AccessKey) string {
+	h := keycrypt.HashKey(k.Key.Reveal())
+	return hex.EncodeToString(h[:])
+}
+
+// AccessKeyByID reads an access key by its AccessKeyID for the dashboard,
+// with the checks of the operations that act on one (rename, deactivate,
+// reactivate): a key the caller cannot reach, or an id that names none,
+// is not found; managing one takes an admin of its scope.
+func (s *Service) AccessKeyByID(ctx context.Context, c *keyway.Caller, id string) (*keyway.AccessKey, error) {
+	if err := guard(c, keyway.RoleViewer); err != nil {
+		return nil, err
+	}
+	hash, err := hex.DecodeString(id)
+	if err != nil || len(hash) != len(keycrypt.Hash{}) {
+		return nil, keyway.ErrAccessKeyNotFound
+	}
+	k, err := s.store.AccessKeyByHash(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayManageAccessKey(c, k); err != nil {
+		return nil, err
+	}
+	return k, nil
 }

@@ -45,7 +45,13 @@ func (s *Store) createAccessKey(ctx context.Context, ex execer, k *keyway.Access
 
 // AccessKey finds an access key by its string.
 func (s *Store) AccessKey(ctx context.Context, key string) (*keyway.AccessKey, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+accessKeySelect+` FROM access_keys WHERE key_hash = $1`, lookupHash(key))
+	return s.AccessKeyByHash(ctx, lookupHash(key))
+}
+
+// AccessKeyByHash finds an access key by the digest its row is stored
+// under (keycrypt.HashKey of its string).
+func (s *Store) AccessKeyByHash(ctx context.Context, hash []byte) (*keyway.AccessKey, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+accessKeySelect+` FROM access_keys WHERE key_hash = $1`, hash)
 	k, _, err := s.scanAccessKey(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, keyway.ErrAccessKeyNotFound

@@ -59,8 +59,10 @@ export const viewports = { wide: { width: 1440, height: 900 }, narrow: { width: 
 // loads must carry a CSP with frame-ancestors 'none'; a dialog, a page
 // error or a console error is a problem; every /ui/ page shown must go
 // through checkA11y. close() fails the test on any of those.
-export async function session(browser, { scheme = "light", size = "wide", clipboard = false } = {}) {
-  const context = await browser.newContext({ colorScheme: scheme, viewport: viewports[size], locale: "en-GB" });
+// storageState (from context.storageState()) reuses another session's
+// cookies, i.e. its sign-in.
+export async function session(browser, { scheme = "light", size = "wide", clipboard = false, storageState } = {}) {
+  const context = await browser.newContext({ colorScheme: scheme, viewport: viewports[size], locale: "en-GB", storageState });
   if (clipboard) await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: env.url });
   const page = await context.newPage();
   const s = { browser, context, page, scheme, size, problems: [], shown: new Map(), checked: new Set(), allowConsole: [], consoleErrors: [], errorDocs: new Set() };

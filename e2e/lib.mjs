@@ -76,9 +76,6 @@ export async function session(browser, { scheme = "light", size = "wide", clipbo
     if (m.type() !== "error") return;
     const text = m.text();
     const from = (m.location() && m.location().url) || "";
-    // Chromium asks for /favicon.ico on its own; the dashboard has none
-    // (a known gap, not a page's error).
-    if (/\/favicon\.ico$/.test(from)) return;
     if (s.allowConsole.some((re) => re.test(text))) return;
     s.consoleErrors.push({ text, from, at: page.url() });
   });

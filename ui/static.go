@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-//go:embed static/app.js static/app.css
+//go:embed static/app.js static/app.css static/icon.svg
 var staticFiles embed.FS
 
 // asset is one embedded file, served under a name that carries its
@@ -25,7 +25,7 @@ var assets = loadAssets()
 
 func loadAssets() map[string]*asset {
 	m := map[string]*asset{}
-	for _, name := range []string{"app.js", "app.css"} {
+	for _, name := range []string{"app.js", "app.css", "icon.svg"} {
 		body, err := staticFiles.ReadFile("static/" + name)
 		if err != nil {
 			panic(err) // embedded: cannot fail in a built binary
@@ -33,7 +33,7 @@ func loadAssets() map[string]*asset {
 		sum := sha256.Sum256(body)
 		ext := path.Ext(name)
 		a := &asset{hashed: strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:6]) + ext, body: body,
-			ctype: map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}[ext]}
+			ctype: map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}[ext]}
 		m[name], m[a.hashed] = a, a
 	}
 	return m

@@ -175,9 +175,11 @@ func (h *handler) showTeam(w http.ResponseWriter, r *http.Request, st int, errMs
 	d.CanManage = v.Admin
 	if d.CanManage {
 		q := r.URL.Query()
-		d.Status = q.Get("status")
-		if d.Status == "" {
-			d.Status = "pending"
+		d.Status = "pending"
+		for _, c := range invitationStatuses {
+			if c.Value == q.Get("status") {
+				d.Status = c.Value
+			}
 		}
 		filter := d.Status
 		if filter == "all" {
@@ -353,9 +355,9 @@ func (h *handler) invitePage(w http.ResponseWriter, r *http.Request) {
 // splitEmails reads the addresses typed one per line or separated by
 // commas, semicolons or spaces.
 func splitEmails(s string) []string {
-	out := []string{}
-	for _, e := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
-		out = append(out, e)
+	out := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
+	if out == nil {
+		out = []string{}
 	}
 	return out
 }
@@ -407,6 +409,10 @@ func (h *handler) invitationRole(w http.ResponseWriter, r *http.Request) {
 func (h *handler) resendInvitation(w http.ResponseWriter, r *http.Request) {
 	v := visitOf(r)
 	inv, err := h.svc.ResendInvitation(r.Context(), v.Caller, r.PathValue("id"))
+	if keyway.ErrorCode(err) == keyway.CodeRateLimited {
+		h.showTeam(w, r, status(err), "This invitation was sent again several times in the last hour. Wait a while before sending it again.", "")
+		return
+	}
 	if err != nil {
 		h.teamError(w, r, err)
 		return

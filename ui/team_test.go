@@ -340,7 +340,9 @@ func testCancelResend(t *testing.T, d *dash, sink *mailSink, admin *browser) {
 	for range 3 {
 		admin.post("/ui/team/invitations/"+oid+"/resend", nil).want(t, 303)
 	}
-	admin.post("/ui/team/invitations/"+oid+"/resend", nil).want(t, 429).has(t, `role="alert"`)
+	admin.post("/ui/team/invitations/"+oid+"/resend", nil).want(t, 429).has(t, `role="alert"`, "Wait a while")
+	// An unknown status filter shows the pending ones.
+	admin.get("/ui/team?status=bogus").want(t, 200).has(t, `aria-current="page">Pending`, "often@example.com").lacks(t, "bogus")
 }
 
 // The admin of another account reaches nothing of this one; an existing
@@ -384,6 +386,6 @@ func testSignupLinks(t *testing.T, d *dash) {
 	b.get("/signup?invitationId=abc").redirects(t, "/ui/signup?invitationId=abc")
 	b.get("/ui/signup?invitationId=00000000-0000-7000-8000-000000000000").want(t, 404).has(t, "not valid").lacks(t, "Sign up and join")
 	b.get("/ui/signup").want(t, 404).has(t, "not valid")
-	b.get("/ui/signup?invitationId=" + url.QueryEscape(evilName)).want(t, 404).lacks(t, evilName)
+	b.get("/ui/signup?invitationId="+url.QueryEscape(evilName)).want(t, 404).lacks(t, evilName)
 	b.post("/ui/signup", url.Values{"email": {"x@example.com"}, "name": {"X"}, "password": {"long password 1"}}).want(t, 400)
 }

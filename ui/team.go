@@ -293,7 +293,23 @@ func (h *handler) teammate(w http.ResponseWriter, r *http.Request, userID, proje
 	return member{}, false
 }
 
+// adminsOnly shows a page of a form only account admins may send as the
+// refusal it would get: no form is offered to a role that cannot use it.
+func (h *handler) adminsOnly(w http.ResponseWriter, r *http.Request, v *visit) bool {
+	if h.noAccount(w, r, v) {
+		return false
+	}
+	if !v.Admin {
+		h.fail(w, r, v, keyway.Errorf(keyway.CodeForbidden, "Only the admins of %s manage its team.", v.Account.Name))
+		return false
+	}
+	return true
+}
+
 func (h *handler) removeMemberPage(w http.ResponseWriter, r *http.Request) {
+	if !h.adminsOnly(w, r, visitOf(r)) {
+		return
+	}
 	project := r.URL.Query().Get("project")
 	if m, ok := h.teammate(w, r, r.PathValue("user"), project); ok {
 		h.render(w, r, http.StatusOK, "team_remove", &page{Title: "Remove " + m.Name, Data: removeData{Member: m, Project: project}})
@@ -338,7 +354,7 @@ func (h *handler) inviteFormData(r *http.Request, v *visit) (inviteForm, error) 
 
 func (h *handler) invitePage(w http.ResponseWriter, r *http.Request) {
 	v := visitOf(r)
-	if h.noAccount(w, r, v) {
+	if !h.adminsOnly(w, r, v) {
 		return
 	}
 	f, err := h.inviteFormData(r, v)

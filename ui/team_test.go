@@ -235,7 +235,8 @@ func testInvitationJourney(t *testing.T, d *dash, sink *mailSink, admin *browser
 	// The viewer sees the team without its controls, and cannot use them.
 	vt := v.get("/ui/team").want(t, 200).has(t, "First Admin", "&lt;img src=x onerror=alert(1)&gt;").lacks(t, evilName, "Invite people", "Change role", ">Remove<", "Invitations")
 	_ = vt
-	v.get("/ui/team/invite").want(t, 200) // the form shows, but sending it is refused:
+	v.get("/ui/team/invite").want(t, 403).has(t, "Only the admins of").lacks(t, "Send invitations")
+	v.get("/ui/team/members/"+uidOf(t, admin)+"/remove").want(t, 403).lacks(t, "Remove from account")
 	v.post("/ui/team/invitations", url.Values{"emails": {"friend@example.com"}, "role": {"admin"}}).want(t, 403)
 	v.post("/ui/team/invitations/"+id+"/resend", nil).want(t, 403)
 
@@ -279,6 +280,17 @@ func testInvitationJourney(t *testing.T, d *dash, sink *mailSink, admin *browser
 	// The used link says so, and offers no form.
 	v2 := d.browser()
 	v2.get(link).want(t, 200).has(t, "This invitation is accepted").lacks(t, "Sign up and join")
+}
+
+// uidOf is the user id of the first teammate with a role form on the
+// browser's team page: an admin's own row.
+func uidOf(t testing.TB, b *browser) string {
+	t.Helper()
+	m := regexp.MustCompile(`action="/ui/team/members/([^/"]+)/role"`).FindStringSubmatch(b.get("/ui/team").Body)
+	if m == nil {
+		t.Fatal("no teammate role form on the team page")
+	}
+	return m[1]
 }
 
 func testTeamBadInput(t *testing.T, d *dash, admin *browser, pid string) {

@@ -376,7 +376,7 @@ func TestInvitationMailLink(t *testing.T) {
 		if m.Subject != "You are invited to Founder boss@example.com's account on Keyway" {
 			t.Fatalf("subject %q", m.Subject)
 		}
-		links := regexp.MustCompile(`https://keys\.example\.test/signup\?invitationId=([^\s]+)`).FindAllStringSubmatch(m.Body, -1)
+		links := regexp.MustCompile(`https://keys\.example\.test/ui/signup\?invitationId=([^\s]+)`).FindAllStringSubmatch(m.Body, -1)
 		if len(links) != 1 {
 			t.Fatalf("want one link in %q", m.Body)
 		}
@@ -492,7 +492,7 @@ func TestSigninCodeMaskedInLog(t *testing.T) {
 			want(t, 201).decode(t, &invs)
 		rec = logs.awaitRecord(t, mailLogged, "masked.invitee@example.com")
 		text, _ = rec["text"].(string)
-		if !strings.Contains(text, "/signup?invitationId=****") {
+		if !strings.Contains(text, "/ui/signup?invitationId=****") {
 			t.Fatalf("logged invitation %v", rec)
 		}
 

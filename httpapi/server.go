@@ -565,29 +565,28 @@ func (h *Handler) probeOperations(metrics http.Handler) []api.Operation {
 		{ID: "openapi", Method: "GET", Path: "/openapi.json", Summary: "This document", Public: true, Status: 200,
 			Call: func(context.Context, *keyway.Caller, any) (any, error) { return json.RawMessage(h.openapi), nil }},
 	}
-	ops = append(ops, api.Operation{ID: "signupPage", Method: "GET", Path: "/signup", Summary: "The page invitation emails link to: sign up with the invitation, or log in and accept it (HTML)", Public: true, Status: 200, Raw: signupPage{}})
+	ops = append(ops, api.Operation{ID: "signupPage", Method: "GET", Path: "/signup", Summary: "Where older invitation emails link to: redirects (303) to the dashboard's sign-up page /ui/signup, keeping the query", Public: true, Status: 303, Raw: signupPage{}})
 	if metrics != nil {
 		ops = append(ops, api.Operation{ID: "metrics", Method: "GET", Path: "/metrics", Summary: "Prometheus metrics (text exposition format)", Public: true, Status: 200, Raw: metrics})
 	}
 	return ops
 }
 
-//go:embed page/signup.html
-var signupHTML []byte
-
-// signupPage serves the page invitation links open. It shows only text the
-// API returns (never as HTML), and its policy allows nothing but its own
-// inline code talking to this origin.
+// signupPage is where invitation emails sent before the dashboard link
+// to: the sign-up page is now the dashboard's, so the link still works.
+// The query (the invitation id) is kept; the redirect itself is not
+// cached and sends no Referer on.
 type signupPage struct{}
 
-func (signupPage) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+func (signupPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	to := "/ui/signup"
+	if r.URL.RawQuery != "" {
+		to += "?" + r.URL.RawQuery
+	}
 	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(http.StatusOK)
-	w.Write(signupHTML)
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 // mcpOperations mount the MCP endpoint. A request without a valid

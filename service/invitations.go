@@ -90,7 +90,7 @@ func (s *Service) mailInvitation(p *People, a *keyway.Account, inv *keyway.Invit
 	if p.Mail == nil {
 		return
 	}
-	link := strings.TrimRight(p.PublicURL, "/") + "/signup?invitationId=" + url.QueryEscape(inv.ID)
+	link := strings.TrimRight(p.PublicURL, "/") + "/ui/signup?invitationId=" + url.QueryEscape(inv.ID)
 	text := fmt.Sprintf("%s invited you to join %q on Keyway as %s.\n\n"+
 		"Accept: %s\n\nAlready have a Keyway login? Sign in and accept invitation %s.\n\nThe invitation expires at %s.\n",
 		inv.InviterName, a.Name, inv.Role, link, inv.ID, inv.ExpiresAt)
@@ -170,6 +170,35 @@ func (s *Service) UpdateInvitation(ctx context.Context, c *keyway.Caller, id str
 // CancelInvitation withdraws a pending invitation.
 func (s *Service) CancelInvitation(ctx context.Context, c *keyway.Caller, id string) (*keyway.Invitation, error) {
 	return s.changeInvitation(ctx, c, id, func(inv *keyway.Invitation) { inv.Status = keyway.InvitationCancelled })
+}
+
+// resendLimit bounds how often one invitation's email is sent again: a
+// resend is a mail to an address the invitee may not want, so an admin
+// (or a leaked admin credential) cannot flood it.
+var resendLimit = keyway.RateLimit{RateLimit: 3, RateLimitTTL: 60 * 60}
+
+// ResendInvitation sends a pending invitation's email again, unchanged:
+// the same id, role and expiry, no new invitation. It is for the admins
+// who may cancel it, and bounded per invitation (resendLimit).
+func (s *Service) ResendInvitation(ctx context.Context, c *keyway.Caller, id string) (*keyway.Invitation, error) {
+	p, inv, err := s.pathInvitation(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if inv.Status != keyway.InvitationPending {
+		return nil, keyway.ErrInvitationNotPending
+	}
+	a, err := s.store.Account(ctx, inv.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Limiter != nil {
+		if err := s.spend(ctx, p, "resend-invitation:"+inv.ID, resendLimit); err != nil {
+			return nil, err
+		}
+	}
+	s.mailInvitation(p, a, inv)
+	return inv, nil
 }
 
 func (s *Service) changeInvitation(ctx context.Context, c *keyway.Caller, id string, change func(*keyway.Invitation)) (*keyway.Invitation, error) {

@@ -359,6 +359,10 @@ func (m *matrix) rows() []matrixRow {
 			_, err := m.svc.CancelInvitation(m.ctx, c, m.invitation(t, m.admin(t), A).ID)
 			return err
 		}},
+		{"ResendInvitation to A", "ok 403 403 404 404 404 ok 404", keyway.ErrInvitationNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
+			_, err := m.svc.ResendInvitation(m.ctx, c, m.invitation(t, m.admin(t), A).ID)
+			return err
+		}},
 		// An invitation to P alone is P's: its admins manage it, and
 		// whoever else reaches P sees it.
 		{"GetInvitation to P", "ok 403 403 404 404 403 ok ok", keyway.ErrInvitationNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
@@ -367,6 +371,10 @@ func (m *matrix) rows() []matrixRow {
 		}},
 		{"CancelInvitation to P", "ok 403 403 404 404 403 ok ok", keyway.ErrInvitationNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
 			_, err := m.svc.CancelInvitation(m.ctx, c, m.invitation(t, m.admin(t), A, P).ID)
+			return err
+		}},
+		{"ResendInvitation to P", "ok 403 403 404 404 403 ok ok", keyway.ErrInvitationNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
+			_, err := m.svc.ResendInvitation(m.ctx, c, m.invitation(t, m.admin(t), A, P).ID)
 			return err
 		}},
 		{"AcceptInvitation sent to someone else", "404 404 404 404 404 403 403 403", keyway.ErrInvitationNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {

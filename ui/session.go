@@ -20,8 +20,10 @@ type visit struct {
 	// admins may use are linked for them alone (the service still checks).
 	Admin bool
 	// Unread is the count of the person's unread notifications, shown in
-	// the header.
-	Unread int
+	// the header; UnreadMore says there may be more than Unread (team.go's
+	// unread reads the newest page only).
+	Unread     int
+	UnreadMore bool
 }
 
 type visitKey struct{}
@@ -55,6 +57,7 @@ func (h *handler) private(next http.HandlerFunc) http.HandlerFunc {
 		}
 		v.Account = chooseAccount(v.Accounts, r)
 		v.Admin = v.Account != nil && caller.Can(keyway.RoleAdmin, v.Account.ID, "")
+		v.Unread, v.UnreadMore = h.unread(r.Context(), caller)
 		next(w, r.WithContext(context.WithValue(r.Context(), visitKey{}, v)))
 	}
 }

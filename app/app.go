@@ -19,6 +19,7 @@ import (
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/api"
 	"github.com/keywayhq/keyway/httpapi"
+	"github.com/keywayhq/keyway/invalidation"
 	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/mcp"
 	"github.com/keywayhq/keyway/metrics"
@@ -38,13 +39,15 @@ type App struct {
 	stderr     io.Writer
 	clock      keyway.Clock
 
-	svc       *service.Service
-	verifier  *verify.Verifier
-	limiter   *ratelimit.Memory
-	metrics   *metrics.Metrics
-	server    *http.Server
-	listener  net.Listener
-	debugAddr string
+	svc      *service.Service
+	verifier *verify.Verifier
+	// broadcaster tells other nodes of changes; nil on a single node.
+	broadcaster *invalidation.Broadcaster
+	limiter     *ratelimit.Memory
+	metrics     *metrics.Metrics
+	server      *http.Server
+	listener    net.Listener
+	debugAddr   string
 	// closers close what Start opened, in reverse order.
 	closers []func() error
 
@@ -207,7 +210,8 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	self = handler
-	dashboard, err := ui.New(ui.Config{Service: svc, PublicURL: people.PublicURL, Log: a.log, Clock: a.clock})
+	dashboard, err := ui.New(ui.Config{Service: svc, PublicURL: people.PublicURL, Log: a.log, Clock: a.clock,
+		System: a.systemInfo(checks, dbURL, embedded)})
 	if err != nil {
 		return err
 	}

@@ -140,7 +140,7 @@ func testKeyFixes(t *testing.T, d *dash, admin, viewer *browser) {
 	}
 	stranger := d.signIn(t, "stranger@example.com", "stranger password 1")
 	stranger.post("/ui/keys/"+kid+"/reveal", nil).want(t, 404).lacks(t, key)
-	stranger.get("/ui/keys/" + kid).want(t, 404)
+	stranger.get("/ui/keys/"+kid).want(t, 404)
 
 	// b. Edit shows the current values and a custom key field, and saves
 	// only what changed: a field changed elsewhere meanwhile is kept.
@@ -192,17 +192,17 @@ func testKeyFixes(t *testing.T, d *dash, admin, viewer *browser) {
 	// A shown id is no key of another page.
 	a = admin.post(keys, url.Values{"name": {"second"}}).want(t, 303)
 	id := strings.TrimPrefix(a.Header.Get("Location"), keys)
-	admin.get("/ui/keys/" + kid + id).lacks(t, "Copy your new API key")
+	admin.get("/ui/keys/"+kid+id).lacks(t, "Copy your new API key")
 
 	// c. "All" labels the active keys and the revoked ones.
 	admin.post("/ui/keys/"+kid+"/revoke", nil).redirects(t, "/ui/keys/"+kid)
-	all := admin.get(keys + "?status=all").want(t, 200).Body
+	all := admin.get(keys+"?status=all").want(t, 200).Body
 	ia, ir := strings.Index(all, `<h2 class="key-group">Active keys</h2>`), strings.Index(all, `<h2 class="key-group">Revoked keys</h2>`)
 	is, iv := strings.Index(all, ">second</a>"), strings.Index(all, ">renamed</a>")
 	if ia < 0 || ir < 0 || !(ia < is && is < ir && ir < iv) {
 		t.Fatalf("all: active heading %d, second %d, revoked heading %d, renamed %d:\n%s", ia, is, ir, iv, all)
 	}
-	admin.get(keys + "?status=active").lacks(t, "key-group")
+	admin.get(keys+"?status=active").lacks(t, "key-group")
 
 	// d. At phone widths the less important columns go.
 	admin.get(keys).has(t, `<th scope="col" class="col-more">Last used</th>`)

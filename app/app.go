@@ -39,17 +39,17 @@ type App struct {
 	stderr     io.Writer
 	clock      keyway.Clock
 
-	svc      *service.Service
-	verifier *verify.Verifier
-	// broadcaster tells other nodes of changes; nil on a single node.
-	broadcaster *invalidation.Broadcaster
-	limiter     *ratelimit.Memory
-	metrics     *metrics.Metrics
-	server      *http.Server
-	listener    net.Listener
-	debugAddr   string
+	svc       *service.Service
+	verifier  *verify.Verifier
+	limiter   *ratelimit.Memory
+	metrics   *metrics.Metrics
+	server    *http.Server
+	listener  net.Listener
+	debugAddr string
 	// closers close what Start opened, in reverse order.
 	closers []func() error
+	// broadcaster tells other nodes of changes; nil on a single node.
+	broadcaster *invalidation.Broadcaster
 
 	// bg scopes the background work (usage flushes, invalidation bus).
 	bg       context.Context

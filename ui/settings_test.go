@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keywayhq/keyway/keywaytest"
 )
@@ -79,7 +80,11 @@ func testSystem(t *testing.T, d *dash, admin, viewer *browser, dbURL string) {
 	page := admin.get("/ui/system").want(t, 200).has(t, "<h1>System</h1>", `data-testid="system-version"`,
 		`href="/metrics"`, `href="/openapi.json"`, "Redis", "not configured", "Invalidation channel", "reachable")
 	if strings.HasPrefix(dbURL, "postgres") {
-		page.has(t, "PostgreSQL", "PostgreSQL LISTEN/NOTIFY", "connected").lacks(t, "postgres@", "SQLite")
+		// The bus connects in the background: poll until it says so.
+		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(page.Body, ">connected</span>") && time.Now().Before(deadline); {
+			page = admin.get("/ui/system").want(t, 200)
+		}
+		page.has(t, "PostgreSQL", "PostgreSQL LISTEN/NOTIFY", ">connected</span>").lacks(t, "postgres@", "SQLite")
 	} else {
 		page.has(t, "SQLite (embedded)", "none: one node").lacks(t, "PostgreSQL")
 	}

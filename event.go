@@ -9,7 +9,7 @@ import (
 // Topics are the events a webhook can subscribe to (GET /webhooks/topics).
 var Topics = []string{
 	TopicAPIKeyCreated, TopicAPIKeyUpdated, TopicAPIKeyDeleted, TopicAPIKeyFirstUsed,
-	TopicAPIKeyRotated, TopicAPIKeyReactivated,
+	TopicAPIKeyRotated, TopicAPIKeyReactivated, TopicAPIKeyRevealed,
 	TopicAccessKeyCreated, TopicAccessKeyUpdated, TopicAccessKeyDeleted,
 	TopicProjectUpdated,
 }
@@ -21,10 +21,13 @@ const (
 	TopicAPIKeyFirstUsed   = "api-key.firstUsed"
 	TopicAPIKeyRotated     = "api-key.rotated"
 	TopicAPIKeyReactivated = "api-key.reactivated"
-	TopicAccessKeyCreated  = "access-key.created"
-	TopicAccessKeyUpdated  = "access-key.updated"
-	TopicAccessKeyDeleted  = "access-key.deleted"
-	TopicProjectUpdated    = "project.updated"
+	// TopicAPIKeyRevealed records that an admin had the dashboard show a
+	// key in full; its data names who (revealedBy, revealedByType).
+	TopicAPIKeyRevealed   = "api-key.revealed"
+	TopicAccessKeyCreated = "access-key.created"
+	TopicAccessKeyUpdated = "access-key.updated"
+	TopicAccessKeyDeleted = "access-key.deleted"
+	TopicProjectUpdated   = "project.updated"
 )
 
 // Event is one lifecycle change, stored with the change that caused it
@@ -67,6 +70,18 @@ func APIKeyEvent(id, topic string, k *APIKey, at Time) (Event, error) {
 func APIKeyFirstUsedEvent(id string, k *APIKey, at Time) (Event, error) {
 	k.LastUsedAt = nil
 	return newEvent(id, TopicAPIKeyFirstUsed, k.AccountID, k.ProjectID, k, at)
+}
+
+// APIKeyRevealedEvent is the api-key.revealed event of k, shown in full
+// to the actor by at: the key's data plus who revealed it, so the record
+// says who saw it.
+func APIKeyRevealedEvent(id string, k *APIKey, by string, byType ActorType, at Time) (Event, error) {
+	data := struct {
+		*APIKey
+		RevealedBy     string    `json:"revealedBy"`
+		RevealedByType ActorType `json:"revealedByType"`
+	}{k, by, byType}
+	return newEvent(id, TopicAPIKeyRevealed, k.AccountID, k.ProjectID, data, at)
 }
 
 // AccessKeyEvent is the event of a change to k under topic; an

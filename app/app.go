@@ -19,6 +19,7 @@ import (
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/api"
 	"github.com/keywayhq/keyway/httpapi"
+	"github.com/keywayhq/keyway/invalidation"
 	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/mcp"
 	"github.com/keywayhq/keyway/metrics"
@@ -47,6 +48,8 @@ type App struct {
 	debugAddr string
 	// closers close what Start opened, in reverse order.
 	closers []func() error
+	// broadcaster tells other nodes of changes; nil on a single node.
+	broadcaster *invalidation.Broadcaster
 
 	// bg scopes the background work (usage flushes, invalidation bus).
 	bg       context.Context
@@ -207,7 +210,8 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	self = handler
-	dashboard, err := ui.New(ui.Config{Service: svc, PublicURL: people.PublicURL, Log: a.log, Clock: a.clock})
+	dashboard, err := ui.New(ui.Config{Service: svc, PublicURL: people.PublicURL, Log: a.log, Clock: a.clock,
+		System: a.systemInfo(checks, dbURL, embedded)})
 	if err != nil {
 		return err
 	}

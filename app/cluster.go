@@ -63,7 +63,7 @@ func (a *App) startVerifier(store *sqlstore.Store, limiter keyway.RateLimiter, b
 		b := invalidation.New(a.verifier, bus, newNodeID(), a.log)
 		a.metrics.PublishFailures(b.PublishFailures.Load)
 		a.verifier.SetPeerSync(b.Sync)
-		invalidator = b
+		invalidator, a.broadcaster = b, b
 		a.background(b.Run)
 	}
 	// The key filter is built in the background: until it is, unknown

@@ -23,9 +23,9 @@ func TestPublicRoutes(t *testing.T) {
 			{name: "readyz", as: anonymous, method: "GET", path: "/readyz", wantStatus: 200, wantJSON: ready},
 			{name: "healthz is GET only", as: anonymous, method: "POST", path: "/healthz", wantStatus: 404, wantJSON: cannot("POST", "/healthz")},
 			{name: "webhook topics", method: "GET", path: "/webhooks/topics", wantStatus: 200,
-				wantJSON: `["api-key.created","api-key.updated","api-key.deleted","api-key.firstUsed","api-key.rotated","api-key.reactivated","access-key.created","access-key.updated","access-key.deleted","project.updated"]`},
+				wantJSON: `["api-key.created","api-key.updated","api-key.deleted","api-key.firstUsed","api-key.rotated","api-key.reactivated","api-key.revealed","access-key.created","access-key.updated","access-key.deleted","project.updated"]`},
 			{name: "webhook topics trailing slash", method: "GET", path: "/webhooks/topics/", wantStatus: 200,
-				wantJSON: `["api-key.created","api-key.updated","api-key.deleted","api-key.firstUsed","api-key.rotated","api-key.reactivated","access-key.created","access-key.updated","access-key.deleted","project.updated"]`},
+				wantJSON: `["api-key.created","api-key.updated","api-key.deleted","api-key.firstUsed","api-key.rotated","api-key.reactivated","api-key.revealed","access-key.created","access-key.updated","access-key.deleted","project.updated"]`},
 			{name: "webhook topics need a credential", as: anonymous, method: "GET", path: "/webhooks/topics", wantStatus: 401, wantJSON: errUnauthorized},
 		})
 	})

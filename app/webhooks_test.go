@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -118,6 +119,34 @@ func (s *server) newWebhook(t *testing.T, url string, topics []string, extra map
 	return w
 }
 
+// revealAsAdmin has an admin of the bootstrapped account reveal a key as
+// the dashboard does (reveal has no REST operation): invited over REST,
+// signed up and signed in through the service.
+func (s *server) revealAsAdmin(t *testing.T, key string) {
+	t.Helper()
+	var invs []keyway.Invitation
+	s.call("POST", "/invitations", map[string]any{"emails": []string{"revealer@example.com"}, "role": "admin", "accountId": s.AccountID}).want(t, 201).decode(t, &invs)
+	svc, ctx := s.App.Service(), context.Background()
+	if err := svc.Signup(ctx, &keyway.Signup{Email: "revealer@example.com", Password: "revealer password 1", Name: "R", InvitationID: invs[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := svc.StartSessionWithPassword(ctx, &keyway.Login{Email: "revealer@example.com", Password: "revealer password 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := svc.SessionCaller(ctx, tok.Reveal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := svc.GetAPIKey(ctx, c, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RevealAPIKey(ctx, c, k.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestWebhookDeliversEveryTopicSigned(t *testing.T) {
 	forEachServer(t, func(t *testing.T, s *server) {
 		rcv := newReceiver(t)
@@ -135,6 +164,7 @@ func TestWebhookDeliversEveryTopicSigned(t *testing.T) {
 		s.call("POST", "/api-keys/"+k.Key.Reveal()+"/rotate", nil).want(t, 201).decode(t, &rotated) // api-key.rotated
 		s.call("DELETE", "/api-keys/"+rotated.Key.Reveal(), nil).want(t, 200)                       // api-key.deleted
 		s.call("PATCH", "/api-keys/"+rotated.Key.Reveal()+"/reactivate", nil).want(t, 200)          // api-key.reactivated
+		s.revealAsAdmin(t, rotated.Key.Reveal())                                                    // api-key.revealed
 		var ak keyway.AccessKey
 		s.call("POST", "/access-keys", map[string]any{"name": "a"}).want(t, 201).decode(t, &ak)    // access-key.created
 		s.call("PATCH", "/access-keys/"+ak.Key.Reveal(), map[string]any{"name": "b"}).want(t, 200) // access-key.updated

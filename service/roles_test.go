@@ -130,6 +130,11 @@ func (m *matrix) rows() []matrixRow {
 			_, err := m.svc.APIKeyByID(m.ctx, c, "00000000-0000-7000-8000-000000000000")
 			return err
 		}},
+		// Showing a key in full on the dashboard is for account admins.
+		{"RevealAPIKey of P", "ok 403 403 404 404 403 ok 403", keyway.ErrAPIKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
+			_, err := m.svc.RevealAPIKey(m.ctx, c, m.key.ID)
+			return err
+		}},
 		{"UpdateAPIKey of P", "ok ok 403 404 404 ok ok ok", keyway.ErrAPIKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
 			k := m.apiKey(t, m.admin(t), P)
 			_, err := m.svc.UpdateAPIKey(m.ctx, c, k.Key.Reveal(), &keyway.APIKeyUpdate{Name: keyway.Optional[string]{Set: true, Value: "renamed"}})

@@ -56,3 +56,32 @@ func (s *Service) AccessKeyByID(ctx context.Context, c *keyway.Caller, id string
 	}
 	return k, nil
 }
+
+
+// RevealAPIKey reads a key by its internal id to show it in full on the
+// dashboard, which otherwise shows keys masked. Only an account-wide admin
+// of the key's account may (403 for anyone else who can see the key, 404
+// for anyone who cannot), and every reveal is recorded: an api-key.revealed
+// event naming who saw it, stored with the key's row like every other key
+// event, and delivered to the webhooks that subscribe to it.
+func (s *Service) RevealAPIKey(ctx context.Context, c *keyway.Caller, id string) (*keyway.APIKey, error) {
+	return retryStale(func() (*keyway.APIKey, error) { return s.revealAPIKey(ctx, c, id) })
+}
+
+func (s *Service) revealAPIKey(ctx context.Context, c *keyway.Caller, id string) (*keyway.APIKey, error) {
+	k, err := s.APIKeyByID(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := need(c, keyway.RoleAdmin, k.AccountID, ""); err != nil {
+		return nil, err
+	}
+	by, byType := c.Actor()
+	ev := must(keyway.APIKeyRevealedEvent(keycrypt.NewEventID(), k, by, byType, s.now()))
+	// The row is written unchanged (its version moves on), so the event
+	// commits in the same transaction as every key event does.
+	if err := s.store.UpdateAPIKey(ctx, k, ev); err != nil {
+		return nil, err
+	}
+	return k, nil
+}

@@ -1,11 +1,16 @@
 package ui
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/service"
@@ -22,7 +27,22 @@ type keysData struct {
 	CustomUserID, Status string
 	Next                 string
 	Filtered, CanCreate  bool
-	New                  *newKey
+	// CanReveal is whether the person may have a key shown in full: an
+	// admin of the project's account (the service decides).
+	CanReveal bool
+	New       *newKey
+	// Gone is set when the page was to show a new key that is no longer
+	// held (shown already, expired, or created on another node).
+	Gone bool
+	// Groups are the keys in the order shown: one group, or with "All"
+	// the active keys and then the revoked ones, each under its heading.
+	Groups []keyGroup
+}
+
+// keyGroup is keys shown under one heading ("" for none).
+type keyGroup struct {
+	Title string
+	Keys  []*keyway.APIKey
 }
 
 // newKey is a key shown once, after create or rotate, with the snippets
@@ -37,16 +57,43 @@ func (h *handler) keysPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.showKeys(w, r, p, nil)
+	nk, gone := h.takeShown(r, "", p.ID)
+	h.showKeys(w, r, p, nk, gone)
+}
+
+// takeShown takes the new key the page's shown= names, once: it must have
+// been kept for this session and for this key or project. gone reports a
+// shown= that names nothing (any more).
+func (h *handler) takeShown(r *http.Request, keyID, projectID string) (nk *newKey, gone bool) {
+	id := r.URL.Query().Get("shown")
+	if id == "" {
+		return nil, false
+	}
+	e, ok := h.shown.take(id, sessionOf(r), keyID, projectID, h.clock.Now())
+	if !ok {
+		return nil, true
+	}
+	return &newKey{Key: e.key, Base: h.base(r)}, false
+}
+
+// sessionOf is the session token of a private request (h.private checked
+// the cookie).
+func sessionOf(r *http.Request) string {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return ""
+	}
+	return c.Value
 }
 
 // showKeys renders a project's keys page, with a new key on top when one
 // was just created.
-func (h *handler) showKeys(w http.ResponseWriter, r *http.Request, p *keyway.Project, nk *newKey) {
+func (h *handler) showKeys(w http.ResponseWriter, r *http.Request, p *keyway.Project, nk *newKey, gone bool) {
 	v := visitOf(r)
 	q := r.URL.Query()
 	d := keysData{Project: p, Q: q.Get("q"), CustomAccountID: q.Get("customAccountId"), CustomUserID: q.Get("customUserId"),
-		Status: q.Get("status"), New: nk, CanCreate: v.Caller.Can(keyway.RoleUser, p.AccountID, p.ID)}
+		Status: q.Get("status"), New: nk, Gone: gone, CanCreate: v.Caller.Can(keyway.RoleUser, p.AccountID, p.ID),
+		CanReveal: v.Caller.Can(keyway.RoleAdmin, p.AccountID, "")}
 	if d.Status != "all" && d.Status != "revoked" {
 		d.Status = "active"
 	}
@@ -90,6 +137,7 @@ func (h *handler) showKeys(w http.ResponseWriter, r *http.Request, p *keyway.Pro
 		}
 	}
 	d.Keys = keys
+	d.Groups = groupKeys(keys, d.Status == "all")
 	if d.Status == "all" && next != "" {
 		next = map[bool]string{false: "a.", true: "r."}[revoked] + strings.TrimPrefix(next, "r.")
 	}
@@ -105,6 +153,31 @@ func (h *handler) showKeys(w http.ResponseWriter, r *http.Request, p *keyway.Pro
 	h.render(w, r, http.StatusOK, "keys", &page{Title: "API keys · " + p.Name, Data: d})
 }
 
+// groupKeys puts a page of keys under headings: with "All", whose pages
+// hold the active keys and then the revoked ones (the store lists one or
+// the other), each part under its own; else one group without one.
+func groupKeys(keys []*keyway.APIKey, all bool) []keyGroup {
+	if !all {
+		return []keyGroup{{Keys: keys}}
+	}
+	var active, revoked []*keyway.APIKey
+	for _, k := range keys {
+		if k.IsActive {
+			active = append(active, k)
+		} else {
+			revoked = append(revoked, k)
+		}
+	}
+	var gs []keyGroup
+	if len(active) > 0 {
+		gs = append(gs, keyGroup{Title: "Active keys", Keys: active})
+	}
+	if len(revoked) > 0 {
+		gs = append(gs, keyGroup{Title: "Revoked keys", Keys: revoked})
+	}
+	return gs
+}
+
 // keyFields are the key form's values as typed, shown back after an error.
 type keyFields struct {
 	Name, Key, ExpiresAt, RateLimit, RateLimitTTL string
@@ -117,6 +190,8 @@ type keyForm struct {
 	Project *keyway.Project
 	Key     *keyway.APIKey
 	F       keyFields
+	// Was are the values the edit form first showed, posted back with it.
+	Was keyFields
 }
 
 func formFields(r *http.Request) keyFields {
@@ -179,9 +254,10 @@ func (h *handler) newKeyPage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// createKey creates a key and shows it once, on the keys page, in the
-// answer to the POST itself: the key string must never travel in a URL
-// or a cookie, so there is no redirect to show it after.
+// createKey creates a key and redirects to the keys page, which shows it
+// once: the key string is kept server-side (h.shown) under a random id
+// bound to this session, never put in a URL or a cookie, so reloading the
+// page creates nothing and shows the key no more.
 func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.project(w, r)
 	if !ok {
@@ -203,8 +279,8 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
 		}
 		var k *keyway.APIKey
 		if k, err = h.svc.CreateAPIKey(r.Context(), visitOf(r).Caller, c); err == nil {
-			r.URL.RawQuery = ""
-			h.showKeys(w, r, p, &newKey{Key: k.Key, Base: h.base(r)})
+			id := h.shown.put(sessionOf(r), k, h.clock.Now())
+			http.Redirect(w, r, "/ui/projects/"+url.PathEscape(p.ID)+"/keys?shown="+url.QueryEscape(id), http.StatusSeeOther)
 			return
 		}
 	}
@@ -224,7 +300,12 @@ type keyData struct {
 	Key      *keyway.APIKey
 	CanWrite bool
 	New      *newKey
-	Action   string
+	Gone     bool
+	// CanReveal shows the Reveal button (admins of the key's account);
+	// Revealed is the key in full, in the answer to that POST only.
+	CanReveal bool
+	Revealed  keyway.APIKeySecret
+	Action    string
 	// Usage and Events are the key's usage chart (analytics.go) and its
 	// webhook events (webhooks.go), each rendered by its own partial.
 	Usage  any
@@ -244,13 +325,29 @@ func (h *handler) apiKey(w http.ResponseWriter, r *http.Request) (*keyway.APIKey
 
 func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 	if k, ok := h.apiKey(w, r); ok {
-		h.showKey(w, r, k, nil)
+		d := h.keyData(r, k)
+		d.New, d.Gone = h.takeShown(r, k.ID, k.ProjectID)
+		h.render(w, r, http.StatusOK, "key", &page{Title: k.Name, Data: d})
 	}
 }
 
-func (h *handler) showKey(w http.ResponseWriter, r *http.Request, k *keyway.APIKey, nk *newKey) {
-	d := keyData{Key: k, New: nk, CanWrite: visitOf(r).Caller.Can(keyway.RoleUser, k.AccountID, k.ProjectID),
+func (h *handler) keyData(r *http.Request, k *keyway.APIKey) keyData {
+	c := visitOf(r).Caller
+	return keyData{Key: k, CanWrite: c.Can(keyway.RoleUser, k.AccountID, k.ProjectID), CanReveal: c.Can(keyway.RoleAdmin, k.AccountID, ""),
 		Usage: h.keyUsage(r, k), Events: h.keyEvents(r, k)}
+}
+
+// revealKey shows a key in full in the answer to the POST (never in a
+// URL), for admins of its account; the service records every reveal.
+func (h *handler) revealKey(w http.ResponseWriter, r *http.Request) {
+	v := visitOf(r)
+	k, err := h.svc.RevealAPIKey(r.Context(), v.Caller, r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, v, err)
+		return
+	}
+	d := h.keyData(r, k)
+	d.Revealed = k.Key
 	h.render(w, r, http.StatusOK, "key", &page{Title: k.Name, Data: d})
 }
 
@@ -272,7 +369,10 @@ func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, visitOf(r), err)
 		return
 	}
-	h.showKey(w, r, nk, &newKey{Key: nk.Key, Base: h.base(r)})
+	// As after create: the new string is shown once on the page the
+	// redirect opens, so a reload rotates nothing.
+	id := h.shown.put(sessionOf(r), nk, h.clock.Now())
+	http.Redirect(w, r, "/ui/keys/"+url.PathEscape(nk.ID)+"?shown="+url.QueryEscape(id), http.StatusSeeOther)
 }
 
 func (h *handler) revokeKey(w http.ResponseWriter, r *http.Request) {
@@ -299,12 +399,12 @@ func (h *handler) reactivateKey(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/ui/keys/"+url.PathEscape(k.ID), http.StatusSeeOther)
 }
 
-func (h *handler) editKeyPage(w http.ResponseWriter, r *http.Request) {
-	k, ok := h.apiKey(w, r)
-	if !ok {
-		return
+// currentFields are a key's values as the edit form shows them.
+func currentFields(k *keyway.APIKey) keyFields {
+	f := keyFields{Name: k.Name, AllowedDomains: strings.Join(k.AllowedDomains, ", ")}
+	if m := string(k.CustomMetaData); m != "" && m != "{}" && m != "null" {
+		f.Metadata = m
 	}
-	f := keyFields{Name: k.Name, AllowedDomains: strings.Join(k.AllowedDomains, ", "), Metadata: string(k.CustomMetaData)}
 	if k.ExpiresAt != nil {
 		f.ExpiresAt = k.ExpiresAt.UTC().Format("2006-01-02T15:04")
 	}
@@ -317,33 +417,94 @@ func (h *handler) editKeyPage(w http.ResponseWriter, r *http.Request) {
 	if k.CustomUserID != nil {
 		f.CustomUserID = *k.CustomUserID
 	}
-	h.render(w, r, http.StatusOK, "key_form", &page{Title: "Edit " + k.Name, Data: keyForm{Project: h.keyProject(r, k), Key: k, F: f}})
+	return f
 }
 
-// editKey saves every field of the form; an emptied field clears it.
+func (h *handler) editKeyPage(w http.ResponseWriter, r *http.Request) {
+	k, ok := h.apiKey(w, r)
+	if !ok {
+		return
+	}
+	f := currentFields(k)
+	h.render(w, r, http.StatusOK, "key_form", &page{Title: "Edit " + k.Name, Data: keyForm{Project: h.keyProject(r, k), Key: k, F: f, Was: f}})
+}
+
+// wasFields are the values the edit form showed, posted back with it
+// (was_… fields), so that only what the person changed is saved; ok is
+// false for a form without them.
+func wasFields(r *http.Request) (keyFields, bool) {
+	if _, ok := r.PostForm["was_name"]; !ok {
+		return keyFields{}, false
+	}
+	g := func(n string) string { return strings.TrimSpace(r.PostFormValue("was_" + n)) }
+	return keyFields{Name: g("name"), ExpiresAt: g("expiresAt"), RateLimit: g("rateLimit"),
+		RateLimitTTL: g("rateLimitTtl"), AllowedDomains: g("allowedDomains"), CustomAccountID: g("customAccountId"),
+		CustomUserID: g("customUserId"), Metadata: g("metadata")}, true
+}
+
+// editKey saves what the person changed: a field is sent to the service
+// only when the form holds it and its value differs from the one the form
+// showed (or, for a form without those, from the key's now). A field
+// emptied on purpose clears it; a field left as shown, or absent, stays as
+// it is. An empty custom key keeps the key string.
 func (h *handler) editKey(w http.ResponseWriter, r *http.Request) {
 	k, ok := h.apiKey(w, r)
 	if !ok {
 		return
 	}
 	f := formFields(r)
+	was, ok := wasFields(r)
+	if !ok {
+		was = currentFields(k)
+	}
 	in, err := f.parse()
 	if err == nil {
-		u := &keyway.APIKeyUpdate{Name: keyway.Optional[string]{Set: true, Value: f.Name},
-			Expiry:           optional(in.expiry),
-			RateLimitConfigs: optional(in.rateLimit),
-			AllowedDomains:   keyway.Optional[[]string]{Set: true, Value: in.domains, Null: in.domains == nil},
-			CustomMetaData:   keyway.Optional[json.RawMessage]{Set: true, Value: in.metadata, Null: in.metadata == nil},
-			CustomAccountID:  optional(nonEmpty(f.CustomAccountID)),
-			CustomUserID:     optional(nonEmpty(f.CustomUserID)),
+		posted := func(names ...string) bool {
+			for _, n := range names {
+				if _, ok := r.PostForm[n]; ok {
+					return true
+				}
+			}
+			return false
+		}
+		u := &keyway.APIKeyUpdate{}
+		changed := false
+		if posted("name") && f.Name != was.Name {
+			u.Name, changed = keyway.Optional[string]{Set: true, Value: f.Name}, true
+		}
+		if f.Key != "" {
+			u.Key, changed = keyway.Optional[keyway.APIKeySecret]{Set: true, Value: keyway.APIKeySecret(f.Key)}, true
+		}
+		if posted("expiresAt") && f.ExpiresAt != was.ExpiresAt {
+			u.Expiry, changed = optional(in.expiry), true
+		}
+		if posted("rateLimit", "rateLimitTtl") && (f.RateLimit != was.RateLimit || f.RateLimitTTL != was.RateLimitTTL) {
+			u.RateLimitConfigs, changed = optional(in.rateLimit), true
+		}
+		if posted("allowedDomains") && f.AllowedDomains != was.AllowedDomains {
+			u.AllowedDomains, changed = keyway.Optional[[]string]{Set: true, Value: in.domains, Null: in.domains == nil}, true
+		}
+		if posted("metadata") && f.Metadata != was.Metadata {
+			u.CustomMetaData, changed = keyway.Optional[json.RawMessage]{Set: true, Value: in.metadata, Null: in.metadata == nil}, true
+		}
+		if posted("customAccountId") && f.CustomAccountID != was.CustomAccountID {
+			u.CustomAccountID, changed = optional(nonEmpty(f.CustomAccountID)), true
+		}
+		if posted("customUserId") && f.CustomUserID != was.CustomUserID {
+			u.CustomUserID, changed = optional(nonEmpty(f.CustomUserID)), true
+		}
+		if !changed {
+			http.Redirect(w, r, "/ui/keys/"+url.PathEscape(k.ID), http.StatusSeeOther)
+			return
 		}
 		if _, err = h.svc.UpdateAPIKey(r.Context(), visitOf(r).Caller, k.Key.Reveal(), u); err == nil {
 			http.Redirect(w, r, "/ui/keys/"+url.PathEscape(k.ID), http.StatusSeeOther)
 			return
 		}
 	}
+	f.Key = "" // a custom key is a secret: typed again, never shown back
 	h.render(w, r, status(err), "key_form", &page{Title: "Edit " + k.Name, Error: message(err),
-		Data: keyForm{Project: h.keyProject(r, k), Key: k, F: f}})
+		Data: keyForm{Project: h.keyProject(r, k), Key: k, F: f, Was: was}})
 }
 
 // keyProject is the project a key form names: the key's, or when the
@@ -368,4 +529,77 @@ func nonEmpty(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// shownKeys holds each new key string (after create or rotate) for the one
+// page that shows it, so that page is reached by a redirect and reloading
+// it re-posts nothing. An entry is bound to the session that made it (by a
+// hash of its token), taken on first view, and gone after shownTTL; at
+// most shownMax are held, the oldest dropped first. It is in this node's
+// memory only: behind a load balancer without sticky sessions the page
+// after the redirect may reach another node, which then says the key is no
+// longer shown and that rotating it makes a new one.
+type shownKeys struct {
+	mu      sync.Mutex
+	entries map[string]shownKey
+}
+
+type shownKey struct {
+	session   [32]byte
+	key       keyway.APIKeySecret
+	keyID     string
+	projectID string
+	until     time.Time
+}
+
+const (
+	shownTTL = 5 * time.Minute
+	shownMax = 1000
+)
+
+func newShownKeys() *shownKeys { return &shownKeys{entries: map[string]shownKey{}} }
+
+// put keeps k's string for session and returns the id its page names.
+func (s *shownKeys) put(session string, k *keyway.APIKey, now time.Time) string {
+	b := make([]byte, 18)
+	rand.Read(b)
+	id := base64.RawURLEncoding.EncodeToString(b)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.entries) >= shownMax {
+		oldest := ""
+		for eid, e := range s.entries {
+			if !now.Before(e.until) {
+				delete(s.entries, eid)
+			} else if oldest == "" || e.until.Before(s.entries[oldest].until) {
+				oldest = eid
+			}
+		}
+		if len(s.entries) >= shownMax && oldest != "" {
+			delete(s.entries, oldest)
+		}
+	}
+	s.entries[id] = shownKey{session: sha256.Sum256([]byte(session)), key: k.Key, keyID: k.ID, projectID: k.ProjectID, until: now.Add(shownTTL)}
+	return id
+}
+
+// take returns and forgets the entry of id when it belongs to session and
+// to the page (keyID, or projectID when keyID is "") and has not expired.
+// Another session's request leaves it in place.
+func (s *shownKeys) take(id, session, keyID, projectID string, now time.Time) (shownKey, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.entries[id]
+	if !ok {
+		return shownKey{}, false
+	}
+	if !now.Before(e.until) {
+		delete(s.entries, id)
+		return shownKey{}, false
+	}
+	if sha256.Sum256([]byte(session)) != e.session || keyID != "" && e.keyID != keyID || keyID == "" && e.projectID != projectID {
+		return shownKey{}, false
+	}
+	delete(s.entries, id)
+	return e, true
 }

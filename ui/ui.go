@@ -68,6 +68,7 @@ type keyService interface {
 	RotateAPIKey(ctx context.Context, c *keyway.Caller, key string) (*keyway.APIKey, error)
 	DeleteAPIKey(ctx context.Context, c *keyway.Caller, key string) (bool, error)
 	ReactivateAPIKey(ctx context.Context, c *keyway.Caller, key string, in *keyway.APIKeyReactivate) (*keyway.APIKey, error)
+	RevealAPIKey(ctx context.Context, c *keyway.Caller, id string) (*keyway.APIKey, error)
 }
 
 // Config is what the dashboard needs from the application.
@@ -79,6 +80,9 @@ type Config struct {
 	PublicURL string
 	Log       *slog.Logger
 	Clock     keyway.Clock
+	// System describes the running node for the admins' system page
+	// (settings.go); nil shows only its links.
+	System func(ctx context.Context) SystemInfo
 }
 
 // handler serves the dashboard.
@@ -89,11 +93,14 @@ type handler struct {
 	origin string // scheme://host of PublicURL, "" when unknown
 	secure bool
 	pages  *pages
+	system func(ctx context.Context) SystemInfo
+	// shown holds new keys until their show-once page is opened (keys.go).
+	shown *shownKeys
 }
 
 // New returns the handler of everything under /ui/.
 func New(cfg Config) (http.Handler, error) {
-	h := &handler{svc: cfg.Service, log: cfg.Log, clock: cfg.Clock}
+	h := &handler{svc: cfg.Service, log: cfg.Log, clock: cfg.Clock, system: cfg.System, shown: newShownKeys()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -154,6 +161,7 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("GET /ui/keys/{id}/revoke", h.private(h.confirmKeyPage("revoke")))
 	mux.HandleFunc("POST /ui/keys/{id}/revoke", h.private(h.revokeKey))
 	mux.HandleFunc("POST /ui/keys/{id}/reactivate", h.private(h.reactivateKey))
+	mux.HandleFunc("POST /ui/keys/{id}/reveal", h.private(h.revealKey))
 
 	h.webhookRoutes(mux)
 	h.teamRoutes(mux)

@@ -306,7 +306,9 @@ func testJourney(t testing.TB, d *dash, b *browser) {
 	const evil = `<img src=x onerror=alert(1)>`
 	bad := b.post(keys, url.Values{"name": {"x"}, "metadata": {"{not json"}})
 	bad.want(t, 400).has(t, "Metadata is not valid JSON")
-	created := b.post(keys, url.Values{"name": {evil}, "rateLimit": {"5"}, "rateLimitTtl": {"60"}, "customUserId": {"u1"}, "metadata": {`{"plan":"pro"}`}})
+	// The new key is shown once on the page the create redirects to.
+	created := b.post(keys, url.Values{"name": {evil}, "rateLimit": {"5"}, "rateLimitTtl": {"60"}, "customUserId": {"u1"}, "metadata": {`{"plan":"pro"}`}}).want(t, 303)
+	created = b.get(created.Header.Get("Location"))
 	created.want(t, 200).has(t, "Copy your new API key", "Copy key", "It will not be shown again.", "&lt;img src=x onerror=alert(1)&gt;").lacks(t, evil)
 	key := keyRE.FindStringSubmatch(created.Body)[1]
 	if !strings.HasPrefix(key, "live_") || !strings.Contains(created.Body, "/api-keys/auth/"+key) || !strings.Contains(created.Body, `isValidKey("`+key) {
@@ -329,7 +331,8 @@ func testJourney(t testing.TB, d *dash, b *browser) {
 	if d.verify(t, key) != 200 {
 		t.Fatal("a refused rotation changed the key")
 	}
-	rotated := b.post("/ui/keys/"+kid+"/rotate", nil).want(t, 200).has(t, "Copy your new API key")
+	rotated := b.post("/ui/keys/"+kid+"/rotate", nil).want(t, 303)
+	rotated = b.get(rotated.Header.Get("Location")).want(t, 200).has(t, "Copy your new API key")
 	newKey := keyRE.FindStringSubmatch(rotated.Body)[1]
 	if newKey == key || d.verify(t, newKey) != 200 || d.verify(t, key) != 404 {
 		t.Fatalf("rotation: old %s new %s", key, newKey)
@@ -350,7 +353,7 @@ func testJourney(t testing.TB, d *dash, b *browser) {
 	}
 	// Edit: rename and clear the rate limit.
 	b.get("/ui/keys/"+kid+"/edit").want(t, 200).has(t, `value="5"`, `value="60"`, "Project Shop (live)")
-	b.post("/ui/keys/"+kid+"/edit", url.Values{"name": {"renamed"}}).redirects(t, "/ui/keys/"+kid)
+	b.post("/ui/keys/"+kid+"/edit", url.Values{"name": {"renamed"}, "rateLimit": {""}, "rateLimitTtl": {""}}).redirects(t, "/ui/keys/"+kid)
 	b.get("/ui/keys/"+kid).has(t, "<h1>renamed</h1>", "none")
 
 	// Rename and delete the project, the delete only with its name typed.

@@ -131,7 +131,7 @@ func newChart(id, caption, grouping string, from, to time.Time, periods []keyway
 		}
 	}
 	if c.Total.Total == 0 {
-		c.Empty = "No verifications in this range yet. Each POST /api-keys/auth/{key} is counted and shows here within a few seconds: usage is written in batches."
+		c.Empty = "No verifications in this range yet. Each POST /api-keys/auth/{key} is counted and shows here shortly after: usage is written in batches (every 10 seconds unless configured otherwise). Reload to see new ones."
 		return c
 	}
 	c.SVG = drawBars(c, bars)

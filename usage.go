@@ -125,6 +125,9 @@ type ProjectTotals struct {
 
 // KeyTotals is one key in GET /analytics/api-key-totals.
 type KeyTotals struct {
+	// ID is the key's internal id, for links in the dashboard; it is not
+	// part of the contract's answer.
+	ID      string         `json:"-"`
 	Key     APIKeySecret   `json:"key"`
 	Name    string         `json:"name"`
 	Total   Totals         `json:"total"`

@@ -426,6 +426,15 @@ func (m *matrix) rows() []matrixRow {
 			_, err := m.svc.ProjectTotals(m.ctx, c, service.AnalyticsQuery{ProjectID: Q, DateGrouping: "day"})
 			return err
 		}},
+		// A key's usage (the dashboard's key page) reads as APIKeyByID does.
+		{"KeyUsage of P", "ok ok ok 404 404 ok ok ok", keyway.ErrAPIKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
+			_, err := m.svc.KeyUsage(m.ctx, c, m.key.ID, service.AnalyticsQuery{DateGrouping: "hour"})
+			return err
+		}},
+		{"ProjectTotals by an unknown period", "400 400 400 400 400 400 400 400", nil, func(t *testing.T, m *matrix, c *keyway.Caller) error {
+			_, err := m.svc.ProjectTotals(m.ctx, c, service.AnalyticsQuery{ProjectID: P, DateGrouping: "year"})
+			return err
+		}},
 
 		// Notifications and accounts: a deleted account would end the
 		// matrix, so DeleteAccount is left to the rules.

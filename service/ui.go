@@ -57,7 +57,6 @@ func (s *Service) AccessKeyByID(ctx context.Context, c *keyway.Caller, id string
 	return k, nil
 }
 
-
 // RevealAPIKey reads a key by its internal id to show it in full on the
 // dashboard, which otherwise shows keys masked. Only an account-wide admin
 // of the key's account may (403 for anyone else who can see the key, 404

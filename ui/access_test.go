@@ -57,6 +57,8 @@ var (
 	inlineRE       = regexp.MustCompile(`<script>|<script [^>]*>[^<]|style=|<style| on[a-z]+=`)
 )
 
+// evilName is markup a person may type as a name: every page must show it
+// as text.
 const evilName = `<img src=x onerror=alert(1)>`
 
 // noInline fails when a page has inline script, style or event handlers.

@@ -166,7 +166,6 @@ func TestTeam(t *testing.T) {
 	})
 }
 
-const evilName = `<img src=x onerror=alert(1)>`
 
 var (
 	inviteLinkRE = regexp.MustCompile(`(http://\S+/ui/signup\?invitationId=(\S+))`)

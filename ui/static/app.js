@@ -43,4 +43,32 @@ document.addEventListener("DOMContentLoaded", function () {
       a.setAttribute("aria-current", "true");
     });
   });
+  // Analytics: chart numbers and UTC dates in the browser's locale (the
+  // dates stay in UTC, as the page says).
+  (function () {
+    document.querySelectorAll("[data-num]").forEach(function (el) {
+      var n = Number(el.textContent);
+      var o = el.getAttribute("data-num") === "compact" ? { notation: "compact" } : undefined;
+      if (el.textContent !== "" && isFinite(n)) el.textContent = n.toLocaleString(undefined, o);
+    });
+    var day = { year: "numeric", month: "short", day: "numeric" };
+    var formats = {
+      hour: { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" },
+      day: day, week: day, month: { year: "numeric", month: "long" },
+      "tick-hour": { month: "short", day: "numeric", hour: "numeric" },
+      "tick-day": { month: "short", day: "numeric" }, "tick-week": { month: "short", day: "numeric" },
+      "tick-month": { year: "2-digit", month: "short" }
+    };
+    document.querySelectorAll("[data-utc]").forEach(function (el) {
+      var f = formats[el.getAttribute("data-utc")];
+      var d = new Date(el.getAttribute("data-at") || el.getAttribute("datetime"));
+      if (!f || isNaN(d)) return;
+      var o = { timeZone: "UTC" };
+      for (var k in f) o[k] = f[k];
+      var text = d.toLocaleString(undefined, o);
+      if (el.getAttribute("data-utc") === "hour") text += " UTC+00:00";
+      if (el.getAttribute("data-utc") === "week") text = el.textContent.replace(/\d{4}-\d{2}-\d{2}/, text);
+      el.textContent = text;
+    });
+  })();
 });

@@ -278,4 +278,3 @@ func inviteViewer(t testing.TB, d *dash, email string) *browser {
 	}
 	return d.signIn(t, email, "viewer password 1")
 }
-

@@ -166,7 +166,6 @@ func TestTeam(t *testing.T) {
 	})
 }
 
-
 var (
 	inviteLinkRE = regexp.MustCompile(`(http://\S+/ui/signup\?invitationId=(\S+))`)
 	memberRE     = regexp.MustCompile(`href="/ui/team/members/([^/"]+)/remove\?project=`)

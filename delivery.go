@@ -63,6 +63,9 @@ type DeliveryStore interface {
 	Delivery(ctx context.Context, id string) (*Delivery, error)
 	// RetryDelivery makes a delivery pending and due at now.
 	RetryDelivery(ctx context.Context, id string, now time.Time) error
+	// QueueTestDelivery stores ev for one webhook alone, whatever its
+	// topics, and queues its delivery due at ev.CreatedAt (a "Send test").
+	QueueTestDelivery(ctx context.Context, ev Event, webhookID string) (*Delivery, error)
 	// Notifications lists the notifications any of the scopes covers,
 	// newest first.
 	Notifications(ctx context.Context, scopes []NotificationScope, page Page) ([]*Notification, string, error)

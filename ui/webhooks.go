@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/keywayhq/keyway"
 )
@@ -19,7 +20,8 @@ type webhookService interface {
 	GetWebhook(ctx context.Context, c *keyway.Caller, id string) (*keyway.Webhook, error)
 	UpdateWebhook(ctx context.Context, c *keyway.Caller, id string, in *keyway.WebhookUpdate) (*keyway.Webhook, error)
 	DeleteWebhook(ctx context.Context, c *keyway.Caller, id string) (bool, error)
-	PingWebhook(ctx context.Context, c *keyway.Caller, in *keyway.WebhookPing) (keyway.PingResult, error)
+	TestWebhook(ctx context.Context, c *keyway.Caller, id string) (*keyway.Delivery, error)
+	WebhookDelivery(ctx context.Context, c *keyway.Caller, webhookID, deliveryID string) (*keyway.Delivery, error)
 	WebhookDeliveries(ctx context.Context, c *keyway.Caller, id string, page keyway.Page) ([]*keyway.Delivery, string, error)
 	RetryDelivery(ctx context.Context, c *keyway.Caller, webhookID, deliveryID string) (*keyway.Delivery, error)
 }
@@ -254,11 +256,16 @@ func canManage(c *keyway.Caller, hook *keyway.Webhook) bool {
 	return c.Can(keyway.RoleUser, hook.AccountID, keyway.Deref(hook.ProjectID))
 }
 
-// pingShown is the outcome of "Send test", shown in the POST's answer.
-type pingShown struct {
-	keyway.PingResult
-	At keyway.Time
+// testShown is the outcome of "Send test", shown in the POST's answer: the
+// test delivery, with its first attempt when it came in time.
+type testShown struct {
+	deliveryRow
+	Paused bool
 }
+
+// testWait bounds how long "Send test" waits for the first attempt: the
+// sender's default timeout and room to record it.
+const testWait = 12 * time.Second
 
 // deliveryRow is a delivery as the log shows it: Tried says whether any
 // attempt was made, Status is the last one's HTTP status (0: no answer).
@@ -266,6 +273,14 @@ type deliveryRow struct {
 	*keyway.Delivery
 	Tried  bool
 	Status int
+}
+
+func rowOf(x *keyway.Delivery) deliveryRow {
+	row := deliveryRow{Delivery: x, Tried: x.LastStatus != nil}
+	if x.LastStatus != nil {
+		row.Status = *x.LastStatus
+	}
+	return row
 }
 
 // webhookData is a webhook's page: its settings and its delivery log.
@@ -276,7 +291,7 @@ type webhookData struct {
 	Deliveries []deliveryRow
 	Next       string
 	CanManage  bool
-	Ping       *pingShown
+	Test       *testShown
 	// Secret is set only in the answer to "Reveal secret".
 	Secret string
 }
@@ -287,7 +302,7 @@ func (h *handler) webhookPage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *handler) showWebhook(w http.ResponseWriter, r *http.Request, st int, hook *keyway.Webhook, ping *pingShown, secret string) {
+func (h *handler) showWebhook(w http.ResponseWriter, r *http.Request, st int, hook *keyway.Webhook, test *testShown, secret string) {
 	v := visitOf(r)
 	cursor := r.URL.Query().Get("cursor")
 	ds, next, err := h.svc.WebhookDeliveries(r.Context(), v.Caller, hook.ID, keyway.Page{Limit: webhooksPageSize, Cursor: &cursor})
@@ -296,13 +311,9 @@ func (h *handler) showWebhook(w http.ResponseWriter, r *http.Request, st int, ho
 		return
 	}
 	d := webhookData{Hook: hook, Scope: scopeName(h.accountProjects(r), hook.ProjectID),
-		CanManage: canManage(v.Caller, hook), Ping: ping, Secret: secret}
+		CanManage: canManage(v.Caller, hook), Test: test, Secret: secret}
 	for _, x := range ds {
-		row := deliveryRow{Delivery: x, Tried: x.LastStatus != nil}
-		if x.LastStatus != nil {
-			row.Status = *x.LastStatus
-		}
-		d.Deliveries = append(d.Deliveries, row)
+		d.Deliveries = append(d.Deliveries, rowOf(x))
 	}
 	for _, k := range slices.Sorted(maps.Keys(hook.CustomHeaders)) {
 		d.Headers = append(d.Headers, k+": "+hook.CustomHeaders[k])
@@ -369,26 +380,41 @@ func (h *handler) setWebhookStatus(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/ui/webhooks/"+url.PathEscape(hook.ID), http.StatusSeeOther)
 }
 
-// testWebhook sends one signed request to the webhook's URL now, with its
-// method and custom headers, and shows the receiver's answer. A test is
-// not a delivery: it is not queued, retried or logged.
+// testWebhook queues a test delivery (a webhook.test event for this
+// webhook alone, signed with its secret, logged and retryable like any
+// delivery) and waits a little for its first attempt, so the answer shows
+// the receiver's status; a slow one shows in the log once it answers.
 func (h *handler) testWebhook(w http.ResponseWriter, r *http.Request) {
 	v := visitOf(r)
 	hook, ok := h.webhook(w, r)
 	if !ok {
 		return
 	}
-	if !canManage(v.Caller, hook) {
-		h.fail(w, r, v, keyway.ErrForbidden)
-		return
-	}
-	res, err := h.svc.PingWebhook(r.Context(), v.Caller, &keyway.WebhookPing{URL: hook.URL, HTTPMethod: hook.HTTPMethod,
-		CustomHeaders: hook.CustomHeaders})
+	d, err := h.svc.TestWebhook(r.Context(), v.Caller, hook.ID)
 	if err != nil {
 		h.fail(w, r, v, err)
 		return
 	}
-	h.showWebhook(w, r, http.StatusOK, hook, &pingShown{PingResult: res, At: keyway.NewTime(h.clock.Now())}, "")
+	paused := hook.Status == keyway.WebhookPaused
+	deadline := time.NewTimer(testWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+wait:
+	for !paused && d.Attempts == 0 {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-deadline.C:
+			break wait
+		case <-tick.C:
+		}
+		if d, err = h.svc.WebhookDelivery(r.Context(), v.Caller, hook.ID, d.ID); err != nil {
+			h.fail(w, r, v, err)
+			return
+		}
+	}
+	h.showWebhook(w, r, http.StatusOK, hook, &testShown{deliveryRow: rowOf(d), Paused: paused}, "")
 }
 
 // revealWebhookSecret shows the signing secret in the answer to the POST,

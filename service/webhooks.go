@@ -191,6 +191,20 @@ func (s *Service) WebhookDelivery(ctx context.Context, c *keyway.Caller, webhook
 	return d, err
 }
 
+// DeliveryAttempts is one delivery of a webhook the caller can read, with
+// its attempts, newest first (at most keyway.MaxDeliveryAttemptsShown).
+func (s *Service) DeliveryAttempts(ctx context.Context, c *keyway.Caller, webhookID, deliveryID string) (*keyway.Delivery, []keyway.DeliveryAttempt, error) {
+	d, err := s.WebhookDelivery(ctx, c, webhookID, deliveryID)
+	if err != nil {
+		return nil, nil, err
+	}
+	as, err := s.hooks.Store.DeliveryAttempts(ctx, d.ID, keyway.MaxDeliveryAttemptsShown)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, as, nil
+}
+
 func (s *Service) WebhookDeliveries(ctx context.Context, c *keyway.Caller, id string, page keyway.Page) ([]*keyway.Delivery, string, error) {
 	h, w, err := s.pathWebhook(ctx, c, id, keyway.RoleViewer)
 	if err != nil {

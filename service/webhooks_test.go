@@ -43,6 +43,20 @@ func TestTestWebhook(t *testing.T) {
 			strings.Contains(string(jobs[0].Event.Data), w1.Secret.Reveal()) {
 			t.Fatalf("jobs %+v", jobs)
 		}
+		// Its attempts, newest first.
+		at := keyway.NewTime(h.clock.Now())
+		must(t, h.store.CompleteAttempt(h.ctx, d.ID, keyway.AttemptResult{At: at, Status: 500, Duration: 7 * time.Millisecond, Error: "answered 500"},
+			keyway.DeliveryPending, h.clock.Now().Add(time.Hour)))
+		must(t, h.store.CompleteAttempt(h.ctx, d.ID, keyway.AttemptResult{At: at, Status: 204, OK: true}, keyway.DeliveryDelivered, time.Time{}))
+		got, attempts, err := h.svc.DeliveryAttempts(h.ctx, admin, w1.ID, d.ID)
+		must(t, err)
+		if got.State != keyway.DeliveryDelivered || len(attempts) != 2 || attempts[0].Attempt != 2 || attempts[0].Status != 204 ||
+			attempts[1].Status != 500 || attempts[1].Error != "answered 500" || attempts[1].DurationMs != 7 {
+			t.Fatalf("attempts %+v of %+v", attempts, got)
+		}
+		if _, _, err := h.svc.DeliveryAttempts(h.ctx, admin, w2.ID, d.ID); !errors.Is(err, keyway.ErrDeliveryNotFound) {
+			t.Fatalf("attempts through another webhook: %v", err)
+		}
 		// Another webhook's delivery, another account's webhook: not found.
 		if _, err := h.svc.WebhookDelivery(h.ctx, admin, w2.ID, d.ID); !errors.Is(err, keyway.ErrDeliveryNotFound) {
 			t.Fatalf("delivery through another webhook: %v", err)
@@ -53,6 +67,9 @@ func TestTestWebhook(t *testing.T) {
 		}
 		if _, err := h.svc.WebhookDelivery(h.ctx, stranger, w1.ID, d.ID); !errors.Is(err, keyway.ErrWebhookNotFound) {
 			t.Fatalf("another account's read: %v", err)
+		}
+		if _, _, err := h.svc.DeliveryAttempts(h.ctx, stranger, w1.ID, d.ID); !errors.Is(err, keyway.ErrWebhookNotFound) {
+			t.Fatalf("another account's attempts: %v", err)
 		}
 		// A deleted webhook cannot be tested.
 		_, err = h.svc.DeleteWebhook(h.ctx, admin, w1.ID)

@@ -392,6 +392,31 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) err
 	})
 }
 
+// DeliveryAttempts reads a delivery's attempts by its primary key, newest
+// first.
+func (s *Store) DeliveryAttempts(ctx context.Context, deliveryID string, limit int) ([]keyway.DeliveryAttempt, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT attempt, at, status, duration_ms, error FROM delivery_attempts
+		WHERE delivery_id = $1 ORDER BY attempt DESC LIMIT $2`, deliveryID, limit)
+	if err != nil {
+		return nil, keyway.Internal(fmt.Errorf("delivery attempts: %w", err))
+	}
+	defer rows.Close()
+	var out []keyway.DeliveryAttempt
+	for rows.Next() {
+		var a keyway.DeliveryAttempt
+		var at int64
+		if err := rows.Scan(&a.Attempt, &at, &a.Status, &a.DurationMs, &a.Error); err != nil {
+			return nil, keyway.Internal(fmt.Errorf("delivery attempts: %w", err))
+		}
+		a.At = keyway.TimeFromMillis(at)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, keyway.Internal(fmt.Errorf("delivery attempts: %w", err))
+	}
+	return out, nil
+}
+
 // QueueTestDelivery stores a test event and its one delivery together, and
 // wakes this node's dispatcher.
 func (s *Store) QueueTestDelivery(ctx context.Context, ev keyway.Event, webhookID string) (*keyway.Delivery, error) {

@@ -22,6 +22,7 @@ type webhookService interface {
 	DeleteWebhook(ctx context.Context, c *keyway.Caller, id string) (bool, error)
 	TestWebhook(ctx context.Context, c *keyway.Caller, id string) (*keyway.Delivery, error)
 	WebhookDelivery(ctx context.Context, c *keyway.Caller, webhookID, deliveryID string) (*keyway.Delivery, error)
+	DeliveryAttempts(ctx context.Context, c *keyway.Caller, webhookID, deliveryID string) (*keyway.Delivery, []keyway.DeliveryAttempt, error)
 	WebhookDeliveries(ctx context.Context, c *keyway.Caller, id string, page keyway.Page) ([]*keyway.Delivery, string, error)
 	RetryDelivery(ctx context.Context, c *keyway.Caller, webhookID, deliveryID string) (*keyway.Delivery, error)
 }
@@ -39,6 +40,7 @@ func (h *handler) webhookRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /ui/webhooks/{id}/secret", h.private(h.revealWebhookSecret))
 	mux.HandleFunc("GET /ui/webhooks/{id}/delete", h.private(h.deleteWebhookPage))
 	mux.HandleFunc("POST /ui/webhooks/{id}/delete", h.private(h.deleteWebhook))
+	mux.HandleFunc("GET /ui/webhooks/{id}/deliveries/{delivery}", h.private(h.deliveryPage))
 	mux.HandleFunc("POST /ui/webhooks/{id}/deliveries/{delivery}/retry", h.private(h.retryDelivery))
 }
 
@@ -463,4 +465,29 @@ func (h *handler) retryDelivery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/ui/webhooks/"+url.PathEscape(id), http.StatusSeeOther)
+}
+
+// deliveryData is one delivery's page: every attempt with its answer.
+type deliveryData struct {
+	Hook      *keyway.Webhook
+	D         deliveryRow
+	Attempts  []keyway.DeliveryAttempt
+	CanManage bool
+	// Capped says the attempts shown are the newest of more.
+	Capped bool
+}
+
+func (h *handler) deliveryPage(w http.ResponseWriter, r *http.Request) {
+	v := visitOf(r)
+	hook, ok := h.webhook(w, r)
+	if !ok {
+		return
+	}
+	d, attempts, err := h.svc.DeliveryAttempts(r.Context(), v.Caller, hook.ID, r.PathValue("delivery"))
+	if err != nil {
+		h.fail(w, r, v, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "webhook_delivery", &page{Title: "Delivery of " + d.Topic, Data: deliveryData{Hook: hook, D: rowOf(d),
+		Attempts: attempts, CanManage: canManage(v.Caller, hook), Capped: d.Attempts > len(attempts)}})
 }

@@ -206,6 +206,19 @@ func TestWebhooksUI(t *testing.T) {
 		if n := len(recv.requests()); n != 4 {
 			t.Fatalf("receiver got %d requests, want 4 (test, created, failed test, retried test)", n)
 		}
+		// The delivery's page lists each attempt, newest first.
+		delivery := strings.TrimSuffix(retry, "/retry")
+		if !strings.Contains(done.Body, `href="`+delivery+`">webhook.test</a>`) {
+			t.Fatalf("the log does not link %s:\n%s", delivery, done.Body)
+		}
+		att := admin.get(delivery).want(t, 200).has(t, "<h1>Delivery of webhook.test</h1>", "Delivered", `data-testid="attempts"`).lacks(t, ">Retry</button>")
+		if n := strings.Count(att.Body, `data-testid="attempt"`); n != 2 {
+			t.Fatalf("%d attempts, want 2:\n%s", n, att.Body)
+		}
+		if i, j := strings.Index(att.Body, "HTTP 200"), strings.Index(att.Body, "HTTP 500"); i < 0 || j < i || !strings.Contains(att.Body[j:], "answered 500 Internal Server Error") {
+			t.Fatalf("attempts out of order or incomplete:\n%s", att.Body)
+		}
+		admin.get(hook+"/deliveries/nope").want(t, 404)
 
 		// Edit keeps the values; bad input re-renders; pause and resume.
 		admin.get(hook+"/edit").want(t, 200).has(t, `value="&lt;img src=x onerror=alert(1)&gt;"`, ">X-Note: &lt;img src=x onerror=alert(1)&gt;\n</textarea>",
@@ -241,6 +254,7 @@ func TestWebhooksUI(t *testing.T) {
 		v.post(hook+"/test", nil).want(t, 403)
 		v.post(hook+"/secret", nil).want(t, 403).lacks(t, "whsec_")
 		v.post(retry, nil).want(t, 403)
+		v.get(strings.TrimSuffix(retry, "/retry")).want(t, 200).has(t, "HTTP 500").lacks(t, ">Retry</button>")
 		v.post(hook+"/delete", nil).want(t, 403)
 		admin.get(hook).has(t, "<h1>Orders</h1>", "Active")
 		admin.get("/ui/webhooks").lacks(t, "forged")
@@ -254,7 +268,7 @@ func TestWebhooksUI(t *testing.T) {
 		}
 		o := d.signIn(t, "other@example.com", "other password 1")
 		o.get("/ui/webhooks").want(t, 200).has(t, "No webhooks in").lacks(t, "Orders")
-		for _, p := range []string{hook, hook + "/edit", hook + "/delete"} {
+		for _, p := range []string{hook, hook + "/edit", hook + "/delete", strings.TrimSuffix(retry, "/retry")} {
 			o.get(p).want(t, 404).lacks(t, "Orders")
 		}
 		for _, p := range []string{hook + "/test", hook + "/secret", hook + "/status", hook + "/edit", hook + "/delete", retry} {

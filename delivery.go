@@ -30,6 +30,19 @@ type Delivery struct {
 	UpdatedAt     Time          `json:"updatedAt"`
 }
 
+// DeliveryAttempt is one send of a delivery: when, the HTTP status (0
+// when no answer came), how long it took and why it failed.
+type DeliveryAttempt struct {
+	Attempt    int    `json:"attempt"`
+	At         Time   `json:"at"`
+	Status     int    `json:"status"`
+	DurationMs int64  `json:"durationMs"`
+	Error      string `json:"error,omitempty"`
+}
+
+// MaxDeliveryAttemptsShown bounds the attempts read for one delivery.
+const MaxDeliveryAttemptsShown = 100
+
 // DeliveryJob is a claimed delivery with everything needed to send it.
 type DeliveryJob struct {
 	Delivery Delivery
@@ -63,6 +76,12 @@ type DeliveryStore interface {
 	Delivery(ctx context.Context, id string) (*Delivery, error)
 	// RetryDelivery makes a delivery pending and due at now.
 	RetryDelivery(ctx context.Context, id string, now time.Time) error
+	// DeliveryAttempts lists a delivery's attempts, newest first, at most
+	// limit of them.
+	DeliveryAttempts(ctx context.Context, deliveryID string, limit int) ([]DeliveryAttempt, error)
+	// QueueTestDelivery stores ev for one webhook alone, whatever its
+	// topics, and queues its delivery due at ev.CreatedAt (a "Send test").
+	QueueTestDelivery(ctx context.Context, ev Event, webhookID string) (*Delivery, error)
 	// Notifications lists the notifications any of the scopes covers,
 	// newest first.
 	Notifications(ctx context.Context, scopes []NotificationScope, page Page) ([]*Notification, string, error)

@@ -30,6 +30,19 @@ const (
 	TopicProjectUpdated   = "project.updated"
 )
 
+// TopicWebhookTest is the topic of a test delivery, sent to one webhook
+// when someone asks for it ("Send test"); it is not in Topics, since no
+// webhook subscribes to it.
+const TopicWebhookTest = "webhook.test"
+
+// WebhookTestEvent is the event of a test delivery to w: its data names
+// the webhook (never its secret).
+func WebhookTestEvent(id string, w *Webhook, at Time) (Event, error) {
+	return newEvent(id, TopicWebhookTest, w.AccountID, Deref(w.ProjectID), map[string]any{
+		"test": true, "webhook": map[string]any{"id": w.ID, "name": w.Name, "url": w.URL},
+	}, at)
+}
+
 // Event is one lifecycle change, stored with the change that caused it
 // (the outbox) and delivered to every webhook subscribed to its topic in
 // its account (and project, for project-level webhooks).

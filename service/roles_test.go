@@ -328,6 +328,27 @@ func (m *matrix) rows() []matrixRow {
 			_, _, err := m.svc.WebhookDeliveries(m.ctx, c, m.hook.ID, keyway.Page{})
 			return err
 		}},
+		// A test delivery is sent to the webhook's URL: a user's, as a ping.
+		{"TestWebhook of P", "ok ok 403 404 404 ok ok ok", keyway.ErrWebhookNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
+			_, err := m.svc.TestWebhook(m.ctx, c, m.hook.ID)
+			return err
+		}},
+		{"WebhookDelivery of P", "ok ok ok 404 404 ok ok ok", keyway.ErrWebhookNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
+			d, err := m.svc.TestWebhook(m.ctx, m.admin(t), m.hook.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = m.svc.WebhookDelivery(m.ctx, c, m.hook.ID, d.ID)
+			return err
+		}},
+		{"DeliveryAttempts of P", "ok ok ok 404 404 ok ok ok", keyway.ErrWebhookNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
+			d, err := m.svc.TestWebhook(m.ctx, m.admin(t), m.hook.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = m.svc.DeliveryAttempts(m.ctx, c, m.hook.ID, d.ID)
+			return err
+		}},
 		// A ping is an outbound request on the caller's behalf: a user's.
 		{"PingWebhook", "ok ok 403 ok ok ok ok ok", nil, func(t *testing.T, m *matrix, c *keyway.Caller) error {
 			_, err := m.svc.PingWebhook(m.ctx, c, &keyway.WebhookPing{URL: "https://hooks.example.com/ping", HTTPMethod: "POST"})

@@ -165,6 +165,46 @@ func (s *Service) PingWebhook(ctx context.Context, c *keyway.Caller, in *keyway.
 	return h.Pinger.Ping(ctx, in.HTTPMethod, in.URL, headers, body), nil
 }
 
+// TestWebhook queues a test delivery to a saved webhook: a webhook.test
+// event sent to it alone, signed with its secret and logged, retried and
+// retryable like any delivery (unlike PingWebhook, which logs nothing). A
+// paused webhook receives it once resumed.
+func (s *Service) TestWebhook(ctx context.Context, c *keyway.Caller, id string) (*keyway.Delivery, error) {
+	h, w, err := s.pathWebhook(ctx, c, id, keyway.RoleUser)
+	if err != nil {
+		return nil, err
+	}
+	ev := must(keyway.WebhookTestEvent(keycrypt.NewEventID(), w, s.now()))
+	return h.Store.QueueTestDelivery(ctx, ev, w.ID)
+}
+
+// WebhookDelivery is one delivery of a webhook the caller can read.
+func (s *Service) WebhookDelivery(ctx context.Context, c *keyway.Caller, webhookID, deliveryID string) (*keyway.Delivery, error) {
+	h, w, err := s.pathWebhook(ctx, c, webhookID, keyway.RoleViewer)
+	if err != nil {
+		return nil, err
+	}
+	d, err := h.Store.Delivery(ctx, deliveryID)
+	if errors.Is(err, keyway.ErrDeliveryNotFound) || (err == nil && d.WebhookID != w.ID) {
+		return nil, keyway.ErrDeliveryNotFound
+	}
+	return d, err
+}
+
+// DeliveryAttempts is one delivery of a webhook the caller can read, with
+// its attempts, newest first (at most keyway.MaxDeliveryAttemptsShown).
+func (s *Service) DeliveryAttempts(ctx context.Context, c *keyway.Caller, webhookID, deliveryID string) (*keyway.Delivery, []keyway.DeliveryAttempt, error) {
+	d, err := s.WebhookDelivery(ctx, c, webhookID, deliveryID)
+	if err != nil {
+		return nil, nil, err
+	}
+	as, err := s.hooks.Store.DeliveryAttempts(ctx, d.ID, keyway.MaxDeliveryAttemptsShown)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, as, nil
+}
+
 func (s *Service) WebhookDeliveries(ctx context.Context, c *keyway.Caller, id string, page keyway.Page) ([]*keyway.Delivery, string, error) {
 	h, w, err := s.pathWebhook(ctx, c, id, keyway.RoleViewer)
 	if err != nil {

@@ -392,6 +392,58 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) err
 	})
 }
 
+// DeliveryAttempts reads a delivery's attempts by its primary key, newest
+// first.
+func (s *Store) DeliveryAttempts(ctx context.Context, deliveryID string, limit int) ([]keyway.DeliveryAttempt, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT attempt, at, status, duration_ms, error FROM delivery_attempts
+		WHERE delivery_id = $1 ORDER BY attempt DESC LIMIT $2`, deliveryID, limit)
+	if err != nil {
+		return nil, keyway.Internal(fmt.Errorf("delivery attempts: %w", err))
+	}
+	defer rows.Close()
+	var out []keyway.DeliveryAttempt
+	for rows.Next() {
+		var a keyway.DeliveryAttempt
+		var at int64
+		if err := rows.Scan(&a.Attempt, &at, &a.Status, &a.DurationMs, &a.Error); err != nil {
+			return nil, keyway.Internal(fmt.Errorf("delivery attempts: %w", err))
+		}
+		a.At = keyway.TimeFromMillis(at)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, keyway.Internal(fmt.Errorf("delivery attempts: %w", err))
+	}
+	return out, nil
+}
+
+// QueueTestDelivery stores a test event and its one delivery together, and
+// wakes this node's dispatcher.
+func (s *Store) QueueTestDelivery(ctx context.Context, ev keyway.Event, webhookID string) (*keyway.Delivery, error) {
+	id := ev.ID + ":" + webhookID
+	at := ev.CreatedAt.Millis()
+	err := s.write(ctx, nil, func(tx *sql.Tx) error {
+		sealed := s.sealer.Seal(string(ev.Data), keycrypt.HashKey(ev.ID))
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, topic, account_id, project_id, payload_sealed, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, ev.ID, ev.Topic, ev.AccountID, ev.ProjectID, sealed, at); err != nil {
+			return keyway.Internal(fmt.Errorf("store test event: %w", err))
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, event_id, webhook_id, state, attempts, next_attempt_at, created_at, updated_at)
+			VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)`, id, ev.ID, webhookID, at); err != nil {
+			if constraintViolation(err) == foreignKeyViolation {
+				return keyway.ErrWebhookNotFound
+			}
+			return keyway.Internal(fmt.Errorf("queue test delivery: %w", err))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.notifyEvents()
+	return s.delivery(ctx, s.w, id)
+}
+
 func timeOrNil(v sql.NullInt64) *keyway.Time {
 	if !v.Valid {
 		return nil

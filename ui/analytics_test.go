@@ -118,7 +118,7 @@ func testAnalyticsJourney(t *testing.T, d *dash, b *browser) {
 
 	// A key limited to 3 verifications a minute, from good.example only.
 	created := b.post(keys, url.Values{"name": {evil}, "rateLimit": {"3"}, "rateLimitTtl": {"60"}, "allowedDomains": {"good.example"}, "customUserId": {"u1"}})
-	created.want(t, 200)
+	created = b.get(created.want(t, 303).Header.Get("Location")).want(t, 200)
 	key := keyRE.FindStringSubmatch(created.Body)[1]
 	kid := keyLinkRE.FindStringSubmatch(b.get(keys).Body)[1]
 	page := "/ui/keys/" + kid

@@ -177,7 +177,7 @@ func TestWebhooksUI(t *testing.T) {
 		admin.get(hook).lacks(t, "whsec_")
 
 		// An event of a subscribed topic is delivered and logged.
-		admin.post("/ui/projects/"+pid+"/keys", url.Values{"name": {"k1"}}).want(t, 200)
+		admin.post("/ui/projects/"+pid+"/keys", url.Values{"name": {"k1"}}).want(t, 303)
 		keywaytest.Eventually(t, "the api-key.created delivery", func() bool {
 			page := admin.get(hook).Body
 			return strings.Contains(page, "api-key.created") && strings.Count(page, `data-state="delivered"`) == 2

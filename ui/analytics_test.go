@@ -1,9 +1,6 @@
 package ui_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/base64"
 	"encoding/csv"
 	"html"
 	"net/http"
@@ -15,7 +12,6 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway/app"
-	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/keywaytest"
 	"github.com/keywayhq/keyway/service"
 )
@@ -24,33 +20,7 @@ import (
 // tests run it, so verifications reach the charts at once (a real
 // server flushes every 10 s).
 func startFlushing(t testing.TB, dbURL string) *dash {
-	t.Helper()
-	cfg := app.DefaultConfig()
-	cfg.Addr, cfg.DataDir, cfg.DatabaseURL, cfg.LogLevel = "127.0.0.1:0", t.TempDir(), dbURL, "error"
-	cfg.SecretKey = base64.StdEncoding.EncodeToString(keycrypt.NewSecret())
-	cfg.SigninAddressLimit = 10000
-	var stderr bytes.Buffer
-	a := app.New(cfg, app.Options{Stderr: &stderr, FlushInterval: 20 * time.Millisecond})
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		a.Close(ctx)
-	})
-	block := stderr.String()
-	d := &dash{t: t, URL: a.URL(), App: a}
-	if m := regexp.MustCompile(`Setup link:  (\S+)`).FindStringSubmatch(block); m != nil {
-		d.SetupURL = m[1]
-	}
-	if m := regexp.MustCompile(`Access key:  (\S+)`).FindStringSubmatch(block); m != nil {
-		d.AccessKey = m[1]
-	}
-	if d.SetupURL == "" || d.AccessKey == "" {
-		t.Fatalf("no setup link or access key in:\n%s", block)
-	}
-	return d
+	return start(t, dbURL, func(_ *app.Config, o *app.Options) { o.FlushInterval = 20 * time.Millisecond })
 }
 
 // verifyFrom verifies a key over REST as a browser page of origin would

@@ -2,7 +2,6 @@ package ui_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -20,7 +19,6 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/keywayhq/keyway/app"
-	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/keywaytest"
 )
 
@@ -121,33 +119,7 @@ func (c *sinkConn) Logout() error { return nil }
 
 // startWithMail is start with Keyway's mail going to the sink by SMTP.
 func startWithMail(t testing.TB, dbURL string, sink *mailSink) *dash {
-	t.Helper()
-	cfg := app.DefaultConfig()
-	cfg.Addr, cfg.DataDir, cfg.DatabaseURL, cfg.LogLevel = "127.0.0.1:0", t.TempDir(), dbURL, "error"
-	cfg.SecretKey = base64.StdEncoding.EncodeToString(keycrypt.NewSecret())
-	cfg.SigninAddressLimit = 10000
-	cfg.SMTPURL = "smtp://" + sink.Addr
-	var stderr bytes.Buffer
-	a := app.New(cfg, app.Options{Stderr: &stderr})
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		a.Close(ctx)
-	})
-	d := &dash{t: t, URL: a.URL(), App: a}
-	if m := regexp.MustCompile(`Setup link:  (\S+)`).FindStringSubmatch(stderr.String()); m != nil {
-		d.SetupURL = m[1]
-	}
-	if m := regexp.MustCompile(`Access key:  (\S+)`).FindStringSubmatch(stderr.String()); m != nil {
-		d.AccessKey = m[1]
-	}
-	if d.SetupURL == "" || d.AccessKey == "" {
-		t.Fatalf("no setup link or access key in:\n%s", stderr.String())
-	}
-	return d
+	return start(t, dbURL, func(c *app.Config, _ *app.Options) { c.SMTPURL = "smtp://" + sink.Addr })
 }
 
 func TestTeam(t *testing.T) {

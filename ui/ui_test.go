@@ -27,14 +27,20 @@ type dash struct {
 	App       *app.App
 }
 
-func start(t testing.TB, dbURL string) *dash {
+// start runs Keyway on a fresh store; tune, when given, changes its
+// configuration first (mail, webhook networks, the flush interval).
+func start(t testing.TB, dbURL string, tune ...func(*app.Config, *app.Options)) *dash {
 	t.Helper()
 	cfg := app.DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.DatabaseURL, cfg.LogLevel = "127.0.0.1:0", t.TempDir(), dbURL, "error"
 	cfg.SecretKey = base64.StdEncoding.EncodeToString(keycrypt.NewSecret())
 	cfg.SigninAddressLimit = 10000
 	var stderr bytes.Buffer
-	a := app.New(cfg, app.Options{Stderr: &stderr})
+	opts := app.Options{Stderr: &stderr}
+	for _, f := range tune {
+		f(&cfg, &opts)
+	}
+	a := app.New(cfg, opts)
 	if err := a.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,6 @@
 package ui_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,7 +11,6 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway/app"
-	"github.com/keywayhq/keyway/keycrypt"
 	"github.com/keywayhq/keyway/keywaytest"
 )
 
@@ -57,34 +53,10 @@ func (r *hookReceiver) requests() []http.Header {
 // failed delivery only after an hour, so the log holds the failure until
 // the test retries it.
 func startHooks(t *testing.T, dbURL string) *dash {
-	t.Helper()
-	cfg := app.DefaultConfig()
-	cfg.Addr, cfg.DataDir, cfg.DatabaseURL, cfg.LogLevel = "127.0.0.1:0", t.TempDir(), dbURL, "error"
-	cfg.SecretKey = base64.StdEncoding.EncodeToString(keycrypt.NewSecret())
-	cfg.SigninAddressLimit = 10000
-	cfg.WebhookAllowNetworks = "127.0.0.0/8,::1/128"
-	cfg.WebhookRetryBase, cfg.WebhookRetryMax = time.Hour, time.Hour
-	var stderr bytes.Buffer
-	a := app.New(cfg, app.Options{Stderr: &stderr})
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		a.Close(ctx)
+	return start(t, dbURL, func(c *app.Config, _ *app.Options) {
+		c.WebhookAllowNetworks = "127.0.0.0/8,::1/128"
+		c.WebhookRetryBase, c.WebhookRetryMax = time.Hour, time.Hour
 	})
-	d := &dash{t: t, URL: a.URL(), App: a}
-	if m := regexp.MustCompile(`Setup link:  (\S+)`).FindStringSubmatch(stderr.String()); m != nil {
-		d.SetupURL = m[1]
-	}
-	if m := regexp.MustCompile(`Access key:  (\S+)`).FindStringSubmatch(stderr.String()); m != nil {
-		d.AccessKey = m[1]
-	}
-	if d.SetupURL == "" || d.AccessKey == "" {
-		t.Fatalf("no setup link or access key in:\n%s", stderr.String())
-	}
-	return d
 }
 
 // awaitPage polls a page until it has every part, failing at the deadline.

@@ -297,15 +297,7 @@ func testMCPServers(t *testing.T, d *dash, b *browser, acct string) string {
 // A viewer of the account sees neither list nor any control, and forged
 // POSTs from their session are refused by the service.
 func testAccessViewer(t *testing.T, d *dash, acct string, ak accessFixture, mcpID string) {
-	st, inv := rest(t, d, "POST", "/invitations", d.AccessKey, `{"emails":["viewer@example.com"],"role":"viewer","accountId":"`+acct+`"}`)
-	if st != 201 {
-		t.Fatalf("invite: %d %s", st, inv)
-	}
-	invID := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(inv)[1]
-	if st, body := rest(t, d, "POST", "/auth/signup", "", `{"email":"viewer@example.com","password":"viewer password 1","name":"Vi","invitationId":"`+invID+`"}`); st != 201 {
-		t.Fatalf("signup: %d %s", st, body)
-	}
-	v := d.signIn(t, "viewer@example.com", "viewer password 1")
+	v := inviteViewer(t, d, "viewer@example.com")
 	v.get("/ui/access-keys").want(t, 403).has(t, "Only admins").lacks(t, "New access key", "Rename", "Deactivate", ak.ID, ak.Key[len(ak.Key)-4:])
 	v.get("/ui/access-keys/new").want(t, 403)
 	v.get("/ui/access-keys/"+ak.ID+"/rename").want(t, 403)

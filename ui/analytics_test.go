@@ -231,20 +231,3 @@ func testAnalyticsJourney(t *testing.T, d *dash, b *browser) {
 		stranger.get(p).want(t, 404).lacks(t, key, "Shop", "&lt;img")
 	}
 }
-
-// inviteViewer invites email as a viewer of the bootstrapped account over
-// REST and signs the person up and in.
-func inviteViewer(t testing.TB, d *dash, email string) *browser {
-	t.Helper()
-	_, accounts := rest(t, d, "GET", "/accounts", d.AccessKey, "")
-	acct := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(accounts)[1]
-	st, inv := rest(t, d, "POST", "/invitations", d.AccessKey, `{"emails":["`+email+`"],"role":"viewer","accountId":"`+acct+`"}`)
-	if st != 201 {
-		t.Fatalf("invite: %d %s", st, inv)
-	}
-	invID := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(inv)[1]
-	if st, body := rest(t, d, "POST", "/auth/signup", "", `{"email":"`+email+`","password":"viewer password 1","name":"Vi","invitationId":"`+invID+`"}`); st != 201 {
-		t.Fatalf("signup: %d %s", st, body)
-	}
-	return d.signIn(t, email, "viewer password 1")
-}

@@ -19,29 +19,12 @@ func TestSettingsSystemAndKeys(t *testing.T) {
 	keywaytest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
 		d := start(t, dbURL)
 		admin := d.setUp(t, "admin@example.com")
-		viewer := invitedViewer(t, d, "viewer@example.com")
+		viewer := inviteViewer(t, d, "viewer@example.com")
 		t.Run("settings", func(t *testing.T) { testSettings(t, d, admin, viewer) })
 		t.Run("system", func(t *testing.T) { testSystem(t, d, admin, viewer, dbURL) })
 		t.Run("keys", func(t *testing.T) { testKeyFixes(t, d, admin, viewer) })
 		t.Run("password", func(t *testing.T) { testPasswordChange(t, d) })
 	})
-}
-
-// invitedViewer invites email as a viewer of the bootstrapped account over
-// REST and signs them in.
-func invitedViewer(t *testing.T, d *dash, email string) *browser {
-	t.Helper()
-	_, accounts := rest(t, d, "GET", "/accounts", d.AccessKey, "")
-	acct := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(accounts)[1]
-	st, inv := rest(t, d, "POST", "/invitations", d.AccessKey, `{"emails":["`+email+`"],"role":"viewer","accountId":"`+acct+`"}`)
-	if st != 201 {
-		t.Fatalf("invite: %d %s", st, inv)
-	}
-	invID := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(inv)[1]
-	if st, body := rest(t, d, "POST", "/auth/signup", "", `{"email":"`+email+`","password":"viewer password 1","name":"Vi","invitationId":"`+invID+`"}`); st != 201 {
-		t.Fatalf("signup: %d %s", st, body)
-	}
-	return d.signIn(t, email, "viewer password 1")
 }
 
 func testSettings(t *testing.T, d *dash, admin, viewer *browser) {

@@ -417,19 +417,9 @@ func mustURL(s string) *url.URL {
 func testViewer(t testing.TB, d *dash, admin *browser) {
 	admin.post("/ui/projects", url.Values{"name": {"Viewed"}, "env": {"live"}}).want(t, 303)
 	pid := regexp.MustCompile(`href="/ui/projects/([^/"]+)/keys">Viewed<`).FindStringSubmatch(admin.get("/ui/?env=live").Body)[1]
-	// The admin invites a viewer over REST (the team page is not built
-	// yet); the viewer signs up with the invitation.
-	_, accounts := rest(t, d, "GET", "/accounts", d.AccessKey, "")
-	acct := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(accounts)[1]
-	st, inv := rest(t, d, "POST", "/invitations", d.AccessKey, `{"emails":["viewer@example.com"],"role":"viewer","accountId":"`+acct+`"}`)
-	if st != 201 {
-		t.Fatalf("invite: %d %s", st, inv)
-	}
-	invID := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(inv)[1]
-	if st, body := rest(t, d, "POST", "/auth/signup", "", `{"email":"viewer@example.com","password":"viewer password 1","name":"Vi","invitationId":"`+invID+`"}`); st != 201 {
-		t.Fatalf("signup: %d %s", st, body)
-	}
-	v := d.signIn(t, "viewer@example.com", "viewer password 1")
+	// The admin invites a viewer (over REST here; team_test.go does it in
+	// the dashboard); the viewer signs up with the invitation.
+	v := inviteViewer(t, d, "viewer@example.com")
 	v.get("/ui/").want(t, 200).has(t, ">Viewed</a>").lacks(t, "New project", "Rename")
 	keys := "/ui/projects/" + pid + "/keys"
 	v.get(keys).want(t, 200).has(t, "<h1>API keys</h1>").lacks(t, "New API key")
@@ -470,4 +460,21 @@ func testSignOut(t testing.TB, d *dash) {
 	replay := d.browser()
 	replay.jar.SetCookies(mustURL(d.URL+"/ui/"), []*http.Cookie{{Name: "keyway_session", Value: session.Value, Path: "/ui/"}})
 	replay.get("/ui/").redirects(t, "/ui/signin")
+}
+
+// inviteViewer invites email as a viewer of the bootstrapped account over
+// REST and signs the person up and in.
+func inviteViewer(t testing.TB, d *dash, email string) *browser {
+	t.Helper()
+	_, accounts := rest(t, d, "GET", "/accounts", d.AccessKey, "")
+	acct := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(accounts)[1]
+	st, inv := rest(t, d, "POST", "/invitations", d.AccessKey, `{"emails":["`+email+`"],"role":"viewer","accountId":"`+acct+`"}`)
+	if st != 201 {
+		t.Fatalf("invite: %d %s", st, inv)
+	}
+	invID := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(inv)[1]
+	if st, body := rest(t, d, "POST", "/auth/signup", "", `{"email":"`+email+`","password":"viewer password 1","name":"Vi","invitationId":"`+invID+`"}`); st != 201 {
+		t.Fatalf("signup: %d %s", st, body)
+	}
+	return d.signIn(t, email, "viewer password 1")
 }

@@ -204,17 +204,7 @@ func TestWebhooksUI(t *testing.T) {
 
 		// A viewer sees the webhook and its log, with no controls, and a
 		// forged POST is refused.
-		_, accounts := rest(t, d, "GET", "/accounts", d.AccessKey, "")
-		acct := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(accounts)[1]
-		st, inv := rest(t, d, "POST", "/invitations", d.AccessKey, `{"emails":["viewer@example.com"],"role":"viewer","accountId":"`+acct+`"}`)
-		if st != 201 {
-			t.Fatalf("invite: %d %s", st, inv)
-		}
-		invID := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(inv)[1]
-		if st, body := rest(t, d, "POST", "/auth/signup", "", `{"email":"viewer@example.com","password":"viewer password 1","name":"Vi","invitationId":"`+invID+`"}`); st != 201 {
-			t.Fatalf("signup: %d %s", st, body)
-		}
-		v := d.signIn(t, "viewer@example.com", "viewer password 1")
+		v := inviteViewer(t, d, "viewer@example.com")
 		v.get("/ui/webhooks").want(t, 200).has(t, ">Orders</a>").lacks(t, "New webhook")
 		v.get(hook).want(t, 200).has(t, "<h1>Orders</h1>", `data-state="delivered"`, "HTTP 200").
 			lacks(t, "Send test", "Reveal secret", ">Retry", ">Edit<", ">Pause<", ">Delete<", "whsec_")

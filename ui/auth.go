@@ -19,7 +19,7 @@ type form struct {
 // anon renders a page of the signed-out forms, each with a CSRF token
 // keyed by the pre-session cookie.
 func (h *handler) anon(w http.ResponseWriter, r *http.Request, st int, name, title string, err error, f form) {
-	p := &page{Title: title, CSRF: csrfToken(h.preSession(w, r)), Data: f}
+	p := &page{Title: title, CSRF: h.formCSRF(w, r), Data: f}
 	if err != nil {
 		p.Error = message(err)
 	}

@@ -105,6 +105,16 @@ func validCSRF(key, got string) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
 }
 
+// formCSRF is the CSRF token of a page that may be shown with or without
+// a session (sign-in, sign-up, reset): the one the guard will check, so a
+// browser still holding a session cookie can post the form too.
+func (h *handler) formCSRF(w http.ResponseWriter, r *http.Request) string {
+	if k := csrfKey(r); k != "" {
+		return csrfToken(k)
+	}
+	return csrfToken(h.preSession(w, r))
+}
+
 // preSession returns the request's pre-session key, setting a new cookie
 // when it has none, so the sign-in forms carry a CSRF token.
 func (h *handler) preSession(w http.ResponseWriter, r *http.Request) string {

@@ -471,15 +471,6 @@ type signupData struct {
 	Registered bool
 }
 
-// formCSRF is the CSRF token of a page that may be shown with or without
-// a session: the one the guard will check, keyed like csrfKey.
-func (h *handler) formCSRF(w http.ResponseWriter, r *http.Request) string {
-	if k := csrfKey(r); k != "" {
-		return csrfToken(k)
-	}
-	return csrfToken(h.preSession(w, r))
-}
-
 // showSignup renders the sign-up page of the invitation id, reading its
 // public info afresh.
 func (h *handler) showSignup(w http.ResponseWriter, r *http.Request, st int, id string, err error, d signupData) {

@@ -455,6 +455,11 @@ func testSignOut(t testing.TB, d *dash) {
 	if set == nil || !set.HttpOnly || set.SameSite != http.SameSiteStrictMode || set.Path != "/ui/" || set.Secure {
 		t.Fatalf("session cookie %+v", set)
 	}
+	// Someone still signed in who opens the sign-in page can sign in
+	// again: its form carries the token the guard checks for their cookie.
+	again := d.signIn(t, "admin@example.com", "a long password 1")
+	tok := csrfRE.FindStringSubmatch(again.get("/ui/signin").want(t, 200).Body)[1]
+	again.do("POST", "/ui/signin", url.Values{"csrf": {tok}, "email": {"admin@example.com"}, "password": {"a long password 1"}}, "Origin", d.URL).redirects(t, "/ui/")
 	b.do("POST", "/ui/signout", url.Values{"csrf": {csrf}}, "Origin", d.URL).redirects(t, "/ui/signin")
 	// The old cookie no longer works, even sent by hand.
 	replay := d.browser()

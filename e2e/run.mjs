@@ -137,6 +137,8 @@ async function startKeyway(bin, mail, databaseURL) {
       KEYWAY_SIGNIN_ADDRESS_LIMIT: "100000",
       KEYWAY_WEBHOOK_ALLOW_NETWORKS: "127.0.0.0/8",
       KEYWAY_USAGE_FLUSH_INTERVAL: "1s",
+      // A failed webhook delivery waits for the Retry button, not for the backoff.
+      KEYWAY_WEBHOOK_RETRY_BASE: "1h",
     };
     delete env.KEYWAY_DATABASE_URL;
     delete env.KEYWAY_REDIS_URL;

@@ -9,8 +9,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/maypok86/otter/v2"
 
 	"github.com/keywayhq/keyway"
 	"github.com/keywayhq/keyway/service"
@@ -535,13 +536,12 @@ func nonEmpty(s string) *string {
 // page that shows it, so that page is reached by a redirect and reloading
 // it re-posts nothing. An entry is bound to the session that made it (by a
 // hash of its token), taken on first view, and gone after shownTTL; at
-// most shownMax are held, the oldest dropped first. It is in this node's
+// most shownMax are held (otter evicts past that). It is in this node's
 // memory only: behind a load balancer without sticky sessions the page
 // after the redirect may reach another node, which then says the key is no
 // longer shown and that rotating it makes a new one.
 type shownKeys struct {
-	mu      sync.Mutex
-	entries map[string]shownKey
+	cache *otter.Cache[string, shownKey]
 }
 
 type shownKey struct {
@@ -557,49 +557,40 @@ const (
 	shownMax = 1000
 )
 
-func newShownKeys() *shownKeys { return &shownKeys{entries: map[string]shownKey{}} }
+func newShownKeys() *shownKeys {
+	return &shownKeys{cache: otter.Must(&otter.Options[string, shownKey]{
+		MaximumSize: shownMax,
+		// take checks until with the handler's clock; this only frees the
+		// memory of keys whose page was never opened.
+		ExpiryCalculator: otter.ExpiryWriting[string, shownKey](shownTTL),
+	})}
+}
 
 // put keeps k's string for session and returns the id its page names.
 func (s *shownKeys) put(session string, k *keyway.APIKey, now time.Time) string {
 	b := make([]byte, 18)
 	rand.Read(b)
 	id := base64.RawURLEncoding.EncodeToString(b)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for len(s.entries) >= shownMax {
-		oldest := ""
-		for eid, e := range s.entries {
-			if !now.Before(e.until) {
-				delete(s.entries, eid)
-			} else if oldest == "" || e.until.Before(s.entries[oldest].until) {
-				oldest = eid
-			}
-		}
-		if len(s.entries) >= shownMax && oldest != "" {
-			delete(s.entries, oldest)
-		}
-	}
-	s.entries[id] = shownKey{session: sha256.Sum256([]byte(session)), key: k.Key, keyID: k.ID, projectID: k.ProjectID, until: now.Add(shownTTL)}
+	s.cache.Set(id, shownKey{session: sha256.Sum256([]byte(session)), key: k.Key, keyID: k.ID, projectID: k.ProjectID, until: now.Add(shownTTL)})
 	return id
 }
 
 // take returns and forgets the entry of id when it belongs to session and
 // to the page (keyID, or projectID when keyID is "") and has not expired.
-// Another session's request leaves it in place.
+// Another session's request leaves it in place. It is one atomic step, so
+// two concurrent views cannot both get the key.
 func (s *shownKeys) take(id, session, keyID, projectID string, now time.Time) (shownKey, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.entries[id]
-	if !ok {
-		return shownKey{}, false
-	}
-	if !now.Before(e.until) {
-		delete(s.entries, id)
-		return shownKey{}, false
-	}
-	if sha256.Sum256([]byte(session)) != e.session || keyID != "" && e.keyID != keyID || keyID == "" && e.projectID != projectID {
-		return shownKey{}, false
-	}
-	delete(s.entries, id)
-	return e, true
+	var got shownKey
+	var ok bool
+	s.cache.ComputeIfPresent(id, func(e shownKey) (shownKey, otter.ComputeOp) {
+		if !now.Before(e.until) {
+			return e, otter.InvalidateOp
+		}
+		if sha256.Sum256([]byte(session)) != e.session || keyID != "" && e.keyID != keyID || keyID == "" && e.projectID != projectID {
+			return e, otter.CancelOp
+		}
+		got, ok = e, true
+		return e, otter.InvalidateOp
+	})
+	return got, ok
 }

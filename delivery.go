@@ -74,6 +74,9 @@ type DeliveryStore interface {
 	CompleteAttempt(ctx context.Context, deliveryID string, r AttemptResult, state DeliveryState, next time.Time) error
 	Deliveries(ctx context.Context, webhookID string, page Page) ([]*Delivery, string, error)
 	Delivery(ctx context.Context, id string) (*Delivery, error)
+	// SubjectDeliveries lists the deliveries of the latest events about
+	// one object (Event.SubjectID), newest first, at most limit of them.
+	SubjectDeliveries(ctx context.Context, subjectID string, limit int) ([]*Delivery, error)
 	// RetryDelivery makes a delivery pending and due at now.
 	RetryDelivery(ctx context.Context, id string, now time.Time) error
 	// DeliveryAttempts lists a delivery's attempts, newest first, at most

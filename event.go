@@ -52,6 +52,9 @@ type Event struct {
 	AccountID string
 	// ProjectID is "" for account-wide objects (an account-level access key).
 	ProjectID string
+	// SubjectID is the id of the API key the event is about, "" for
+	// other objects: a key's page lists its events by it.
+	SubjectID string
 	// Data is the JSON of the object the event is about.
 	Data      json.RawMessage
 	CreatedAt Time
@@ -74,7 +77,14 @@ func NormalizeTopics(ts []string) []string {
 // committed. Ids are minted by the caller (keycrypt.NewEventID): the
 // domain mints nothing.
 func APIKeyEvent(id, topic string, k *APIKey, at Time) (Event, error) {
-	return newEvent(id, topic, k.AccountID, k.ProjectID, k, at)
+	return keyEvent(id, topic, k, k, at)
+}
+
+// keyEvent is an event about k carrying data.
+func keyEvent(id, topic string, k *APIKey, data any, at Time) (Event, error) {
+	ev, err := newEvent(id, topic, k.AccountID, k.ProjectID, data, at)
+	ev.SubjectID = k.ID
+	return ev, err
 }
 
 // APIKeyFirstUsedEvent is the api-key.firstUsed event of k, first used at
@@ -82,7 +92,7 @@ func APIKeyEvent(id, topic string, k *APIKey, at Time) (Event, error) {
 // LastUsedAt is cleared.
 func APIKeyFirstUsedEvent(id string, k *APIKey, at Time) (Event, error) {
 	k.LastUsedAt = nil
-	return newEvent(id, TopicAPIKeyFirstUsed, k.AccountID, k.ProjectID, k, at)
+	return keyEvent(id, TopicAPIKeyFirstUsed, k, k, at)
 }
 
 // APIKeyRevealedEvent is the api-key.revealed event of k, shown in full
@@ -94,7 +104,7 @@ func APIKeyRevealedEvent(id string, k *APIKey, by string, byType ActorType, at T
 		RevealedBy     string    `json:"revealedBy"`
 		RevealedByType ActorType `json:"revealedByType"`
 	}{k, by, byType}
-	return newEvent(id, TopicAPIKeyRevealed, k.AccountID, k.ProjectID, data, at)
+	return keyEvent(id, TopicAPIKeyRevealed, k, data, at)
 }
 
 // AccessKeyEvent is the event of a change to k under topic; an

@@ -126,6 +126,10 @@ func (m *matrix) rows() []matrixRow {
 			_, err := m.svc.APIKeyByID(m.ctx, c, m.key.ID)
 			return err
 		}},
+		{"KeyDeliveries of P", "ok ok ok 404 404 ok ok ok", keyway.ErrAPIKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
+			_, err := m.svc.KeyDeliveries(m.ctx, c, m.key.ID, 10)
+			return err
+		}},
 		{"APIKeyByID of an unknown id", "404 404 404 404 404 404 404 404", keyway.ErrAPIKeyNotFound, func(t *testing.T, m *matrix, c *keyway.Caller) error {
 			_, err := m.svc.APIKeyByID(m.ctx, c, "00000000-0000-7000-8000-000000000000")
 			return err

@@ -84,3 +84,45 @@ func (s *Service) revealAPIKey(ctx context.Context, c *keyway.Caller, id string)
 	}
 	return k, nil
 }
+
+// KeyDelivery is a delivery of an event about a key, with the webhook it
+// went to.
+type KeyDelivery struct {
+	*keyway.Delivery
+	Webhook *keyway.Webhook
+}
+
+// maxKeyDeliveries bounds what KeyDeliveries reads.
+const maxKeyDeliveries = 100
+
+// KeyDeliveries is what webhooks made of the latest events about a key the
+// caller can read (APIKeyByID): its deliveries to the webhooks the caller
+// can read as well, newest first, at most limit of them. A webhook the
+// caller cannot see (an account-wide one, for a caller narrowed to a
+// project) is left out, not named.
+func (s *Service) KeyDeliveries(ctx context.Context, c *keyway.Caller, keyID string, limit int) ([]KeyDelivery, error) {
+	k, err := s.APIKeyByID(ctx, c, keyID)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.hooks.Store.SubjectDeliveries(ctx, k.ID, min(max(limit, 1), maxKeyDeliveries))
+	if err != nil {
+		return nil, err
+	}
+	hooks := map[string]*keyway.Webhook{}
+	out := make([]KeyDelivery, 0, len(ds))
+	for _, d := range ds {
+		w, seen := hooks[d.WebhookID]
+		if !seen {
+			_, w, err = s.pathWebhook(ctx, c, d.WebhookID, keyway.RoleViewer)
+			if code := keyway.ErrorCode(err); err != nil && code != keyway.CodeNotFound && code != keyway.CodeForbidden {
+				return nil, err
+			}
+			hooks[d.WebhookID] = w
+		}
+		if w != nil {
+			out = append(out, KeyDelivery{d, w})
+		}
+	}
+	return out, nil
+}

@@ -55,11 +55,11 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, ev keyway.Event) error {
 // Storing events takes two set-based statements whatever their number.
 var (
 	insertEvents = rowSetStatement{
-		cols:  []string{"eid", "etopic", "eaccount", "eproject", "esealed", "eat"},
-		types: []colType{textCol, textCol, textCol, textCol, byteaCol, bigintCol},
+		cols:  []string{"eid", "etopic", "eaccount", "eproject", "esubject", "esealed", "eat"},
+		types: []colType{textCol, textCol, textCol, textCol, textCol, byteaCol, bigintCol},
 		build: func(*query) string {
-			return `INSERT INTO events (id, topic, account_id, project_id, payload_sealed, created_at)
-				SELECT eid, etopic, eaccount, eproject, esealed, eat FROM v`
+			return `INSERT INTO events (id, topic, account_id, project_id, subject_id, payload_sealed, created_at)
+				SELECT eid, etopic, eaccount, eproject, esubject, esealed, eat FROM v`
 		},
 	}
 	// queueDeliveries: an account-wide webhook hears the whole account, a
@@ -134,7 +134,7 @@ func (s *Store) emitMany(ctx context.Context, tx *sql.Tx, events []keyway.Event)
 		}
 		sealed := s.sealer.Seal(string(ev.Data), keycrypt.HashKey(ev.ID))
 		at := ev.CreatedAt.Millis()
-		rows = append(rows, []any{ev.ID, ev.Topic, ev.AccountID, ev.ProjectID, sealed, at})
+		rows = append(rows, []any{ev.ID, ev.Topic, ev.AccountID, ev.ProjectID, ev.SubjectID, sealed, at})
 		refs = append(refs, []any{ev.ID, ev.Topic, ev.AccountID, ev.ProjectID, at})
 	}
 	if len(rows) == 0 {

@@ -232,6 +232,34 @@ func (s *Store) Deliveries(ctx context.Context, webhookID string, page keyway.Pa
 		&q, listOrder{desc: true, tie: "id"}, page, scanDelivery)
 }
 
+// SubjectDeliveries lists the deliveries of the latest events about one
+// object, newest first, at most limit: the events come from their subject
+// index, at most limit of them, so a key changed a million times costs
+// the same.
+func (s *Store) SubjectDeliveries(ctx context.Context, subjectID string, limit int) ([]*keyway.Delivery, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryCols+` FROM (SELECT d.id, d.webhook_id, d.event_id, e.topic, d.state, d.attempts, d.next_attempt_at,
+			d.last_status, d.last_error, d.last_duration_ms, d.created_at, d.updated_at
+		FROM (SELECT id, topic FROM events WHERE subject_id = $1 AND subject_id <> '' ORDER BY created_at DESC LIMIT $2) e
+		JOIN deliveries d ON d.event_id = e.id) dv
+		ORDER BY created_at DESC, id DESC LIMIT $2`, subjectID, limit)
+	if err != nil {
+		return nil, keyway.Internal(fmt.Errorf("list deliveries of %s: %w", subjectID, err))
+	}
+	defer rows.Close()
+	var out []*keyway.Delivery
+	for rows.Next() {
+		d, _, err := scanDelivery(rows)
+		if err != nil {
+			return nil, keyway.Internal(fmt.Errorf("list deliveries of %s: %w", subjectID, err))
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, keyway.Internal(fmt.Errorf("list deliveries of %s: %w", subjectID, err))
+	}
+	return out, nil
+}
+
 func (s *Store) Delivery(ctx context.Context, id string) (*keyway.Delivery, error) {
 	return s.delivery(ctx, s.r, id)
 }

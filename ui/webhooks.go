@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keywayhq/keyway"
+	"github.com/keywayhq/keyway/service"
 )
 
 // webhookService is what the webhooks pages: list, create and edit, send test, secret, delivery log and retry call.
@@ -25,6 +26,7 @@ type webhookService interface {
 	DeliveryAttempts(ctx context.Context, c *keyway.Caller, webhookID, deliveryID string) (*keyway.Delivery, []keyway.DeliveryAttempt, error)
 	WebhookDeliveries(ctx context.Context, c *keyway.Caller, id string, page keyway.Page) ([]*keyway.Delivery, string, error)
 	RetryDelivery(ctx context.Context, c *keyway.Caller, webhookID, deliveryID string) (*keyway.Delivery, error)
+	KeyDeliveries(ctx context.Context, c *keyway.Caller, keyID string, limit int) ([]service.KeyDelivery, error)
 }
 
 // webhookRoutes maps the webhooks pages: list, create and edit, send test, secret, delivery log and retry.
@@ -44,17 +46,37 @@ func (h *handler) webhookRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /ui/webhooks/{id}/deliveries/{delivery}/retry", h.private(h.retryDelivery))
 }
 
-// keyEventsData is the webhook section of a key's page. Events are stored
-// by topic, account and project, not by the key they are about, so the key
-// page cannot list "its" deliveries with bounded work; it links to the
-// delivery logs of the webhooks that hear its project instead.
+// keyEventsShown is how many of a key's latest deliveries its page lists;
+// older ones are in each webhook's log.
+const keyEventsShown = 20
+
+// keyEventsData is the webhook section of a key's page: the deliveries of
+// the latest events about the key, to the webhooks the person can see.
 type keyEventsData struct {
-	ProjectID string
+	Deliveries []keyDeliveryRow
+	More       bool
+	Error      string
 }
 
-// keyEvents is the webhook events of a key on its page (templates/_key_events.html); nil shows nothing.
+type keyDeliveryRow struct {
+	deliveryRow
+	Webhook *keyway.Webhook
+}
+
+// keyEvents is the webhook events of a key on its page (templates/_key_events.html).
 func (h *handler) keyEvents(r *http.Request, k *keyway.APIKey) any {
-	return keyEventsData{ProjectID: k.ProjectID}
+	ds, err := h.svc.KeyDeliveries(r.Context(), visitOf(r).Caller, k.ID, keyEventsShown+1)
+	if err != nil {
+		if status(err) == http.StatusInternalServerError {
+			h.log.Error("ui: key deliveries", "key", k.ID, "err", err)
+		}
+		return keyEventsData{Error: "The webhook events of this key cannot be shown: " + message(err)}
+	}
+	d := keyEventsData{More: len(ds) > keyEventsShown}
+	for _, x := range ds[:min(len(ds), keyEventsShown)] {
+		d.Deliveries = append(d.Deliveries, keyDeliveryRow{rowOf(x.Delivery), x.Webhook})
+	}
+	return d
 }
 
 // webhooksPageSize is how many webhooks, or deliveries, one page shows.

@@ -155,8 +155,13 @@ func TestWebhooksUI(t *testing.T) {
 			return strings.Contains(page, "api-key.created") && strings.Count(page, `data-state="delivered"`) == 2
 		})
 		kid := keyLinkRE.FindStringSubmatch(admin.get("/ui/projects/" + pid + "/keys").Body)[1]
-		admin.get("/ui/keys/"+kid).want(t, 200).has(t, "Webhook events", `<a href="/ui/webhooks">Webhook delivery logs</a>`)
-
+		// The key's page lists the deliveries of its own events, linked to
+		// the delivery and the webhook; the test events are not about it.
+		keyPage := admin.get("/ui/keys/"+kid).want(t, 200).has(t, "Webhook events", `data-testid="key-delivery" data-state="delivered"`,
+			`href="/ui/webhooks/`+hid+`/deliveries/`, `>api-key.created</a>`, `href="/ui/webhooks/`+hid+`">&lt;img`, "HTTP 204").lacks(t, "webhook.test", evil)
+		if n := strings.Count(keyPage.Body, `data-testid="key-delivery"`); n != 1 {
+			t.Fatalf("%d deliveries on the key's page, want 1:\n%s", n, keyPage.Body)
+		}
 		// The receiver fails: the test shows its status and error, and the
 		// log the failed attempt with a Retry button.
 		recv.answer(http.StatusInternalServerError)
@@ -192,6 +197,25 @@ func TestWebhooksUI(t *testing.T) {
 		}
 		admin.get(hook+"/deliveries/nope").want(t, 404)
 
+		// An edit is one more, newest first; another key's page has only its own.
+		admin.post("/ui/keys/"+kid+"/edit", url.Values{"name": {"k1 renamed"}}).want(t, 303)
+		keyPage = awaitPage(t, admin, "/ui/keys/"+kid, ">api-key.updated</a>")
+		if i, j := strings.Index(keyPage.Body, ">api-key.updated</a>"), strings.Index(keyPage.Body, ">api-key.created</a>"); j < i {
+			t.Fatalf("the key's deliveries are not newest first:\n%s", keyPage.Body)
+		}
+		admin.post("/ui/projects/"+pid+"/keys", url.Values{"name": {"k2"}}).want(t, 303)
+		var other string
+		for _, m := range keyLinkRE.FindAllStringSubmatch(admin.get("/ui/projects/"+pid+"/keys").Body, -1) {
+			if m[1] != kid {
+				other = m[1]
+			}
+		}
+		otherPage := awaitPage(t, admin, "/ui/keys/"+other, ">api-key.created</a>").lacks(t, ">api-key.updated</a>")
+		if n := strings.Count(otherPage.Body, `data-testid="key-delivery"`); n != 1 {
+			t.Fatalf("%d deliveries on the other key's page, want 1:\n%s", n, otherPage.Body)
+		}
+		keywaytest.Eventually(t, "the update's and k2's deliveries", func() bool { return len(recv.requests()) == 6 })
+
 		// Edit keeps the values; bad input re-renders; pause and resume.
 		admin.get(hook+"/edit").want(t, 200).has(t, `value="&lt;img src=x onerror=alert(1)&gt;"`, ">X-Note: &lt;img src=x onerror=alert(1)&gt;\n</textarea>",
 			`value="api-key.created" checked`, `value="api-key.updated" checked`).lacks(t, evil, `value="api-key.deleted" checked`)
@@ -220,7 +244,8 @@ func TestWebhooksUI(t *testing.T) {
 		v.post(hook+"/delete", nil).want(t, 403)
 		admin.get(hook).has(t, "<h1>Orders</h1>", "Active")
 		admin.get("/ui/webhooks").lacks(t, "forged")
-		if n := len(recv.requests()); n != 4 {
+		v.get("/ui/keys/"+kid).want(t, 200).has(t, `data-testid="key-delivery"`, ">api-key.updated</a>").lacks(t, ">Retry")
+		if n := len(recv.requests()); n != 6 {
 			t.Fatalf("the viewer's forged test or retry reached the receiver: %d requests", n)
 		}
 

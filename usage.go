@@ -2,6 +2,8 @@ package keyway
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -63,6 +65,21 @@ type KeyUsageTotal struct {
 	Totals
 }
 
+// SumKeyTotals sorts ts by key and adds up the totals of each key into
+// one, in place.
+func SumKeyTotals(ts []KeyUsageTotal) []KeyUsageTotal {
+	slices.SortFunc(ts, func(a, b KeyUsageTotal) int { return strings.Compare(a.KeyID, b.KeyID) })
+	out := ts[:0]
+	for _, t := range ts {
+		if n := len(out); n > 0 && out[n-1].KeyID == t.KeyID {
+			out[n-1].Add(t.Successful, t.Failed, t.RateLimited)
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
 // UsageStore adds batched usage to the stored totals and reads them back.
 type UsageStore interface {
 	// RecordUsage adds a chunk to the minute, hour and day buckets of
@@ -79,12 +96,9 @@ type UsageStore interface {
 	SettleUsageChunk(ctx context.Context, id string, at Time) (recorded bool, err error)
 	// ProjectUsage reads a project's buckets at one level in [from, to).
 	ProjectUsage(ctx context.Context, level UsageLevel, projectID string, from, to time.Time) ([]UsageRow, error)
-	// KeyUsageTotals ranks a project's keys by total usage in [from, to),
-	// most used first (ties by key id), one page.
-	KeyUsageTotals(ctx context.Context, level UsageLevel, projectID string, from, to time.Time, page Page) ([]KeyUsageTotal, string, error)
-	// RankedKeys lists every key of a project with usage in [from, to),
-	// most used first (ties by key id), in one pass.
-	RankedKeys(ctx context.Context, level UsageLevel, projectID string, from, to time.Time) ([]string, error)
+	// KeyTotals adds up the buckets of each key of a project with usage
+	// in [from, to), in key order.
+	KeyTotals(ctx context.Context, level UsageLevel, projectID string, from, to time.Time) ([]KeyUsageTotal, error)
 	// KeysUsage reads the buckets of some keys at one level in [from, to).
 	KeysUsage(ctx context.Context, level UsageLevel, projectID string, keyIDs []string, from, to time.Time) ([]UsageRow, error)
 	// PruneUsage deletes buckets of a level older than before.

@@ -51,12 +51,19 @@ func (c *Clock) Set(t time.Time) {
 // database-backed test.
 const PostgresEnv = "KEYWAY_TEST_POSTGRES_URL"
 
-// ForEachDatabase runs fn as a subtest per engine, each with the URL of a
-// fresh, empty database: SQLite always, PostgreSQL when PostgresEnv is set.
-func ForEachDatabase(t *testing.T, fn func(t *testing.T, dbURL string)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, SQLiteURL(t)) })
+// subtests is a *testing.T or a *testing.B: what runs its own subtests.
+type subtests[T any] interface {
+	testing.TB
+	Run(name string, f func(T)) bool
+}
+
+// ForEachDatabase runs fn as a subtest (or sub-benchmark) per engine, each
+// with the URL of a fresh, empty database: SQLite always, PostgreSQL when
+// PostgresEnv is set.
+func ForEachDatabase[T subtests[T]](t T, fn func(t T, dbURL string)) {
+	t.Run("sqlite", func(t T) { fn(t, SQLiteURL(t)) })
 	if base := os.Getenv(PostgresEnv); base != "" {
-		t.Run("postgres", func(t *testing.T) { fn(t, PostgresURL(t, base)) })
+		t.Run("postgres", func(t T) { fn(t, PostgresURL(t, base)) })
 	}
 }
 

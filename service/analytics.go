@@ -156,7 +156,7 @@ type keyTotal struct {
 }
 
 func (s *Service) keyTotals(ctx context.Context, us keyway.UsageStore, w *window, page keyway.Page) ([]keyTotal, string, error) {
-	ranked, next, err := us.KeyUsageTotals(ctx, w.level, w.project.ID, w.from, w.to, page)
+	ranked, next, err := s.keyRanks.page(ctx, w.level, w.project.ID, w.from, w.to, page)
 	if err != nil {
 		return nil, "", err
 	}
@@ -242,9 +242,13 @@ func (s *Service) ExportUsage(ctx context.Context, c *keyway.Caller, q Analytics
 	if err != nil {
 		return nil, err
 	}
-	ids, err := us.RankedKeys(ctx, w.level, w.project.ID, w.from, w.to)
+	ranked, err := s.keyRanks.rank(ctx, w.level, w.project.ID, w.from, w.to, 0)
 	if err != nil {
 		return nil, err
+	}
+	ids := make([]string, len(ranked))
+	for i, k := range ranked {
+		ids[i] = k.KeyID
 	}
 	return func(write func(row []string) error) error {
 		for batch := range slices.Chunk(ids, keyway.MaxPageLimit) {

@@ -23,6 +23,7 @@ type Service struct {
 	hooks      *Webhooks
 	people     *People
 	usageStore keyway.UsageStore
+	keyRanks   *keyRanks
 	mcpServers *MCPServers
 	decoyHash  string
 	// Region is recorded as createdIn on new objects.
@@ -80,6 +81,7 @@ func New(d Deps) (*Service, error) {
 		people: &p, hooks: &d.Webhooks, mcpServers: &d.MCPServers,
 		Region: cmp.Or(d.Region, "self-hosted"),
 	}
+	s.keyRanks = newKeyRanks(d.Usage, d.Clock.Now)
 	// A login for an unknown email still checks a password against this
 	// hash, so the answer takes as long as for a known one. Nothing else
 	// hashes yet, so this turn is never refused.

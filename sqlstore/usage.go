@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +36,9 @@ func usageTable(level keyway.UsageLevel) (string, error) {
 	}
 	return "", fmt.Errorf("sqlstore: no usage level %q", level)
 }
+
+// shortKeyTotals is the longest range KeyTotals reads by time.
+const shortKeyTotals = 48 * time.Hour
 
 // usageBucketStatements upsert bucket rows, one statement per level table.
 var usageBucketStatements = func() map[string]rowSetStatement {
@@ -378,33 +380,27 @@ func (s *Store) KeysUsage(ctx context.Context, level keyway.UsageLevel, projectI
 		WHERE `+strings.Join(q.conds, " AND ")+` ORDER BY key_id, at`, q.args...))
 }
 
-// KeyUsageTotals pages through a project's keys by total, most used first;
-// the cursor is the offset of the next page.
-func (s *Store) KeyUsageTotals(ctx context.Context, level keyway.UsageLevel, projectID string, from, to time.Time, page keyway.Page) ([]keyway.KeyUsageTotal, string, error) {
+// KeyTotals adds up each key's buckets of a project in [from, to), in key
+// order. A range of two days at most (the day or the hours the ranking
+// re-reads on every view) is read through the (project_id, at) index and
+// added up here: SQLite answers a GROUP BY key_id from the primary key
+// instead, which reads the project's whole history. A longer range is read
+// in key order from the primary key, where GROUP BY costs nothing more.
+func (s *Store) KeyTotals(ctx context.Context, level keyway.UsageLevel, projectID string, from, to time.Time) ([]keyway.KeyUsageTotal, error) {
 	table, err := usageTable(level)
 	if err != nil {
-		return nil, "", keyway.Internal(err)
+		return nil, keyway.Internal(err)
 	}
-	limit := page.Limit
-	if limit <= 0 {
-		limit = keyway.DefaultPageLimit
+	short := to.Sub(from) <= shortKeyTotals
+	q := `SELECT key_id, SUM(successful), SUM(failed), SUM(rate_limited) FROM ` + table + `
+		WHERE project_id = $1 AND key_id <> '' AND at >= $2 AND at < $3 GROUP BY key_id ORDER BY key_id`
+	if short {
+		q = `SELECT key_id, successful, failed, rate_limited FROM ` + table + `
+		WHERE project_id = $1 AND key_id <> '' AND at >= $2 AND at < $3`
 	}
-	limit = min(limit, keyway.MaxPageLimit)
-	offset := page.Offset
-	if page.Cursor != nil && *page.Cursor != "" {
-		n, err := strconv.Atoi(*page.Cursor)
-		if err != nil || n < 0 {
-			return nil, "", keyway.Invalid("cursor is not valid")
-		}
-		offset = n
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT key_id, SUM(successful), SUM(failed), SUM(rate_limited) FROM `+table+`
-		WHERE project_id = $1 AND key_id <> '' AND at >= $2 AND at < $3
-		GROUP BY key_id
-		ORDER BY SUM(successful) + SUM(failed) + SUM(rate_limited) DESC, key_id
-		LIMIT $4 OFFSET $5`, projectID, from.UnixMilli(), to.UnixMilli(), limit+1, offset)
+	rows, err := s.r.QueryContext(ctx, q, projectID, from.UnixMilli(), to.UnixMilli())
 	if err != nil {
-		return nil, "", keyway.Internal(fmt.Errorf("rank keys: %w", err))
+		return nil, keyway.Internal(fmt.Errorf("key totals: %w", err))
 	}
 	defer rows.Close()
 	var out []keyway.KeyUsageTotal
@@ -412,49 +408,18 @@ func (s *Store) KeyUsageTotals(ctx context.Context, level keyway.UsageLevel, pro
 		var k keyway.KeyUsageTotal
 		var su, f, rl int64
 		if err := rows.Scan(&k.KeyID, &su, &f, &rl); err != nil {
-			return nil, "", keyway.Internal(fmt.Errorf("rank keys: %w", err))
+			return nil, keyway.Internal(fmt.Errorf("key totals: %w", err))
 		}
 		k.Add(su, f, rl)
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", keyway.Internal(fmt.Errorf("rank keys: %w", err))
+		return nil, keyway.Internal(fmt.Errorf("key totals: %w", err))
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		if page.Cursor != nil {
-			next = strconv.Itoa(offset + limit)
-		}
+	if short {
+		out = keyway.SumKeyTotals(out)
 	}
-	return out, next, nil
-}
-
-func (s *Store) RankedKeys(ctx context.Context, level keyway.UsageLevel, projectID string, from, to time.Time) ([]string, error) {
-	table, err := usageTable(level)
-	if err != nil {
-		return nil, keyway.Internal(err)
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT key_id FROM `+table+`
-		WHERE project_id = $1 AND key_id <> '' AND at >= $2 AND at < $3
-		GROUP BY key_id
-		ORDER BY SUM(successful) + SUM(failed) + SUM(rate_limited) DESC, key_id`, projectID, from.UnixMilli(), to.UnixMilli())
-	if err != nil {
-		return nil, keyway.Internal(fmt.Errorf("rank keys: %w", err))
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, keyway.Internal(fmt.Errorf("rank keys: %w", err))
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, keyway.Internal(fmt.Errorf("rank keys: %w", err))
-	}
-	return ids, nil
+	return out, nil
 }
 
 func (s *Store) PruneUsage(ctx context.Context, level keyway.UsageLevel, before time.Time) (int64, error) {

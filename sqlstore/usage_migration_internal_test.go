@@ -143,12 +143,12 @@ func TestUsageLevelsMigrationMovesHourlyRows(t *testing.T) {
 		if len(rows) != 2 || rows[0].Successful != 12 || rows[0].Failed != 3 || rows[1].Successful != 5 || rows[1].RateLimited != 2 {
 			t.Errorf("ProjectUsage(day) of the migrated project: %+v", rows)
 		}
-		ranked, _, err := s.KeyUsageTotals(ctx, keyway.UsageByHour, "prj-p", time.UnixMilli(day), time.UnixMilli(day+3*d), keyway.Page{})
+		ranked, err := s.KeyTotals(ctx, keyway.UsageByHour, "prj-p", time.UnixMilli(day), time.UnixMilli(day+3*d))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(ranked) != 2 || ranked[0].KeyID != "key-a" || ranked[0].Total != 13 || ranked[1].KeyID != "key-b" || ranked[1].Total != 9 {
-			t.Errorf("KeyUsageTotals(hour) of the migrated project: %+v", ranked)
+			t.Errorf("KeyTotals(hour) of the migrated project: %+v", ranked)
 		}
 
 		// The rest of the migrations, as Open runs them, keep the data.

@@ -249,15 +249,15 @@ func TestUsageRecordAndReadLevels(t *testing.T) {
 			t.Errorf("KeysUsage of no keys: %+v, %v", none, err)
 		}
 		// Unknown-key rows never show in a project's reads, nor rank.
-		ranked, _, err := s.KeyUsageTotals(ctx, keyway.UsageByDay, p.ID, d, d.AddDate(0, 0, 5), keyway.Page{})
+		ranked, err := s.KeyTotals(ctx, keyway.UsageByDay, p.ID, d, d.AddDate(0, 0, 5))
 		check(t, err)
 		for _, r := range ranked {
 			if r.KeyID == "" {
-				t.Errorf("KeyUsageTotals ranks a row without a key: %+v", r)
+				t.Errorf("KeyTotals adds up a row without a key: %+v", r)
 			}
 		}
 		if len(ranked) != 2 {
-			t.Errorf("KeyUsageTotals: %d keys, want a and b: %+v", len(ranked), ranked)
+			t.Errorf("KeyTotals: %d keys, want a and b: %+v", len(ranked), ranked)
 		}
 
 		// Levels other than the three are refused.
@@ -309,39 +309,41 @@ func TestUsageRecordIsAllOrNothing(t *testing.T) {
 	})
 }
 
-// KeyUsageTotals ranks a project's keys by total (successful + failed +
-// rate limited) in the window, most used first, ties by key id; pages by
-// cursor (and by offset) without gaps or repeats; and ignores usage
-// outside the window and of other projects.
-func TestUsageKeyTotalsRankAndPage(t *testing.T) {
+// KeyTotals adds up each key's buckets of a project in the window, in key
+// order, whether the window is a bucket or two (read through the
+// (project_id, at) index and added up in Go) or longer (added up by the
+// database), and ignores usage outside the window and of other projects.
+// The ranking built on it is tested in service/keyranks_test.go.
+func TestUsageKeyTotals(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		acc := newAccount(t, s)
 		p := newProject(t, s, acc.ID, at(0))
 		other := newProject(t, s, acc.ID, at(0))
 		d := utDay
-		from, to := d, d.AddDate(0, 0, 2)
 		totals := []int64{50, 40, 40, 40, 10, 5, 1}
-		var keys []*keyway.APIKey
 		var batch []keyway.Usage
-		var want []keyway.KeyUsageTotal
+		var want, wantDay1, wantHour1 []keyway.KeyUsageTotal
 		for i, n := range totals {
 			k := minimalAPIKey(p, at(i+1))
 			check(t, s.CreateAPIKey(ctx, k))
-			keys = append(keys, k)
 			// Spread over two days and all three outcomes.
 			su, f := n/2, n/4
 			rl := n - su - f
 			batch = append(batch,
 				utUsage(k, d.Add(time.Duration(i)*time.Hour), su, 0, 0),
 				utUsage(k, d.Add(30*time.Hour), 0, f, rl),
-				// Outside the window: must not count.
-				utUsage(k, d.Add(-time.Minute), 1000, 0, 0),
-				utUsage(k, to, 1000, 0, 0),
+				// Outside the windows: must not count.
+				utUsage(k, d.AddDate(0, 0, -3), 1000, 0, 0),
+				utUsage(k, d.AddDate(0, 0, 5), 1000, 0, 0),
 			)
-			var kt keyway.KeyUsageTotal
-			kt.KeyID = k.ID
+			var kt, day1 keyway.KeyUsageTotal
+			kt.KeyID, day1.KeyID = k.ID, k.ID
 			kt.Add(su, f, rl)
-			want = append(want, kt)
+			day1.Add(su, 0, 0)
+			want, wantDay1 = append(want, kt), append(wantDay1, day1)
+			if i == 0 { // the first hour's only key
+				wantHour1 = append(wantHour1, day1)
+			}
 		}
 		// A busier key of another project, and unknown keys of the account.
 		ok := minimalAPIKey(other, at(99))
@@ -350,92 +352,41 @@ func TestUsageKeyTotalsRankAndPage(t *testing.T) {
 			keyway.Usage{AccountID: acc.ID, At: keyway.Time{Time: d.Add(time.Hour)}, Failed: 10_000})
 		rand.Shuffle(len(batch), func(i, j int) { batch[i], batch[j] = batch[j], batch[i] })
 		check(t, recordUsage(ctx, s, batch))
-		slices.SortStableFunc(want, func(a, b keyway.KeyUsageTotal) int {
-			if a.Total != b.Total {
-				if a.Total > b.Total {
-					return -1
-				}
-				return 1
-			}
-			return strings.Compare(a.KeyID, b.KeyID)
-		})
-
-		for _, l := range utLevels {
-			if l.level == keyway.UsageByMinute {
-				continue // keys are ranked by the hour or the day
-			}
-			got, next, err := s.KeyUsageTotals(ctx, l.level, p.ID, from, to, keyway.Page{})
-			check(t, err)
-			mustEqual(t, string(l.level)+" ranking", got, want)
-			// The one-pass ranking the export reads is the same order.
-			ids, err := s.RankedKeys(ctx, l.level, p.ID, from, to)
-			check(t, err)
-			var wantIDs []string
-			for _, k := range want {
-				wantIDs = append(wantIDs, k.KeyID)
-			}
-			mustEqual(t, string(l.level)+" ranked keys", ids, wantIDs)
-			if next != "" {
-				t.Errorf("%s: one page with no cursor asked: next %q", l.level, next)
-			}
-
-			// Cursor pages of 3: 3, 3, 1.
-			var paged []keyway.KeyUsageTotal
-			cursor, pages := "", 0
-			for {
-				c := cursor
-				page, next, err := s.KeyUsageTotals(ctx, l.level, p.ID, from, to, keyway.Page{Limit: 3, Cursor: &c})
-				check(t, err)
-				pages++
-				paged = append(paged, page...)
-				if next == "" {
-					break
-				}
-				if len(page) != 3 {
-					t.Errorf("%s: a page of %d with a next cursor, want 3", l.level, len(page))
-				}
-				if pages > 10 {
-					t.Fatalf("%s: cursor pages do not end", l.level)
-				}
-				cursor = next
-			}
-			if pages != 3 {
-				t.Errorf("%s: %d cursor pages of 3 for %d keys, want 3", l.level, pages, len(want))
-			}
-			mustEqual(t, string(l.level)+" cursor pages", paged, want)
-
-			// A page that ends exactly at the last key has no next cursor.
-			c := ""
-			page, next, err := s.KeyUsageTotals(ctx, l.level, p.ID, from, to, keyway.Page{Limit: len(want), Cursor: &c})
-			check(t, err)
-			if next != "" || len(page) != len(want) {
-				t.Errorf("%s: a page of exactly all keys: %d keys, next %q; want %d and none", l.level, len(page), next, len(want))
-			}
-
-			// Offset pages.
-			page, _, err = s.KeyUsageTotals(ctx, l.level, p.ID, from, to, keyway.Page{Limit: 2, Offset: 4})
-			check(t, err)
-			mustEqual(t, string(l.level)+" offset page", page, want[4:6])
+		byKey := func(ts []keyway.KeyUsageTotal) []keyway.KeyUsageTotal {
+			return slices.SortedFunc(slices.Values(ts), func(a, b keyway.KeyUsageTotal) int { return strings.Compare(a.KeyID, b.KeyID) })
 		}
+		want, wantDay1 = byKey(want), byKey(wantDay1)
 
-		// A narrower window ranks by its own totals: the first day only.
-		day1, _, err := s.KeyUsageTotals(ctx, keyway.UsageByHour, p.ID, d, d.AddDate(0, 0, 1), keyway.Page{})
-		check(t, err)
-		if len(day1) != len(keys) {
-			t.Fatalf("first day: %d keys ranked, want %d", len(day1), len(keys))
-		}
-		for i := 1; i < len(day1); i++ {
-			if day1[i-1].Total < day1[i].Total {
-				t.Errorf("first day ranking not by total: %+v", day1)
+		for _, c := range []struct {
+			name     string
+			level    keyway.UsageLevel
+			from, to time.Time
+			want     []keyway.KeyUsageTotal
+		}{
+			// Two days at most are read by time, longer by key.
+			{"two days by the day (short)", keyway.UsageByDay, d, d.AddDate(0, 0, 2), want},
+			{"two days by the hour (short)", keyway.UsageByHour, d, d.AddDate(0, 0, 2), want},
+			{"four days by the day (long)", keyway.UsageByDay, d.AddDate(0, 0, -1), d.AddDate(0, 0, 3), want},
+			{"four days by the hour (long)", keyway.UsageByHour, d.AddDate(0, 0, -1), d.AddDate(0, 0, 3), want},
+			{"ten days by the day (long)", keyway.UsageByDay, d.AddDate(0, 0, -4), d.AddDate(0, 0, 6), nil},
+			{"the first day by the day (short)", keyway.UsageByDay, d, d.AddDate(0, 0, 1), wantDay1},
+			{"the first day by the hour (short)", keyway.UsageByHour, d, d.AddDate(0, 0, 1), wantDay1},
+			{"its first hour (short)", keyway.UsageByHour, d, d.Add(time.Hour), wantHour1},
+		} {
+			got, err := s.KeyTotals(ctx, c.level, p.ID, c.from, c.to)
+			check(t, err)
+			if c.want == nil {
+				if len(got) != len(totals) {
+					t.Errorf("%s: %d keys, want %d", c.name, len(got), len(totals))
+				}
+				for _, g := range got {
+					if g.Successful < 2000 {
+						t.Errorf("%s: %+v misses the days around the window", c.name, g)
+					}
+				}
+				continue
 			}
-		}
-		if day1[0].Total != totals[0]/2 {
-			t.Errorf("first day top total %d, want %d", day1[0].Total, totals[0]/2)
-		}
-
-		bad := "not-a-cursor"
-		if _, _, err := s.KeyUsageTotals(ctx, keyway.UsageByDay, p.ID, from, to, keyway.Page{Cursor: &bad}); keyway.ErrorCode(err) != keyway.CodeInvalid {
-			t.Errorf("a malformed cursor: %v, want invalid", err)
+			mustEqual(t, c.name, got, c.want)
 		}
 	})
 }

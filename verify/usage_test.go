@@ -88,11 +88,7 @@ func (r *recordingUsage) ProjectUsage(context.Context, keyway.UsageLevel, string
 	return nil, nil
 }
 
-func (r *recordingUsage) KeyUsageTotals(context.Context, keyway.UsageLevel, string, time.Time, time.Time, keyway.Page) ([]keyway.KeyUsageTotal, string, error) {
-	return nil, "", nil
-}
-
-func (r *recordingUsage) RankedKeys(context.Context, keyway.UsageLevel, string, time.Time, time.Time) ([]string, error) {
+func (r *recordingUsage) KeyTotals(context.Context, keyway.UsageLevel, string, time.Time, time.Time) ([]keyway.KeyUsageTotal, error) {
 	return nil, nil
 }
 

@@ -40,6 +40,22 @@ func usageTable(level keyway.UsageLevel) (string, error) {
 // shortKeyTotals is the longest range KeyTotals reads by time.
 const shortKeyTotals = 48 * time.Hour
 
+// keyTotalsByKey adds up each key's rows in key order, from the primary
+// key. Its condition on key_id is "> ”", not "<> ”": that one names the
+// partial (project_id, at) index, which SQLite then takes (and sorts
+// every row it reads to group them).
+func keyTotalsByKey(table string) string {
+	return `SELECT key_id, SUM(successful), SUM(failed), SUM(rate_limited) FROM ` + table + `
+		WHERE project_id = $1 AND key_id > '' AND at >= $2 AND at < $3 GROUP BY key_id ORDER BY key_id`
+}
+
+// keyTotalsByTime reads the key rows of a short range through the
+// partial (project_id, at) index, whose condition it names.
+func keyTotalsByTime(table string) string {
+	return `SELECT key_id, successful, failed, rate_limited FROM ` + table + `
+		WHERE project_id = $1 AND key_id <> '' AND at >= $2 AND at < $3`
+}
+
 // usageBucketStatements upsert bucket rows, one statement per level table.
 var usageBucketStatements = func() map[string]rowSetStatement {
 	out := map[string]rowSetStatement{}
@@ -392,11 +408,9 @@ func (s *Store) KeyTotals(ctx context.Context, level keyway.UsageLevel, projectI
 		return nil, keyway.Internal(err)
 	}
 	short := to.Sub(from) <= shortKeyTotals
-	q := `SELECT key_id, SUM(successful), SUM(failed), SUM(rate_limited) FROM ` + table + `
-		WHERE project_id = $1 AND key_id <> '' AND at >= $2 AND at < $3 GROUP BY key_id ORDER BY key_id`
+	q := keyTotalsByKey(table)
 	if short {
-		q = `SELECT key_id, successful, failed, rate_limited FROM ` + table + `
-		WHERE project_id = $1 AND key_id <> '' AND at >= $2 AND at < $3`
+		q = keyTotalsByTime(table)
 	}
 	rows, err := s.r.QueryContext(ctx, q, projectID, from.UnixMilli(), to.UnixMilli())
 	if err != nil {

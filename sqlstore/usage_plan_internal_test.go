@@ -1,0 +1,56 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/keywayhq/keyway/keycrypt"
+	"github.com/keywayhq/keyway/keywaytest"
+)
+
+// SQLite keeps no statistics here, so its planner goes by the shape of a
+// query alone: each usage read takes the index it was written for. A
+// full-history read through the wrong one was ten times slower, with
+// nothing else failing.
+func TestUsageReadPlansSQLite(t *testing.T) {
+	sealer, err := keycrypt.NewSealer(keycrypt.NewSecret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(context.Background(), keywaytest.SQLiteURL(t), sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, table := range []string{"usage_hour", "usage_day"} {
+		for _, c := range []struct {
+			name, query, want string
+		}{
+			{"key totals by key", keyTotalsByKey(table), "USING PRIMARY KEY (project_id=? AND key_id>?)"},
+			{"key totals by time", keyTotalsByTime(table), "USING INDEX " + table + "_project_at (project_id=? AND at>? AND at<?)"},
+			{"a project's rows", `SELECT key_id, at, successful, failed, rate_limited FROM ` + table + `
+				WHERE project_id = $1 AND key_id = '' AND at >= $2 AND at < $3 ORDER BY at`, "USING PRIMARY KEY (project_id=? AND key_id=?)"},
+			{"some keys' rows", `SELECT key_id, at, successful, failed, rate_limited FROM ` + table + `
+				WHERE project_id = $1 AND key_id IN ($4, $5) AND at >= $2 AND at < $3 ORDER BY key_id, at`, "USING PRIMARY KEY (project_id=? AND key_id=?)"},
+		} {
+			rows, err := s.r.Query("EXPLAIN QUERY PLAN "+c.query, "p", 1, 100, "a", "b")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			rows.Close()
+			if !strings.Contains(plan[0], "SEARCH "+table+" "+c.want) {
+				t.Errorf("%s of %s: plan %q, want %q", c.name, table, plan, c.want)
+			}
+		}
+	}
+}

@@ -184,6 +184,9 @@ func (r *keyRanks) page(ctx context.Context, level keyway.UsageLevel, project st
 		}
 		offset = n
 	}
+	// No project has a billion keys: a larger offset is past the end, and
+	// bounding it keeps offset+limit from overflowing.
+	offset = min(offset, 1<<30)
 	// One more than the page, to know whether another follows.
 	ranked, err := r.rank(ctx, level, project, from, to, offset+limit+1)
 	if err != nil {

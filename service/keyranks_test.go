@@ -3,7 +3,9 @@ package service_test
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -117,6 +119,8 @@ func TestAPIKeyTotalsRankAndPage(t *testing.T) {
 		}{
 			{keyway.Page{Limit: 2, Offset: 4}, ranking()[4:6]},
 			{keyway.Page{Limit: 2, Offset: 99}, nil},
+			{keyway.Page{Limit: 2, Offset: math.MaxInt}, nil},
+			{keyway.Page{Limit: 2, Cursor: ptr(strconv.Itoa(math.MaxInt - 1))}, nil},
 			{keyway.Page{Limit: all, Cursor: new(string)}, ranking()},
 		} {
 			q := q

@@ -2,8 +2,6 @@ package keyway
 
 import (
 	"context"
-	"slices"
-	"strings"
 	"time"
 )
 
@@ -49,6 +47,17 @@ const (
 	UsageByDay    UsageLevel = "day"
 )
 
+// Width is how long one bucket of the level lasts.
+func (l UsageLevel) Width() time.Duration {
+	switch l {
+	case UsageByHour:
+		return time.Hour
+	case UsageByDay:
+		return 24 * time.Hour
+	}
+	return time.Minute
+}
+
 // UsageRow is one stored bucket: a key's (or, with KeyID "", its
 // project's) counts from At for one minute, hour or day.
 type UsageRow struct {
@@ -63,21 +72,6 @@ type UsageRow struct {
 type KeyUsageTotal struct {
 	KeyID string
 	Totals
-}
-
-// SumKeyTotals sorts ts by key and adds up the totals of each key into
-// one, in place.
-func SumKeyTotals(ts []KeyUsageTotal) []KeyUsageTotal {
-	slices.SortFunc(ts, func(a, b KeyUsageTotal) int { return strings.Compare(a.KeyID, b.KeyID) })
-	out := ts[:0]
-	for _, t := range ts {
-		if n := len(out); n > 0 && out[n-1].KeyID == t.KeyID {
-			out[n-1].Add(t.Successful, t.Failed, t.RateLimited)
-			continue
-		}
-		out = append(out, t)
-	}
-	return out
 }
 
 // UsageStore adds batched usage to the stored totals and reads them back.

@@ -69,6 +69,12 @@ func TestKeyDeliveries(t *testing.T) {
 				t.Fatalf("the project's access key sees the delivery to %s", d.Webhook.Name)
 			}
 		}
+		// An id that names no key, or no id, is not found.
+		for _, id := range []string{"00000000-0000-7000-8000-000000000000", "", "' OR 1=1 --"} {
+			if _, err := h.svc.KeyDeliveries(h.ctx, admin, id, 100); !errors.Is(err, keyway.ErrAPIKeyNotFound) {
+				t.Fatalf("key id %q: %v", id, err)
+			}
+		}
 		// Someone outside the account is told the key does not exist.
 		outsider, _ := h.founder(t, h.email("other"))
 		if _, err := h.svc.KeyDeliveries(h.ctx, outsider, k.ID, 100); !errors.Is(err, keyway.ErrAPIKeyNotFound) {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
 	"slices"
 	"strconv"
@@ -63,7 +64,7 @@ func newKeyRanks(usage keyway.UsageStore, now func() time.Time) *keyRanks {
 // rank is the top keys with usage in [from, to) with their totals, most
 // used first, ties by key id: every one of them when top is 0.
 func (r *keyRanks) rank(ctx context.Context, level keyway.UsageLevel, project string, from, to time.Time, top int) ([]keyway.KeyUsageTotal, error) {
-	open := r.now().UTC().Truncate(levelWidth(level))
+	open := r.now().UTC().Truncate(level.Width())
 	if open.Before(from) {
 		open = from
 	}
@@ -132,50 +133,38 @@ func topTotals(ts []keyway.KeyUsageTotal, top int) []keyway.KeyUsageTotal {
 		}
 		return ts
 	}
-	// h is a max-heap by rank of the best top seen so far: its root is the
-	// worst of them, the one a better entry replaces.
-	h := make([]keyway.KeyUsageTotal, 0, top)
-	less := func(i, j int) bool { return byRank(h[i], h[j]) > 0 }
-	down := func(i int) {
-		for {
-			c := 2*i + 1
-			if c >= len(h) {
-				return
-			}
-			if c+1 < len(h) && less(c+1, c) {
-				c++
-			}
-			if !less(c, i) {
-				return
-			}
-			h[i], h[c] = h[c], h[i]
-			i = c
-		}
-	}
-	for _, t := range ts {
-		switch {
-		case len(h) < top:
-			h = append(h, t)
-			for i := len(h) - 1; i > 0 && less(i, (i-1)/2); i = (i - 1) / 2 {
-				h[i], h[(i-1)/2] = h[(i-1)/2], h[i]
-			}
-		case byRank(t, h[0]) < 0:
+	// The best top seen so far, its worst at the root: a better entry
+	// takes the root's place. Only heap.Fix is called, so nothing is boxed.
+	h := worstFirst(ts[:top:top])
+	heap.Init(&h)
+	for _, t := range ts[top:] {
+		if byRank(t, h[0]) < 0 {
 			h[0] = t
-			down(0)
+			heap.Fix(&h, 0)
 		}
 	}
 	slices.SortFunc(h, byRank)
 	return h
 }
 
+// worstFirst is a heap of totals whose root ranks last.
+type worstFirst []keyway.KeyUsageTotal
+
+func (h worstFirst) Len() int           { return len(h) }
+func (h worstFirst) Less(i, j int) bool { return byRank(h[i], h[j]) > 0 }
+func (h worstFirst) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *worstFirst) Push(x any)        { *h = append(*h, x.(keyway.KeyUsageTotal)) }
+func (h *worstFirst) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
 // page is one page of the ranking of [from, to); the cursor is the offset
 // of the next.
 func (r *keyRanks) page(ctx context.Context, level keyway.UsageLevel, project string, from, to time.Time, page keyway.Page) ([]keyway.KeyUsageTotal, string, error) {
-	limit := page.Limit
-	if limit <= 0 {
-		limit = keyway.DefaultPageLimit
-	}
-	limit = min(limit, keyway.MaxPageLimit)
+	limit := page.Size()
 	offset := max(page.Offset, 0)
 	if page.Cursor != nil && *page.Cursor != "" {
 		n, err := strconv.Atoi(*page.Cursor)
@@ -201,13 +190,4 @@ func (r *keyRanks) page(ctx context.Context, level keyway.UsageLevel, project st
 
 func sameRow(a, b keyway.UsageRow) bool {
 	return a.KeyID == b.KeyID && a.At.Equal(b.At) && a.Successful == b.Successful && a.Failed == b.Failed && a.RateLimited == b.RateLimited
-}
-
-// levelWidth is how long a bucket of level lasts (keys are ranked by the
-// hour or the day).
-func levelWidth(level keyway.UsageLevel) time.Duration {
-	if level == keyway.UsageByHour {
-		return time.Hour
-	}
-	return 24 * time.Hour
 }

@@ -89,11 +89,7 @@ var errOffsetTooDeep = keyway.Invalid(fmt.Sprintf(
 // for and more rows remain.
 func list[T any](ctx context.Context, db *sql.DB, what, selectFrom string, q *query, o listOrder, page keyway.Page,
 	scan func(scanner) (T, position, error)) ([]T, string, error) {
-	limit := page.Limit
-	if limit <= 0 {
-		limit = keyway.DefaultPageLimit
-	}
-	limit = min(limit, keyway.MaxPageLimit)
+	limit := page.Size()
 
 	dir, cmp := "ASC", ">"
 	if o.desc {

@@ -16,16 +16,14 @@ import (
 
 var _ keyway.UsageStore = (*Store)(nil)
 
-// usageLevels are the bucket tables and their widths; a batch is added to
-// every level.
+// usageLevels are the bucket tables; a batch is added to every level.
 var usageLevels = []struct {
 	level keyway.UsageLevel
 	table string
-	width time.Duration
 }{
-	{keyway.UsageByMinute, "usage_minute", time.Minute},
-	{keyway.UsageByHour, "usage_hour", time.Hour},
-	{keyway.UsageByDay, "usage_day", 24 * time.Hour},
+	{keyway.UsageByMinute, "usage_minute"},
+	{keyway.UsageByHour, "usage_hour"},
+	{keyway.UsageByDay, "usage_day"},
 }
 
 func usageTable(level keyway.UsageLevel) (string, error) {
@@ -302,7 +300,7 @@ func usageBuckets(rows []keyway.Usage) map[string][][]any {
 			if !reaches(u.Level, l.level) {
 				continue
 			}
-			at := u.At.Truncate(l.width).UnixMilli()
+			at := u.At.Truncate(l.level.Width()).UnixMilli()
 			// Every level has the project's (or the account's) total row;
 			// keys have hour and day rows only. Nothing reads a key by the
 			// minute, and at 100,000 busy keys those rows would be 288
@@ -431,9 +429,24 @@ func (s *Store) KeyTotals(ctx context.Context, level keyway.UsageLevel, projectI
 		return nil, keyway.Internal(fmt.Errorf("key totals: %w", err))
 	}
 	if short {
-		out = keyway.SumKeyTotals(out)
+		out = sumByKey(out)
 	}
 	return out, nil
+}
+
+// sumByKey sorts ts by key and adds up the totals of each key into one,
+// in place.
+func sumByKey(ts []keyway.KeyUsageTotal) []keyway.KeyUsageTotal {
+	slices.SortFunc(ts, func(a, b keyway.KeyUsageTotal) int { return strings.Compare(a.KeyID, b.KeyID) })
+	out := ts[:0]
+	for _, t := range ts {
+		if n := len(out); n > 0 && out[n-1].KeyID == t.KeyID {
+			out[n-1].Add(t.Successful, t.Failed, t.RateLimited)
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 func (s *Store) PruneUsage(ctx context.Context, level keyway.UsageLevel, before time.Time) (int64, error) {

@@ -221,6 +221,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.background(func(ctx context.Context) { svc.RunExpiryNotices(ctx, a.cfg.ExpiryNoticeInterval, a.log) })
 	retention := sqlstore.UsageRetention{Minute: a.cfg.UsageMinuteRetention, Hour: a.cfg.UsageHourRetention, Day: a.cfg.UsageDayRetention}
 	a.background(func(ctx context.Context) { store.RunUsagePruning(ctx, retention, a.clock, a.log) })
+	a.background(func(ctx context.Context) { store.RunUsageSummaries(ctx, a.clock, a.log) })
 	if err := a.startDebug(); err != nil {
 		return err
 	}

@@ -398,13 +398,24 @@ func (s *Store) KeysUsage(ctx context.Context, level keyway.UsageLevel, projectI
 // order. A range of two days at most (the day or the hours the ranking
 // re-reads on every view) is read through the (project_id, at) index and
 // added up here: SQLite answers a GROUP BY key_id from the primary key
-// instead, which reads the project's whole history. A longer range is read
-// in key order from the primary key, where GROUP BY costs nothing more.
+// instead, which reads the project's whole history. A longer range by the
+// day is read from the days' summaries (usage_summary.go); by the hour, in
+// key order from the primary key, where GROUP BY costs nothing more.
 func (s *Store) KeyTotals(ctx context.Context, level keyway.UsageLevel, projectID string, from, to time.Time) ([]keyway.KeyUsageTotal, error) {
 	table, err := usageTable(level)
 	if err != nil {
 		return nil, keyway.Internal(err)
 	}
+	if level == keyway.UsageByDay && to.Sub(from) > shortKeyTotals {
+		return s.dayKeyTotals(ctx, projectID, from, to)
+	}
+	return s.keyTotals(ctx, table, projectID, from, to)
+}
+
+// keyTotals adds up each key's rows of table in [from, to), in key order:
+// by time through the (project_id, at) index for two days at most, by key
+// from the primary key for longer.
+func (s *Store) keyTotals(ctx context.Context, table, projectID string, from, to time.Time) ([]keyway.KeyUsageTotal, error) {
 	short := to.Sub(from) <= shortKeyTotals
 	q := keyTotalsByKey(table)
 	if short {
@@ -459,5 +470,12 @@ func (s *Store) PruneUsage(ctx context.Context, level keyway.UsageLevel, before 
 		return 0, keyway.Internal(fmt.Errorf("prune usage: %w", err))
 	}
 	n, _ := res.RowsAffected()
+	if level == keyway.UsageByDay {
+		// A summary left behind would be used for nothing (its day has
+		// no project row to match), but would be kept forever.
+		if _, err := s.w.ExecContext(ctx, `DELETE FROM usage_day_keys WHERE at < $1`, before.UnixMilli()); err != nil {
+			return n, keyway.Internal(fmt.Errorf("prune usage summaries: %w", err))
+		}
+	}
 	return n, nil
 }

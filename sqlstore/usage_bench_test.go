@@ -56,6 +56,9 @@ func usageBenchCounts(k, d int) (successful, failed, rateLimited int64) {
 //     what GET /analytics/project-totals reads;
 //   - key-totals: KeyTotals, all 10,000 keys' totals over the year (3.65
 //     million rows), what the service ranks;
+//   - key-totals-30-days: the same over the last 30 days (300,000 rows);
+//   - key-totals-summarized, key-totals-30-days-summarized: both again
+//     once every day has its summary (365 and 30 rows);
 //   - keys-usage: KeysUsage of those 100 keys over the year (36,500 rows).
 //
 // api-key-totals ranks key-totals (kept by the service between views)
@@ -128,6 +131,32 @@ func benchUsageReads(b *testing.B, s *sqlstore.Store) {
 			ids = append(ids, r.KeyID)
 		}
 	}
+	// The last 30 days, then both ranges again once every day has its
+	// summary (what RunUsageSummaries makes after each day ends).
+	thirty := usageBenchTo.AddDate(0, 0, -30)
+	keyTotals := func(name string, from time.Time) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				totals, err := s.KeyTotals(c, keyway.UsageByDay, usageBenchProject, from, usageBenchTo)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(totals) != usageBenchKeys {
+					b.Fatalf("%d keys' totals, want %d", len(totals), usageBenchKeys)
+				}
+			}
+		})
+	}
+	keyTotals("key-totals-30-days", thirty)
+	start := time.Now()
+	made, err := s.SummarizeUsageDays(c, time.UnixMilli(0), usageBenchTo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("summarized %d days in %v", made, time.Since(start).Round(time.Millisecond))
+	keyTotals("key-totals-summarized", usageBenchFrom)
+	keyTotals("key-totals-30-days-summarized", thirty)
 	b.Run("keys-usage", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

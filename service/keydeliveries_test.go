@@ -69,6 +69,14 @@ func TestKeyDeliveries(t *testing.T) {
 				t.Fatalf("the project's access key sees the delivery to %s", d.Webhook.Name)
 			}
 		}
+		// A page of them holds as many as asked for, though the newest
+		// deliveries alternate between the two webhooks: the key's page
+		// then knows whether more follow.
+		two, err := h.svc.KeyDeliveries(h.ctx, pkey, k.ID, 2)
+		must(t, err)
+		if len(two) != 2 || two[0].ID != narrowed[0].ID || two[1].ID != narrowed[1].ID {
+			t.Fatalf("the project's access key, 2 asked: %d deliveries", len(two))
+		}
 		// An id that names no key, or no id, is not found.
 		for _, id := range []string{"00000000-0000-7000-8000-000000000000", "", "' OR 1=1 --"} {
 			if _, err := h.svc.KeyDeliveries(h.ctx, admin, id, 100); !errors.Is(err, keyway.ErrAPIKeyNotFound) {

@@ -92,8 +92,12 @@ type KeyDelivery struct {
 	Webhook *keyway.Webhook
 }
 
-// maxKeyDeliveries bounds what KeyDeliveries reads.
-const maxKeyDeliveries = 100
+// maxKeyDeliveries bounds what KeyDeliveries returns, and
+// maxKeyDeliveriesRead what it reads to find them.
+const (
+	maxKeyDeliveries     = 100
+	maxKeyDeliveriesRead = 1000
+)
 
 // KeyDeliveries is what webhooks made of the latest events about a key the
 // caller can read (APIKeyByID): its deliveries to the webhooks the caller
@@ -105,23 +109,34 @@ func (s *Service) KeyDeliveries(ctx context.Context, c *keyway.Caller, keyID str
 	if err != nil {
 		return nil, err
 	}
-	ds, err := s.hooks.Store.SubjectDeliveries(ctx, k.ID, min(max(limit, 1), maxKeyDeliveries))
-	if err != nil {
-		return nil, err
-	}
+	want := min(max(limit, 1), maxKeyDeliveries)
 	hooks := map[string]*keyway.Webhook{}
-	out := make([]KeyDelivery, 0, len(ds))
-	for _, d := range ds {
-		w, seen := hooks[d.WebhookID]
-		if !seen {
-			_, w, err = s.pathWebhook(ctx, c, d.WebhookID, keyway.RoleViewer)
-			if code := keyway.ErrorCode(err); err != nil && code != keyway.CodeNotFound && code != keyway.CodeForbidden {
-				return nil, err
-			}
-			hooks[d.WebhookID] = w
+	// Deliveries to webhooks the caller cannot read are left out, so a
+	// page of the store's may hold fewer than want: it reads more, newest
+	// first as before, until want are found, the key has no more, or
+	// maxKeyDeliveriesRead were read.
+	var out []KeyDelivery
+	for n := want; ; n = min(4*n, maxKeyDeliveriesRead) {
+		ds, err := s.hooks.Store.SubjectDeliveries(ctx, k.ID, n)
+		if err != nil {
+			return nil, err
 		}
-		if w != nil {
-			out = append(out, KeyDelivery{d, w})
+		out = make([]KeyDelivery, 0, want)
+		for _, d := range ds {
+			w, seen := hooks[d.WebhookID]
+			if !seen {
+				_, w, err = s.pathWebhook(ctx, c, d.WebhookID, keyway.RoleViewer)
+				if code := keyway.ErrorCode(err); err != nil && code != keyway.CodeNotFound && code != keyway.CodeForbidden {
+					return nil, err
+				}
+				hooks[d.WebhookID] = w
+			}
+			if w != nil && len(out) < want {
+				out = append(out, KeyDelivery{d, w})
+			}
+		}
+		if len(out) == want || len(ds) < n || n == maxKeyDeliveriesRead {
+			break
 		}
 	}
 	return out, nil
